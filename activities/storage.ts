@@ -1,0 +1,24 @@
+import type { StorageActivities, VolumeInfo } from '../contracts/activities.js';
+import type { VolumeService } from '../core/storage/volume-service.js';
+import { classified } from './failures.js';
+
+export function createStorageActivities(deps: { volumes: VolumeService }): StorageActivities {
+  return {
+    async createVolume({ volumeId, projectId, sizeGb }): Promise<VolumeInfo> {
+      return classified(async () => {
+        // A volume made by a build belongs to its instance: deleted on termination.
+        const volume = await deps.volumes.create({ volumeId, projectId, sizeGb, deleteOnTermination: true });
+        return { volumeId: volume.id, sizeGb: volume.sizeGb, connection: deps.volumes.connectionOf(volume) };
+      });
+    },
+    async deleteVolume({ volumeId }): Promise<void> {
+      await classified(() => deps.volumes.delete(volumeId));
+    },
+    async listInstanceVolumes({ instanceId }) {
+      return classified(() => deps.volumes.attachmentsOf(instanceId));
+    },
+    async markVolumeDetached({ volumeId }): Promise<void> {
+      await classified(() => deps.volumes.markDetached(volumeId));
+    },
+  };
+}

@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import type { NimbusConfig } from '../../core/config.js';
+import type { Logger } from '../../core/logger.js';
+import { CatalogController } from './catalog/catalog.controller.js';
+import { AuthGuard } from './common/auth.js';
+import { InfraModule } from './common/infra.module.js';
+import { HealthController } from './health/health.controller.js';
+import { HostsController } from './hosts/hosts.controller.js';
+import { ImagesController } from './images/images.controller.js';
+import { ImagesService } from './images/images.service.js';
+import { InstancesModule } from './instances/instances.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: NimbusConfig, log: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [InfraModule.forRoot(config, log), InstancesModule],
+      controllers: [HealthController, CatalogController, HostsController, ImagesController],
+      providers: [ImagesService, { provide: APP_GUARD, useClass: AuthGuard }],
+    };
+  }
+}

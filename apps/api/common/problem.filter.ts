@@ -1,0 +1,75 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { DomainError, NotFoundError, ValidationError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/logger.js';
+import { Problem, ProblemTypes } from './problem.js';
+
+/** Domain failures as HTTP: the status a client would expect for each stable code. */
+const DOMAIN_STATUS: Record<string, HttpStatus> = {
+  NotFound: HttpStatus.NOT_FOUND,
+  ValidationFailed: HttpStatus.UNPROCESSABLE_ENTITY,
+  QuotaExceeded: HttpStatus.FORBIDDEN,
+  NetworkExhausted: HttpStatus.CONFLICT,
+  StoragePoolExhausted: HttpStatus.CONFLICT,
+  ImageChecksumMismatch: HttpStatus.UNPROCESSABLE_ENTITY,
+};
+
+/**
+ * The one place errors become responses: every error is application/problem+json
+ * (RFC 9457). An unexpected one is logged with a correlation id that the client also
+ * gets, so a report can be matched to the log line without leaking internals.
+ */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  constructor(private readonly log: Logger) {}
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const problem = this.toProblem(err);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res
+      .status(problem.status)
+      .type('application/problem+json')
+      .json({ type: problem.type, title: problem.title, status: problem.status, detail: problem.detail, instance: req.originalUrl, ...problem.extra });
+  }
+
+  toProblem(err: unknown): Problem {
+    if (err instanceof Problem) return err;
+    if (err instanceof ValidationError) {
+      return Problem.validation([{ field: err.field, message: err.message }], HttpStatus.UNPROCESSABLE_ENTITY);
+    }
+    if (err instanceof NotFoundError) return new Problem(HttpStatus.NOT_FOUND, ProblemTypes.notFound, 'Not found', err.message);
+    if (err instanceof DomainError) {
+      const status = DOMAIN_STATUS[err.code] ?? HttpStatus.CONFLICT;
+      return new Problem(status, `urn:nimbus:problem:${kebab(err.code)}`, err.code, err.message);
+    }
+    // body-parser's errors carry a `type` and a status.
+    const bodyType = (err as { type?: string })?.type;
+    if (bodyType === 'entity.parse.failed') {
+      return new Problem(HttpStatus.BAD_REQUEST, ProblemTypes.malformedJson, 'Malformed JSON', 'the request body is not valid JSON');
+    }
+    if (bodyType === 'entity.too.large') {
+      return new Problem(HttpStatus.PAYLOAD_TOO_LARGE, ProblemTypes.bodyTooLarge, 'Body too large', 'the request body exceeds the limit');
+    }
+    if (err instanceof HttpException) {
+      const status = err.getStatus();
+      const body = err.getResponse();
+      const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? err.message);
+      const type = status === 404 ? ProblemTypes.notFound : status === 401 ? ProblemTypes.unauthorized : status === 403 ? ProblemTypes.forbidden : `urn:nimbus:problem:http-${status}`;
+      return new Problem(status, type, HttpStatus[status]?.toString().replace(/_/g, ' ').toLowerCase() ?? 'error', detail);
+    }
+    const correlationId = randomUUID();
+    this.log.error({ err, correlationId }, 'unexpected error');
+    return new Problem(HttpStatus.INTERNAL_SERVER_ERROR, ProblemTypes.internal, 'Internal error', `unexpected error; correlation id ${correlationId}`, { correlationId });
+  }
+}
+
+function kebab(code: string): string {
+  return code.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}

@@ -1,0 +1,39 @@
+/** The API: REST (/v1), OpenAPI docs (/docs), health (/healthz) and metrics (/metrics). */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { loadConfig } from '../../core/config.js';
+import { prepareDatabase } from '../../core/db/prepare.js';
+import { createLogger } from '../../core/logger.js';
+import { AppModule } from './app.module.js';
+import { ProblemFilter } from './common/problem.filter.js';
+import { validationPipe } from './common/validation.js';
+
+const config = loadConfig();
+const log = createLogger('api', config.logLevel);
+await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken });
+
+const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, log), {
+  bodyParser: false,
+  logger: ['error', 'warn'],
+});
+// JSON bodies only, and small: image bytes stream through their own route untouched.
+app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json'] });
+app.useGlobalPipes(validationPipe);
+app.useGlobalFilters(new ProblemFilter(log));
+app.enableShutdownHooks();
+
+const document = SwaggerModule.createDocument(
+  app,
+  new DocumentBuilder()
+    .setTitle('Nimbus')
+    .setDescription('A cloud control plane: every VM build is a durable saga on Temporal.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build(),
+);
+SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+
+await app.listen(config.apiPort, config.apiHost);
+log.info({ url: `http://${config.apiHost}:${config.apiPort}` }, 'api listening');

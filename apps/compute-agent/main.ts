@@ -1,0 +1,88 @@
+/**
+ * A compute agent: one per hypervisor host. It registers its host, heartbeats, reconciles
+ * its domains with the database, and serves the host's own queue `compute.HOST`.
+ *   npm run compute-agent -- --host node-4 [--vcpus 8 --ram-mb 16384 --disk-gb 160]
+ */
+import { parseArgs } from 'node:util';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createComputeActivities } from '../../activities/compute.js';
+import { computeQueue } from '../../contracts/task-queues.js';
+import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
+import { reconcileHost } from '../../core/compute/reconciler.js';
+import { createDataSource } from '../../core/db/data-source.js';
+import { prepareDatabase } from '../../core/db/prepare.js';
+import { SEED_HOSTS } from '../../core/db/seeds.js';
+import { HostFaultStore } from '../../core/faults/host-fault-store.js';
+import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
+import { NodeImageCache } from '../../core/images/node-cache.js';
+import { createLogger } from '../../core/logger.js';
+import { PortAllocator } from '../../core/network/port-allocator.js';
+import { ClaimService } from '../../core/scheduling/claims.js';
+import { HostRegistry } from '../../core/scheduling/host-registry.js';
+import { VolumeService } from '../../core/storage/volume-service.js';
+import { installTemporalRuntime } from '../common/temporal-runtime.js';
+
+const config = loadConfig();
+const { values: args } = parseArgs({
+  options: {
+    host: { type: 'string', default: process.env.NIMBUS_HOST },
+    vcpus: { type: 'string', default: process.env.NIMBUS_HOST_VCPUS },
+    'ram-mb': { type: 'string', default: process.env.NIMBUS_HOST_RAM_MB },
+    'disk-gb': { type: 'string', default: process.env.NIMBUS_HOST_DISK_GB },
+  },
+});
+const host = args.host;
+if (!host || !/^[a-z0-9][a-z0-9.-]{0,62}$/.test(host)) throw new ConfigError('--host NAME (or NIMBUS_HOST) is required: lowercase letters, digits, dots, dashes');
+const defaults = SEED_HOSTS[0];
+const capacity = (raw: string | undefined, fallback: number, name: string): number => {
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`--${name} must be a positive integer`);
+  return value;
+};
+if (!config.adminToken) throw new ConfigError('NIMBUS_ADMIN_TOKEN is needed to download images from the image service');
+
+const log = createLogger('compute-agent', config.logLevel, { host });
+installTemporalRuntime(log);
+
+await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken });
+const db = await createDataSource(config.databaseUrl, { poolSize: 10, applicationName: `nimbus-agent-${host}` }).initialize();
+const registry = new HostRegistry(db, config.serviceDownTimeSec);
+await registry.register({
+  name: host,
+  vcpus: capacity(args.vcpus, defaults.vcpus, 'vcpus'),
+  ramMb: capacity(args['ram-mb'], defaults.ramMb, 'ram-mb'),
+  diskGb: capacity(args['disk-gb'], defaults.diskGb, 'disk-gb'),
+});
+const heartbeat = setInterval(() => {
+  registry.heartbeat(host).catch((err) => log.warn({ err }, 'heartbeat failed'));
+}, config.heartbeatIntervalSec * 1000);
+
+const dir = nodeDir(config, host);
+const driver = new FakeDriver({ nodeDir: dir, delayMs: config.hypervisorDelayMs, faults: new HostFaultStore(db).injectorFor(host) });
+const report = await reconcileHost(db, host, driver, log);
+log.info(report, 'reconciled domains with the database');
+
+const connection = await NativeConnection.connect({ address: config.temporalAddress });
+const worker = await Worker.create({
+  connection,
+  namespace: config.temporalNamespace,
+  taskQueue: computeQueue(host),
+  activities: createComputeActivities({
+    host,
+    claims: new ClaimService(db),
+    driver,
+    images: new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.adminToken }),
+    ports: new PortAllocator(db),
+    volumes: new VolumeService(db, config.iscsiPortal),
+    faults: new HostFaultStore(db).injectorFor(host),
+  }),
+});
+log.info({ queue: computeQueue(host), nodeDir: dir }, 'compute agent started');
+try {
+  await worker.run();
+} finally {
+  clearInterval(heartbeat);
+  await connection.close();
+  await db.destroy();
+  log.info('compute agent stopped');
+}

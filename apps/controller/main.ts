@@ -1,0 +1,64 @@
+/**
+ * The controller: the workflow worker (with the records activities) and the control-plane
+ * queues — scheduler, network, storage. Several may run at once; Temporal spreads the work.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createNetworkActivities } from '../../activities/network.js';
+import { createRecordsActivities } from '../../activities/records.js';
+import { createSchedulerActivities } from '../../activities/scheduler.js';
+import { createStorageActivities } from '../../activities/storage.js';
+import { TaskQueues } from '../../contracts/task-queues.js';
+import { loadConfig } from '../../core/config.js';
+import { createDataSource } from '../../core/db/data-source.js';
+import { prepareDatabase } from '../../core/db/prepare.js';
+import { InstanceRecords } from '../../core/instances/instance-records.js';
+import { createLogger } from '../../core/logger.js';
+import { PortAllocator } from '../../core/network/port-allocator.js';
+import { ClaimService } from '../../core/scheduling/claims.js';
+import { HostSelector } from '../../core/scheduling/host-selector.js';
+import { VolumeService } from '../../core/storage/volume-service.js';
+import { installTemporalRuntime } from '../common/temporal-runtime.js';
+import { workflowCode } from '../common/workflow-code.js';
+
+const config = loadConfig();
+const log = createLogger('controller', config.logLevel);
+installTemporalRuntime(log);
+
+await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken });
+const db = await createDataSource(config.databaseUrl, { poolSize: 20, applicationName: 'nimbus-controller' }).initialize();
+const connection = await NativeConnection.connect({ address: config.temporalAddress });
+const namespace = config.temporalNamespace;
+const claims = new ClaimService(db);
+
+const workers = await Promise.all([
+  Worker.create({
+    connection,
+    namespace,
+    taskQueue: TaskQueues.workflows,
+    ...workflowCode(),
+    activities: createRecordsActivities({ records: new InstanceRecords(db) }),
+  }),
+  Worker.create({
+    connection,
+    namespace,
+    taskQueue: TaskQueues.scheduler,
+    activities: createSchedulerActivities({ selector: new HostSelector(db, config.serviceDownTimeSec), claims }),
+  }),
+  Worker.create({ connection, namespace, taskQueue: TaskQueues.network, activities: createNetworkActivities({ ports: new PortAllocator(db) }) }),
+  Worker.create({
+    connection,
+    namespace,
+    taskQueue: TaskQueues.storage,
+    activities: createStorageActivities({ volumes: new VolumeService(db, config.iscsiPortal) }),
+  }),
+]);
+
+log.info({ queues: Object.values(TaskQueues), temporal: config.temporalAddress }, 'controller started');
+try {
+  // The Temporal runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker.
+  await Promise.all(workers.map((w) => w.run()));
+} finally {
+  await connection.close();
+  await db.destroy();
+  log.info('controller stopped');
+}

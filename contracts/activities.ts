@@ -1,0 +1,88 @@
+import type { Attempt, BuildStep, Fault, FlavorSpec, ImageRef, InstanceStatus, TaskState } from './instances.js';
+
+/** The shapes of every activity, so workflows can proxy them without importing implementations. */
+
+export interface HostChoice {
+  host: string;
+}
+
+export interface SelectHostInput {
+  instanceId: string;
+  flavor: FlavorSpec;
+  excludeHosts: string[];
+}
+
+export interface SchedulerActivities {
+  /** Picks a host from the database (filters and weighers), excluding hosts already tried; fails NoValidHost. */
+  selectHost(input: SelectHostInput): Promise<HostChoice>;
+  /** Returns the claim's resources to the host. Runs on the scheduler queue so it works while the host is dead. */
+  releaseClaim(input: { instanceId: string }): Promise<void>;
+}
+
+export interface ClaimInput {
+  instanceId: string;
+  flavor: FlavorSpec;
+}
+
+export interface PortInfo {
+  portId: string;
+  networkId: string;
+  networkName: string;
+  ip: string;
+  mac: string;
+  segmentation: { type: 'flat' | 'vlan' | 'vxlan'; id: number | null };
+  deviceName: string;
+}
+
+export interface VolumeInfo {
+  volumeId: string;
+  sizeGb: number;
+  connection: { targetIqn: string; targetPortal: string; targetLun: number };
+}
+
+export interface ComputeActivities {
+  /** The host checks its own free room and claims it atomically; fails HostRefused. */
+  claimResources(input: ClaimInput): Promise<void>;
+  /** Downloads the image straight from the image service into the node cache. */
+  pullImage(input: { instanceId: string; image: ImageRef }): Promise<{ cached: boolean }>;
+  spawnDomain(input: { instanceId: string; name: string; flavor: FlavorSpec; image: ImageRef }): Promise<void>;
+  destroyDomain(input: { instanceId: string }): Promise<void>;
+  plugVif(input: { instanceId: string; port: PortInfo }): Promise<void>;
+  unplugVif(input: { instanceId: string }): Promise<void>;
+  attachVolume(input: { instanceId: string; volume: VolumeInfo }): Promise<{ device: string }>;
+  detachVolume(input: { instanceId: string; volumeId: string }): Promise<void>;
+}
+
+export interface NetworkActivities {
+  /** Allocates (or returns the existing) port of the instance on the network: IP, MAC, segmentation. */
+  allocatePort(input: { instanceId: string; networkId: string; host: string }): Promise<PortInfo>;
+  deallocatePort(input: { instanceId: string }): Promise<void>;
+}
+
+export interface StorageActivities {
+  /** Creates (or returns) the volume with this id and exports it as an iSCSI target. */
+  createVolume(input: { volumeId: string; instanceId: string; projectId: string; sizeGb: number }): Promise<VolumeInfo>;
+  /** Volumes the instance owns (delete on termination). */
+  deleteVolume(input: { volumeId: string }): Promise<void>;
+  /** Ids of the volumes attached to an instance, with whether the instance owns them. */
+  listInstanceVolumes(input: { instanceId: string }): Promise<Array<{ volumeId: string; deleteOnTermination: boolean }>>;
+  /** Marks a detached volume available again (a standalone one survives its instance). */
+  markVolumeDetached(input: { volumeId: string }): Promise<void>;
+}
+
+export interface RecordsActivities {
+  /** Opens or closes the action row of a step and, with taskState, moves the instance's task state. */
+  recordStep(input: {
+    instanceId: string;
+    step: BuildStep | string;
+    host: string | null;
+    phase: 'start' | 'succeeded' | 'failed' | 'compensated';
+    taskState?: TaskState | null;
+    message?: string | null;
+  }): Promise<void>;
+  recordTaskState(input: { instanceId: string; status?: InstanceStatus; taskState: TaskState | null; host?: string | null }): Promise<void>;
+  recordAttempt(input: { instanceId: string; attemptNo: number; attempt: Attempt }): Promise<void>;
+  recordActive(input: { instanceId: string; host: string }): Promise<void>;
+  recordFault(input: { instanceId: string; fault: Fault }): Promise<void>;
+  recordDeleted(input: { instanceId: string }): Promise<void>;
+}

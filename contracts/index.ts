@@ -1,0 +1,5 @@
+export * from './task-queues.js';
+export * from './errors.js';
+export * from './instances.js';
+export * from './activities.js';
+export * from './search-attributes.js';

@@ -1,0 +1,100 @@
+import type { FaultCode } from './errors.js';
+
+export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'DELETED';
+export type TaskState =
+  | 'scheduling'
+  | 'pulling_image'
+  | 'spawning'
+  | 'networking'
+  | 'attaching_volume'
+  | 'deleting';
+
+export type AttemptOutcome = 'claimed' | 'refused' | 'timeout' | 'failed';
+
+/** The saga's steps, as they appear in instance actions, faults and fault injection. */
+export type BuildStep =
+  | 'schedule'
+  | 'claim'
+  | 'pull_image'
+  | 'spawn'
+  | 'allocate_port'
+  | 'plug_vif'
+  | 'create_volume'
+  | 'attach_volume'
+  | 'record_active';
+
+export interface FlavorSpec {
+  id: string;
+  name: string;
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
+}
+
+export interface ImageRef {
+  id: string;
+  name: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export interface CreateInstanceInput {
+  instanceId: string;
+  projectId: string;
+  name: string;
+  flavor: FlavorSpec;
+  image: ImageRef;
+  networkId: string;
+  volume?: { sizeGb: number };
+  /** How long a host may take to pick up a task before it counts as dead (default 10 s). */
+  hostPickupTimeoutSec?: number;
+}
+
+export interface DeleteInstanceInput {
+  instanceId: string;
+  /** The host the instance was built on, if it got that far. */
+  host: string | null;
+  hostPickupTimeoutSec?: number;
+}
+
+export interface Attempt {
+  host: string;
+  outcome: AttemptOutcome;
+  reason: string | null;
+}
+
+export interface Fault {
+  code: FaultCode | string;
+  message: string;
+  step: BuildStep | null;
+  host: string | null;
+}
+
+export interface StepProgress {
+  step: BuildStep;
+  host: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  outcome: 'running' | 'succeeded' | 'failed';
+}
+
+export interface CompensationRun {
+  name: string;
+  outcome: 'succeeded' | 'failed';
+  error: string | null;
+}
+
+/** What the `status` query answers while a build runs (and after it ends). */
+export interface BuildProgress {
+  instanceId: string;
+  status: InstanceStatus;
+  taskState: TaskState | null;
+  host: string | null;
+  steps: StepProgress[];
+  attempts: Attempt[];
+  compensations: CompensationRun[];
+  fault: Fault | null;
+}
+
+export const STATUS_QUERY = 'status';
+export const MAX_SCHEDULING_ATTEMPTS = 3;

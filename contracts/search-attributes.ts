@@ -1,0 +1,15 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Custom search attributes, registered on the dev server at start and kept current by the workflows. */
+export const InstanceIdKey = defineSearchAttributeKey('InstanceId', SearchAttributeType.KEYWORD);
+export const ProjectIdKey = defineSearchAttributeKey('ProjectId', SearchAttributeType.KEYWORD);
+export const ComputeHostKey = defineSearchAttributeKey('ComputeHost', SearchAttributeType.KEYWORD);
+export const InstanceStatusKey = defineSearchAttributeKey('InstanceStatus', SearchAttributeType.KEYWORD);
+
+/** For `temporal server start-dev --search-attribute NAME=TYPE` and `operator search-attribute create`. */
+export const SEARCH_ATTRIBUTES: ReadonlyArray<{ name: string; type: 'Keyword' }> = [
+  { name: InstanceIdKey.name, type: 'Keyword' },
+  { name: ProjectIdKey.name, type: 'Keyword' },
+  { name: ComputeHostKey.name, type: 'Keyword' },
+  { name: InstanceStatusKey.name, type: 'Keyword' },
+];

@@ -1,0 +1,159 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout's root: two levels up from this file in source and in dist/. */
+export const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
+}
+
+/**
+ * Every environment variable a Nimbus process reads, with its meaning. The docker
+ * compose check and the README table are tested against this list, so a variable
+ * read anywhere else is a bug.
+ */
+export const ENV_VARS = {
+  NIMBUS_DATA_DIR: 'state of the embedded stack: Postgres data, Temporal data file, node caches and domains',
+  NIMBUS_API_PORT: 'REST, GraphQL, docs, health and metrics',
+  NIMBUS_API_HOST: 'address the API binds to',
+  NIMBUS_API_URL: 'where compute agents reach the image service',
+  NIMBUS_TEMPORAL_PORT: 'embedded Temporal dev server frontend',
+  NIMBUS_TEMPORAL_UI_PORT: 'embedded Temporal Web UI',
+  NIMBUS_PG_PORT: 'embedded PostgreSQL',
+  DATABASE_URL: 'an external PostgreSQL instead of the embedded one',
+  TEMPORAL_ADDRESS: 'an external Temporal frontend instead of the embedded one',
+  TEMPORAL_NAMESPACE: 'Temporal namespace',
+  TEMPORAL_CLI: 'path of the Temporal CLI binary',
+  NIMBUS_ADMIN_TOKEN: 'bearer token of the seeded admin',
+  NIMBUS_SERVICE_DOWN_TIME: 'seconds without heartbeat after which a host is down',
+  NIMBUS_HEARTBEAT_INTERVAL: 'seconds between compute agent heartbeats',
+  NIMBUS_HOST: 'compute agent host name (same as --host)',
+  NIMBUS_HOST_VCPUS: 'compute agent capacity: vCPUs',
+  NIMBUS_HOST_RAM_MB: 'compute agent capacity: RAM in MB',
+  NIMBUS_HOST_DISK_GB: 'compute agent capacity: disk in GB',
+  NIMBUS_HYPERVISOR_DELAY_MS: 'fake hypervisor: time each operation takes',
+  NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
+  NIMBUS_LOG_LEVEL: 'log level (trace, debug, info, warn, error)',
+} as const;
+
+export type EnvVar = keyof typeof ENV_VARS;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface NimbusConfig {
+  dataDir: string;
+  apiHost: string;
+  apiPort: number;
+  apiUrl: string;
+  temporalPort: number;
+  temporalUiPort: number;
+  pgPort: number;
+  /** Set when DATABASE_URL was given: the embedded PostgreSQL is not started. */
+  externalDatabaseUrl?: string;
+  /** Where every process connects: DATABASE_URL or the embedded server. */
+  databaseUrl: string;
+  /** Set when TEMPORAL_ADDRESS was given: the embedded dev server is not started. */
+  externalTemporalAddress?: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  temporalCli?: string;
+  adminToken?: string;
+  serviceDownTimeSec: number;
+  heartbeatIntervalSec: number;
+  hypervisorDelayMs: number;
+  iscsiPortal: string;
+  logLevel: string;
+}
+
+export const EMBEDDED_PG_USER = 'nimbus';
+export const EMBEDDED_PG_PASSWORD = 'nimbus';
+export const EMBEDDED_PG_DATABASE = 'nimbus';
+
+type Env = Record<string, string | undefined>;
+
+function port(env: Env, name: EnvVar, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new ConfigError(`${name}=${raw} is not a TCP port (1-65535)`);
+  }
+  return value;
+}
+
+function positive(env: Env, name: EnvVar, fallback: number, { allowZero = false } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new ConfigError(`${name}=${raw} must be a ${allowZero ? 'non-negative' : 'positive'} number`);
+  }
+  return value;
+}
+
+/** Reads and validates the configuration; a bad environment fails at boot, not mid-build. */
+export function loadConfig(env: Env = process.env): NimbusConfig {
+  const dataDir = path.resolve(REPO_ROOT, env.NIMBUS_DATA_DIR || '.nimbus');
+  const apiPort = port(env, 'NIMBUS_API_PORT', 3000);
+  const pgPort = port(env, 'NIMBUS_PG_PORT', 5433);
+  const temporalPort = port(env, 'NIMBUS_TEMPORAL_PORT', 7233);
+  const externalDatabaseUrl = env.DATABASE_URL || undefined;
+  if (externalDatabaseUrl && !/^postgres(ql)?:\/\//.test(externalDatabaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  }
+  const externalTemporalAddress = env.TEMPORAL_ADDRESS || undefined;
+  const logLevel = env.NIMBUS_LOG_LEVEL || 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`NIMBUS_LOG_LEVEL=${logLevel} is not a log level`);
+  }
+  return {
+    dataDir,
+    apiHost: env.NIMBUS_API_HOST || '127.0.0.1',
+    apiPort,
+    apiUrl: (env.NIMBUS_API_URL || `http://127.0.0.1:${apiPort}`).replace(/\/$/, ''),
+    temporalPort,
+    temporalUiPort: port(env, 'NIMBUS_TEMPORAL_UI_PORT', 8233),
+    pgPort,
+    externalDatabaseUrl,
+    databaseUrl:
+      externalDatabaseUrl ??
+      `postgres://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${pgPort}/${EMBEDDED_PG_DATABASE}`,
+    externalTemporalAddress,
+    temporalAddress: externalTemporalAddress ?? `127.0.0.1:${temporalPort}`,
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    temporalCli: env.TEMPORAL_CLI || undefined,
+    adminToken: env.NIMBUS_ADMIN_TOKEN || readAdminTokenFile(dataDir),
+    serviceDownTimeSec: positive(env, 'NIMBUS_SERVICE_DOWN_TIME', 30),
+    heartbeatIntervalSec: positive(env, 'NIMBUS_HEARTBEAT_INTERVAL', 5),
+    hypervisorDelayMs: positive(env, 'NIMBUS_HYPERVISOR_DELAY_MS', 200, { allowZero: true }),
+    iscsiPortal: env.NIMBUS_ISCSI_PORTAL || '127.0.0.1:3260',
+    logLevel,
+  };
+}
+
+export function adminTokenFile(dataDir: string): string {
+  return path.join(dataDir, 'admin-token');
+}
+
+function readAdminTokenFile(dataDir: string): string | undefined {
+  try {
+    return readFileSync(adminTokenFile(dataDir), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Per-node state (image cache, domains) of one compute host. */
+export function nodeDir(config: Pick<NimbusConfig, 'dataDir'>, host: string): string {
+  return path.join(config.dataDir, 'nodes', host);
+}

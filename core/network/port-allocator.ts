@@ -1,0 +1,140 @@
+import type { DataSource } from 'typeorm';
+import { FaultCodes } from '../../contracts/errors.js';
+import { Network, Port } from '../db/entities/index.js';
+import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
+import { tapDeviceName } from '../hypervisor/device-names.js';
+import { randomMac } from './mac-address.js';
+import { ipv4ToInt } from './subnet.js';
+
+export interface AllocatedPort {
+  portId: string;
+  networkId: string;
+  networkName: string;
+  ip: string;
+  mac: string;
+  segmentation: { type: 'flat' | 'vlan' | 'vxlan'; id: number | null };
+  deviceName: string;
+}
+
+/**
+ * Ports and IPAM. Every operation is keyed by (instance, network): a retried activity
+ * finds the port it made before. Uniqueness of IPs and MACs is the database's job
+ * (unique constraints), so concurrent builds cannot collide whatever the timing.
+ */
+export class PortAllocator {
+  constructor(private readonly db: DataSource) {}
+
+  async allocate(input: { instanceId: string; networkId: string; host: string; projectId?: string | null }): Promise<AllocatedPort> {
+    const network = await this.db.getRepository(Network).findOneBy({ id: input.networkId });
+    if (!network) throw new NotFoundError('network', input.networkId);
+    const port = (await this.findPort(input.instanceId, input.networkId)) ?? (await this.createPort(input));
+    if (port.host !== input.host) {
+      await this.db.getRepository(Port).update({ id: port.id }, { host: input.host });
+    }
+    const ip = (await this.addressOf(port.id)) ?? (await this.allocateAddress(network, port));
+    return {
+      portId: port.id,
+      networkId: network.id,
+      networkName: network.name,
+      ip,
+      mac: port.macAddress,
+      segmentation: { type: network.segmentationType, id: network.segmentationId },
+      deviceName: port.deviceName ?? tapDeviceName(port.id),
+    };
+  }
+
+  /** Frees the instance's ports and their addresses. A second call finds nothing to do. */
+  async deallocate(instanceId: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const ports = await tx.getRepository(Port).findBy({ instanceId });
+      if (ports.length === 0) return 0;
+      const ids = ports.map((p) => p.id);
+      await tx.query(`DELETE FROM ip_allocations WHERE port_id = ANY($1)`, [ids]);
+      await tx.query(`DELETE FROM ports WHERE id = ANY($1)`, [ids]);
+      return ports.length;
+    });
+  }
+
+  async setStatus(instanceId: string, status: 'down' | 'active'): Promise<void> {
+    await this.db.getRepository(Port).update({ instanceId }, { status });
+  }
+
+  private findPort(instanceId: string, networkId: string): Promise<Port | null> {
+    return this.db.getRepository(Port).findOneBy({ instanceId, networkId });
+  }
+
+  private async createPort(input: { instanceId: string; networkId: string; host: string; projectId?: string | null }): Promise<Port> {
+    const repo = this.db.getRepository(Port);
+    for (let i = 0; i < 8; i++) {
+      try {
+        const port = repo.create({
+          networkId: input.networkId,
+          instanceId: input.instanceId,
+          projectId: input.projectId ?? null,
+          host: input.host,
+          macAddress: randomMac(),
+          status: 'down',
+        });
+        await repo.insert(port);
+        port.deviceName = tapDeviceName(port.id);
+        await repo.update({ id: port.id }, { deviceName: port.deviceName });
+        return port;
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        // Either a concurrent retry of this very activity made the port, or the MAC collided.
+        const existing = await this.findPort(input.instanceId, input.networkId);
+        if (existing) return existing;
+      }
+    }
+    throw new DomainError(FaultCodes.InternalError, 'could not find a free MAC address after 8 tries', true);
+  }
+
+  private async addressOf(portId: string): Promise<string | null> {
+    const rows: Array<{ address: string }> = await this.db.query(
+      `SELECT host(address) AS address FROM ip_allocations WHERE port_id = $1`,
+      [portId],
+    );
+    return rows[0]?.address ?? null;
+  }
+
+  /**
+   * Takes a free address: a random starting point spreads concurrent allocators over the
+   * range, the unique constraint settles any race, and "no candidate" means exhausted.
+   */
+  private async allocateAddress(network: Network, port: Port): Promise<string> {
+    const start = ipv4ToInt(network.allocationStart);
+    const count = ipv4ToInt(network.allocationEnd) - start + 1;
+    for (;;) {
+      const offset = Math.floor(Math.random() * count);
+      const rows: Array<{ address: string }> = await this.db.query(
+        `INSERT INTO ip_allocations (network_id, port_id, address)
+         SELECT $1, $2, candidate FROM (
+           SELECT ($3::inet + ((s.i + $5) % $4)) AS candidate
+           FROM generate_series(0, $4 - 1) AS s(i)
+         ) c
+         WHERE candidate <> $6::inet
+           AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = c.candidate)
+         LIMIT 1
+         ON CONFLICT DO NOTHING
+         RETURNING host(address) AS address`,
+        [network.id, port.id, network.allocationStart, count, offset, network.gateway],
+      );
+      if (rows.length > 0) return rows[0].address;
+      const mine = await this.addressOf(port.id);
+      if (mine) return mine;
+      const [{ free }] = await this.db.query(
+        `SELECT ($2::int - count(*)::int - (CASE WHEN $3::inet BETWEEN $4::inet AND $5::inet THEN 1 ELSE 0 END)) AS free
+         FROM ip_allocations WHERE network_id = $1`,
+        [network.id, count, network.gateway, network.allocationStart, network.allocationEnd],
+      );
+      if (Number(free) <= 0) {
+        // Release the port so an aborted build leaks nothing, then fail for good.
+        await this.db.getRepository(Port).delete({ id: port.id });
+        throw new DomainError(FaultCodes.NetworkExhausted, `network ${network.name} (${network.cidr}) has no free address`, false, {
+          networkId: network.id,
+        });
+      }
+      // Lost a race for the last candidates seen; look again.
+    }
+  }
+}

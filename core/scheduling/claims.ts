@@ -1,0 +1,64 @@
+import type { DataSource } from 'typeorm';
+import { FaultCodes } from '../../contracts/errors.js';
+import { Claim } from '../db/entities/index.js';
+import { DomainError } from '../errors.js';
+import type { ResourceRequest } from './host-selector.js';
+
+/**
+ * Claims: resources held on one host for one instance. A claim is a conditional update
+ * of the host's usage in the same transaction as the claim row, so concurrent builds and
+ * several controllers can never push a host past capacity × ratio.
+ */
+export class ClaimService {
+  constructor(private readonly db: DataSource) {}
+
+  /** Idempotent per instance: a second claim on the same host is a no-op; a stale one elsewhere is released first. */
+  async claim(instanceId: string, host: string, req: ResourceRequest): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const existing = await tx.getRepository(Claim).findOne({ where: { instanceId }, lock: { mode: 'pessimistic_write' } });
+      if (existing?.host === host) return;
+      if (existing) await this.releaseWith(tx.query.bind(tx), instanceId);
+      const [, affected] = await tx.query(
+        `UPDATE hosts SET vcpus_used = vcpus_used + $2, ram_mb_used = ram_mb_used + $3, disk_gb_used = disk_gb_used + $4
+         WHERE name = $1 AND NOT disabled
+           AND vcpus_used + $2 <= vcpus * cpu_allocation_ratio
+           AND ram_mb_used + $3 <= ram_mb * ram_allocation_ratio
+           AND disk_gb_used + $4 <= disk_gb * disk_allocation_ratio`,
+        [host, req.vcpus, req.ramMb, req.diskGb],
+      );
+      if (affected === 0) throw new DomainError(FaultCodes.HostRefused, await this.refusalReason(host, req), false, { host });
+      await tx.getRepository(Claim).insert({ instanceId, host, vcpus: req.vcpus, ramMb: req.ramMb, diskGb: req.diskGb });
+    });
+  }
+
+  /** Returns the claim's resources; releasing twice is harmless. */
+  async release(instanceId: string): Promise<void> {
+    await this.db.transaction((tx) => this.releaseWith(tx.query.bind(tx), instanceId));
+  }
+
+  async claimOf(instanceId: string): Promise<Claim | null> {
+    return this.db.getRepository(Claim).findOneBy({ instanceId });
+  }
+
+  private async releaseWith(query: (sql: string, params: unknown[]) => Promise<any>, instanceId: string): Promise<void> {
+    const [rows] = await query(`DELETE FROM claims WHERE instance_id = $1 RETURNING host, vcpus, ram_mb, disk_gb`, [instanceId]);
+    for (const c of rows as Array<{ host: string; vcpus: number; ram_mb: number; disk_gb: number }>) {
+      await query(
+        `UPDATE hosts SET vcpus_used = vcpus_used - $2, ram_mb_used = ram_mb_used - $3, disk_gb_used = disk_gb_used - $4 WHERE name = $1`,
+        [c.host, c.vcpus, c.ram_mb, c.disk_gb],
+      );
+    }
+  }
+
+  private async refusalReason(host: string, req: ResourceRequest): Promise<string> {
+    const [h] = await this.db.query(`SELECT * FROM hosts WHERE name = $1`, [host]);
+    if (!h) return `host ${host} is not registered`;
+    if (h.disabled) return `host ${host} is disabled`;
+    const lacks: string[] = [];
+    const free = (total: number, ratio: number, used: number) => Math.floor(total * ratio - used);
+    if (h.vcpus_used + req.vcpus > h.vcpus * h.cpu_allocation_ratio) lacks.push(`vCPU (${free(h.vcpus, h.cpu_allocation_ratio, h.vcpus_used)} free, ${req.vcpus} asked)`);
+    if (h.ram_mb_used + req.ramMb > h.ram_mb * h.ram_allocation_ratio) lacks.push(`RAM (${free(h.ram_mb, h.ram_allocation_ratio, h.ram_mb_used)} MB free, ${req.ramMb} MB asked)`);
+    if (h.disk_gb_used + req.diskGb > h.disk_gb * h.disk_allocation_ratio) lacks.push(`disk (${free(h.disk_gb, h.disk_allocation_ratio, h.disk_gb_used)} GB free, ${req.diskGb} GB asked)`);
+    return `host ${host} lacks ${lacks.join(', ') || 'room (usage changed meanwhile)'}`;
+  }
+}

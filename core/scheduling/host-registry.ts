@@ -1,0 +1,86 @@
+import type { DataSource } from 'typeorm';
+import { Host } from '../db/entities/index.js';
+
+export interface HostCapacity {
+  name: string;
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
+  cpuAllocationRatio?: number;
+  ramAllocationRatio?: number;
+  diskAllocationRatio?: number;
+}
+
+export type HostLiveness = 'up' | 'down' | 'disabled';
+
+export interface HostView {
+  name: string;
+  status: HostLiveness;
+  disabledReason: string | null;
+  vcpus: number;
+  vcpusUsed: number;
+  ramMb: number;
+  ramMbUsed: number;
+  diskGb: number;
+  diskGbUsed: number;
+  cpuAllocationRatio: number;
+  ramAllocationRatio: number;
+  diskAllocationRatio: number;
+  lastHeartbeatAt: string | null;
+}
+
+/** Compute hosts: registration by their agents, heartbeats, and the liveness the scheduler trusts. */
+export class HostRegistry {
+  constructor(
+    private readonly db: DataSource,
+    private readonly serviceDownTimeSec: number,
+  ) {}
+
+  /** An agent announces its capacity; usage is left alone (it is the sum of live claims). */
+  async register(cap: HostCapacity): Promise<void> {
+    await this.db.query(
+      `INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio, last_heartbeat_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+       ON CONFLICT (name) DO UPDATE SET vcpus = $2, ram_mb = $3, disk_gb = $4,
+         cpu_allocation_ratio = $5, ram_allocation_ratio = $6, disk_allocation_ratio = $7,
+         last_heartbeat_at = now(), updated_at = now()`,
+      [cap.name, cap.vcpus, cap.ramMb, cap.diskGb, cap.cpuAllocationRatio ?? 4.0, cap.ramAllocationRatio ?? 1.0, cap.diskAllocationRatio ?? 1.0],
+    );
+  }
+
+  async heartbeat(name: string): Promise<void> {
+    await this.db.query(`UPDATE hosts SET last_heartbeat_at = now() WHERE name = $1`, [name]);
+  }
+
+  async setDisabled(name: string, disabled: boolean, reason: string | null = null): Promise<boolean> {
+    const res = await this.db.getRepository(Host).update({ name }, { disabled, disabledReason: disabled ? reason : null });
+    return (res.affected ?? 0) > 0;
+  }
+
+  async list(): Promise<HostView[]> {
+    const rows: Array<Host & { alive: boolean }> = await this.db.query(
+      `SELECT *, (last_heartbeat_at IS NOT NULL AND last_heartbeat_at > now() - make_interval(secs => $1)) AS alive
+       FROM hosts ORDER BY name`,
+      [this.serviceDownTimeSec],
+    );
+    return rows.map((r: any) => ({
+      name: r.name,
+      status: r.disabled ? 'disabled' : r.alive ? 'up' : 'down',
+      disabledReason: r.disabled_reason,
+      vcpus: r.vcpus,
+      vcpusUsed: r.vcpus_used,
+      ramMb: r.ram_mb,
+      ramMbUsed: r.ram_mb_used,
+      diskGb: r.disk_gb,
+      diskGbUsed: r.disk_gb_used,
+      cpuAllocationRatio: r.cpu_allocation_ratio,
+      ramAllocationRatio: r.ram_allocation_ratio,
+      diskAllocationRatio: r.disk_allocation_ratio,
+      lastHeartbeatAt: r.last_heartbeat_at ? new Date(r.last_heartbeat_at).toISOString() : null,
+    }));
+  }
+
+  async get(name: string): Promise<HostView | null> {
+    return (await this.list()).find((h) => h.name === name) ?? null;
+  }
+}

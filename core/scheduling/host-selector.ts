@@ -1,0 +1,65 @@
+import type { DataSource } from 'typeorm';
+import { FaultCodes } from '../../contracts/errors.js';
+import { DomainError } from '../errors.js';
+
+export interface ResourceRequest {
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
+}
+
+export type Weigher = 'spread' | 'pack';
+
+/**
+ * Picks a host for a build, as Nova's filter scheduler does: filters (enabled, alive,
+ * room for vCPU, RAM and disk under the allocation ratios, not already tried), then a
+ * weigher (spread: most free RAM first; pack: least). The database does the filtering so
+ * the choice stays fast with many hosts; the host's own claim is what makes it binding.
+ */
+export class HostSelector {
+  constructor(
+    private readonly db: DataSource,
+    private readonly serviceDownTimeSec: number,
+    private readonly weigher: Weigher = 'spread',
+  ) {}
+
+  async select(req: ResourceRequest, excludeHosts: string[] = []): Promise<string> {
+    const order = this.weigher === 'spread' ? 'DESC' : 'ASC';
+    const rows: Array<{ name: string }> = await this.db.query(
+      `SELECT name FROM hosts
+       WHERE NOT disabled
+         AND last_heartbeat_at > now() - make_interval(secs => $4)
+         AND vcpus_used + $1 <= vcpus * cpu_allocation_ratio
+         AND ram_mb_used + $2 <= ram_mb * ram_allocation_ratio
+         AND disk_gb_used + $3 <= disk_gb * disk_allocation_ratio
+         AND NOT (name = ANY($5::text[]))
+       ORDER BY (ram_mb * ram_allocation_ratio - ram_mb_used) ${order}, name
+       LIMIT 1`,
+      [req.vcpus, req.ramMb, req.diskGb, this.serviceDownTimeSec, excludeHosts],
+    );
+    if (rows.length > 0) return rows[0].name;
+    throw new DomainError(FaultCodes.NoValidHost, await this.explain(req, excludeHosts));
+  }
+
+  /** Why no host passed the filters: the message an operator needs. */
+  private async explain(req: ResourceRequest, excluded: string[]): Promise<string> {
+    const [c] = await this.db.query(
+      `SELECT count(*)::int AS total,
+         count(*) FILTER (WHERE disabled)::int AS disabled,
+         count(*) FILTER (WHERE NOT disabled AND (last_heartbeat_at IS NULL OR last_heartbeat_at <= now() - make_interval(secs => $4)))::int AS down,
+         count(*) FILTER (WHERE vcpus * cpu_allocation_ratio < $1 OR ram_mb * ram_allocation_ratio < $2 OR disk_gb * disk_allocation_ratio < $3)::int AS too_small
+       FROM hosts`,
+      [req.vcpus, req.ramMb, req.diskGb, this.serviceDownTimeSec],
+    );
+    const want = `${req.vcpus} vCPU, ${req.ramMb} MB RAM, ${req.diskGb} GB disk`;
+    if (c.total > 0 && c.too_small === c.total) return `no host is large enough for ${want}`;
+    const parts = [`${c.total} hosts`, `${c.disabled} disabled`, `${c.down} down`, `${c.too_small} too small`];
+    if (excluded.length) parts.push(`already tried: ${excluded.join(', ')}`);
+    return `no host has room for ${want} (${parts.join(', ')}; the rest are full)`;
+  }
+}
+
+/** True when the reason says no host could ever fit the request: rescheduling is pointless. */
+export function isNeverFits(message: string): boolean {
+  return message.startsWith('no host is large enough');
+}

@@ -1,0 +1,52 @@
+import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ComputeActivities, NetworkActivities, RecordsActivities, SchedulerActivities, StorageActivities } from '../contracts/activities.js';
+import type { DeleteInstanceInput } from '../contracts/instances.js';
+import { InstanceStatusKey } from '../contracts/search-attributes.js';
+import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
+import { DEFAULT_HOST_PICKUP_TIMEOUT_SEC, records, undo } from './activity-options.js';
+import { failureMessage, isHostUnreachable } from './failures.js';
+
+const scheduler = proxyActivities<SchedulerActivities>(undo(TaskQueues.scheduler));
+const network = proxyActivities<NetworkActivities>(undo(TaskQueues.network));
+const storage = proxyActivities<StorageActivities>(undo(TaskQueues.storage));
+const record = proxyActivities<RecordsActivities>(records());
+
+/**
+ * Tears an instance down in the reverse order of its build: volumes, VIF and port, domain,
+ * claim. Every step is idempotent, so deleting twice (or an instance that never finished
+ * building) is harmless. A host that is down does not block the delete: its agent destroys
+ * the leftovers when it comes back (reconciliation), as Nova's "local delete" does.
+ */
+export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> {
+  const { instanceId, host } = input;
+  const pickup = input.hostPickupTimeoutSec ?? DEFAULT_HOST_PICKUP_TIMEOUT_SEC;
+  await record.recordTaskState({ instanceId, taskState: 'deleting' });
+  const compute = host ? proxyActivities<ComputeActivities>(undo(computeQueue(host), pickup)) : null;
+
+  /** A host-local undo; a dead host is left to its own reconciliation. */
+  async function onHost(what: string, run: (c: ComputeActivities) => Promise<unknown>): Promise<void> {
+    if (!compute) return;
+    try {
+      setCurrentDetails(`${what} on ${host}`);
+      await run(compute);
+    } catch (err) {
+      if (!isHostUnreachable(err)) throw err;
+      log.warn('host did not answer; its reconciliation will finish the job', { host, what, error: failureMessage(err) });
+    }
+  }
+
+  for (const vol of await storage.listInstanceVolumes({ instanceId })) {
+    await onHost(`detach volume ${vol.volumeId}`, (c) => c.detachVolume({ instanceId, volumeId: vol.volumeId }));
+    if (vol.deleteOnTermination) await storage.deleteVolume({ volumeId: vol.volumeId });
+    else await storage.markVolumeDetached({ volumeId: vol.volumeId });
+  }
+  await onHost('unplug VIF', (c) => c.unplugVif({ instanceId }));
+  await network.deallocatePort({ instanceId });
+  await onHost('destroy domain', (c) => c.destroyDomain({ instanceId }));
+  await scheduler.releaseClaim({ instanceId });
+  await record.recordDeleted({ instanceId });
+  if (workflowInfo().typedSearchAttributes.get(InstanceStatusKey) !== undefined) {
+    upsertSearchAttributes([{ key: InstanceStatusKey, value: 'DELETED' }]);
+  }
+  setCurrentDetails('DELETED');
+}

@@ -1,0 +1,54 @@
+import { CancellationScope, log } from '@temporalio/workflow';
+import type { ProgressTracker } from './build-progress.js';
+import { failureMessage } from './failures.js';
+
+interface Undo {
+  name: string;
+  run: () => Promise<unknown>;
+}
+
+/**
+ * Compensations of a build. Each undo is registered *before* its step runs (an undo is
+ * safe when its step never happened), and they run in reverse in a scope that a
+ * cancellation cannot interrupt; one that fails is logged and the rest still run.
+ */
+export class Saga {
+  private undos: Undo[] = [];
+
+  constructor(
+    private readonly progress: ProgressTracker,
+    private readonly onUndone: (name: string) => Promise<void> = async () => {},
+  ) {}
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.undos.push({ name, run });
+  }
+
+  /** Takes over another saga's undos (a host attempt that succeeded joins the build's saga). */
+  adopt(other: Saga): void {
+    this.undos.push(...other.undos);
+    other.undos = [];
+  }
+
+  get size(): number {
+    return this.undos.length;
+  }
+
+  async compensate(): Promise<void> {
+    const undos = this.undos.reverse();
+    this.undos = [];
+    await CancellationScope.nonCancellable(async () => {
+      for (const undo of undos) {
+        try {
+          await undo.run();
+          this.progress.compensation({ name: undo.name, outcome: 'succeeded', error: null });
+          await this.onUndone(undo.name);
+        } catch (err) {
+          const error = failureMessage(err);
+          log.error('compensation failed; continuing with the rest', { undo: undo.name, error });
+          this.progress.compensation({ name: undo.name, outcome: 'failed', error });
+        }
+      }
+    });
+  }
+}

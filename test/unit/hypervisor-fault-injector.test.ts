@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
+import { InjectedFault, InMemoryFaultInjector, NoFaults } from '../../core/hypervisor/fault-injector.js';
+
+let nodeDir: string;
+let imagePath: string;
+
+before(async () => {
+  nodeDir = await mkdtemp(path.join(tmpdir(), 'nimbus-faults-'));
+  imagePath = path.join(nodeDir, 'images', 'img');
+  await mkdir(path.dirname(imagePath), { recursive: true });
+  await writeFile(imagePath, 'disk');
+});
+
+after(async () => {
+  await rm(nodeDir, { recursive: true, force: true });
+});
+
+const spec = (instanceId: string) => ({
+  instanceId,
+  name: instanceId,
+  vcpus: 1,
+  ramMb: 512,
+  diskGb: 1,
+  imagePath,
+  imageSha256: 'b'.repeat(64),
+});
+
+describe('fault injection', () => {
+  it('an error fault fails the step `times` times, then the step works', async () => {
+    const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'error', times: 2 }]);
+    const driver = new FakeDriver({ nodeDir, faults });
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(driver.spawn(spec('err-1')), (err: unknown) => {
+        assert.ok(err instanceof InjectedFault);
+        assert.equal(err.code, 'InjectedFault');
+        assert.equal(err.step, 'spawn');
+        assert.equal(err.instanceId, 'err-1');
+        return true;
+      });
+      assert.equal(await driver.getDomain('err-1'), null, 'a failed spawn leaves no domain');
+    }
+    assert.deepEqual(faults.list(), []);
+    assert.equal((await driver.spawn(spec('err-1'))).state, 'running');
+  });
+
+  it('only fires on its own step', async () => {
+    const faults = new InMemoryFaultInjector([{ step: 'attach_volume', mode: 'error', times: 1 }]);
+    const driver = new FakeDriver({ nodeDir, faults });
+    await driver.spawn(spec('step-1'));
+    await driver.destroy('step-1');
+    assert.deepEqual(faults.list(), [{ step: 'attach_volume', mode: 'error', times: 1 }]);
+  });
+
+  it('a hang blocks until the caller aborts, and the step never happens', async () => {
+    const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'hang', times: 1 }]);
+    const driver = new FakeDriver({ nodeDir, faults });
+    const controller = new AbortController();
+    let settled = false;
+    const pending = driver.spawn(spec('hang-1'), { signal: controller.signal }).finally(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(settled, false, 'still hanging');
+    controller.abort(new Error('start-to-close timeout'));
+    await assert.rejects(pending, /start-to-close timeout/);
+    assert.equal(await driver.getDomain('hang-1'), null);
+    await driver.spawn(spec('hang-1')); // the fault is spent
+  });
+
+  it('a crash calls the crash callback and does not perform the step', async () => {
+    let crashes = 0;
+    const faults = new InMemoryFaultInjector([{ step: 'destroy', mode: 'crash', times: 1 }], { crash: () => void crashes++ });
+    const driver = new FakeDriver({ nodeDir, faults });
+    await driver.spawn(spec('crash-1'));
+    await assert.rejects(driver.destroy('crash-1'), InjectedFault);
+    assert.equal(crashes, 1);
+    assert.ok(await driver.getDomain('crash-1'), 'the domain outlives the crashed destroy');
+    await driver.destroy('crash-1');
+    assert.equal(crashes, 1);
+    assert.equal(await driver.getDomain('crash-1'), null);
+  });
+
+  it('a crash kills the process with 137 by default, as a SIGKILLed agent would', () => {
+    const module = new URL('../../core/hypervisor/fault-injector.js', import.meta.url).href;
+    const script = `
+      const { InMemoryFaultInjector } = await import(${JSON.stringify(module)});
+      const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'crash', times: 1 }]);
+      await faults.before('spawn', { instanceId: 'i' });
+      console.log('survived');`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 137);
+    assert.equal(child.stdout, '');
+  });
+
+  it('counts down each fault separately and can be cleared', async () => {
+    const faults = new InMemoryFaultInjector();
+    faults.add({ step: 'claim', mode: 'error', times: 3 });
+    faults.add({ step: 'pull_image', mode: 'error', times: 1 });
+    await assert.rejects(faults.before('claim', { instanceId: 'i' }), InjectedFault);
+    assert.deepEqual(faults.list(), [
+      { step: 'claim', mode: 'error', times: 2 },
+      { step: 'pull_image', mode: 'error', times: 1 },
+    ]);
+    faults.clear('claim');
+    await faults.before('claim', { instanceId: 'i' });
+    faults.clear();
+    await faults.before('pull_image', { instanceId: 'i' });
+    await NoFaults.before('spawn', { instanceId: 'i' });
+  });
+
+  it('rejects malformed faults', () => {
+    const faults = new InMemoryFaultInjector();
+    assert.throws(() => faults.add({ step: 'spawn', mode: 'error', times: 0 }), RangeError);
+    assert.throws(() => faults.add({ step: 'reboot' as 'spawn', mode: 'error', times: 1 }), RangeError);
+    assert.throws(() => faults.add({ step: 'spawn', mode: 'explode' as 'error', times: 1 }), RangeError);
+  });
+});

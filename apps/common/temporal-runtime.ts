@@ -7,6 +7,8 @@ export function installTemporalRuntime(log: Logger): void {
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
       const { message, meta } = entry;
+      // A worker that serves only activities says so at WARN on every start: not news.
+      if (/^No (workflows|activities|Nexus services) registered/.test(message)) return;
       const fn = entry.level === 'ERROR' ? log.error : entry.level === 'WARN' ? log.warn : entry.level === 'INFO' ? log.info : log.debug;
       fn.call(log, meta ?? {}, message);
     }),

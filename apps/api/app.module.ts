@@ -1,10 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { GraphQLModule } from '@nestjs/graphql';
 import type { NimbusConfig } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { CatalogController } from './catalog/catalog.controller.js';
 import { AuthGuard } from './common/auth.js';
 import { InfraModule } from './common/infra.module.js';
+import { NimbusResolver } from './graphql/resolvers.js';
 import { HealthController } from './health/health.controller.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { ImagesController } from './images/images.controller.js';
@@ -16,9 +19,20 @@ export class AppModule {
   static forRoot(config: NimbusConfig, log: Logger): DynamicModule {
     return {
       module: AppModule,
-      imports: [InfraModule.forRoot(config, log), InstancesModule],
+      imports: [
+        InfraModule.forRoot(config, log),
+        InstancesModule,
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          path: '/graphql',
+          autoSchemaFile: true,
+          sortSchema: true,
+          includeStacktraceInErrorResponses: false,
+          context: ({ req }: { req: unknown }) => ({ req }),
+        }),
+      ],
       controllers: [HealthController, CatalogController, HostsController, ImagesController],
-      providers: [ImagesService, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [ImagesService, NimbusResolver, { provide: APP_GUARD, useClass: AuthGuard }],
     };
   }
 }

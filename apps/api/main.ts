@@ -7,6 +7,7 @@ import { loadConfig } from '../../core/config.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { createLogger } from '../../core/logger.js';
 import { AppModule } from './app.module.js';
+import { requireJsonBody } from './common/content-type.middleware.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { validationPipe } from './common/validation.js';
 
@@ -19,6 +20,7 @@ const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(c
   logger: ['error', 'warn'],
 });
 // JSON bodies only, and small: image bytes stream through their own route untouched.
+app.use(requireJsonBody);
 app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json'] });
 app.useGlobalPipes(validationPipe);
 app.useGlobalFilters(new ProblemFilter(log));

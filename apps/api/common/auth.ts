@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator, HttpStatus } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { GqlExecutionContext } from '@nestjs/graphql';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { sha256Hex } from '../../../core/db/seeds.js';
@@ -19,9 +20,12 @@ export const Public = () => SetMetadata(PUBLIC, true);
 /** Only admin tokens. */
 export const AdminOnly = () => SetMetadata(ADMIN, true);
 
-export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
-  return (ctx.switchToHttp().getRequest<Request & { principal: Principal }>()).principal;
-});
+/** The HTTP request behind a REST call or a GraphQL operation. */
+export function requestOf(ctx: ExecutionContext): Request & { principal?: Principal } {
+  return ctx.getType<string>() === 'graphql' ? GqlExecutionContext.create(ctx).getContext().req : ctx.switchToHttp().getRequest();
+}
+
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => requestOf(ctx).principal!);
 
 /** Bearer tokens, stored hashed: a token names its project and whether it is an admin's. */
 @Injectable()
@@ -34,7 +38,7 @@ export class AuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
-    const req = ctx.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const req = requestOf(ctx);
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!match) throw new Problem(HttpStatus.UNAUTHORIZED, ProblemTypes.unauthorized, 'Unauthorized', 'an Authorization: Bearer TOKEN header is required');
     const [row] = await this.db.query(`SELECT id, project_id, is_admin FROM api_tokens WHERE token_sha256 = $1`, [sha256Hex(match[1])]);

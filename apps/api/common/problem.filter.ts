@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, type ExceptionFilter } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
+import { GraphQLError } from 'graphql';
 import { DomainError, NotFoundError, ValidationError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import { Problem, ProblemTypes } from './problem.js';
@@ -24,7 +25,12 @@ const DOMAIN_STATUS: Record<string, HttpStatus> = {
 export class ProblemFilter implements ExceptionFilter {
   constructor(private readonly log: Logger) {}
 
-  catch(err: unknown, host: ArgumentsHost): void {
+  catch(err: unknown, host: ArgumentsHost): unknown {
+    if (host.getType<string>() === 'graphql') {
+      // GraphQL answers 200 with errors[]: the problem travels in the error's extensions.
+      const p = this.toProblem(err);
+      return new GraphQLError(p.detail, { extensions: { code: p.title, type: p.type, status: p.status, ...p.extra } });
+    }
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
@@ -49,8 +55,8 @@ export class ProblemFilter implements ExceptionFilter {
       const status = DOMAIN_STATUS[err.code] ?? HttpStatus.CONFLICT;
       return new Problem(status, `urn:nimbus:problem:${kebab(err.code)}`, err.code, err.message);
     }
-    // body-parser's errors carry a `type` and a status.
-    const bodyType = (err as { type?: string })?.type;
+    // body-parser's errors carry a `type`; Nest's adapter wraps them as the cause of an HttpException.
+    const bodyType = (err as { type?: string })?.type ?? ((err as { cause?: { type?: string } })?.cause?.type);
     if (bodyType === 'entity.parse.failed') {
       return new Problem(HttpStatus.BAD_REQUEST, ProblemTypes.malformedJson, 'Malformed JSON', 'the request body is not valid JSON');
     }

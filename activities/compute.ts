@@ -5,7 +5,9 @@ import type { PortAllocator } from '../core/network/port-allocator.js';
 import type { ClaimService } from '../core/scheduling/claims.js';
 import type { VolumeService } from '../core/storage/volume-service.js';
 import type { HypervisorDriver } from '../core/hypervisor/driver.js';
-import type { FaultInjector } from '../core/hypervisor/fault-injector.js';
+import { InjectedFault, type FaultInjector } from '../core/hypervisor/fault-injector.js';
+import { DomainError } from '../core/errors.js';
+import { FaultCodes } from '../contracts/errors.js';
 import type { NodeImageCache } from '../core/images/node-cache.js';
 import { classified } from './failures.js';
 import { withHeartbeat } from './heartbeat.js';
@@ -27,7 +29,13 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
   return {
     async claimResources({ instanceId, flavor }: ClaimInput): Promise<void> {
       await classified(async () => {
-        await faults.before('claim', { instanceId, signal: Context.current().cancellationSignal });
+        try {
+          await faults.before('claim', { instanceId, signal: Context.current().cancellationSignal });
+        } catch (err) {
+          // An injected claim error is the host saying no, as a full or stale host would.
+          if (err instanceof InjectedFault) throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, false, { host });
+          throw err;
+        }
         await deps.claims.claim(instanceId, host, flavor);
       });
     },

@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -111,7 +112,8 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
           throw err;
         }
         record1(attemptNo, { host, outcome: attemptOutcome(inner), reason: failureMessage(inner) }, tried);
-        await record.recordAttempt({ instanceId, attemptNo, attempt: tried[attemptNo - 1] });
+        // Not cancellable: a DELETE arriving here must not skip releasing this host below.
+        await CancellationScope.nonCancellable(() => record.recordAttempt({ instanceId, attemptNo, attempt: tried[attemptNo - 1] }));
         await hostSaga.compensate();
         progress.host(null);
       }
@@ -172,7 +174,8 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
     await saga.compensate();
     if (cancelled) {
       // DELETE of a building instance: the saga has released everything; the instance is gone.
-      await record.recordDeleted({ instanceId });
+      // The workflow's scope is cancelled: an activity scheduled in it would be cancelled at once.
+      await CancellationScope.nonCancellable(() => record.recordDeleted({ instanceId }));
       progress.ended('DELETED');
       upsertSearchAttributes([{ key: InstanceStatusKey, value: 'DELETED' }]);
       throw err instanceof StepFailure ? err.error : err;

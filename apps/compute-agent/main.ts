@@ -67,6 +67,9 @@ const worker = await Worker.create({
   connection,
   namespace: config.temporalNamespace,
   taskQueue: computeQueue(host),
+  // Heartbeats are how a cancellation (DELETE during a build) reaches a running step: send them promptly.
+  defaultHeartbeatThrottleInterval: '1 second',
+  maxHeartbeatThrottleInterval: '1 second',
   activities: createComputeActivities({
     host,
     claims: new ClaimService(db),

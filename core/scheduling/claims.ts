@@ -15,6 +15,8 @@ export class ClaimService {
   /** Idempotent per instance: a second claim on the same host is a no-op; a stale one elsewhere is released first. */
   async claim(instanceId: string, host: string, req: ResourceRequest): Promise<void> {
     await this.db.transaction(async (tx) => {
+      // Concurrent retries of one claim queue here: a row lock cannot guard a claim row not yet written.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`claim:${instanceId}`]);
       const existing = await tx.getRepository(Claim).findOne({ where: { instanceId }, lock: { mode: 'pessimistic_write' } });
       if (existing?.host === host) return;
       if (existing) await this.releaseWith(tx.query.bind(tx), instanceId);

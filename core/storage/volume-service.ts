@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { FaultCodes } from '../../contracts/errors.js';
 import { StoragePool, Volume, VolumeAttachment } from '../db/entities/index.js';
-import { DomainError, NotFoundError } from '../errors.js';
+import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
 import { iscsiExportFor } from './iscsi-target.js';
 
 export interface VolumeConnection {
@@ -30,18 +30,24 @@ export class VolumeService {
     const existing = await this.db.getRepository(Volume).findOneBy({ id: input.volumeId });
     if (existing && existing.status !== 'creating') return existing;
     if (!existing) {
-      await this.db.transaction(async (tx) => {
-        const pool = await this.reserve(tx, input.sizeGb);
-        await tx.getRepository(Volume).insert({
-          id: input.volumeId,
-          name: input.name ?? null,
-          projectId: input.projectId,
-          sizeGb: input.sizeGb,
-          status: 'creating',
-          pool,
-          deleteOnTermination: input.deleteOnTermination,
+      try {
+        await this.db.transaction(async (tx) => {
+          const pool = await this.reserve(tx, input.sizeGb);
+          await tx.getRepository(Volume).insert({
+            id: input.volumeId,
+            name: input.name ?? null,
+            projectId: input.projectId,
+            sizeGb: input.sizeGb,
+            status: 'creating',
+            pool,
+            deleteOnTermination: input.deleteOnTermination,
+          });
         });
-      });
+      } catch (err) {
+        // A concurrent retry of this very create inserted the row (and took the room) first;
+        // this reservation rolled back with the insert, so finishing the same volume is right.
+        if (!isUniqueViolation(err)) throw err;
+      }
     }
     // The export is the step a real backend takes time over; a crash before it leaves 'creating', which a retry finishes.
     const exp = iscsiExportFor(input.volumeId, this.portal);

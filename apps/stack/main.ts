@@ -1,0 +1,96 @@
+/**
+ * `npm start`: the whole Nimbus stack on embedded defaults (see devstack/stack.ts).
+ * `--infra-only`: PostgreSQL, Temporal and migrations only, to run each app by hand.
+ */
+import { pino } from 'pino';
+import { ConfigError, loadConfig, type NimbusConfig } from '../../core/config.js';
+import { startStack, type StackHandle } from '../../devstack/stack.js';
+
+const AGENTS = ['node-1', 'node-2', 'node-3'];
+const infraOnly = process.argv.includes('--infra-only');
+
+function banner(stack: StackHandle, config: NimbusConfig): string {
+  const auth = `-H "Authorization: Bearer ${stack.adminToken}"`;
+  const lines = [
+    '',
+    infraOnly ? 'Nimbus infrastructure is running (no apps).' : 'Nimbus is running.',
+    '',
+    ...(infraOnly ? [] : [
+      `  REST API     ${stack.apiUrl}/v1`,
+      `  GraphQL      ${stack.graphqlUrl}`,
+      `  API docs     ${stack.docsUrl}`,
+    ]),
+    `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal: see its own UI)'}`,
+    `  Temporal     ${stack.temporalAddress} (namespace ${stack.temporalNamespace})`,
+    `  PostgreSQL   ${stack.databaseUrl}`,
+    `  Admin token  ${stack.adminToken}`,
+    `               (saved in ${stack.adminTokenFile})`,
+    `  Data         ${config.dataDir}`,
+    '',
+  ];
+  if (infraOnly) {
+    lines.push(
+      'Run the apps against it, each in its own terminal, with the same environment:',
+      '  npm run api',
+      '  npm run controller',
+      '  npm run compute-agent -- --host node-1',
+    );
+  } else {
+    lines.push(
+      'Try it:',
+      `  curl -s -X POST ${stack.apiUrl}/v1/instances ${auth} \\`,
+      `    -H 'Content-Type: application/json' \\`,
+      `    -d '{"name":"web-1","flavor":"m1.small","image":"cirros","network":"default"}'`,
+      `  curl -s ${stack.apiUrl}/v1/instances ${auth}`,
+    );
+  }
+  lines.push('', 'Stop with Ctrl-C.', '');
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  let config: NimbusConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Bad configuration: ${error.message}\n`);
+    process.exit(1);
+  }
+  const log = pino({ name: 'stack', level: config.logLevel });
+
+  // First signal: stop everything in order. Second: give up waiting (the exit guard still
+  // signals every child as this process exits).
+  const abort = new AbortController();
+  let stack: StackHandle | undefined;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      process.stderr.write(`\n${signal} again: exiting without waiting.\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\n${signal}: stopping Nimbus (again to force)...\n`);
+    // Still starting: startStack sees the abort, stops what it started, and main() exits.
+    abort.abort();
+    if (stack) void stack.stop().then(() => process.exit(0));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+
+  try {
+    stack = await startStack(config, {
+      agents: infraOnly ? [] : AGENTS,
+      infraOnly,
+      log,
+      signal: abort.signal,
+    });
+  } catch (error) {
+    // startStack has already stopped what it started.
+    if (abort.signal.aborted) process.exit(0);
+    process.stderr.write(`\nNimbus did not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(banner(stack, config));
+}
+
+await main();

@@ -1,0 +1,309 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type {
+  ComputeActivities,
+  NetworkActivities,
+  PortInfo,
+  RecordsActivities,
+  SchedulerActivities,
+  StorageActivities,
+  VolumeInfo,
+} from '../../contracts/activities.js';
+import { FaultCodes } from '../../contracts/errors.js';
+import { TaskQueues, computeQueue } from '../../contracts/task-queues.js';
+
+/**
+ * An in-memory cloud behind the mocked activities: it records every call in order
+ * (`compute.node-1:claimResources`), keeps the live resources (claims, domains, VIFs,
+ * ports, volumes, attachments) so a test can assert nothing is left after compensation,
+ * and fails or hangs a given activity on a given queue when told to. Every operation is
+ * idempotent, keyed as the real services are (instance id, volume id).
+ */
+
+export type FaultMode =
+  /** The host says no: non-retryable HostRefused. */
+  | 'refuse'
+  /** A failure no retry fixes: non-retryable ApplicationFailure of `type`. */
+  | 'fatal'
+  /** A plain Error: Temporal retries it under the activity's retry policy. */
+  | 'error'
+  /** Runs until cancelled (or for `ms`), heartbeating so a cancellation arrives; ends cancelled. */
+  | 'hang';
+
+export interface FaultRule {
+  queue: string;
+  activity: string;
+  mode: FaultMode;
+  /** For 'fatal' (and typed host failures): the ApplicationFailure type. */
+  type?: string;
+  /** How many calls fail (default: every call). */
+  times?: number;
+  /** How many matching calls pass before the fault starts (default 0). */
+  skip?: number;
+  /** For 'hang': finish normally after this long unless cancelled first (default: never). */
+  ms?: number;
+  /** 'after': the step's effect happens first (a domain defined, then the boot fails). */
+  when?: 'before' | 'after';
+}
+
+export interface RecordedCall {
+  name: keyof RecordsActivities;
+  input: any;
+}
+
+interface Volume {
+  volumeId: string;
+  instanceId: string | null;
+  sizeGb: number;
+  status: 'available' | 'in-use';
+  deleteOnTermination: boolean;
+}
+
+export const HOSTS = ['node-1', 'node-2', 'node-3'] as const;
+
+export class FakeCloud {
+  /** Every activity call in order, `${queue}:${activity}`, records included (`instances:recordActive`). */
+  calls: string[] = [];
+  records: RecordedCall[] = [];
+  /** The order in which the scheduler offers hosts (it skips excluded ones). */
+  hostOrder: string[] = [...HOSTS];
+  readonly claims = new Map<string, string>(); // instanceId → host
+  readonly domains = new Set<string>(); // `${host}/${instanceId}`
+  readonly vifs = new Set<string>(); // `${host}/${instanceId}`
+  readonly ports = new Map<string, PortInfo>(); // instanceId → port
+  readonly volumes = new Map<string, Volume>(); // volumeId → volume
+  readonly attachments = new Set<string>(); // `${host}/${volumeId}`
+  private faults: FaultRule[] = [];
+  /** `ready()` resolves the waiter and answers true once its condition holds. */
+  private waiters: Array<{ call: string; ready: () => boolean }> = [];
+  private nextIp = 5;
+
+  reset(): void {
+    this.calls = [];
+    this.records = [];
+    this.hostOrder = [...HOSTS];
+    for (const m of [this.claims, this.domains, this.vifs, this.ports, this.volumes, this.attachments]) m.clear();
+    this.faults = [];
+    this.waiters = [];
+  }
+
+  fail(rule: FaultRule): this {
+    this.faults.push({ ...rule, times: rule.times ?? Infinity, skip: rule.skip ?? 0 });
+    return this;
+  }
+
+  /** Resolves once `queue:activity` has been called `nth` times (at once if it already was). */
+  reached(call: string, nth = 1): Promise<void> {
+    const done = () => this.calls.filter((c) => c === call).length >= nth;
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push({ call, ready: () => (done() ? (resolve(), true) : false) });
+    });
+  }
+
+  /**
+   * What the saga did to the cloud, in order: every call but the progress bookkeeping
+   * (recordStep, recordAttempt, recordTaskState); outcomes (recordActive, recordFault,
+   * recordDeleted) stay. With `after`, only the calls following the first `after`.
+   */
+  actions(after?: string): string[] {
+    const bookkeeping = /:record(Step|Attempt|TaskState)$/;
+    const all = this.calls.filter((c) => !bookkeeping.test(c));
+    return after ? all.slice(all.indexOf(after) + 1) : all;
+  }
+
+  recordsOf<K extends keyof RecordsActivities>(name: K): Array<Parameters<RecordsActivities[K]>[0]> {
+    return this.records.filter((r) => r.name === name).map((r) => r.input);
+  }
+
+  /** What is still allocated, as readable lines; [] when the cloud is clean. */
+  leftovers(): string[] {
+    return [
+      ...[...this.claims].map(([id, host]) => `claim ${id} on ${host}`),
+      ...[...this.domains].map((k) => `domain ${k}`),
+      ...[...this.vifs].map((k) => `vif ${k}`),
+      ...[...this.ports.keys()].map((id) => `port ${id}`),
+      // A standalone volume (not deleted on termination) outlives its instance by design.
+      ...[...this.volumes.values()].filter((v) => v.deleteOnTermination).map((v) => `volume ${v.volumeId}`),
+      ...[...this.attachments].map((k) => `attachment ${k}`),
+    ];
+  }
+
+  /** The state of an ACTIVE instance, as a finished build leaves it (for DeleteInstance). */
+  seedActive(instanceId: string, host: string, volume?: { volumeId: string; deleteOnTermination: boolean }): void {
+    this.claims.set(instanceId, host);
+    this.domains.add(`${host}/${instanceId}`);
+    this.ports.set(instanceId, this.port(instanceId, 'net-1'));
+    this.vifs.add(`${host}/${instanceId}`);
+    if (volume) {
+      this.volumes.set(volume.volumeId, { ...volume, instanceId, sizeGb: 1, status: 'in-use' });
+      this.attachments.add(`${host}/${volume.volumeId}`);
+    }
+  }
+
+  /** The mocked activities of every queue, for the given live compute hosts. */
+  activityQueues(hosts: readonly string[] = HOSTS): Record<string, object> {
+    return {
+      [TaskQueues.scheduler]: this.scheduler(),
+      [TaskQueues.network]: this.network(),
+      [TaskQueues.storage]: this.storage(),
+      ...Object.fromEntries(hosts.map((h) => [computeQueue(h), this.compute(h)])),
+    };
+  }
+
+  recordsActivities(): RecordsActivities {
+    const rec = (name: keyof RecordsActivities) => async (input: any) => {
+      this.records.push({ name, input });
+      await this.call(TaskQueues.workflows, name, () => undefined);
+    };
+    return {
+      recordStep: rec('recordStep'),
+      recordTaskState: rec('recordTaskState'),
+      recordAttempt: rec('recordAttempt'),
+      recordActive: rec('recordActive'),
+      recordFault: rec('recordFault'),
+      recordDeleted: rec('recordDeleted'),
+    };
+  }
+
+  private scheduler(): SchedulerActivities {
+    const q = TaskQueues.scheduler;
+    return {
+      selectHost: (input) =>
+        this.call(q, 'selectHost', () => {
+          const host = this.hostOrder.find((h) => !input.excludeHosts.includes(h));
+          if (!host) throw ApplicationFailure.nonRetryable('no host has room for the flavor', FaultCodes.NoValidHost);
+          return { host };
+        }),
+      releaseClaim: ({ instanceId }) => this.call(q, 'releaseClaim', () => void this.claims.delete(instanceId)),
+    };
+  }
+
+  private compute(host: string): ComputeActivities {
+    const q = computeQueue(host);
+    const key = (id: string) => `${host}/${id}`;
+    return {
+      claimResources: ({ instanceId }) => this.call(q, 'claimResources', () => void this.claims.set(instanceId, host)),
+      pullImage: () => this.call(q, 'pullImage', () => ({ cached: false })),
+      spawnDomain: ({ instanceId }) => this.call(q, 'spawnDomain', () => void this.domains.add(key(instanceId))),
+      destroyDomain: ({ instanceId }) => this.call(q, 'destroyDomain', () => void this.domains.delete(key(instanceId))),
+      plugVif: ({ instanceId }) => this.call(q, 'plugVif', () => void this.vifs.add(key(instanceId))),
+      unplugVif: ({ instanceId }) => this.call(q, 'unplugVif', () => void this.vifs.delete(key(instanceId))),
+      attachVolume: ({ volume }: { instanceId: string; volume: VolumeInfo }) =>
+        this.call(q, 'attachVolume', () => {
+          this.attachments.add(key(volume.volumeId));
+          const v = this.volumes.get(volume.volumeId);
+          if (v) v.status = 'in-use';
+          return { device: '/dev/vdb' };
+        }),
+      detachVolume: ({ volumeId }) =>
+        this.call(q, 'detachVolume', () => {
+          this.attachments.delete(key(volumeId));
+          const v = this.volumes.get(volumeId);
+          if (v) v.status = 'available';
+        }),
+    };
+  }
+
+  private network(): NetworkActivities {
+    const q = TaskQueues.network;
+    return {
+      allocatePort: ({ instanceId, networkId }) =>
+        this.call(q, 'allocatePort', () => {
+          const port = this.ports.get(instanceId) ?? this.port(instanceId, networkId);
+          this.ports.set(instanceId, port);
+          return port;
+        }),
+      deallocatePort: ({ instanceId }) => this.call(q, 'deallocatePort', () => void this.ports.delete(instanceId)),
+    };
+  }
+
+  private storage(): StorageActivities {
+    const q = TaskQueues.storage;
+    return {
+      createVolume: ({ volumeId, instanceId, sizeGb }) =>
+        this.call(q, 'createVolume', () => {
+          if (!this.volumes.has(volumeId)) {
+            this.volumes.set(volumeId, { volumeId, instanceId, sizeGb, status: 'available', deleteOnTermination: true });
+          }
+          const connection = { targetIqn: `iqn.2010-10.org.nimbus:${volumeId}`, targetPortal: '127.0.0.1:3260', targetLun: 0 };
+          return { volumeId, sizeGb, connection };
+        }),
+      deleteVolume: ({ volumeId }) => this.call(q, 'deleteVolume', () => void this.volumes.delete(volumeId)),
+      listInstanceVolumes: ({ instanceId }) =>
+        this.call(q, 'listInstanceVolumes', () =>
+          [...this.volumes.values()]
+            .filter((v) => v.instanceId === instanceId)
+            .map((v) => ({ volumeId: v.volumeId, deleteOnTermination: v.deleteOnTermination })),
+        ),
+      markVolumeDetached: ({ volumeId }) =>
+        this.call(q, 'markVolumeDetached', () => {
+          const v = this.volumes.get(volumeId);
+          if (v) Object.assign(v, { status: 'available', instanceId: null });
+        }),
+    };
+  }
+
+  private port(instanceId: string, networkId: string): PortInfo {
+    const n = this.nextIp++;
+    return {
+      portId: `port-${instanceId}`,
+      networkId,
+      networkName: 'default',
+      ip: `10.0.0.${n}`,
+      mac: `fa:16:3e:00:00:${n.toString(16).padStart(2, '0')}`,
+      segmentation: { type: 'vlan', id: 100 },
+      deviceName: 'tap0',
+    };
+  }
+
+  /** Records the call, applies a matching fault before or after the effect, returns its result. */
+  private async call<T>(queue: string, activity: string, effect: () => T): Promise<T> {
+    const call = `${queue}:${activity}`;
+    this.calls.push(call);
+    this.wake(call);
+    const rule = this.takeFault(queue, activity);
+    if (rule?.when !== 'after') await this.apply(rule, queue, activity);
+    const result = effect();
+    if (rule?.when === 'after') await this.apply(rule, queue, activity);
+    return result;
+  }
+
+  private takeFault(queue: string, activity: string): FaultRule | undefined {
+    const rule = this.faults.find((f) => f.queue === queue && f.activity === activity && f.times! > 0);
+    if (!rule) return undefined;
+    if (rule.skip! > 0) {
+      rule.skip! -= 1;
+      return undefined;
+    }
+    rule.times! -= 1;
+    return rule;
+  }
+
+  private async apply(rule: FaultRule | undefined, queue: string, activity: string): Promise<void> {
+    if (!rule) return;
+    const where = `${activity} on ${queue}`;
+    switch (rule.mode) {
+      case 'refuse':
+        throw ApplicationFailure.nonRetryable(`${queue} has not enough free room`, FaultCodes.HostRefused);
+      case 'fatal':
+        throw ApplicationFailure.nonRetryable(`${where} failed: ${rule.type}`, rule.type ?? FaultCodes.InternalError);
+      case 'error':
+        throw new Error(`${where} failed (injected)`);
+      case 'hang': {
+        const ctx = Context.current();
+        ctx.heartbeat();
+        const timer = setInterval(() => ctx.heartbeat(), 50);
+        const slow = rule.ms === undefined ? [] : [new Promise((resolve) => setTimeout(resolve, rule.ms))];
+        try {
+          await Promise.race([ctx.cancelled, ...slow]); // `cancelled` rejects with CancelledFailure.
+        } finally {
+          clearInterval(timer);
+        }
+      }
+    }
+  }
+
+  private wake(call: string): void {
+    this.waiters = this.waiters.filter((w) => w.call !== call || !w.ready());
+  }
+}

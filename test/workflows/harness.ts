@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { BuildProgress, CreateInstanceInput, DeleteInstanceInput } from '../../contracts/instances.js';
+import { STATUS_QUERY } from '../../contracts/instances.js';
+import { ComputeHostKey, InstanceIdKey, InstanceStatusKey, ProjectIdKey } from '../../contracts/search-attributes.js';
+import { TaskQueues, createInstanceWorkflowId, deleteInstanceWorkflowId } from '../../contracts/task-queues.js';
+import type { CreateInstance } from '../../workflows/create-instance.js';
+import type { DeleteInstance } from '../../workflows/delete-instance.js';
+import { startWorkers, startWorkflowEnv, type WorkerSet } from '../support/workflow-env.js';
+import { FakeCloud, HOSTS } from './fake-cloud.js';
+
+/** A host the scheduler may offer but whose queue nobody polls: a dead host. */
+export const DEAD_HOST = 'node-4';
+/** Small, so a dead host costs a test two seconds rather than ten. */
+export const PICKUP_SEC = 2;
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  cloud: FakeCloud;
+  stop(): Promise<void>;
+}
+
+/** The dev server, a fake cloud and workers for every queue but the dead host's. */
+export async function startHarness(): Promise<Harness> {
+  const env = await startWorkflowEnv();
+  const cloud = new FakeCloud();
+  let workers: WorkerSet | undefined;
+  try {
+    workers = await startWorkers(env, { records: cloud.recordsActivities(), activityQueues: cloud.activityQueues(HOSTS) });
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
+  return {
+    env,
+    client: env.client,
+    cloud,
+    async stop() {
+      await workers?.stop();
+      await env.teardown();
+    },
+  };
+}
+
+export function createInput(overrides: Partial<CreateInstanceInput> = {}): CreateInstanceInput {
+  return {
+    instanceId: randomUUID(),
+    projectId: 'project-1',
+    name: 'web-1',
+    flavor: { id: 'flavor-small', name: 'm1.small', vcpus: 1, ramMb: 2048, diskGb: 20 },
+    image: { id: 'image-cirros', name: 'cirros', sha256: 'a'.repeat(64), sizeBytes: 1024 },
+    networkId: 'net-1',
+    hostPickupTimeoutSec: PICKUP_SEC,
+    ...overrides,
+  };
+}
+
+export function startCreate(h: Harness, input: CreateInstanceInput): Promise<WorkflowHandle<typeof CreateInstance>> {
+  return h.client.workflow.start<typeof CreateInstance>('CreateInstance', {
+    taskQueue: TaskQueues.workflows,
+    workflowId: createInstanceWorkflowId(input.instanceId),
+    args: [input],
+    typedSearchAttributes: [
+      { key: InstanceIdKey, value: input.instanceId },
+      { key: ProjectIdKey, value: input.projectId },
+      { key: InstanceStatusKey, value: 'BUILD' }, // as the API starts it
+    ],
+  });
+}
+
+/** Starts DeleteInstance; with `status`, the workflow carries an InstanceStatus to keep current. */
+export function startDelete(h: Harness, input: DeleteInstanceInput, status?: string): Promise<WorkflowHandle<typeof DeleteInstance>> {
+  return h.client.workflow.start<typeof DeleteInstance>('DeleteInstance', {
+    taskQueue: TaskQueues.workflows,
+    workflowId: deleteInstanceWorkflowId(input.instanceId),
+    args: [{ hostPickupTimeoutSec: PICKUP_SEC, ...input }],
+    typedSearchAttributes: [
+      { key: InstanceIdKey, value: input.instanceId },
+      ...(status ? [{ key: InstanceStatusKey, value: status }] : []),
+    ],
+  });
+}
+
+export function queryStatus(handle: WorkflowHandle): Promise<BuildProgress> {
+  return handle.query<BuildProgress>(STATUS_QUERY);
+}
+
+/** The workflow's failure, which must be an ApplicationFailure. */
+export async function buildFailure(handle: WorkflowHandle): Promise<ApplicationFailure> {
+  const err = await handle.result().then(
+    () => assert.fail('the build should have failed'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
+  assert.ok(err.cause instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err.cause)}`);
+  return err.cause;
+}
+
+/** The build's InstanceStatus and ComputeHost search attributes, as the Web UI lists them. */
+export async function searchAttributes(handle: WorkflowHandle): Promise<{ status?: string; host?: string }> {
+  const { typedSearchAttributes } = await handle.describe();
+  return { status: typedSearchAttributes.get(InstanceStatusKey), host: typedSearchAttributes.get(ComputeHostKey) };
+}

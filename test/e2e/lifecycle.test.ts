@@ -109,6 +109,12 @@ describe('instance lifecycle through the API', () => {
     assert.deepEqual((await stack.api('GET', '/v1/volumes')).body, []);
     const after = (await stack.api('GET', '/v1/hosts')).body.find((h: any) => h.name === active.host);
     assert.equal(after.ramMbUsed, 0);
+    const deletes = await stack.waitFor(async () => {
+      const found = [];
+      for await (const wf of temporal.workflow.list({ query: `InstanceId="${id}" AND InstanceStatus="DELETED"` })) found.push(wf.workflowId);
+      return found.length > 0 ? found : null;
+    }, 20_000, 'the delete workflow with InstanceStatus DELETED');
+    assert.deepEqual(deletes, [`delete-instance-${id}`]);
     // Deleting again is harmless.
     assert.equal((await stack.api('DELETE', `/v1/instances/${id}`)).status, 202);
   });

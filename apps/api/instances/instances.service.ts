@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { FaultCodes } from '../../../contracts/errors.js';
 import type { BuildProgress, CreateInstanceInput, DeleteInstanceInput } from '../../../contracts/instances.js';
 import { STATUS_QUERY } from '../../../contracts/instances.js';
-import { InstanceIdKey, InstanceStatusKey, ProjectIdKey } from '../../../contracts/search-attributes.js';
+import { ComputeHostKey, InstanceIdKey, InstanceStatusKey, ProjectIdKey } from '../../../contracts/search-attributes.js';
 import { TaskQueues, createInstanceWorkflowId, deleteInstanceWorkflowId } from '../../../contracts/task-queues.js';
 import { Instance } from '../../../core/db/entities/index.js';
 import { isUniqueViolation } from '../../../core/errors.js';
@@ -13,8 +13,9 @@ import { InstanceRecords } from '../../../core/instances/instance-records.js';
 import { InstanceViews, type InstanceFilter, type InstanceView } from '../../../core/instances/instance-view.js';
 import { resolveBuildRequest, type BuildRequest } from '../../../core/instances/build-request.js';
 import type { Logger } from '../../../core/logger.js';
+import type { NimbusConfig } from '../../../core/config.js';
 import type { Principal } from '../common/auth.js';
-import { LOGGER } from '../common/infra.module.js';
+import { CONFIG, LOGGER } from '../common/infra.module.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 
 export interface CreateResult {
@@ -33,6 +34,7 @@ export class InstancesService {
     private readonly db: DataSource,
     private readonly temporal: Client,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(CONFIG) private readonly config: NimbusConfig,
   ) {
     this.views = new InstanceViews(db);
     this.records = new InstanceRecords(db);
@@ -69,6 +71,7 @@ export class InstancesService {
       image: { id: image.id, name: image.name, sha256: image.sha256!, sizeBytes: image.sizeBytes! },
       networkId: network.id,
       volume: req.volume ? { sizeGb: req.volume.sizeGb } : undefined,
+      hostPickupTimeoutSec: this.config.hostPickupTimeoutSec,
     };
     try {
       await this.temporal.workflow.start('CreateInstance', {
@@ -125,12 +128,19 @@ export class InstancesService {
       }
     }
     const current = (await this.views.get(id))!;
-    const input: DeleteInstanceInput = { instanceId: id, host: current.host };
+    const input: DeleteInstanceInput = { instanceId: id, host: current.host, hostPickupTimeoutSec: this.config.hostPickupTimeoutSec };
     try {
       await this.temporal.workflow.start('DeleteInstance', {
         taskQueue: TaskQueues.workflows,
         workflowId: deleteInstanceWorkflowId(id),
         args: [input],
+        // The delete carries the instance's attributes too, so "InstanceStatus = DELETED" finds it.
+        typedSearchAttributes: [
+          { key: InstanceIdKey, value: id },
+          { key: ProjectIdKey, value: current.projectId },
+          { key: InstanceStatusKey, value: 'DELETING' },
+          ...(current.host ? [{ key: ComputeHostKey, value: current.host }] : []),
+        ],
         staticSummary: `delete ${current.name}`,
       });
       await this.records.setTaskState(id, { taskState: 'deleting' });

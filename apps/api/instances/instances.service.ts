@@ -13,9 +13,8 @@ import { InstanceRecords } from '../../../core/instances/instance-records.js';
 import { InstanceViews, type InstanceFilter, type InstanceView } from '../../../core/instances/instance-view.js';
 import { resolveBuildRequest, type BuildRequest } from '../../../core/instances/build-request.js';
 import type { Logger } from '../../../core/logger.js';
-import type { NimbusConfig } from '../../../core/config.js';
 import type { Principal } from '../common/auth.js';
-import { CONFIG, LOGGER } from '../common/infra.module.js';
+import { LOGGER } from '../common/infra.module.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 
 export interface CreateResult {
@@ -34,7 +33,6 @@ export class InstancesService {
     private readonly db: DataSource,
     private readonly temporal: Client,
     @Inject(LOGGER) private readonly log: Logger,
-    @Inject(CONFIG) private readonly config: NimbusConfig,
   ) {
     this.views = new InstanceViews(db);
     this.records = new InstanceRecords(db);
@@ -71,7 +69,6 @@ export class InstancesService {
       image: { id: image.id, name: image.name, sha256: image.sha256!, sizeBytes: image.sizeBytes! },
       networkId: network.id,
       volume: req.volume ? { sizeGb: req.volume.sizeGb } : undefined,
-      hostPickupTimeoutSec: this.config.hostPickupTimeoutSec,
     };
     try {
       await this.temporal.workflow.start('CreateInstance', {
@@ -128,7 +125,7 @@ export class InstancesService {
       }
     }
     const current = (await this.views.get(id))!;
-    const input: DeleteInstanceInput = { instanceId: id, host: current.host, hostPickupTimeoutSec: this.config.hostPickupTimeoutSec };
+    const input: DeleteInstanceInput = { instanceId: id, host: current.host };
     try {
       await this.temporal.workflow.start('DeleteInstance', {
         taskQueue: TaskQueues.workflows,

@@ -115,6 +115,12 @@ describe('instance lifecycle through the API', () => {
       return found.length > 0 ? found : null;
     }, 20_000, 'the delete workflow with InstanceStatus DELETED');
     assert.deepEqual(deletes, [`delete-instance-${id}`]);
+    // The build shows in the metrics an operator scrapes.
+    const metrics = (await stack.api('GET', '/metrics', undefined, { token: null })).body as string;
+    assert.match(metrics, /^nimbus_builds_started_total [1-9]/m);
+    assert.match(metrics, /^nimbus_instances\{status="DELETED"\} 1$/m);
+    assert.match(metrics, /^nimbus_step_duration_seconds_count\{step="spawn",outcome="succeeded"\} 1$/m);
+    assert.match(metrics, /^nimbus_step_duration_seconds_count\{step="attach_volume",outcome="succeeded"\} 1$/m);
     // Deleting again is harmless.
     assert.equal((await stack.api('DELETE', `/v1/instances/${id}`)).status, 202);
   });

@@ -5,6 +5,7 @@ import type { Response } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Public } from '../common/auth.js';
+import { buildMetrics } from './build-metrics.js';
 
 collectDefaultMetrics();
 
@@ -39,7 +40,7 @@ export class HealthController {
 
   @Get('metrics')
   @Header('Content-Type', register.contentType)
-  metrics() {
-    return register.metrics();
+  async metrics() {
+    return (await register.metrics()) + (await buildMetrics(this.db));
   }
 }

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { FaultCodes } from '../../contracts/errors.js';
 import { Claim } from '../db/entities/index.js';
 import { DomainError } from '../errors.js';
+import { freeRoom } from './host-registry.js';
 import type { ResourceRequest } from './host-selector.js';
 
 /**
@@ -57,10 +58,9 @@ export class ClaimService {
     if (!h) return `host ${host} is not registered`;
     if (h.disabled) return `host ${host} is disabled`;
     const lacks: string[] = [];
-    const free = (total: number, ratio: number, used: number) => Math.floor(total * ratio - used);
-    if (h.vcpus_used + req.vcpus > h.vcpus * h.cpu_allocation_ratio) lacks.push(`vCPU (${free(h.vcpus, h.cpu_allocation_ratio, h.vcpus_used)} free, ${req.vcpus} asked)`);
-    if (h.ram_mb_used + req.ramMb > h.ram_mb * h.ram_allocation_ratio) lacks.push(`RAM (${free(h.ram_mb, h.ram_allocation_ratio, h.ram_mb_used)} MB free, ${req.ramMb} MB asked)`);
-    if (h.disk_gb_used + req.diskGb > h.disk_gb * h.disk_allocation_ratio) lacks.push(`disk (${free(h.disk_gb, h.disk_allocation_ratio, h.disk_gb_used)} GB free, ${req.diskGb} GB asked)`);
+    if (h.vcpus_used + req.vcpus > h.vcpus * h.cpu_allocation_ratio) lacks.push(`vCPU (${freeRoom(h.vcpus, h.cpu_allocation_ratio, h.vcpus_used)} free, ${req.vcpus} asked)`);
+    if (h.ram_mb_used + req.ramMb > h.ram_mb * h.ram_allocation_ratio) lacks.push(`RAM (${freeRoom(h.ram_mb, h.ram_allocation_ratio, h.ram_mb_used)} MB free, ${req.ramMb} MB asked)`);
+    if (h.disk_gb_used + req.diskGb > h.disk_gb * h.disk_allocation_ratio) lacks.push(`disk (${freeRoom(h.disk_gb, h.disk_allocation_ratio, h.disk_gb_used)} GB free, ${req.diskGb} GB asked)`);
     return `host ${host} lacks ${lacks.join(', ') || 'room (usage changed meanwhile)'}`;
   }
 }

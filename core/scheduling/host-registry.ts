@@ -11,7 +11,8 @@ export interface HostCapacity {
   diskAllocationRatio?: number;
 }
 
-export type HostLiveness = 'up' | 'down' | 'disabled';
+export const HOST_STATUSES = ['up', 'down', 'disabled'] as const;
+export type HostLiveness = (typeof HOST_STATUSES)[number];
 
 export interface HostView {
   name: string;
@@ -26,7 +27,18 @@ export interface HostView {
   cpuAllocationRatio: number;
   ramAllocationRatio: number;
   diskAllocationRatio: number;
+  /** Room left for new claims: capacity × allocation ratio − used (what the filters and claims compare). */
+  vcpusFree: number;
+  ramMbFree: number;
+  diskGbFree: number;
+  /** Builds holding a claim here (building or running). */
+  instances: number;
   lastHeartbeatAt: string | null;
+}
+
+/** capacity × ratio − used, whole units (a fraction of a vCPU or MB cannot be claimed). */
+export function freeRoom(total: number, ratio: number, used: number): number {
+  return Math.floor(total * ratio) - used;
 }
 
 /** Compute hosts: registration by their agents, heartbeats, and the liveness the scheduler trusts. */
@@ -58,10 +70,22 @@ export class HostRegistry {
   }
 
   async list(): Promise<HostView[]> {
+    return this.query(null);
+  }
+
+  async get(name: string): Promise<HostView | null> {
+    return (await this.query(name))[0] ?? null;
+  }
+
+  private async query(name: string | null): Promise<HostView[]> {
     const rows: Array<Host & { alive: boolean }> = await this.db.query(
-      `SELECT *, (last_heartbeat_at IS NOT NULL AND last_heartbeat_at > now() - make_interval(secs => $1)) AS alive
-       FROM hosts ORDER BY name`,
-      [this.serviceDownTimeSec],
+      `SELECT h.*, (h.last_heartbeat_at IS NOT NULL AND h.last_heartbeat_at > now() - make_interval(secs => $1)) AS alive,
+              COALESCE(c.instances, 0)::int AS instances
+       FROM hosts h
+       LEFT JOIN (SELECT host, count(*) AS instances FROM claims GROUP BY host) c ON c.host = h.name
+       WHERE $2::text IS NULL OR h.name = $2
+       ORDER BY h.name`,
+      [this.serviceDownTimeSec, name],
     );
     return rows.map((r: any) => ({
       name: r.name,
@@ -76,11 +100,11 @@ export class HostRegistry {
       cpuAllocationRatio: r.cpu_allocation_ratio,
       ramAllocationRatio: r.ram_allocation_ratio,
       diskAllocationRatio: r.disk_allocation_ratio,
+      vcpusFree: freeRoom(r.vcpus, r.cpu_allocation_ratio, r.vcpus_used),
+      ramMbFree: freeRoom(r.ram_mb, r.ram_allocation_ratio, r.ram_mb_used),
+      diskGbFree: freeRoom(r.disk_gb, r.disk_allocation_ratio, r.disk_gb_used),
+      instances: r.instances,
       lastHeartbeatAt: r.last_heartbeat_at ? new Date(r.last_heartbeat_at).toISOString() : null,
     }));
-  }
-
-  async get(name: string): Promise<HostView | null> {
-    return (await this.list()).find((h) => h.name === name) ?? null;
   }
 }

@@ -8,7 +8,9 @@ export interface ResourceRequest {
   diskGb: number;
 }
 
-export type Weigher = 'spread' | 'pack';
+/** spread: most free RAM first (Nova's default, fewer noisy neighbours); pack: least (fills hosts, frees others). */
+export const WEIGHERS = ['spread', 'pack'] as const;
+export type Weigher = (typeof WEIGHERS)[number];
 
 /**
  * Picks a host for a build, as Nova's filter scheduler does: filters (enabled, alive,
@@ -25,12 +27,14 @@ export class HostSelector {
 
   async select(req: ResourceRequest, excludeHosts: string[] = []): Promise<string> {
     const order = this.weigher === 'spread' ? 'DESC' : 'ASC';
+    // Free RAM is written exactly as in the IDX_hosts_free_ram_* indexes, so PostgreSQL walks
+    // hosts in weigher order from the first with enough RAM and stops at the first that passes.
     const rows: Array<{ name: string }> = await this.db.query(
       `SELECT name FROM hosts
        WHERE NOT disabled
          AND last_heartbeat_at > now() - make_interval(secs => $4)
          AND vcpus_used + $1 <= vcpus * cpu_allocation_ratio
-         AND ram_mb_used + $2 <= ram_mb * ram_allocation_ratio
+         AND ram_mb * ram_allocation_ratio - ram_mb_used >= $2
          AND disk_gb_used + $3 <= disk_gb * disk_allocation_ratio
          AND NOT (name = ANY($5::text[]))
        ORDER BY (ram_mb * ram_allocation_ratio - ram_mb_used) ${order}, name

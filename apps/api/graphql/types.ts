@@ -110,6 +110,10 @@ export class Host {
   @Field(() => Float) cpuAllocationRatio: number;
   @Field(() => Float) ramAllocationRatio: number;
   @Field(() => Float) diskAllocationRatio: number;
+  @Field(() => Int) vcpusFree: number;
+  @Field(() => Int) ramMbFree: number;
+  @Field(() => Int) diskGbFree: number;
+  @Field(() => Int) instances: number;
 }
 
 @InputType()

@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiPropertyOptional, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { DataSource } from 'typeorm';
 import type { NimbusConfig } from '../../../core/config.js';
 import { HostFaultStore } from '../../../core/faults/host-fault-store.js';
 import { FAULT_MODES, FAULT_STEPS, type FaultMode, type FaultStep } from '../../../core/hypervisor/fault-injector.js';
-import { HostRegistry } from '../../../core/scheduling/host-registry.js';
+import { HOST_STATUSES, HostRegistry } from '../../../core/scheduling/host-registry.js';
 import { AdminOnly } from '../common/auth.js';
 import { CONFIG } from '../common/infra.module.js';
 import { Problem } from '../common/problem.js';
@@ -35,9 +35,15 @@ export class HostsController {
     this.faults = new HostFaultStore(db);
   }
 
+  /** Capacity, usage, free room (capacity × ratio − used) and liveness; `?status=down` finds the dead ones. */
   @Get('hosts')
-  hosts() {
-    return this.registry.list();
+  @ApiQuery({ name: 'status', required: false, enum: HOST_STATUSES })
+  async hosts(@Query('status') status?: string) {
+    if (status !== undefined && !(HOST_STATUSES as readonly string[]).includes(status)) {
+      throw Problem.validation([{ field: 'status', message: `must be one of ${HOST_STATUSES.join(', ')}` }]);
+    }
+    const all = await this.registry.list();
+    return status ? all.filter((h) => h.status === status) : all;
   }
 
   @Get('hosts/:name')

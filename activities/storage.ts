@@ -4,15 +4,25 @@ import { classified } from './failures.js';
 
 export function createStorageActivities(deps: { volumes: VolumeService }): StorageActivities {
   return {
-    async createVolume({ volumeId, projectId, sizeGb }): Promise<VolumeInfo> {
+    async createVolume({ volumeId, instanceId, projectId, sizeGb }): Promise<VolumeInfo> {
       return classified(async () => {
         // A volume made by a build belongs to its instance: deleted on termination.
-        const volume = await deps.volumes.create({ volumeId, projectId, sizeGb, deleteOnTermination: true });
+        const volume = await deps.volumes.create({ volumeId, projectId, sizeGb, deleteOnTermination: true, instanceId });
         return { volumeId: volume.id, sizeGb: volume.sizeGb, connection: deps.volumes.connectionOf(volume) };
       });
     },
     async deleteVolume({ volumeId }): Promise<void> {
       await classified(() => deps.volumes.delete(volumeId));
+    },
+    async reserveVolume({ volumeId, instanceId, projectId, host }): Promise<VolumeInfo> {
+      return classified(async () => {
+        // A standalone volume stays the user's: reserved for this build, never deleted by it.
+        const volume = await deps.volumes.reserve({ volumeId, instanceId, projectId, host });
+        return { volumeId: volume.id, sizeGb: volume.sizeGb, connection: deps.volumes.connectionOf(volume) };
+      });
+    },
+    async unreserveVolume({ volumeId, instanceId }): Promise<void> {
+      await classified(() => deps.volumes.unreserve({ volumeId, instanceId }));
     },
     async listInstanceVolumes({ instanceId }) {
       return classified(() => deps.volumes.attachmentsOf(instanceId));

@@ -64,6 +64,13 @@ export interface StorageActivities {
   createVolume(input: { volumeId: string; instanceId: string; projectId: string; sizeGb: number }): Promise<VolumeInfo>;
   /** Volumes the instance owns (delete on termination). */
   deleteVolume(input: { volumeId: string }): Promise<void>;
+  /**
+   * Reserves an existing available standalone volume of the project for the instance on its
+   * host (status attaching); fails VolumeNotAvailable. Keyed by (volume, instance).
+   */
+  reserveVolume(input: { volumeId: string; instanceId: string; projectId: string; host: string }): Promise<VolumeInfo>;
+  /** Undoes this instance's reservation: the volume is available again, never deleted. */
+  unreserveVolume(input: { volumeId: string; instanceId: string }): Promise<void>;
   /** Ids of the volumes attached to an instance, with whether the instance owns them. */
   listInstanceVolumes(input: { instanceId: string }): Promise<Array<{ volumeId: string; deleteOnTermination: boolean }>>;
   /** Marks a detached volume available again (a standalone one survives its instance). */

@@ -14,6 +14,8 @@ export const FaultCodes = {
   ImageChecksumMismatch: 'ImageChecksumMismatch',
   NetworkExhausted: 'NetworkExhausted',
   StoragePoolExhausted: 'StoragePoolExhausted',
+  /** The existing volume a build asked for was taken, deleted or is another project's by the time the build reserved it. */
+  VolumeNotAvailable: 'VolumeNotAvailable',
   QuotaExceeded: 'QuotaExceeded',
   /** The build was cancelled (DELETE while building). */
   BuildCancelled: 'BuildCancelled',
@@ -29,5 +31,6 @@ export const FATAL_FAULTS: ReadonlySet<string> = new Set([
   FaultCodes.ImageChecksumMismatch,
   FaultCodes.NetworkExhausted,
   FaultCodes.StoragePoolExhausted,
+  FaultCodes.VolumeNotAvailable,
   FaultCodes.QuotaExceeded,
 ]);

@@ -20,6 +20,7 @@ export type BuildStep =
   | 'allocate_port'
   | 'plug_vif'
   | 'create_volume'
+  | 'reserve_volume'
   | 'attach_volume'
   | 'record_active';
 
@@ -38,6 +39,14 @@ export interface ImageRef {
   sizeBytes: number;
 }
 
+export interface NewVolumeRequest {
+  sizeGb: number;
+}
+
+export interface ExistingVolumeRequest {
+  volumeId: string;
+}
+
 export interface CreateInstanceInput {
   instanceId: string;
   projectId: string;
@@ -45,9 +54,14 @@ export interface CreateInstanceInput {
   flavor: FlavorSpec;
   image: ImageRef;
   networkId: string;
-  volume?: { sizeGb: number };
+  /** A new volume of this size (deleted with the instance), or an existing standalone one (kept). */
+  volume?: NewVolumeRequest | ExistingVolumeRequest;
   /** How long a host may take to pick up a task before it counts as dead (default 10 s). */
   hostPickupTimeoutSec?: number;
+  /** Start-to-close of every host step (NIMBUS_HOST_STEP_TIMEOUT); unset: each step's own default. */
+  hostStepTimeoutSec?: number;
+  /** Heartbeat timeout of host steps (NIMBUS_HOST_HEARTBEAT_TIMEOUT); unset: the workflows' default. */
+  hostHeartbeatTimeoutSec?: number;
 }
 
 export interface DeleteInstanceInput {
@@ -55,6 +69,8 @@ export interface DeleteInstanceInput {
   /** The host the instance was built on, if it got that far. */
   host: string | null;
   hostPickupTimeoutSec?: number;
+  hostStepTimeoutSec?: number;
+  hostHeartbeatTimeoutSec?: number;
 }
 
 export interface Attempt {

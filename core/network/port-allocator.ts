@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { FaultCodes } from '../../contracts/errors.js';
 import { Network, Port } from '../db/entities/index.js';
@@ -64,21 +65,28 @@ export class PortAllocator {
   }
 
   private async createPort(input: { instanceId: string; networkId: string; host: string; projectId?: string | null }): Promise<Port> {
-    const repo = this.db.getRepository(Port);
     for (let i = 0; i < 8; i++) {
       try {
-        const port = repo.create({
-          networkId: input.networkId,
-          instanceId: input.instanceId,
-          projectId: input.projectId ?? null,
-          host: input.host,
-          macAddress: randomMac(),
-          status: 'down',
+        return await this.db.transaction(async (tx) => {
+          // A share lock on the network: a concurrent delete of it (which locks it for update)
+          // either sees this port and refuses, or runs first and this finds no network.
+          const [network] = await tx.query(`SELECT id FROM networks WHERE id = $1 FOR SHARE`, [input.networkId]);
+          if (!network) throw new NotFoundError('network', input.networkId);
+          const id = randomUUID();
+          const repo = tx.getRepository(Port);
+          const port = repo.create({
+            id,
+            networkId: input.networkId,
+            instanceId: input.instanceId,
+            projectId: input.projectId ?? null,
+            host: input.host,
+            macAddress: randomMac(),
+            status: 'down',
+            deviceName: tapDeviceName(id),
+          });
+          await repo.insert(port);
+          return port;
         });
-        await repo.insert(port);
-        port.deviceName = tapDeviceName(port.id);
-        await repo.update({ id: port.id }, { deviceName: port.deviceName });
-        return port;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         // Either a concurrent retry of this very activity made the port, or the MAC collided.

@@ -4,6 +4,23 @@ import { StoragePool, Volume, VolumeAttachment } from '../db/entities/index.js';
 import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
 import { iscsiExportFor } from './iscsi-target.js';
 
+/** Conflicts a user's request can run into; the API answers 409 with these types. */
+export const VolumeConflicts = {
+  InUse: 'VolumeInUse',
+} as const;
+
+type LockedVolume = Pick<Volume, 'id' | 'projectId' | 'sizeGb' | 'pool' | 'status' | 'deleteOnTermination'>;
+
+/** The volume row, locked for the rest of the transaction; null when there is none. */
+async function lockVolume(tx: EntityManager, volumeId: string): Promise<LockedVolume | null> {
+  const [row] = await tx.query(
+    `SELECT id, project_id AS "projectId", size_gb AS "sizeGb", pool, status, delete_on_termination AS "deleteOnTermination"
+     FROM volumes WHERE id = $1 FOR UPDATE`,
+    [volumeId],
+  );
+  return row ?? null;
+}
+
 export interface VolumeConnection {
   targetIqn: string;
   targetPortal: string;
@@ -26,13 +43,15 @@ export class VolumeService {
     sizeGb: number;
     name?: string | null;
     deleteOnTermination: boolean;
+    /** The instance a build creates the volume for. */
+    instanceId?: string | null;
   }): Promise<Volume> {
     const existing = await this.db.getRepository(Volume).findOneBy({ id: input.volumeId });
     if (existing && existing.status !== 'creating') return existing;
     if (!existing) {
       try {
         await this.db.transaction(async (tx) => {
-          const pool = await this.reserve(tx, input.sizeGb);
+          const pool = await this.takePoolRoom(tx, input.sizeGb);
           await tx.getRepository(Volume).insert({
             id: input.volumeId,
             name: input.name ?? null,
@@ -41,6 +60,7 @@ export class VolumeService {
             status: 'creating',
             pool,
             deleteOnTermination: input.deleteOnTermination,
+            instanceId: input.instanceId ?? null,
           });
         });
       } catch (err) {
@@ -81,10 +101,56 @@ export class VolumeService {
     });
   }
 
+  /** The host let go of the volume: available again, whether it was attached or only reserved. */
   async markDetached(volumeId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.getRepository(VolumeAttachment).delete({ volumeId });
-      await tx.getRepository(Volume).update({ id: volumeId, status: 'in-use' }, { status: 'available' });
+      await tx.query(`UPDATE volumes SET status = 'available', updated_at = now() WHERE id = $1 AND status IN ('in-use', 'attaching')`, [volumeId]);
+    });
+  }
+
+  /**
+   * Reserves an existing standalone volume of the project for a build: available →
+   * attaching, with its attachment row (the host is known, the device not yet). Keyed by
+   * (volume, instance): a retry finds its own reservation, or the finished attachment, and
+   * answers the same; anyone else finds the volume taken.
+   */
+  async reserve(input: { volumeId: string; instanceId: string; projectId: string; host: string }): Promise<Volume> {
+    await this.db.transaction(async (tx) => {
+      const volume = await lockVolume(tx, input.volumeId);
+      if (!volume || volume.status === 'deleted' || volume.projectId !== input.projectId) {
+        throw new DomainError(FaultCodes.VolumeNotAvailable, `volume ${input.volumeId} does not exist in the instance's project`);
+      }
+      const [mine] = await tx.query(`SELECT 1 FROM volume_attachments WHERE volume_id = $1 AND instance_id = $2`, [input.volumeId, input.instanceId]);
+      if (mine) return;
+      if (volume.deleteOnTermination) {
+        throw new DomainError(FaultCodes.VolumeNotAvailable, `volume ${input.volumeId} belongs to another instance`);
+      }
+      if (volume.status !== 'available') {
+        throw new DomainError(FaultCodes.VolumeNotAvailable, `volume ${input.volumeId} is ${volume.status}, not available`);
+      }
+      await tx.query(`INSERT INTO volume_attachments (volume_id, instance_id, host, device) VALUES ($1, $2, $3, NULL)`, [
+        input.volumeId,
+        input.instanceId,
+        input.host,
+      ]);
+      await tx.query(`UPDATE volumes SET status = 'attaching', updated_at = now() WHERE id = $1`, [input.volumeId]);
+    });
+    return this.get(input.volumeId);
+  }
+
+  /**
+   * Undoes a reservation: the volume is available again and is never deleted. Only this
+   * instance's hold is released, so a late undo cannot free a volume another build took since.
+   */
+  async unreserve(input: { volumeId: string; instanceId: string }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const volume = await lockVolume(tx, input.volumeId);
+      if (!volume) return;
+      const [, released] = await tx.query(`DELETE FROM volume_attachments WHERE volume_id = $1 AND instance_id = $2`, [input.volumeId, input.instanceId]);
+      if (released > 0) {
+        await tx.query(`UPDATE volumes SET status = 'available', updated_at = now() WHERE id = $1 AND status IN ('in-use', 'attaching')`, [input.volumeId]);
+      }
     });
   }
 
@@ -99,22 +165,42 @@ export class VolumeService {
   /** Deletes the volume and returns its room to the pool; deleting a deleted or missing volume is a no-op. */
   async delete(volumeId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const [volume]: Volume[] = await tx.query(
-        `SELECT id, size_gb AS "sizeGb", pool, status FROM volumes WHERE id = $1 FOR UPDATE`,
-        [volumeId],
-      );
-      if (!volume || volume.status === 'deleted') return;
-      await tx.getRepository(VolumeAttachment).delete({ volumeId });
-      await tx.query(`UPDATE storage_pools SET allocated_gb = allocated_gb - $2 WHERE name = $1`, [volume.pool, volume.sizeGb]);
-      await tx.getRepository(Volume).update(
-        { id: volumeId },
-        { status: 'deleted', targetIqn: null, targetPortal: null, targetLun: null, chapUsername: null, chapSecret: null },
-      );
+      const volume = await lockVolume(tx, volumeId);
+      if (volume) await this.deleteLocked(tx, volume);
     });
   }
 
+  /**
+   * A user's delete: only a volume nothing holds. One in use or reserved by a build, or one
+   * a build created for its instance (deleted with that instance), is refused.
+   */
+  async deleteDetached(volumeId: string, projectId?: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const volume = await lockVolume(tx, volumeId);
+      if (!volume || (projectId !== undefined && volume.projectId !== projectId)) throw new NotFoundError('volume', volumeId);
+      if (volume.status === 'deleted') return;
+      if (volume.deleteOnTermination) {
+        throw new DomainError(VolumeConflicts.InUse, `volume ${volumeId} belongs to an instance and is deleted with it`);
+      }
+      if (volume.status !== 'available' && volume.status !== 'error') {
+        throw new DomainError(VolumeConflicts.InUse, `volume ${volumeId} is ${volume.status}: detach it (delete its instance) first`);
+      }
+      await this.deleteLocked(tx, volume);
+    });
+  }
+
+  private async deleteLocked(tx: EntityManager, volume: LockedVolume): Promise<void> {
+    if (volume.status === 'deleted') return;
+    await tx.getRepository(VolumeAttachment).delete({ volumeId: volume.id });
+    await tx.query(`UPDATE storage_pools SET allocated_gb = allocated_gb - $2 WHERE name = $1`, [volume.pool, volume.sizeGb]);
+    await tx.getRepository(Volume).update(
+      { id: volume.id },
+      { status: 'deleted', targetIqn: null, targetPortal: null, targetLun: null, chapUsername: null, chapSecret: null },
+    );
+  }
+
   /** Takes room in the pool with the most free space; conditional updates, so a pool never over-commits. */
-  private async reserve(tx: EntityManager, sizeGb: number): Promise<string> {
+  private async takePoolRoom(tx: EntityManager, sizeGb: number): Promise<string> {
     const pools = await tx.getRepository(StoragePool).find();
     pools.sort((a, b) => b.capacityGb - b.allocatedGb - (a.capacityGb - a.allocatedGb));
     for (const pool of pools) {

@@ -229,6 +229,22 @@ export class FakeCloud {
           return { volumeId, sizeGb, connection };
         }),
       deleteVolume: ({ volumeId }) => this.call(q, 'deleteVolume', () => void this.volumes.delete(volumeId)),
+      // An existing standalone volume: held by one instance at a time, given back (never deleted) by the undo.
+      reserveVolume: ({ volumeId, instanceId }) =>
+        this.call(q, 'reserveVolume', () => {
+          const v = this.volumes.get(volumeId);
+          if (!v || v.deleteOnTermination || (v.instanceId !== null && v.instanceId !== instanceId)) {
+            throw ApplicationFailure.nonRetryable(`volume ${volumeId} is not available`, FaultCodes.VolumeNotAvailable);
+          }
+          v.instanceId = instanceId;
+          const connection = { targetIqn: `iqn.2010-10.org.nimbus:${volumeId}`, targetPortal: '127.0.0.1:3260', targetLun: 0 };
+          return { volumeId, sizeGb: v.sizeGb, connection };
+        }),
+      unreserveVolume: ({ volumeId, instanceId }) =>
+        this.call(q, 'unreserveVolume', () => {
+          const v = this.volumes.get(volumeId);
+          if (v?.instanceId === instanceId) Object.assign(v, { status: 'available', instanceId: null });
+        }),
       listInstanceVolumes: ({ instanceId }) =>
         this.call(q, 'listInstanceVolumes', () =>
           [...this.volumes.values()]

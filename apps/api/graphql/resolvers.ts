@@ -6,7 +6,7 @@ import { Flavor as FlavorEntity, Network as NetworkEntity } from '../../../core/
 import { HostRegistry } from '../../../core/scheduling/host-registry.js';
 import { AdminOnly, CurrentPrincipal, type Principal } from '../common/auth.js';
 import { CONFIG } from '../common/infra.module.js';
-import { networkView } from '../catalog/catalog.controller.js';
+import { networkView } from '../networks/network-view.js';
 import { ImagesService } from '../images/images.service.js';
 import { InstancesService } from '../instances/instances.service.js';
 import { CreateInstanceInput, Flavor, Host, Image, Instance, Network } from './types.js';

@@ -20,11 +20,32 @@ export interface ComputeDeps {
   ports: PortAllocator;
   volumes: VolumeService;
   faults: FaultInjector;
+  /** NIMBUS_IMAGE_CACHE_MAX_BYTES: after each pull, unused images are evicted down to this. */
+  imageCacheMaxBytes?: number;
 }
+
+/** What pullImage heartbeats: how far the download is, for a retry to resume and the API to show. */
+export interface PullProgress {
+  bytes: number;
+  total: number;
+}
+
+const PULL_HEARTBEAT_MS = 2000;
 
 /** The steps a compute agent runs on its own host (queue `compute.HOST`). */
 export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
   const { host, driver, images, faults } = deps;
+
+  /** Keeps the node cache under its limit; a failed eviction must not fail the step. */
+  async function evictImages(): Promise<void> {
+    if (deps.imageCacheMaxBytes === undefined) return;
+    try {
+      const { evicted, totalBytes } = await images.evict(deps.imageCacheMaxBytes);
+      if (evicted.length > 0) Context.current().log.info('evicted unused images', { evicted, totalBytes, maxBytes: deps.imageCacheMaxBytes });
+    } catch (err) {
+      Context.current().log.warn('image cache eviction failed', { error: (err as Error).message });
+    }
+  }
 
   return {
     async claimResources({ instanceId, flavor }: ClaimInput): Promise<void> {
@@ -42,20 +63,43 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
 
     async pullImage({ instanceId, image }: { instanceId: string; image: ImageRef }): Promise<{ cached: boolean }> {
       const ctx = Context.current();
-      // A retried pull resumes from the offset the last attempt heartbeated.
-      const resumeFrom = typeof ctx.info.heartbeatDetails === 'object' ? Number((ctx.info.heartbeatDetails as { bytes?: number })?.bytes ?? 0) : 0;
-      return classified(() =>
-        withHeartbeat(async (signal) => {
-          await faults.before('pull_image', { instanceId, signal });
+      // A retried pull resumes where the last attempt got to: the partial file on disk holds
+      // the bytes, its heartbeat details the offset it reported (shown until new progress comes).
+      const previous = ctx.info.heartbeatDetails as Partial<PullProgress> | undefined;
+      const resumeFrom = Number.isSafeInteger(previous?.bytes) ? previous!.bytes! : 0;
+      let latest: PullProgress = { bytes: resumeFrom, total: image.sizeBytes };
+      // Every heartbeat carries the progress: the server keeps only the last one's details,
+      // so a bare liveness heartbeat would erase the offset a retry and the API read.
+      const beat = () => ctx.heartbeat(latest);
+      beat();
+      const timer = setInterval(beat, PULL_HEARTBEAT_MS);
+      try {
+        return await classified(async () => {
+          // Marked before the cache is consulted, so an eviction can never take it from under us.
           await images.markInUse(image.sha256, instanceId);
-          const result = await images.ensure(image, {
-            resumeFrom,
-            signal,
-            onProgress: (bytes, total) => ctx.heartbeat({ bytes, total }),
-          });
-          return { cached: !result.downloaded };
-        }),
-      );
+          try {
+            await faults.before('pull_image', { instanceId, signal: ctx.cancellationSignal });
+            if (resumeFrom > 0) ctx.log.info('resuming image pull', { image: image.id, previousBytes: resumeFrom, total: image.sizeBytes });
+            const result = await images.ensure(image, {
+              resumeFrom,
+              signal: ctx.cancellationSignal,
+              onProgress: (bytes, total) => {
+                latest = { bytes, total };
+                beat();
+              },
+            });
+            await evictImages();
+            return { cached: !result.downloaded };
+          } catch (err) {
+            // No domain will boot from it: a failed pull must not pin the image forever.
+            // A retry of this activity marks it again.
+            await images.release(image.sha256, instanceId).catch(() => undefined);
+            throw err;
+          }
+        });
+      } finally {
+        clearInterval(timer);
+      }
     },
 
     async spawnDomain({ instanceId, name, flavor, image }: { instanceId: string; name: string; flavor: FlavorSpec; image: ImageRef }): Promise<void> {
@@ -72,9 +116,10 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
     async destroyDomain({ instanceId }): Promise<void> {
       await classified(() =>
         withHeartbeat(async (signal) => {
-          const domain = await driver.getDomain(instanceId);
           await driver.destroy(instanceId, { signal });
-          if (domain) await images.release(domain.imageSha256, instanceId);
+          // By instance, not by the domain's image: a spawn that failed leaves no domain to ask.
+          await images.releaseInstance(instanceId);
+          await evictImages();
         }),
       );
     },

@@ -35,6 +35,8 @@ export class ImageNotFoundError extends Error {
 export class ImageDownloadError extends Error {
   override name = 'ImageDownloadFailed';
   readonly code = 'ImageDownloadFailed';
+  /** Read by activities/failures.ts: the activity is retried on this host and resumes. */
+  readonly retryable = true;
   constructor(
     message: string,
     readonly bytesOnDisk: number,

@@ -126,8 +126,31 @@ export class NodeImageCache {
     });
   }
 
-  async list(): Promise<CachedImage[]> {
-    const inUse = await this.readInUse();
+  /**
+   * Releases every image the instance holds. The undo of a build does not know which
+   * image a failed pull or spawn marked (there may be no domain to ask), only the instance.
+   */
+  releaseInstance(instanceId: string): Promise<void> {
+    return this.updateInUse((m) => dropUsers(m, (id) => id === instanceId).length > 0);
+  }
+
+  /**
+   * Drops the marks of instances that no longer live on this node (a build that moved on
+   * or was deleted while the agent was down), so their images become evictable again.
+   * Returns the instance ids released.
+   */
+  async releaseAllExcept(keep: ReadonlySet<string>): Promise<string[]> {
+    let released: string[] = [];
+    await this.updateInUse((m) => (released = dropUsers(m, (id) => !keep.has(id))).length > 0);
+    return released;
+  }
+
+  list(): Promise<CachedImage[]> {
+    return this.exclusive(() => this.listUnlocked());
+  }
+
+  private async listUnlocked(): Promise<CachedImage[]> {
+    const inUse = await this.loadInUse();
     let names: string[];
     try {
       names = await readdir(this.root);
@@ -146,20 +169,24 @@ export class NodeImageCache {
 
   /**
    * Deletes least recently used images until the cache holds at most maxBytes. Images in
-   * use are never deleted, so the total can stay above maxBytes.
+   * use are never deleted, so the total can stay above maxBytes. Runs in the same queue
+   * as markInUse: a pull marks its image before it looks for it, so an image is either
+   * marked before this scan (kept) or looked for after the delete (downloaded again).
    */
-  async evict(maxBytes: number): Promise<{ evicted: string[]; totalBytes: number }> {
-    const images = (await this.list()).sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
-    let totalBytes = images.reduce((sum, i) => sum + i.sizeBytes, 0);
-    const evicted: string[] = [];
-    for (const image of images) {
-      if (totalBytes <= maxBytes) break;
-      if (image.inUseBy.length > 0) continue;
-      await rm(this.pathOf(image.sha256), { force: true });
-      totalBytes -= image.sizeBytes;
-      evicted.push(image.sha256);
-    }
-    return { evicted, totalBytes };
+  evict(maxBytes: number): Promise<{ evicted: string[]; totalBytes: number }> {
+    return this.exclusive(async () => {
+      const images = (await this.listUnlocked()).sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
+      let totalBytes = images.reduce((sum, i) => sum + i.sizeBytes, 0);
+      const evicted: string[] = [];
+      for (const image of images) {
+        if (totalBytes <= maxBytes) break;
+        if (image.inUseBy.length > 0) continue;
+        await rm(this.pathOf(image.sha256), { force: true });
+        totalBytes -= image.sizeBytes;
+        evicted.push(image.sha256);
+      }
+      return { evicted, totalBytes };
+    });
   }
 
   /** A present, right-sized file is a verified one (only a verified download is renamed in). */
@@ -216,14 +243,15 @@ export class NodeImageCache {
     return dest;
   }
 
-  private readInUse(): Promise<Map<string, Set<string>>> {
-    const run = this.inUseChain.then(() => this.loadInUse());
+  /** Runs `fn` after every earlier in-use update or eviction, and before any later one. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.inUseChain.then(fn);
     this.inUseChain = run.catch(() => undefined);
     return run;
   }
 
   private updateInUse(change: (m: Map<string, Set<string>>) => boolean): Promise<void> {
-    const run = this.inUseChain.then(async () => {
+    return this.exclusive(async () => {
       // Change a copy: if the write fails, memory still matches the file.
       const m = new Map([...(await this.loadInUse())].map(([sha, users]) => [sha, new Set(users)]));
       if (!change(m)) return;
@@ -232,8 +260,6 @@ export class NodeImageCache {
       await writeJsonAtomic(this.inUseFile, json);
       this.inUse = m;
     });
-    this.inUseChain = run.catch(() => undefined);
-    return run;
   }
 
   private async loadInUse(): Promise<Map<string, Set<string>>> {
@@ -247,6 +273,20 @@ export class NodeImageCache {
     this.inUse = new Map(Object.entries(json).map(([sha, users]) => [sha, new Set(users)]));
     return this.inUse;
   }
+}
+
+/** Removes the matching users from every image (in place); returns who was removed. */
+function dropUsers(m: Map<string, Set<string>>, drop: (instanceId: string) => boolean): string[] {
+  const dropped = new Set<string>();
+  for (const [sha, users] of m) {
+    for (const id of users) {
+      if (!drop(id)) continue;
+      users.delete(id);
+      dropped.add(id);
+    }
+    if (users.size === 0) m.delete(sha);
+  }
+  return [...dropped].sort();
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

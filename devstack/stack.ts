@@ -7,6 +7,7 @@ import { adminTokenFile, REPO_ROOT, type NimbusConfig } from '../core/config.js'
 import { prepareDatabase } from '../core/db/prepare.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { assertPortFree } from './ports.js';
+import { sendSignal } from './processes.js';
 import { ensureSearchAttributesAt } from './search-attributes.js';
 import { stopLeftoverChildren, Supervisor, type SupervisorOptions } from './supervisor.js';
 import { resolveTemporalCli } from './temporal-cli.js';
@@ -51,6 +52,12 @@ export interface StackHandle {
   adminTokenFile: string;
   dataDir: string;
   supervisor: Supervisor;
+  /**
+   * The embedded Temporal dev server, for failure tests: `kill()` is a SIGKILL (a power cut),
+   * `start()` starts it again on the same port with the same data file, so the builds in it
+   * go on. Undefined with an external Temporal.
+   */
+  temporal?: { kill(): Promise<void>; start(): Promise<void> };
   /** Apps first, then Temporal, then PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
@@ -136,23 +143,35 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
 
     let temporalAddress = config.temporalAddress;
     let temporalUiUrl: string | undefined;
+    let temporalControl: StackHandle['temporal'];
     if (config.externalTemporalAddress) {
       await ensureSearchAttributesAt(config.externalTemporalAddress, config.temporalNamespace);
     } else {
       const cli = await resolveTemporalCli(config, {
         onInstall: (dir) => log.info({ dir }, 'installing the Temporal CLI (first run only)'),
       });
-      const temporal = await startTemporalServer({
+      const temporalOptions = {
         cli,
         dataDir: path.join(config.dataDir, 'temporal'),
         port: config.temporalPort,
         uiPort: config.temporalUiPort,
         namespace: config.temporalNamespace,
         log,
-      });
-      stops.push(temporal.stop);
+      };
+      let temporal = await startTemporalServer(temporalOptions);
+      // The server running now, which a failure test may have replaced.
+      stops.push(() => temporal.stop());
       temporalAddress = temporal.address;
       temporalUiUrl = temporal.uiUrl;
+      temporalControl = {
+        kill: async () => {
+          sendSignal(temporal.pid, 'SIGKILL');
+          await temporal.stop();
+        },
+        start: async () => {
+          temporal = await startTemporalServer(temporalOptions);
+        },
+      };
     }
     signal?.throwIfAborted();
 
@@ -186,6 +205,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
       adminTokenFile: admin.file,
       dataDir: config.dataDir,
       supervisor,
+      temporal: temporalControl,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

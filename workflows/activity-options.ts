@@ -15,29 +15,68 @@ export const controlPlane = (taskQueue: string): ActivityOptions => ({
 });
 
 /**
+ * How long host steps may take, from the build's input (NIMBUS_HOST_PICKUP_TIMEOUT,
+ * NIMBUS_HOST_STEP_TIMEOUT, NIMBUS_HOST_HEARTBEAT_TIMEOUT): unset fields keep each step's
+ * own default. Carried in the input because workflow code cannot read the environment.
+ */
+export interface HostTiming {
+  pickupSec: number;
+  /** Overrides every host step's start-to-close (tests and demos make hangs end quickly). */
+  stepSec?: number;
+  heartbeatSec?: number;
+}
+
+/**
+ * A host step's compute agent heartbeats while it runs (activities/heartbeat.ts), so a
+ * dead agent shows as a missed heartbeat within this time instead of a start-to-close of
+ * minutes. A step hung inside a live agent keeps heartbeating: its start-to-close bounds it.
+ */
+export const DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC = 20;
+
+export function hostTiming(input: { hostPickupTimeoutSec?: number; hostStepTimeoutSec?: number; hostHeartbeatTimeoutSec?: number }): HostTiming {
+  return {
+    pickupSec: input.hostPickupTimeoutSec ?? DEFAULT_HOST_PICKUP_TIMEOUT_SEC,
+    stepSec: input.hostStepTimeoutSec,
+    heartbeatSec: input.hostHeartbeatTimeoutSec,
+  };
+}
+
+const asTiming = (t: HostTiming | number): HostTiming => (typeof t === 'number' ? { pickupSec: t } : t);
+
+/**
  * Steps on one compute host. The schedule-to-start timeout is what makes a dead host
  * visible: it is not retried, so the saga sees it at once and places the build elsewhere.
+ * A crashed agent misses its heartbeats and the step is retried (the restarted agent
+ * finishes it); a hung one runs into its start-to-close, three times, then the saga moves on.
  */
-export const hostLocal = (host: string, pickupTimeoutSec: number, startToClose: string, heartbeat?: string): ActivityOptions => ({
-  taskQueue: computeQueue(host),
-  scheduleToStartTimeout: `${pickupTimeoutSec} seconds`,
-  startToCloseTimeout: startToClose,
-  heartbeatTimeout: heartbeat,
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
+export const hostLocal = (host: string, timing: HostTiming | number, startToClose: string, heartbeat?: string): ActivityOptions => {
+  const t = asTiming(timing);
+  return {
+    taskQueue: computeQueue(host),
+    scheduleToStartTimeout: `${t.pickupSec} seconds`,
+    startToCloseTimeout: t.stepSec ? `${t.stepSec} seconds` : startToClose,
+    heartbeatTimeout: t.heartbeatSec ? `${t.heartbeatSec} seconds` : (heartbeat ?? `${DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC} seconds`),
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  };
+};
 
 /**
  * Undos are retried until they succeed: a start-to-close timeout only, no attempt limit.
  * On a host, the pickup timeout still applies: a dead host's leftovers are cleaned by its
- * agent's reconciliation when it comes back, rather than holding the saga hostage.
+ * agent's reconciliation when it comes back, rather than holding the saga hostage; and a
+ * heartbeat timeout, so an agent that crashes mid-undo is retried once it is back.
  */
-export const undo = (taskQueue: string, pickupTimeoutSec?: number): ActivityOptions => ({
-  taskQueue,
-  scheduleToStartTimeout: pickupTimeoutSec ? `${pickupTimeoutSec} seconds` : undefined,
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+export const undo = (taskQueue: string, timing?: HostTiming | number): ActivityOptions => {
+  const t = timing === undefined ? undefined : asTiming(timing);
+  return {
+    taskQueue,
+    scheduleToStartTimeout: t ? `${t.pickupSec} seconds` : undefined,
+    startToCloseTimeout: t?.stepSec ? `${t.stepSec} seconds` : '1 minute',
+    heartbeatTimeout: t ? `${t.heartbeatSec ?? DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC} seconds` : undefined,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  };
+};
 
 export const records = (): ActivityOptions => ({
   taskQueue: TaskQueues.workflows,

@@ -13,13 +13,14 @@ import type {
   RecordsActivities,
   SchedulerActivities,
   StorageActivities,
+  VolumeInfo,
 } from '../contracts/activities.js';
 import { FaultCodes } from '../contracts/errors.js';
 import type { Attempt, BuildStep, CreateInstanceInput, Fault, TaskState } from '../contracts/instances.js';
 import { MAX_SCHEDULING_ATTEMPTS } from '../contracts/instances.js';
 import { ComputeHostKey, InstanceStatusKey } from '../contracts/search-attributes.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
-import { DEFAULT_HOST_PICKUP_TIMEOUT_SEC, controlPlane, hostLocal, records, undo } from './activity-options.js';
+import { hostTiming, controlPlane, hostLocal, records, undo } from './activity-options.js';
 import { ProgressTracker } from './build-progress.js';
 import { StepFailure, attemptOutcome, failureMessage, failureType, isFatal, toFault } from './failures.js';
 import { Saga } from './saga.js';
@@ -39,7 +40,8 @@ const storageUndo = proxyActivities<StorageActivities>(undo(TaskQueues.storage))
  */
 export async function CreateInstance(input: CreateInstanceInput): Promise<{ host: string }> {
   const { instanceId } = input;
-  const pickup = input.hostPickupTimeoutSec ?? DEFAULT_HOST_PICKUP_TIMEOUT_SEC;
+  // Pickup, step and heartbeat timeouts of host steps: the input's overrides or the defaults.
+  const timing = hostTiming(input);
   const progress = new ProgressTracker(instanceId);
   const onUndone = (name: string) => record.recordStep({ instanceId, step: name, host: progress.state.host, phase: 'compensated' });
   const saga = new Saga(progress, onUndone);
@@ -76,14 +78,14 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
       });
       const host = choice.host;
       progress.host(host);
-      const compute = proxyActivities<ComputeActivities>(hostLocal(host, pickup, '30 seconds'));
-      const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), pickup));
+      const compute = proxyActivities<ComputeActivities>(hostLocal(host, timing, '30 seconds'));
+      const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), timing));
       const hostSaga = new Saga(progress, onUndone);
       try {
         hostSaga.add(`releaseClaim(${host})`, () => schedulerUndo.releaseClaim({ instanceId }));
         await step('claim', host, undefined, () =>
           compute.claimResources.executeWithOptions(
-            { ...hostLocal(host, pickup, '30 seconds'), summary: `claim ${input.flavor.name} on ${host}` },
+            { ...hostLocal(host, timing, '30 seconds'), summary: `claim ${input.flavor.name} on ${host}` },
             [{ instanceId, flavor: input.flavor }],
           ),
         );
@@ -92,14 +94,14 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
         upsertSearchAttributes([{ key: ComputeHostKey, value: host }]);
         await step('pull_image', host, 'pulling_image', () =>
           compute.pullImage.executeWithOptions(
-            { ...hostLocal(host, pickup, '10 minutes', '30 seconds'), summary: `pull image ${input.image.name} to ${host}` },
+            { ...hostLocal(host, timing, '10 minutes', '30 seconds'), summary: `pull image ${input.image.name} to ${host}` },
             [{ instanceId, image: input.image }],
           ),
         );
         hostSaga.add(`destroyDomain(${host})`, () => computeUndo.destroyDomain({ instanceId }));
         await step('spawn', host, 'spawning', () =>
           compute.spawnDomain.executeWithOptions(
-            { ...hostLocal(host, pickup, '5 minutes'), summary: `spawn ${input.name} on ${host}` },
+            { ...hostLocal(host, timing, '5 minutes'), summary: `spawn ${input.name} on ${host}` },
             [{ instanceId, name: input.name, flavor: input.flavor, image: input.image }],
           ),
         );
@@ -135,32 +137,50 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
         [{ instanceId, networkId: input.networkId, host }],
       ),
     );
-    const compute = proxyActivities<ComputeActivities>(hostLocal(host, pickup, '1 minute'));
-    const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), pickup));
+    const compute = proxyActivities<ComputeActivities>(hostLocal(host, timing, '1 minute'));
+    const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), timing));
     saga.add(`unplugVif(${host})`, () => computeUndo.unplugVif({ instanceId }));
     await step('plug_vif', host, undefined, () =>
       compute.plugVif.executeWithOptions(
-        { ...hostLocal(host, pickup, '1 minute'), summary: `plug ${port.ip} (${port.mac}) into ${input.name}` },
+        { ...hostLocal(host, timing, '1 minute'), summary: `plug ${port.ip} (${port.mac}) into ${input.name}` },
         [{ instanceId, port }],
       ),
     );
 
-    if (input.volume) {
+    /** Attaches a volume on the host. Its undo only detaches: the volume's own undo decides whether it is deleted. */
+    const attach = async (volume: VolumeInfo): Promise<void> => {
+      saga.add(`detachVolume(${host})`, () => computeUndo.detachVolume({ instanceId, volumeId: volume.volumeId }));
+      await step('attach_volume', host, undefined, () =>
+        compute.attachVolume.executeWithOptions(
+          { ...hostLocal(host, timing, '1 minute'), summary: `attach volume ${volume.volumeId} to ${input.name}` },
+          [{ instanceId, volume }],
+        ),
+      );
+    };
+
+    if (input.volume && 'volumeId' in input.volume) {
+      // The user's standalone volume: reserved for this build, given back (never deleted) on failure.
+      // Only inputs that name one take this branch, so builds started before it replay unchanged.
+      const { volumeId } = input.volume;
+      saga.add('unreserveVolume', () => storageUndo.unreserveVolume({ volumeId, instanceId }));
+      const volume = await step('reserve_volume', null, 'attaching_volume', () =>
+        storage.reserveVolume.executeWithOptions(
+          { ...controlPlane(TaskQueues.storage), summary: `reserve volume ${volumeId} for ${input.name}` },
+          [{ volumeId, instanceId, projectId: input.projectId, host }],
+        ),
+      );
+      await attach(volume);
+    } else if (input.volume) {
+      const { sizeGb } = input.volume;
       const volumeId = uuid4(); // Deterministic on replay: the id that makes createVolume idempotent.
       saga.add('deleteVolume', () => storageUndo.deleteVolume({ volumeId }));
       const volume = await step('create_volume', null, 'attaching_volume', () =>
         storage.createVolume.executeWithOptions(
-          { ...controlPlane(TaskQueues.storage), summary: `create a ${input.volume!.sizeGb} GB volume` },
-          [{ volumeId, instanceId, projectId: input.projectId, sizeGb: input.volume!.sizeGb }],
+          { ...controlPlane(TaskQueues.storage), summary: `create a ${sizeGb} GB volume` },
+          [{ volumeId, instanceId, projectId: input.projectId, sizeGb }],
         ),
       );
-      saga.add(`detachVolume(${host})`, () => computeUndo.detachVolume({ instanceId, volumeId }));
-      await step('attach_volume', host, undefined, () =>
-        compute.attachVolume.executeWithOptions(
-          { ...hostLocal(host, pickup, '1 minute'), summary: `attach volume ${volumeId} to ${input.name}` },
-          [{ instanceId, volume }],
-        ),
-      );
+      await attach(volume);
     }
 
     await record.recordActive({ instanceId, host });

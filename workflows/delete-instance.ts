@@ -3,7 +3,7 @@ import type { ComputeActivities, NetworkActivities, RecordsActivities, Scheduler
 import type { DeleteInstanceInput } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
-import { DEFAULT_HOST_PICKUP_TIMEOUT_SEC, records, undo } from './activity-options.js';
+import { hostTiming, records, undo } from './activity-options.js';
 import { failureMessage, isHostUnreachable } from './failures.js';
 
 const scheduler = proxyActivities<SchedulerActivities>(undo(TaskQueues.scheduler));
@@ -19,9 +19,10 @@ const record = proxyActivities<RecordsActivities>(records());
  */
 export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> {
   const { instanceId, host } = input;
-  const pickup = input.hostPickupTimeoutSec ?? DEFAULT_HOST_PICKUP_TIMEOUT_SEC;
+  // Pickup, step and heartbeat timeouts of host steps: the input's overrides or the defaults.
+  const timing = hostTiming(input);
   await record.recordTaskState({ instanceId, taskState: 'deleting' });
-  const compute = host ? proxyActivities<ComputeActivities>(undo(computeQueue(host), pickup)) : null;
+  const compute = host ? proxyActivities<ComputeActivities>(undo(computeQueue(host), timing)) : null;
 
   /** A host-local undo; a dead host is left to its own reconciliation. */
   async function onHost(what: string, run: (c: ComputeActivities) => Promise<unknown>): Promise<void> {

@@ -57,5 +57,11 @@ export function toFault(err: unknown): Fault {
   const type = failureType(err);
   if (type && type !== 'Error') return { code: type, message: failureMessage(err), step: null, host: null };
   if (isHostUnreachable(err)) return { code: FaultCodes.HostStepFailed, message: `host did not answer: ${failureMessage(err)}`, step: null, host: null };
+  // A host step that hung (start-to-close) or whose agent died (heartbeat) on every attempt.
+  const timeout = err instanceof ActivityFailure ? err.cause : undefined;
+  if (timeout instanceof TimeoutFailure) {
+    const why = timeout.timeoutType === 'HEARTBEAT' ? 'the host stopped heartbeating (its agent died)' : 'the step did not finish in time';
+    return { code: FaultCodes.HostStepFailed, message: `${why}: ${failureMessage(err)}`, step: null, host: null };
+  }
   return { code: FaultCodes.InternalError, message: failureMessage(err), step: null, host: null };
 }

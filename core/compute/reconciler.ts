@@ -15,11 +15,27 @@ export interface ReconcileReport {
  * A domain is kept while its instance is building or active on this host; any other is
  * an orphan (its build was compensated or deleted while the agent was away).
  */
-export async function reconcileHost(db: DataSource, host: string, driver: HypervisorDriver, log: Logger): Promise<ReconcileReport> {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ReconcileOptions {
+  logMissing?: boolean;
+  /** Called for each orphan destroyed, e.g. to unpin its image in the node cache. */
+  onDestroyed?: (instanceId: string) => Promise<void>;
+}
+
+export async function reconcileHost(
+  db: DataSource,
+  host: string,
+  driver: HypervisorDriver,
+  log: Logger,
+  opts: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const domains = await driver.listDomains();
+  // Only uuid-shaped names can be instances; comparing as uuid keeps the primary key usable.
+  const ids = domains.map((d) => d.instanceId).filter((id) => UUID.test(id));
   const rows: Array<{ id: string; status: string; host: string | null }> = await db.query(
-    `SELECT id, status, host FROM instances WHERE id::text = ANY($1) OR (host = $2 AND status = 'ACTIVE')`,
-    [domains.map((d) => d.instanceId), host],
+    `SELECT id, status, host FROM instances WHERE id = ANY($1::uuid[]) OR (host = $2 AND status = 'ACTIVE')`,
+    [ids, host],
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   const destroyed: string[] = [];
@@ -29,10 +45,50 @@ export async function reconcileHost(db: DataSource, host: string, driver: Hyperv
     if (owned) continue;
     log.warn({ instanceId: domain.instanceId, status: inst?.status ?? 'unknown' }, 'destroying orphan domain');
     await driver.destroy(domain.instanceId);
+    await opts.onDestroyed?.(domain.instanceId);
     destroyed.push(domain.instanceId);
   }
   const present = new Set(domains.map((d) => d.instanceId));
   const missing = rows.filter((r) => r.host === host && r.status === 'ACTIVE' && !present.has(r.id)).map((r) => r.id);
-  for (const id of missing) log.error({ instanceId: id }, 'instance is ACTIVE on this host but has no domain here');
+  if (opts.logMissing !== false) {
+    for (const id of missing) log.error({ instanceId: id }, 'instance is ACTIVE on this host but has no domain here');
+  }
   return { destroyed, missing };
+}
+
+/**
+ * Reconciles again every `intervalMs` while the agent runs, as Nova's periodic tasks do.
+ * The pass at start cannot catch everything: an agent that crashed during an undo comes
+ * back while the build is still compensating (the instance still BUILD, its domain kept),
+ * and if the retried undo then missed the host's pickup window, the domain of what is now
+ * an ERROR instance would stay forever. Passes never overlap; a failed one is logged and
+ * the next one tries again. Returns a stop function.
+ */
+export function reconcilePeriodically(
+  db: DataSource,
+  host: string,
+  driver: HypervisorDriver,
+  log: Logger,
+  intervalMs: number,
+  opts: Pick<ReconcileOptions, 'onDestroyed'> = {},
+): () => void {
+  let running = false;
+  let lastMissing = '';
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    reconcileHost(db, host, driver, log, { ...opts, logMissing: false })
+      .then((report) => {
+        const missing = report.missing.join(',');
+        // The same missing instances would be reported on every pass: only a change is news.
+        if (report.destroyed.length > 0 || missing !== lastMissing) log.info(report, 'periodic reconciliation');
+        lastMissing = missing;
+      })
+      .catch((err) => log.warn({ err }, 'periodic reconciliation failed; the next pass will try again'))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -1,0 +1,77 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource } from 'typeorm';
+import { nodeDir } from '../../core/config.js';
+import { createDataSource } from '../../core/db/data-source.js';
+import { isAtomicTempFile } from '../../core/images/atomic-write.js';
+import { checkInvariants, type Violation } from '../../core/invariants/check-invariants.js';
+import type { TestStack } from './stack.js';
+
+/**
+ * The leak checker for end-to-end tests: the database checks plus every node's domains,
+ * read from the fake hypervisor's files (`<dataDir>/nodes/<host>/domains/<id>.json`),
+ * which only a test on the same machine can see.
+ */
+
+/** Every node's domains: host → instance ids, for each host that has a node directory. */
+export async function readDomains(dataDir: string): Promise<Map<string, string[]>> {
+  const nodes = path.join(dataDir, 'nodes');
+  const byHost = new Map<string, string[]>();
+  let hosts: string[];
+  try {
+    hosts = await readdir(nodes);
+  } catch {
+    return byHost;
+  }
+  for (const host of hosts.sort()) {
+    let files: string[] = [];
+    try {
+      files = await readdir(path.join(nodeDir({ dataDir }, host), 'domains'));
+    } catch {
+      // A node that never spawned has no domains folder: it has no domains.
+    }
+    byHost.set(host, files.filter((f) => f.endsWith('.json') && !isAtomicTempFile(f)).map((f) => f.slice(0, -'.json'.length)).sort());
+  }
+  return byHost;
+}
+
+/** A small connection of the test's own to the stack's database. */
+export function connectToStackDb(stack: TestStack): Promise<DataSource> {
+  return createDataSource(stack.databaseUrl, { poolSize: 3, applicationName: 'nimbus-e2e-checker' }).initialize();
+}
+
+export async function violations(stack: TestStack, db: DataSource): Promise<Violation[]> {
+  return checkInvariants(db, { domainsByHost: await readDomains(stack.dataDir) });
+}
+
+/**
+ * Resolves once nothing leaked. "Once", because a host's leftovers an undo could not reach
+ * are its reconciliation's job (at most NIMBUS_RECONCILE_INTERVAL later); fails with the
+ * violations still there after `timeoutMs`.
+ */
+export async function waitUntilClean(stack: TestStack, db: DataSource, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let found: Violation[] = [];
+  while (Date.now() < deadline) {
+    found = await violations(stack, db);
+    if (found.length === 0) return;
+    await sleep(250);
+  }
+  throw new Error(`leaks after ${timeoutMs} ms:\n${found.map((v) => `  ${v.kind} ${v.id}: ${v.detail}`).join('\n')}`);
+}
+
+/** Instances still building: at the end of a test there must be none. */
+export async function buildingInstances(db: DataSource): Promise<string[]> {
+  const rows: Array<{ id: string; task_state: string | null }> = await db.query(`SELECT id, task_state FROM instances WHERE status = 'BUILD'`);
+  return rows.map((r) => `${r.id} (${r.task_state})`);
+}
+
+/** The instance's action log: steps that ran and undos, in order, as `step@host:outcome`. */
+export async function actionLog(db: DataSource, instanceId: string): Promise<string[]> {
+  const rows: Array<{ step: string; host: string | null; outcome: string }> = await db.query(
+    `SELECT step, host, outcome FROM instance_actions WHERE instance_id = $1 ORDER BY started_at, finished_at NULLS LAST`,
+    [instanceId],
+  );
+  return rows.map((r) => `${r.step}${r.host ? `@${r.host}` : ''}:${r.outcome}`);
+}

@@ -6,7 +6,6 @@ export function createRecordsActivities(deps: { records: InstanceRecords }): Rec
   const { records } = deps;
   return {
     async recordStep(input) {
-      if (input.taskState !== undefined) await records.setTaskState(input.instanceId, { taskState: input.taskState });
       await records.recordStep(input);
     },
     async recordTaskState({ instanceId, ...update }) {

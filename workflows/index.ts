@@ -1,3 +1,4 @@
 /** The workflow bundle's entry: every workflow type the controller's worker runs. */
 export { CreateInstance } from './create-instance.js';
 export { DeleteInstance } from './delete-instance.js';
+export { BenchFloor } from './bench-floor.js';

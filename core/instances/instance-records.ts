@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Attempt, Fault, InstanceStatus, TaskState } from '../../contracts/instances.js';
-import { Instance, InstanceAction, InstanceFault, SchedulingAttempt } from '../db/entities/index.js';
+import { Instance, InstanceFault, SchedulingAttempt } from '../db/entities/index.js';
 
 /**
  * What the workflow writes about a build as it goes: status and task state, one action row
@@ -26,29 +26,45 @@ export class InstanceRecords {
     await this.db.query(`UPDATE instances SET host = $2, updated_at = now() WHERE id = $1 AND status <> 'DELETED'`, [instanceId, host]);
   }
 
-  async recordStep(input: { instanceId: string; step: string; host: string | null; phase: 'start' | 'succeeded' | 'failed' | 'compensated'; message?: string | null }): Promise<void> {
-    const repo = this.db.getRepository(InstanceAction);
+  /**
+   * Opens, closes or compensates a step's action row and, with `taskState`, moves the
+   * instance's task state — in one statement, so one round trip: the saga records every
+   * step twice, and these writes are most of what a build asks of Postgres.
+   */
+  async recordStep(input: {
+    instanceId: string;
+    step: string;
+    host: string | null;
+    phase: 'start' | 'succeeded' | 'failed' | 'compensated';
+    message?: string | null;
+    taskState?: TaskState | null;
+  }): Promise<void> {
+    // A deleted instance stays deleted whatever a late activity says.
+    const moveTaskState = `task AS (
+      UPDATE instances SET task_state = $6, updated_at = now() WHERE $7 AND id = $1 AND status <> 'DELETED')`;
+    const params = [input.instanceId, input.step, input.host, input.phase, input.message ?? null, input.taskState ?? null, input.taskState !== undefined];
     if (input.phase === 'start' || input.phase === 'compensated') {
       // Idempotent: a retried start does not add a second running row.
-      const outcome = input.phase === 'start' ? 'running' : 'compensated';
-      const step = input.phase === 'compensated' ? `undo:${input.step}` : input.step;
+      params[1] = input.phase === 'compensated' ? `undo:${input.step}` : input.step;
+      params[3] = input.phase === 'start' ? 'running' : 'compensated';
       await this.db.query(
-        `INSERT INTO instance_actions (instance_id, step, host, outcome, message, started_at, finished_at)
+        `WITH ${moveTaskState}
+         INSERT INTO instance_actions (instance_id, step, host, outcome, message, started_at, finished_at)
          SELECT $1, $2, $3, $4, $5, now(), CASE WHEN $4 = 'compensated' THEN now() END
          WHERE NOT EXISTS (SELECT 1 FROM instance_actions WHERE instance_id = $1 AND step = $2 AND host IS NOT DISTINCT FROM $3 AND outcome = $4)`,
-        [input.instanceId, step, input.host, outcome, input.message ?? null],
+        params,
       );
       return;
     }
-    const open = await repo.findOne({
-      where: { instanceId: input.instanceId, step: input.step, outcome: 'running' },
-      order: { startedAt: 'DESC' },
-    });
-    if (open) {
-      await repo.update({ id: open.id }, { outcome: input.phase, message: input.message ?? null, finishedAt: new Date() });
-    } else {
-      await repo.insert({ instanceId: input.instanceId, step: input.step, host: input.host, outcome: input.phase, message: input.message ?? null, startedAt: new Date(), finishedAt: new Date() });
-    }
+    // Close the latest running row of the step; a finish without a recorded start still leaves a finished row.
+    await this.db.query(
+      `WITH ${moveTaskState},
+       open AS (SELECT id FROM instance_actions WHERE instance_id = $1 AND step = $2 AND outcome = 'running' ORDER BY started_at DESC LIMIT 1),
+       closed AS (UPDATE instance_actions a SET outcome = $4, message = $5, finished_at = now() FROM open WHERE a.id = open.id RETURNING a.id)
+       INSERT INTO instance_actions (instance_id, step, host, outcome, message, started_at, finished_at)
+       SELECT $1, $2, $3, $4, $5, now(), now() WHERE NOT EXISTS (SELECT 1 FROM closed)`,
+      params,
+    );
   }
 
   async recordAttempt(instanceId: string, attemptNo: number, attempt: Attempt): Promise<void> {

@@ -106,6 +106,18 @@ describe('InstanceRecords', () => {
     );
   });
 
+  it('a step that starts with a task state moves the instance to it; a deleted instance stays as it was', async () => {
+    const { id } = await insertInstance(t.db, { taskState: 'scheduling', host: 'node-1' });
+    await records.recordStep({ instanceId: id, step: 'pull_image', host: 'node-1', phase: 'start', taskState: 'pulling_image' });
+    assert.equal((await instance(id)).task_state, 'pulling_image');
+    await records.recordStep({ instanceId: id, step: 'pull_image', host: 'node-1', phase: 'succeeded' });
+    assert.equal((await instance(id)).task_state, 'pulling_image', 'a step without a task state leaves it alone');
+    assert.deepEqual((await actions(id)).map((r) => [r.step, r.outcome]), [['pull_image', 'succeeded']]);
+    await records.markDeleted(id);
+    await records.recordStep({ instanceId: id, step: 'spawn', host: 'node-1', phase: 'start', taskState: 'spawning' });
+    assert.deepEqual([(await instance(id)).status, (await instance(id)).task_state], ['DELETED', null]);
+  });
+
   it('moves through task states and hosts, then ACTIVE with a launch time', async () => {
     const { id } = await insertInstance(t.db);
     await records.setTaskState(id, { taskState: 'spawning', host: 'node-3' });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WEIGHERS, type Weigher } from './scheduling/host-selector.js';
 
 /** The checkout's root: two levels up from this file in source and in dist/. */
 export const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -35,11 +36,17 @@ export const ENV_VARS = {
   NIMBUS_ADMIN_TOKEN: 'bearer token of the seeded admin',
   NIMBUS_SERVICE_DOWN_TIME: 'seconds without heartbeat after which a host is down',
   NIMBUS_HEARTBEAT_INTERVAL: 'seconds between compute agent heartbeats',
+  NIMBUS_HOST_PICKUP_TIMEOUT: 'seconds a host may take to pick up a build step before the build counts it dead and moves on (default 10)',
+  NIMBUS_HOST_STEP_TIMEOUT: 'seconds any host step (claim, pull, spawn, VIF, volume, and their undos) may run before it counts as hung; unset: each step its own (30 s to 10 min)',
+  NIMBUS_HOST_HEARTBEAT_TIMEOUT: 'seconds without a heartbeat from a running host step before its agent counts as crashed (default 20)',
+  NIMBUS_RECONCILE_INTERVAL: 'seconds between a compute agent\'s reconciliations of its domains with the database (default 60; also once at start)',
+  NIMBUS_SCHEDULER_WEIGHER: 'how the scheduler ranks hosts with room: spread (most free RAM first, default) or pack (least)',
   NIMBUS_HOST: 'compute agent host name (same as --host)',
   NIMBUS_HOST_VCPUS: 'compute agent capacity: vCPUs',
   NIMBUS_HOST_RAM_MB: 'compute agent capacity: RAM in MB',
   NIMBUS_HOST_DISK_GB: 'compute agent capacity: disk in GB',
   NIMBUS_HYPERVISOR_DELAY_MS: 'fake hypervisor: time each operation takes',
+  NIMBUS_IMAGE_CACHE_MAX_BYTES: 'compute agent: bytes of images its node cache keeps before evicting unused ones (LRU)',
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
   NIMBUS_LOG_LEVEL: 'log level (trace, debug, info, warn, error)',
 } as const;
@@ -70,7 +77,17 @@ export interface NimbusConfig {
   adminToken?: string;
   serviceDownTimeSec: number;
   heartbeatIntervalSec: number;
+  /** Unset: the workflows' own default (DEFAULT_HOST_PICKUP_TIMEOUT_SEC) applies. */
+  hostPickupTimeoutSec?: number;
+  /** Unset: each host step's own start-to-close (workflows/activity-options.ts). */
+  hostStepTimeoutSec?: number;
+  /** Unset: DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC. */
+  hostHeartbeatTimeoutSec?: number;
+  reconcileIntervalSec: number;
+  schedulerWeigher: Weigher;
   hypervisorDelayMs: number;
+  /** A node's image cache is trimmed to this after each pull; images in use always stay. */
+  imageCacheMaxBytes: number;
   iscsiPortal: string;
   logLevel: string;
 }
@@ -98,6 +115,24 @@ function positive(env: Env, name: EnvVar, fallback: number, { allowZero = false 
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     throw new ConfigError(`${name}=${raw} must be a ${allowZero ? 'non-negative' : 'positive'} number`);
   }
+  return value;
+}
+
+function weigher(env: Env): Weigher {
+  const raw = env.NIMBUS_SCHEDULER_WEIGHER || 'spread';
+  if (!(WEIGHERS as readonly string[]).includes(raw)) throw new ConfigError(`NIMBUS_SCHEDULER_WEIGHER=${raw} must be one of ${WEIGHERS.join(', ')}`);
+  return raw as Weigher;
+}
+
+/** 20 GiB: a few dozen cloud images, as a modest hypervisor's image cache would hold. */
+export const DEFAULT_IMAGE_CACHE_MAX_BYTES = 20 * 1024 ** 3;
+
+/** A byte count (0 allowed: keep only images in use). */
+function wholeBytes(env: Env, name: EnvVar, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value)) throw new ConfigError(`${name}=${raw} must be a whole number of bytes`);
   return value;
 }
 
@@ -135,7 +170,13 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
     adminToken: env.NIMBUS_ADMIN_TOKEN || readAdminTokenFile(dataDir),
     serviceDownTimeSec: positive(env, 'NIMBUS_SERVICE_DOWN_TIME', 30),
     heartbeatIntervalSec: positive(env, 'NIMBUS_HEARTBEAT_INTERVAL', 5),
+    hostPickupTimeoutSec: env.NIMBUS_HOST_PICKUP_TIMEOUT ? positive(env, 'NIMBUS_HOST_PICKUP_TIMEOUT', 0) : undefined,
+    hostStepTimeoutSec: env.NIMBUS_HOST_STEP_TIMEOUT ? positive(env, 'NIMBUS_HOST_STEP_TIMEOUT', 0) : undefined,
+    hostHeartbeatTimeoutSec: env.NIMBUS_HOST_HEARTBEAT_TIMEOUT ? positive(env, 'NIMBUS_HOST_HEARTBEAT_TIMEOUT', 0) : undefined,
+    reconcileIntervalSec: positive(env, 'NIMBUS_RECONCILE_INTERVAL', 60),
+    schedulerWeigher: weigher(env),
     hypervisorDelayMs: positive(env, 'NIMBUS_HYPERVISOR_DELAY_MS', 200, { allowZero: true }),
+    imageCacheMaxBytes: wholeBytes(env, 'NIMBUS_IMAGE_CACHE_MAX_BYTES', DEFAULT_IMAGE_CACHE_MAX_BYTES),
     iscsiPortal: env.NIMBUS_ISCSI_PORTAL || '127.0.0.1:3260',
     logLevel,
   };

@@ -101,6 +101,17 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'success-with-existing-volume',
+    description: 'A build that attaches a standalone volume the user made first: reserve, attach, ACTIVE (the volume is never deleted by the build).',
+    async run({ stack, create, settle }) {
+      const vol = await stack.api('POST', '/v1/volumes', { name: 'data', sizeGb: 2 });
+      if (vol.status !== 201 && vol.status !== 202) throw new Error(`volume create failed: ${vol.status} ${JSON.stringify(vol.body)}`);
+      const id = await create({ volume: { id: vol.body.id } });
+      await settle(id, 'ACTIVE');
+      return [`instance-${id}`];
+    },
+  },
+  {
     name: 'delete-active',
     description: 'An ACTIVE instance with a volume is deleted: DeleteInstance detaches and deletes the volume, frees the port, destroys the domain, releases the claim.',
     async run({ stack, create, settle }) {

@@ -5,6 +5,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { NimbusConfig } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import { CatalogController } from './catalog/catalog.controller.js';
+import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './common/auth.js';
 import { InfraModule } from './common/infra.module.js';
 import { NimbusResolver } from './graphql/resolvers.js';
@@ -13,6 +14,8 @@ import { HostsController } from './hosts/hosts.controller.js';
 import { ImagesController } from './images/images.controller.js';
 import { ImagesService } from './images/images.service.js';
 import { InstancesModule } from './instances/instances.module.js';
+import { NetworksModule } from './networks/networks.module.js';
+import { VolumesModule } from './volumes/volumes.module.js';
 
 @Module({})
 export class AppModule {
@@ -22,6 +25,9 @@ export class AppModule {
       imports: [
         InfraModule.forRoot(config, log),
         InstancesModule,
+        AdminModule,
+        NetworksModule,
+        VolumesModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,
           path: '/graphql',

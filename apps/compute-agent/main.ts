@@ -6,9 +6,10 @@
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../../activities/compute.js';
+import { createNoopActivities } from '../../activities/noop.js';
 import { computeQueue } from '../../contracts/task-queues.js';
 import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
-import { reconcileHost } from '../../core/compute/reconciler.js';
+import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { SEED_HOSTS } from '../../core/db/seeds.js';
@@ -20,6 +21,7 @@ import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
+import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
 
 const config = loadConfig();
@@ -61,30 +63,57 @@ const dir = nodeDir(config, host);
 const driver = new FakeDriver({ nodeDir: dir, delayMs: config.hypervisorDelayMs, faults: new HostFaultStore(db).injectorFor(host) });
 const report = await reconcileHost(db, host, driver, log);
 log.info(report, 'reconciled domains with the database');
+const images = new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.adminToken });
+// And again while running: leftovers of undos that could not reach this host (reconciler.ts).
+// An orphan's image is unpinned with it, or the cache could never evict that image.
+const stopReconciling = reconcilePeriodically(db, host, driver, log, config.reconcileIntervalSec * 1000, {
+  onDestroyed: (instanceId) => images.releaseInstance(instanceId),
+});
+// In-use marks of instances that no longer live here (built elsewhere, deleted while we were
+// down) would pin their images forever; a build still in flight anywhere keeps its mark.
+const live: Array<{ id: string }> = await db.query(`SELECT id FROM instances WHERE status = 'BUILD' OR (status = 'ACTIVE' AND host = $1)`, [host]);
+const released = await images.releaseAllExcept(new Set(live.map((r) => r.id)));
+if (released.length > 0) log.info({ instances: released }, 'released image marks of instances gone from this host');
+// Images are evicted after each pull; this also trims what deletes have released since.
+const evictImages = () =>
+  images
+    .evict(config.imageCacheMaxBytes)
+    .then(({ evicted, totalBytes }) => evicted.length > 0 && log.info({ evicted, totalBytes, maxBytes: config.imageCacheMaxBytes }, 'evicted unused images'))
+    .catch((err) => log.warn({ err }, 'image cache eviction failed'));
+await evictImages();
+const eviction = setInterval(evictImages, 60_000);
 
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const worker = await Worker.create({
   connection,
   namespace: config.temporalNamespace,
   taskQueue: computeQueue(host),
+  interceptors: { activity: [activityLogging(log)] },
   // Heartbeats are how a cancellation (DELETE during a build) reaches a running step: send them promptly.
   defaultHeartbeatThrottleInterval: '1 second',
   maxHeartbeatThrottleInterval: '1 second',
-  activities: createComputeActivities({
-    host,
-    claims: new ClaimService(db),
-    driver,
-    images: new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.adminToken }),
-    ports: new PortAllocator(db),
-    volumes: new VolumeService(db, config.iscsiPortal),
-    faults: new HostFaultStore(db).injectorFor(host),
-  }),
+  activities: {
+    // The benchmark's floor (bench/) runs no-op activities on this queue and worker.
+    ...createNoopActivities(),
+    ...createComputeActivities({
+      host,
+      claims: new ClaimService(db),
+      driver,
+      images,
+      imageCacheMaxBytes: config.imageCacheMaxBytes,
+      ports: new PortAllocator(db),
+      volumes: new VolumeService(db, config.iscsiPortal),
+      faults: new HostFaultStore(db).injectorFor(host),
+    }),
+  },
 });
 log.info({ queue: computeQueue(host), nodeDir: dir }, 'compute agent started');
 try {
   await worker.run();
 } finally {
   clearInterval(heartbeat);
+  stopReconciling();
+  clearInterval(eviction);
   await connection.close();
   await db.destroy();
   log.info('compute agent stopped');

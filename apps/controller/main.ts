@@ -4,6 +4,7 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createNetworkActivities } from '../../activities/network.js';
+import { createNoopActivities } from '../../activities/noop.js';
 import { createRecordsActivities } from '../../activities/records.js';
 import { createSchedulerActivities } from '../../activities/scheduler.js';
 import { createStorageActivities } from '../../activities/storage.js';
@@ -17,6 +18,7 @@ import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostSelector } from '../../core/scheduling/host-selector.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
+import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
 import { workflowCode } from '../common/workflow-code.js';
 
@@ -29,31 +31,33 @@ const db = await createDataSource(config.databaseUrl, { poolSize: 20, applicatio
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const namespace = config.temporalNamespace;
 const claims = new ClaimService(db);
+// The benchmark's floor (bench/) runs no-op activities on these very queues and workers.
+const noop = createNoopActivities();
+
+// What every worker shares: one connection, and a log line per activity with its instance id.
+const shared = { connection, namespace, interceptors: { activity: [activityLogging(log)] } };
 
 const workers = await Promise.all([
   Worker.create({
-    connection,
-    namespace,
+    ...shared,
     taskQueue: TaskQueues.workflows,
     ...workflowCode(),
-    activities: createRecordsActivities({ records: new InstanceRecords(db) }),
+    activities: { ...noop, ...createRecordsActivities({ records: new InstanceRecords(db) }) },
   }),
   Worker.create({
-    connection,
-    namespace,
+    ...shared,
     taskQueue: TaskQueues.scheduler,
-    activities: createSchedulerActivities({ selector: new HostSelector(db, config.serviceDownTimeSec), claims }),
+    activities: { ...noop, ...createSchedulerActivities({ selector: new HostSelector(db, config.serviceDownTimeSec, config.schedulerWeigher), claims }) },
   }),
-  Worker.create({ connection, namespace, taskQueue: TaskQueues.network, activities: createNetworkActivities({ ports: new PortAllocator(db) }) }),
+  Worker.create({ ...shared, taskQueue: TaskQueues.network, activities: { ...noop, ...createNetworkActivities({ ports: new PortAllocator(db) }) } }),
   Worker.create({
-    connection,
-    namespace,
+    ...shared,
     taskQueue: TaskQueues.storage,
-    activities: createStorageActivities({ volumes: new VolumeService(db, config.iscsiPortal) }),
+    activities: { ...noop, ...createStorageActivities({ volumes: new VolumeService(db, config.iscsiPortal) }) },
   }),
 ]);
 
-log.info({ queues: Object.values(TaskQueues), temporal: config.temporalAddress }, 'controller started');
+log.info({ queues: Object.values(TaskQueues), temporal: config.temporalAddress, weigher: config.schedulerWeigher }, 'controller started');
 try {
   // The Temporal runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker.
   await Promise.all(workers.map((w) => w.run()));

@@ -21,7 +21,7 @@ describe('recorded histories replay against the current workflow code', () => {
     const names = histories.map((h) => h.scenario);
     for (const required of [
       'success-with-volume', 'success-after-refusal', 'success-after-reschedule', 'no-valid-host',
-      'fail-at-plug-vif', 'fail-at-attach-volume', 'cancel-during-spawn', 'delete-active',
+      'fail-at-plug-vif', 'fail-at-attach-volume', 'cancel-during-spawn', 'delete-active', 'success-with-existing-volume',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startTestDatabase, type TestDatabase } from '../support/database.js';
 import { SEED_FLAVORS, SEED_HOSTS, sha256Hex } from '../../core/db/seeds.js';
+import { MIGRATIONS } from '../../core/db/migrations/index.js';
 
 let t: TestDatabase;
 before(async () => {
@@ -27,7 +28,7 @@ describe('test database', () => {
     const { prepareDatabase } = await import('../../core/db/prepare.js');
     await prepareDatabase(t.url, { adminToken: t.adminToken });
     const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM migrations`);
-    assert.equal(n, 1);
+    assert.equal(n, MIGRATIONS.length, "each migration ran exactly once");
     const [{ f }] = await t.db.query(`SELECT count(*)::int AS f FROM flavors`);
     assert.equal(f, SEED_FLAVORS.length);
   });

@@ -13,9 +13,11 @@ import { InstanceRecords } from '../../../core/instances/instance-records.js';
 import { InstanceViews, type InstanceFilter, type InstanceView } from '../../../core/instances/instance-view.js';
 import { resolveBuildRequest, type BuildRequest } from '../../../core/instances/build-request.js';
 import type { Logger } from '../../../core/logger.js';
+import type { NimbusConfig } from '../../../core/config.js';
 import type { Principal } from '../common/auth.js';
-import { LOGGER } from '../common/infra.module.js';
+import { CONFIG, LOGGER } from '../common/infra.module.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
+import { imagePullProgress, type ImagePullProgress } from '../images/pull-progress.js';
 
 export interface CreateResult {
   instance: InstanceView;
@@ -33,6 +35,7 @@ export class InstancesService {
     private readonly db: DataSource,
     private readonly temporal: Client,
     @Inject(LOGGER) private readonly log: Logger,
+    @Inject(CONFIG) private readonly config: NimbusConfig,
   ) {
     this.views = new InstanceViews(db);
     this.records = new InstanceRecords(db);
@@ -44,13 +47,13 @@ export class InstancesService {
       const earlier = await this.findByIdempotencyKey(principal, idempotencyKey, requestSha256);
       if (earlier) return { instance: earlier, created: false };
     }
-    const { flavor, image, network } = await resolveBuildRequest(this.db, req);
+    const { flavor, image, network, volume } = await resolveBuildRequest(this.db, req, principal.projectId);
     const id = randomUUID();
     const workflowId = createInstanceWorkflowId(id);
     try {
       await this.db.getRepository(Instance).insert({
         id, name: req.name, projectId: principal.projectId, status: 'BUILD', taskState: 'scheduling', host: null,
-        flavorId: flavor.id, imageId: image.id, networkId: network.id, volumeSizeGb: req.volume?.sizeGb ?? null,
+        flavorId: flavor.id, imageId: image.id, networkId: network.id, volumeSizeGb: volume?.sizeGb ?? req.volume?.sizeGb ?? null,
         workflowId, idempotencyKey: idempotencyKey ?? null, requestSha256,
       });
     } catch (err) {
@@ -68,7 +71,10 @@ export class InstancesService {
       flavor: { id: flavor.id, name: flavor.name, vcpus: flavor.vcpus, ramMb: flavor.ramMb, diskGb: flavor.diskGb },
       image: { id: image.id, name: image.name, sha256: image.sha256!, sizeBytes: image.sizeBytes! },
       networkId: network.id,
-      volume: req.volume ? { sizeGb: req.volume.sizeGb } : undefined,
+      volume: volume ? { volumeId: volume.id } : req.volume?.sizeGb !== undefined ? { sizeGb: req.volume.sizeGb } : undefined,
+      hostPickupTimeoutSec: this.config.hostPickupTimeoutSec,
+      hostStepTimeoutSec: this.config.hostStepTimeoutSec,
+      hostHeartbeatTimeoutSec: this.config.hostHeartbeatTimeoutSec,
     };
     try {
       await this.temporal.workflow.start('CreateInstance', {
@@ -80,7 +86,7 @@ export class InstancesService {
           { key: ProjectIdKey, value: principal.projectId },
           { key: InstanceStatusKey, value: 'BUILD' },
         ],
-        staticSummary: `build ${req.name}: ${flavor.name}, image ${image.name}, network ${network.name}${req.volume ? `, ${req.volume.sizeGb} GB volume` : ''}`,
+        staticSummary: `build ${req.name}: ${flavor.name}, image ${image.name}, network ${network.name}${volume ? `, volume ${volume.id}` : req.volume ? `, ${req.volume.sizeGb} GB volume` : ''}`,
         staticDetails: `instance ${id}\nproject ${principal.projectId}\nflavor ${flavor.name} (${flavor.vcpus} vCPU, ${flavor.ramMb} MB, ${flavor.diskGb} GB)\nimage ${image.name} (${image.sha256})\nnetwork ${network.name} (${network.cidr})`,
       });
     } catch (err) {
@@ -92,15 +98,22 @@ export class InstancesService {
     return { instance: (await this.views.get(id))!, created: true };
   }
 
-  async get(principal: Principal, id: string, opts: { live?: boolean } = {}): Promise<InstanceView & { progress?: BuildProgress }> {
+  async get(
+    principal: Principal,
+    id: string,
+    opts: { live?: boolean } = {},
+  ): Promise<InstanceView & { progress?: Partial<BuildProgress> & { image?: ImagePullProgress } }> {
     const view = await this.views.get(id, principal.isAdmin ? undefined : principal.projectId);
     // Another project's instance is "not found": ids do not leak across tenants.
     if (!view) throw Problem.notFound('instance', id);
-    if (opts.live && view.status === 'BUILD') {
-      const progress = await this.liveProgress(id);
-      if (progress) return { ...view, progress };
-    }
-    return view;
+    if (view.status !== 'BUILD') return view;
+    const [progress, image] = await Promise.all([
+      opts.live ? this.liveProgress(id) : null,
+      // Bytes done/total while the host downloads the image, from the pull's heartbeats.
+      view.taskState === 'pulling_image' ? imagePullProgress(this.temporal, createInstanceWorkflowId(id)) : null,
+    ]);
+    if (!progress && !image) return view;
+    return { ...view, progress: { ...progress, ...(image ? { image } : {}) } };
   }
 
   list(principal: Principal, filter: InstanceFilter): Promise<InstanceView[]> {
@@ -125,7 +138,13 @@ export class InstancesService {
       }
     }
     const current = (await this.views.get(id))!;
-    const input: DeleteInstanceInput = { instanceId: id, host: current.host };
+    const input: DeleteInstanceInput = {
+      instanceId: id,
+      host: current.host,
+      hostPickupTimeoutSec: this.config.hostPickupTimeoutSec,
+      hostStepTimeoutSec: this.config.hostStepTimeoutSec,
+      hostHeartbeatTimeoutSec: this.config.hostHeartbeatTimeoutSec,
+    };
     try {
       await this.temporal.workflow.start('DeleteInstance', {
         taskQueue: TaskQueues.workflows,
@@ -171,5 +190,5 @@ export class InstancesService {
 
 /** Key order and absent optionals must not make two equal requests differ. */
 function canonical(req: BuildRequest): unknown {
-  return { name: req.name, flavor: req.flavor, image: req.image, network: req.network, volume: req.volume ? { sizeGb: req.volume.sizeGb } : null };
+  return { name: req.name, flavor: req.flavor, image: req.image, network: req.network, volume: req.volume ? (req.volume.id !== undefined ? { id: req.volume.id } : { sizeGb: req.volume.sizeGb }) : null };
 }

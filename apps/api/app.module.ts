@@ -9,6 +9,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './common/auth.js';
 import { InfraModule } from './common/infra.module.js';
 import { NimbusResolver } from './graphql/resolvers.js';
+import { ProjectsController } from './projects/projects.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { HostsController } from './hosts/hosts.controller.js';
 import { ImagesController } from './images/images.controller.js';
@@ -37,7 +38,7 @@ export class AppModule {
           context: ({ req }: { req: unknown }) => ({ req }),
         }),
       ],
-      controllers: [HealthController, CatalogController, HostsController, ImagesController],
+      controllers: [HealthController, CatalogController, HostsController, ImagesController, ProjectsController],
       providers: [ImagesService, NimbusResolver, { provide: APP_GUARD, useClass: AuthGuard }],
     };
   }

@@ -9,6 +9,7 @@ import { ComputeHostKey, InstanceIdKey, InstanceStatusKey, ProjectIdKey } from '
 import { TaskQueues, createInstanceWorkflowId, deleteInstanceWorkflowId } from '../../../contracts/task-queues.js';
 import { Instance } from '../../../core/db/entities/index.js';
 import { isUniqueViolation } from '../../../core/errors.js';
+import { reserveWithinQuota } from '../../../core/projects/quotas.js';
 import { InstanceRecords } from '../../../core/instances/instance-records.js';
 import { InstanceViews, type InstanceFilter, type InstanceView } from '../../../core/instances/instance-view.js';
 import { resolveBuildRequest, type BuildRequest } from '../../../core/instances/build-request.js';
@@ -51,10 +52,17 @@ export class InstancesService {
     const id = randomUUID();
     const workflowId = createInstanceWorkflowId(id);
     try {
-      await this.db.getRepository(Instance).insert({
-        id, name: req.name, projectId: principal.projectId, status: 'BUILD', taskState: 'scheduling', host: null,
-        flavorId: flavor.id, imageId: image.id, networkId: network.id, volumeSizeGb: volume?.sizeGb ?? req.volume?.sizeGb ?? null,
-        workflowId, idempotencyKey: idempotencyKey ?? null, requestSha256,
+      // The quota check and the insert share a transaction holding the project's lock.
+      await this.db.transaction(async (tx) => {
+        const newVolumeGb = req.volume?.sizeGb ?? 0;
+        await reserveWithinQuota(tx, principal.projectId, { instances: 1, vcpus: flavor.vcpus, ramMb: flavor.ramMb, volumeGb: newVolumeGb });
+        await tx.getRepository(Instance).insert({
+          id, name: req.name, projectId: principal.projectId, status: 'BUILD', taskState: 'scheduling', host: null,
+          flavorId: flavor.id, imageId: image.id, networkId: network.id,
+          // Only a volume the build will create: a standalone one is already counted as a volume.
+          volumeSizeGb: volume ? null : (req.volume?.sizeGb ?? null),
+          workflowId, idempotencyKey: idempotencyKey ?? null, requestSha256,
+        });
       });
     } catch (err) {
       // Two requests with one key raced: the loser answers with the winner's instance.

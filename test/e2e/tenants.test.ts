@@ -1,0 +1,108 @@
+/**
+ * Tenants through the API: a project's token never sees another project's instances (404,
+ * so ids do not leak), admin endpoints refuse project tokens, quotas hold under a burst of
+ * concurrent builds, and an Idempotency-Key starts one build however often it is sent.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startTestStack, type TestStack } from '../support/stack.js';
+
+describe('tenants, quotas and idempotency', () => {
+  let stack: TestStack;
+  const tiny = (name: string) => ({ name, flavor: 'm1.tiny', image: 'cirros', network: 'default' });
+
+  async function project(name: string, quotas?: object): Promise<{ id: string; token: string }> {
+    const p = await stack.api('POST', '/v1/projects', { name, quotas });
+    assert.equal(p.status, 201, JSON.stringify(p.body));
+    const t = await stack.api('POST', `/v1/projects/${p.body.id}/tokens`, { name: 'test' });
+    assert.equal(t.status, 201);
+    assert.match(t.body.token, /^nimbus-/);
+    return { id: p.body.id, token: t.body.token };
+  }
+
+  const settled = (id: string, token: string) =>
+    stack.waitFor(async () => {
+      const { body } = await stack.api('GET', `/v1/instances/${id}`, undefined, { token });
+      return body.taskState === null && body.status !== 'BUILD' ? body : null;
+    }, 60_000, `instance ${id} settled`);
+
+  before(async () => {
+    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '0' } });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('keeps each project to its own instances and admin endpoints to admins', async () => {
+    const a = await project('team-a');
+    const b = await project('team-b');
+    const created = await stack.api('POST', '/v1/instances', tiny('a-1'), { token: a.token });
+    assert.equal(created.status, 202);
+    const id = created.body.id;
+    assert.equal(created.body.projectId, a.id);
+
+    assert.equal((await stack.api('GET', `/v1/instances/${id}`, undefined, { token: a.token })).status, 200);
+    const peek = await stack.api('GET', `/v1/instances/${id}`, undefined, { token: b.token });
+    assert.equal(peek.status, 404, 'another project gets 404, not 403');
+    assert.equal(peek.body.type, 'urn:nimbus:problem:not-found');
+    assert.equal((await stack.api('DELETE', `/v1/instances/${id}`, undefined, { token: b.token })).status, 404);
+    assert.deepEqual((await stack.api('GET', '/v1/instances', undefined, { token: b.token })).body, []);
+    assert.deepEqual((await stack.api('GET', '/v1/instances', undefined, { token: a.token })).body.map((i: any) => i.id), [id]);
+
+    for (const [method, path] of [['GET', '/v1/hosts'], ['GET', '/v1/ports'], ['POST', '/v1/projects'], ['GET', '/v1/admin/invariants']] as const) {
+      const res = await stack.api(method, path, method === 'POST' ? { name: 'x' } : undefined, { token: a.token });
+      assert.equal(res.status, 403, `${method} ${path} refuses a project token`);
+    }
+    assert.equal((await stack.api('GET', '/v1/instances', undefined, { token: 'not-a-token' })).status, 401);
+    await settled(id, a.token);
+  });
+
+  it('enforces the instance quota atomically under 20 concurrent builds', async () => {
+    const c = await project('team-c', { instances: 3 });
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.api('POST', '/v1/instances', tiny(`c-${i}`), { token: c.token })));
+    const accepted = replies.filter((r) => r.status === 202);
+    const refused = replies.filter((r) => r.status !== 202);
+    assert.equal(accepted.length, 3, replies.map((r) => r.status).join(','));
+    for (const r of refused) {
+      assert.equal(r.status, 403);
+      assert.equal(r.body.type, 'urn:nimbus:problem:quota-exceeded');
+      assert.match(r.body.detail, /quota exceeded: 3 of 3 instances in use/);
+    }
+    const view = await stack.api('GET', `/v1/projects/${c.id}`);
+    assert.deepEqual(view.body.usage, { instances: 3, vcpus: 3, ramMb: 1536, volumeGb: 0 });
+    // Nothing was started for the refused ones.
+    assert.equal((await stack.api('GET', '/v1/instances', undefined, { token: c.token })).body.length, 3);
+
+    // A deleted instance gives its share back.
+    const first = accepted[0]!.body.id;
+    await settled(first, c.token);
+    await stack.api('DELETE', `/v1/instances/${first}`, undefined, { token: c.token });
+    await settled(first, c.token);
+    assert.equal((await stack.api('POST', '/v1/instances', tiny('c-again'), { token: c.token })).status, 202);
+    assert.equal((await stack.api('POST', '/v1/instances', tiny('c-over'), { token: c.token })).status, 403);
+  });
+
+  it('counts RAM and volume quotas too', async () => {
+    const d = await project('team-d', { ramMb: 1024, volumeGb: 5 });
+    assert.equal((await stack.api('POST', '/v1/instances', { ...tiny('d-1'), volume: { sizeGb: 4 } }, { token: d.token })).status, 202);
+    const vol = await stack.api('POST', '/v1/instances', { ...tiny('d-2'), volume: { sizeGb: 2 } }, { token: d.token });
+    assert.equal(vol.status, 403);
+    assert.match(vol.body.detail, /GB of volumes/);
+    assert.equal((await stack.api('POST', '/v1/instances', tiny('d-3'), { token: d.token })).status, 202);
+    const ram = await stack.api('POST', '/v1/instances', tiny('d-4'), { token: d.token });
+    assert.equal(ram.status, 403);
+    assert.match(ram.body.detail, /1024 of 1024 MB of RAM/);
+  });
+
+  it('starts one build per Idempotency-Key, and refuses the key with another body', async () => {
+    const e = await project('team-e');
+    const headers = { 'idempotency-key': 'build-web-7' };
+    const replies = await Promise.all(Array.from({ length: 5 }, () => stack.api('POST', '/v1/instances', tiny('web-7'), { token: e.token, headers })));
+    assert.deepEqual(replies.map((r) => r.status), [202, 202, 202, 202, 202]);
+    assert.equal(new Set(replies.map((r) => r.body.id)).size, 1, 'the same instance every time');
+    assert.equal((await stack.api('GET', '/v1/instances', undefined, { token: e.token })).body.length, 1);
+    const other = await stack.api('POST', '/v1/instances', tiny('web-8'), { token: e.token, headers });
+    assert.equal(other.status, 409);
+    assert.equal(other.body.type, 'urn:nimbus:problem:idempotency-key-reused');
+  });
+});

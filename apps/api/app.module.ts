@@ -8,6 +8,7 @@ import { CatalogController } from './catalog/catalog.controller.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './common/auth.js';
 import { InfraModule } from './common/infra.module.js';
+import { queryLimits } from './graphql/query-limits.js';
 import { NimbusResolver } from './graphql/resolvers.js';
 import { ProjectsController } from './projects/projects.controller.js';
 import { HealthController } from './health/health.controller.js';
@@ -35,7 +36,12 @@ export class AppModule {
           autoSchemaFile: true,
           sortSchema: true,
           includeStacktraceInErrorResponses: false,
-          context: ({ req }: { req: unknown }) => ({ req }),
+          validationRules: [queryLimits()],
+          subscriptions: { 'graphql-ws': true },
+          // Over a WebSocket there is no HTTP request: the token comes in the connection params.
+          context: ({ req, connectionParams }: { req?: unknown; connectionParams?: { authorization?: string } }) => ({
+            req: req ?? { headers: { authorization: connectionParams?.authorization } },
+          }),
         }),
       ],
       controllers: [HealthController, CatalogController, HostsController, ImagesController, ProjectsController],

@@ -1,4 +1,5 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { Inject } from '@nestjs/common';
 import type { NimbusConfig } from '../../../core/config.js';
@@ -51,6 +52,27 @@ export class NimbusResolver {
   @Mutation(() => Instance)
   deleteInstance(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }) id: string) {
     return this.instanceService.delete(principal, id);
+  }
+
+  /**
+   * Pushes the instance each time its status, task state, host, attempts or fault change,
+   * and ends once the build (or delete) has settled. It follows the database the workflow
+   * writes to, so it sees what GET sees, from any API replica.
+   */
+  @Subscription(() => Instance, { resolve: (payload: { instanceUpdated: unknown }) => payload.instanceUpdated })
+  async *instanceUpdated(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }) id: string) {
+    let last = '';
+    const deadline = Date.now() + 60 * 60 * 1000;
+    while (Date.now() < deadline) {
+      const view = await this.instanceService.get(principal, id);
+      const key = JSON.stringify([view.status, view.taskState, view.host, view.attempts, view.fault]);
+      if (key !== last) {
+        last = key;
+        yield { instanceUpdated: view };
+      }
+      if (view.taskState === null && view.status !== 'BUILD') return;
+      await sleep(100);
+    }
   }
 
   @Query(() => [Flavor])

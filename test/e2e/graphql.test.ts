@@ -1,0 +1,86 @@
+/**
+ * GraphQL end to end: the createInstance mutation, then every task-state change pushed by the
+ * instanceUpdated subscription (graphql-ws over a WebSocket) until the build is ACTIVE; and
+ * the limits that keep one query from taking the server down.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startTestStack, type TestStack } from '../support/stack.js';
+
+describe('GraphQL', () => {
+  let stack: TestStack;
+
+  const gql = async (query: string, variables: object = {}, token: string | null = stack.adminToken) => {
+    const res = await stack.api('POST', '/graphql', { query, variables }, { token });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body as { data?: any; errors?: Array<{ message: string; extensions?: any }> };
+  };
+
+  before(async () => {
+    // Slow enough steps that each task state is seen.
+    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '300' } });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('creates an instance by mutation and receives every task-state change until ACTIVE', async () => {
+    const created = await gql(
+      `mutation($input: CreateInstanceInput!) { createInstance(input: $input) { id status taskState } }`,
+      { input: { name: 'gql-1', flavor: 'm1.tiny', image: 'cirros', network: 'default', volume: { sizeGb: 1 } } },
+    );
+    assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+    const { id, status } = created.data.createInstance;
+    assert.equal(status, 'BUILD');
+
+    const client = createClient({
+      url: stack.apiUrl.replace(/^http/, 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${stack.adminToken}` },
+      retryAttempts: 0,
+    });
+    const seen: Array<{ status: string; taskState: string | null; host: string | null }> = [];
+    try {
+      const updates = client.iterate<{ instanceUpdated: { status: string; taskState: string | null; host: string | null } }>({
+        query: `subscription($id: ID!) { instanceUpdated(id: $id) { status taskState host addresses { ip } volumes { status } } }`,
+        variables: { id },
+      });
+      const timer = setTimeout(() => void updates.return?.(), 60_000);
+      for await (const next of updates) {
+        assert.equal(next.errors, undefined, JSON.stringify(next.errors));
+        seen.push(next.data!.instanceUpdated);
+      }
+      clearTimeout(timer);
+    } finally {
+      await client.dispose();
+    }
+    const states = seen.map((s) => s.taskState ?? s.status);
+    // Every state the build went through, in order, and nothing after ACTIVE.
+    const order = ['scheduling', 'pulling_image', 'spawning', 'networking', 'attaching_volume', 'ACTIVE'];
+    const compact = states.filter((s, i) => s !== states[i - 1]);
+    assert.deepEqual(compact.filter((s) => order.includes(s)), order.filter((s) => compact.includes(s)), `in order: ${compact.join(' → ')}`);
+    for (const s of ['pulling_image', 'spawning', 'networking', 'attaching_volume']) assert.ok(compact.includes(s), `saw ${s}: ${compact.join(' → ')}`);
+    assert.equal(compact.at(-1), 'ACTIVE');
+    assert.match(seen.at(-1)!.host ?? '', /^node-\d$/);
+  });
+
+  it('answers queries with the REST field names, and problems as error extensions', async () => {
+    const res = await gql(`{ instances { id name status host addresses { ip mac segmentation { type id } } } flavors { name vcpus ramMb diskGb } hosts { name status vcpusFree } }`);
+    assert.equal(res.errors, undefined);
+    assert.equal(res.data.instances[0].addresses[0].segmentation.type, 'vlan');
+    assert.equal(res.data.flavors.length, 5);
+    const anonymous = await gql(`{ flavors { name } }`, {}, null);
+    assert.equal(anonymous.errors?.[0]?.extensions?.status, 401);
+  });
+
+  it('refuses a query nested too deep before running it', async () => {
+    let nested = 'name';
+    for (let i = 0; i < 10; i++) nested = `ofType { ${nested} }`;
+    const res = await stack.api('POST', '/graphql', { query: `{ __type(name: "Instance") { fields { type { ${nested} } } } }` });
+    assert.ok(res.status === 400 || res.status === 200);
+    assert.match(JSON.stringify(res.body.errors), /levels deep; the limit is 8/);
+    assert.equal(res.body.data, undefined);
+  });
+});

@@ -48,6 +48,7 @@ export const ENV_VARS = {
   NIMBUS_HYPERVISOR_DELAY_MS: 'fake hypervisor: time each operation takes',
   NIMBUS_IMAGE_CACHE_MAX_BYTES: 'compute agent: bytes of images its node cache keeps before evicting unused ones (LRU)',
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
+  NIMBUS_API_RATE_LIMIT: 'API requests a second per client (token or address), bursts of twice that; 0 turns the limit off',
   NIMBUS_LOG_LEVEL: 'log level (trace, debug, info, warn, error)',
 } as const;
 
@@ -90,6 +91,7 @@ export interface NimbusConfig {
   imageCacheMaxBytes: number;
   iscsiPortal: string;
   logLevel: string;
+  apiRateLimit: number;
 }
 
 export const EMBEDDED_PG_USER = 'nimbus';
@@ -179,6 +181,7 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
     imageCacheMaxBytes: wholeBytes(env, 'NIMBUS_IMAGE_CACHE_MAX_BYTES', DEFAULT_IMAGE_CACHE_MAX_BYTES),
     iscsiPortal: env.NIMBUS_ISCSI_PORTAL || '127.0.0.1:3260',
     logLevel,
+    apiRateLimit: positive(env, 'NIMBUS_API_RATE_LIMIT', 100, { allowZero: true }),
   };
 }
 

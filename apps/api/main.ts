@@ -8,6 +8,7 @@ import { prepareDatabase } from '../../core/db/prepare.js';
 import { createLogger } from '../../core/logger.js';
 import { AppModule } from './app.module.js';
 import { requireJsonBody } from './common/content-type.middleware.js';
+import { RateLimiter, rateLimit } from './common/rate-limit.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { validationPipe } from './common/validation.js';
 
@@ -20,6 +21,7 @@ const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(c
   logger: ['error', 'warn'],
 });
 // JSON bodies only, and small: image bytes stream through their own route untouched.
+if (config.apiRateLimit > 0) app.use(rateLimit(new RateLimiter(config.apiRateLimit, config.apiRateLimit * 2)));
 app.use(requireJsonBody);
 app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json'] });
 app.useGlobalPipes(validationPipe);

@@ -79,6 +79,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     NIMBUS_HEARTBEAT_INTERVAL: '1',
     // A killed agent shows as down within seconds, not the production half minute.
     NIMBUS_SERVICE_DOWN_TIME: '5',
+    // Tests and benchmarks send bursts on purpose; the limiter has its own unit test.
+    NIMBUS_API_RATE_LIMIT: '0',
     ...options.env,
   };
   const config = loadConfig({ ...baseEnv(), ...overrides });

@@ -93,3 +93,8 @@ export interface RecordsActivities {
   recordFault(input: { instanceId: string; fault: Fault }): Promise<void>;
   recordDeleted(input: { instanceId: string }): Promise<void>;
 }
+
+/** The benchmark floor's activity, registered on every worker (activities/noop.ts). */
+export interface NoopActivities {
+  noop(): Promise<void>;
+}

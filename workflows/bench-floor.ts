@@ -1,5 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { NoopActivities } from '../activities/noop.js';
+import type { NoopActivities } from '../contracts/activities.js';
 
 export interface BenchFloorInput {
   /** The task queue of each activity, in the order a real build runs them (see bench/floor.ts). */

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
 import type { Logger } from '../logger.js';
+import { isUuid } from '../ids.js';
 
 export interface ReconcileReport {
   /** Domains on this host that no live instance of this host owns: destroyed. */
@@ -15,7 +16,6 @@ export interface ReconcileReport {
  * A domain is kept while its instance is building or active on this host; any other is
  * an orphan (its build was compensated or deleted while the agent was away).
  */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ReconcileOptions {
   logMissing?: boolean;
@@ -32,7 +32,7 @@ export async function reconcileHost(
 ): Promise<ReconcileReport> {
   const domains = await driver.listDomains();
   // Only uuid-shaped names can be instances; comparing as uuid keeps the primary key usable.
-  const ids = domains.map((d) => d.instanceId).filter((id) => UUID.test(id));
+  const ids = domains.map((d) => d.instanceId).filter(isUuid);
   const rows: Array<{ id: string; status: string; host: string | null }> = await db.query(
     `SELECT id, status, host FROM instances WHERE id = ANY($1::uuid[]) OR (host = $2 AND status = 'ACTIVE')`,
     [ids, host],

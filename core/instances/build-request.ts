@@ -1,8 +1,8 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 import { Flavor, Image, Network, Volume } from '../db/entities/index.js';
 import { ValidationError } from '../errors.js';
+import { isUuid } from '../ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface BuildRequest {
   name: string;
@@ -28,7 +28,7 @@ async function byNameOrId<T extends ObjectLiteral & { id: string; name: string }
   ref: string,
 ): Promise<T> {
   const repo = db.getRepository(entity);
-  const found = (UUID.test(ref) ? await repo.findOneBy({ id: ref } as never) : null) ?? (await repo.findOneBy({ name: ref } as never));
+  const found = (isUuid(ref) ? await repo.findOneBy({ id: ref } as never) : null) ?? (await repo.findOneBy({ name: ref } as never));
   if (!found) throw new ValidationError(field, `no ${field} named or with id "${ref}"`);
   return found;
 }
@@ -38,7 +38,7 @@ async function byNameOrId<T extends ObjectLiteral & { id: string; name: string }
  * instance) and available now; the build's reservation settles any race after this check.
  */
 async function existingVolume(db: DataSource, id: string, projectId: string | undefined): Promise<Volume> {
-  const volume = UUID.test(id) ? await db.getRepository(Volume).findOneBy({ id }) : null;
+  const volume = isUuid(id) ? await db.getRepository(Volume).findOneBy({ id }) : null;
   if (!volume || volume.status === 'deleted' || (projectId !== undefined && volume.projectId !== projectId)) {
     throw new ValidationError('volume.id', `no volume with id "${id}" in your project`);
   }

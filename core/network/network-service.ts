@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { Network } from '../db/entities/index.js';
 import { DomainError, NotFoundError } from '../errors.js';
 import { planNetwork, type NetworkRequest } from './network-spec.js';
+import { isUuid } from '../ids.js';
 
 /** Conflicts with other networks or with what uses one; the API answers 409 with these types. */
 export const NetworkConflicts = {
@@ -11,7 +12,6 @@ export const NetworkConflicts = {
   InUse: 'NetworkInUse',
 } as const;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Networks as an operator manages them. Creation checks the new network against every
@@ -29,7 +29,7 @@ export class NetworkService {
   /** By id or by name. */
   async get(ref: string, tx: EntityManager = this.db.manager): Promise<Network> {
     const repo = tx.getRepository(Network);
-    const found = (UUID.test(ref) ? await repo.findOneBy({ id: ref }) : null) ?? (await repo.findOneBy({ name: ref }));
+    const found = (isUuid(ref) ? await repo.findOneBy({ id: ref }) : null) ?? (await repo.findOneBy({ name: ref }));
     if (!found) throw new NotFoundError('network', ref);
     return found;
   }

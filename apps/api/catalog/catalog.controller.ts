@@ -6,6 +6,7 @@ import { Flavor } from '../../../core/db/entities/index.js';
 import { isUniqueViolation } from '../../../core/errors.js';
 import { AdminOnly } from '../common/auth.js';
 import { Problem } from '../common/problem.js';
+import { isUuid } from '../../../core/ids.js';
 
 /** Bounds that keep a flavor physical: a request past them is a typo, not a machine. */
 export class CreateFlavorDto {
@@ -15,7 +16,6 @@ export class CreateFlavorDto {
   @ApiProperty({ minimum: 0, maximum: 1_048_576, description: 'GB of root disk (0: the image size)' }) @IsInt() @Min(0) @Max(1_048_576) diskGb: number;
 }
 
-const isUuid = (ref: string) => /^[0-9a-f-]{36}$/i.test(ref);
 
 @ApiTags('catalog')
 @ApiBearerAuth()

@@ -9,6 +9,7 @@ import { SEED_IMAGE_NAME, seedImageStream } from '../../../core/images/seed-imag
 import type { Logger } from '../../../core/logger.js';
 import { CONFIG, LOGGER } from '../common/infra.module.js';
 import { Problem } from '../common/problem.js';
+import { isUuid } from '../../../core/ids.js';
 
 export function imageView(i: Image) {
   return { id: i.id, name: i.name, status: i.status, sizeBytes: i.sizeBytes, sha256: i.sha256, createdAt: i.createdAt, updatedAt: i.updatedAt };
@@ -44,7 +45,7 @@ export class ImagesService implements OnModuleInit {
   }
 
   async get(id: string): Promise<Image> {
-    const image = /^[0-9a-f-]{36}$/i.test(id) ? await this.db.getRepository(Image).findOneBy({ id }) : null;
+    const image = isUuid(id) ? await this.db.getRepository(Image).findOneBy({ id }) : null;
     if (!image || image.status === 'deleted') throw Problem.notFound('image', id);
     return image;
   }

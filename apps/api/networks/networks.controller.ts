@@ -8,8 +8,8 @@ import { AdminOnly } from '../common/auth.js';
 import { Problem } from '../common/problem.js';
 import { CreateNetworkDto } from './create-network.dto.js';
 import { networkView } from './network-view.js';
+import { isUuid } from '../../../core/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Networks (every project reads them, the admin creates and deletes them) and the ports
@@ -56,7 +56,7 @@ export class NetworksController {
   @ApiQuery({ name: 'instance', required: false, description: 'instance id' })
   @ApiQuery({ name: 'network', required: false, description: 'network name or id' })
   async ports(@Query('instance') instance?: string, @Query('network') network?: string) {
-    if (instance !== undefined && !UUID.test(instance)) throw Problem.validation([{ field: 'instance', message: 'must be an instance id (UUID)' }]);
+    if (instance !== undefined && !isUuid(instance)) throw Problem.validation([{ field: 'instance', message: 'must be an instance id (UUID)' }]);
     const networkId = network === undefined ? undefined : (await this.networks.get(network)).id;
     return listPorts(this.db, { instanceId: instance, networkId });
   }

@@ -5,13 +5,13 @@ import { CurrentPrincipal, type Principal } from '../common/auth.js';
 import { Problem } from '../common/problem.js';
 import { CreateVolumeDto } from './create-volume.dto.js';
 import { VolumesService } from './volumes.service.js';
+import { isUuid } from '../../../core/ids.js';
 
 const STATUSES = ['creating', 'available', 'attaching', 'in-use', 'deleted', 'error'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => Problem.validation([{ field: 'id', message: 'must be a UUID' }]) });
 
 function uuidQuery(field: string, value: string | undefined): string | undefined {
-  if (value !== undefined && !UUID.test(value)) throw Problem.validation([{ field, message: 'must be a UUID' }]);
+  if (value !== undefined && !isUuid(value)) throw Problem.validation([{ field, message: 'must be a UUID' }]);
   return value;
 }
 

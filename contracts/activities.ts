@@ -1,4 +1,9 @@
 import type { Attempt, BuildStep, Fault, FlavorSpec, ImageRef, InstanceStatus, TaskState } from './instances.js';
+import type { PortInfo } from './network.js';
+import type { VolumeInfo } from './storage.js';
+
+// The port and the volume are written once, in network.ts and storage.ts; re-exported for the workflows.
+export type { PortInfo, VolumeInfo };
 
 /** The shapes of every activity, so workflows can proxy them without importing implementations. */
 
@@ -22,22 +27,6 @@ export interface SchedulerActivities {
 export interface ClaimInput {
   instanceId: string;
   flavor: FlavorSpec;
-}
-
-export interface PortInfo {
-  portId: string;
-  networkId: string;
-  networkName: string;
-  ip: string;
-  mac: string;
-  segmentation: { type: 'flat' | 'vlan' | 'vxlan'; id: number | null };
-  deviceName: string;
-}
-
-export interface VolumeInfo {
-  volumeId: string;
-  sizeGb: number;
-  connection: { targetIqn: string; targetPortal: string; targetLun: number };
 }
 
 export interface ComputeActivities {
@@ -72,7 +61,9 @@ export interface StorageActivities {
   /** Undoes this instance's reservation: the volume is available again, never deleted. */
   unreserveVolume(input: { volumeId: string; instanceId: string }): Promise<void>;
   /** Ids of the volumes attached to an instance, with whether the instance owns them. */
-  listInstanceVolumes(input: { instanceId: string }): Promise<Array<{ volumeId: string; deleteOnTermination: boolean }>>;
+  listInstanceVolumes(input: {
+    instanceId: string;
+  }): Promise<Array<{ volumeId: string; deleteOnTermination: boolean }>>;
   /** Marks a detached volume available again (a standalone one survives its instance). */
   markVolumeDetached(input: { volumeId: string }): Promise<void>;
 }
@@ -87,7 +78,12 @@ export interface RecordsActivities {
     taskState?: TaskState | null;
     message?: string | null;
   }): Promise<void>;
-  recordTaskState(input: { instanceId: string; status?: InstanceStatus; taskState: TaskState | null; host?: string | null }): Promise<void>;
+  recordTaskState(input: {
+    instanceId: string;
+    status?: InstanceStatus;
+    taskState: TaskState | null;
+    host?: string | null;
+  }): Promise<void>;
   recordAttempt(input: { instanceId: string; attemptNo: number; attempt: Attempt }): Promise<void>;
   recordActive(input: { instanceId: string; host: string }): Promise<void>;
   recordFault(input: { instanceId: string; fault: Fault }): Promise<void>;

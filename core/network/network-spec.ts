@@ -1,8 +1,9 @@
 import ipaddr from 'ipaddr.js';
+import type { Segmentation, SegmentationType } from '../../contracts/network.js';
 import { ValidationError } from '../errors.js';
 import { planSubnet, type SubnetPlan, type SubnetRequest } from './subnet.js';
 
-export type SegmentationType = 'flat' | 'vlan' | 'vxlan';
+export type { SegmentationType };
 
 export interface SegmentationRequest {
   type: SegmentationType;
@@ -18,7 +19,7 @@ export interface NetworkRequest extends SubnetRequest {
 export interface NetworkPlan extends SubnetPlan {
   name: string;
   dnsServers: string[];
-  segmentation: { type: SegmentationType; id: number | null };
+  segmentation: Segmentation;
 }
 
 /** 802.1Q leaves 0 and 4095 reserved; a VXLAN VNI is 24 bits (0 is not used). */
@@ -28,7 +29,7 @@ export const SEGMENTATION_ID_RANGE = { vlan: { min: 1, max: 4094 }, vxlan: { min
 export const MAX_DNS_SERVERS = 5;
 
 /** The segmentation as stored: flat has no id, vlan and vxlan need one in their range. */
-export function planSegmentation(seg: SegmentationRequest): { type: SegmentationType; id: number | null } {
+export function planSegmentation(seg: SegmentationRequest): Segmentation {
   const id = seg.id ?? null;
   if (seg.type === 'flat') {
     if (id !== null) throw new ValidationError('segmentation.id', 'a flat network has no segmentation id');

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { FaultCodes } from '../../contracts/errors.js';
+import type { PortInfo } from '../../contracts/network.js';
 import { Network, Port } from '../db/entities/index.js';
 import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
-import { tapDeviceName } from '../hypervisor/device-names.js';
+import { bindPort, tapDeviceName } from './port-binding.js';
 import { randomMac } from './mac-address.js';
 import { ipv4ToInt } from './subnet.js';
 
-export interface AllocatedPort {
-  portId: string;
+export interface AllocateInput {
+  instanceId: string;
   networkId: string;
-  networkName: string;
-  ip: string;
-  mac: string;
-  segmentation: { type: 'flat' | 'vlan' | 'vxlan'; id: number | null };
-  deviceName: string;
+  host: string;
+  projectId?: string | null;
 }
 
 /**
@@ -25,7 +23,7 @@ export interface AllocatedPort {
 export class PortAllocator {
   constructor(private readonly db: DataSource) {}
 
-  async allocate(input: { instanceId: string; networkId: string; host: string; projectId?: string | null }): Promise<AllocatedPort> {
+  async allocate(input: AllocateInput): Promise<PortInfo> {
     const network = await this.db.getRepository(Network).findOneBy({ id: input.networkId });
     if (!network) throw new NotFoundError('network', input.networkId);
     const port = (await this.findPort(input.instanceId, input.networkId)) ?? (await this.createPort(input));
@@ -33,14 +31,18 @@ export class PortAllocator {
       await this.db.getRepository(Port).update({ id: port.id }, { host: input.host });
     }
     const ip = (await this.addressOf(port.id)) ?? (await this.allocateAddress(network, port));
+    const segmentation = { type: network.segmentationType, id: network.segmentationId };
+    // The binding tells the port's host how to wire it (a tap on the network's bridge).
+    const binding = bindPort({ portId: port.id, networkId: network.id, segmentation });
     return {
       portId: port.id,
       networkId: network.id,
       networkName: network.name,
       ip,
       mac: port.macAddress,
-      segmentation: { type: network.segmentationType, id: network.segmentationId },
-      deviceName: port.deviceName ?? tapDeviceName(port.id),
+      segmentation,
+      deviceName: port.deviceName ?? binding.details.tapDevice,
+      binding,
     };
   }
 
@@ -64,7 +66,7 @@ export class PortAllocator {
     return this.db.getRepository(Port).findOneBy({ instanceId, networkId });
   }
 
-  private async createPort(input: { instanceId: string; networkId: string; host: string; projectId?: string | null }): Promise<Port> {
+  private async createPort(input: AllocateInput): Promise<Port> {
     for (let i = 0; i < 8; i++) {
       try {
         return await this.db.transaction(async (tx) => {

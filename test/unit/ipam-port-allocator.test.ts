@@ -46,6 +46,11 @@ describe('PortAllocator', () => {
     assert.match(port.mac, MAC);
     assert.match(port.deviceName, /^tap[0-9a-f-]{11}$/);
     assert.ok(port.deviceName.startsWith(`tap${port.portId.slice(0, 11)}`));
+    // The binding tells the host how to wire it: the port's tap on the network's bridge.
+    assert.deepEqual(port.binding, {
+      vifType: 'bridge',
+      details: { bridge: `brq${net.id.slice(0, 11)}`, tapDevice: port.deviceName, segmentation: { type: 'vxlan', id: 5001 } },
+    });
     const ip = ipv4ToInt(port.ip);
     assert.ok(ip >= ipv4ToInt(net.allocationStart) && ip <= ipv4ToInt(net.allocationEnd), `${port.ip} outside the range`);
     assert.notEqual(port.ip, net.gateway);

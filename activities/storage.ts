@@ -7,8 +7,18 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
     async createVolume({ volumeId, instanceId, projectId, sizeGb }): Promise<VolumeInfo> {
       return classified(async () => {
         // A volume made by a build belongs to its instance: deleted on termination.
-        const volume = await deps.volumes.create({ volumeId, projectId, sizeGb, deleteOnTermination: true, instanceId });
-        return { volumeId: volume.id, sizeGb: volume.sizeGb, connection: deps.volumes.connectionOf(volume) };
+        const volume = await deps.volumes.create({
+          volumeId,
+          projectId,
+          sizeGb,
+          deleteOnTermination: true,
+          instanceId,
+        });
+        return {
+          volumeId: volume.id,
+          sizeGb: volume.sizeGb,
+          connection: await deps.volumes.initializeConnection(volume),
+        };
       });
     },
     async deleteVolume({ volumeId }): Promise<void> {
@@ -18,7 +28,11 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
       return classified(async () => {
         // A standalone volume stays the user's: reserved for this build, never deleted by it.
         const volume = await deps.volumes.reserve({ volumeId, instanceId, projectId, host });
-        return { volumeId: volume.id, sizeGb: volume.sizeGb, connection: deps.volumes.connectionOf(volume) };
+        return {
+          volumeId: volume.id,
+          sizeGb: volume.sizeGb,
+          connection: await deps.volumes.initializeConnection(volume, host),
+        };
       });
     },
     async unreserveVolume({ volumeId, instanceId }): Promise<void> {

@@ -1,17 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import type { VolumeExport } from './backends/backend.js';
 
-export interface IscsiExport {
-  targetIqn: string;
-  targetPortal: string;
-  targetLun: number;
-  chapUsername: string;
-  chapSecret: string;
-}
+/** Cinder's default target prefix, with our own domain: one target per volume. */
+export const IQN_PREFIX = 'iqn.2010-10.org.nimbus:volume-';
 
-/** The export a Cinder LVM/iSCSI backend would publish for a volume: one target per volume, LUN 0. */
-export function iscsiExportFor(volumeId: string, portal: string): IscsiExport {
+/** The export a Cinder LVM/iSCSI backend would publish for a volume: one target per volume, LUN 0, CHAP. */
+export function iscsiExportFor(volumeId: string, portal: string): VolumeExport {
   return {
-    targetIqn: `iqn.2010-10.org.nimbus:volume-${volumeId}`,
+    targetIqn: `${IQN_PREFIX}${volumeId}`,
     targetPortal: portal,
     targetLun: 0,
     chapUsername: `nimbus-${volumeId.slice(0, 8)}`,

@@ -1,8 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { FaultCodes } from '../../contracts/errors.js';
 import { StoragePool, Volume, VolumeAttachment } from '../db/entities/index.js';
+import type { IscsiConnection, IscsiTarget } from '../../contracts/storage.js';
 import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
-import { iscsiExportFor } from './iscsi-target.js';
+import type { VolumeBackend, VolumeExport } from './backends/backend.js';
+import { FakeVolumeBackend } from './backends/fake.js';
 
 /** Conflicts a user's request can run into; the API answers 409 with these types. */
 export const VolumeConflicts = {
@@ -21,21 +23,22 @@ async function lockVolume(tx: EntityManager, volumeId: string): Promise<LockedVo
   return row ?? null;
 }
 
-export interface VolumeConnection {
-  targetIqn: string;
-  targetPortal: string;
-  targetLun: number;
-}
-
 /**
  * Volumes in storage pools: creating → available → in-use → available → deleted.
  * Each operation is keyed by the volume id, so a retried activity changes nothing twice.
+ * The storage itself is the backend's (backends/backend.ts); this service keeps the
+ * records, the pools' room and the state machine.
  */
 export class VolumeService {
+  private readonly backend: VolumeBackend;
+
   constructor(
     private readonly db: DataSource,
-    private readonly portal: string,
-  ) {}
+    portal: string,
+    backend?: VolumeBackend,
+  ) {
+    this.backend = backend ?? new FakeVolumeBackend(portal);
+  }
 
   async create(input: {
     volumeId: string;
@@ -69,8 +72,12 @@ export class VolumeService {
         if (!isUniqueViolation(err)) throw err;
       }
     }
-    // The export is the step a real backend takes time over; a crash before it leaves 'creating', which a retry finishes.
-    const exp = iscsiExportFor(input.volumeId, this.portal);
+    // The backend's steps take time; a crash before the update leaves 'creating', which a retry finishes.
+    const created = await this.get(input.volumeId);
+    if (created.status !== 'creating') return created;
+    const volume = { volumeId: created.id, sizeGb: created.sizeGb, pool: created.pool };
+    await this.backend.createVolume(volume);
+    const exp = await this.backend.createExport(volume);
     await this.db.getRepository(Volume).update(
       { id: input.volumeId, status: 'creating' },
       { ...exp, status: 'available' },
@@ -84,8 +91,16 @@ export class VolumeService {
     return volume;
   }
 
-  connectionOf(volume: Volume): VolumeConnection {
+  /** The volume's recorded target, without credentials (what the API shows). */
+  connectionOf(volume: Volume): IscsiTarget {
     return { targetIqn: volume.targetIqn!, targetPortal: volume.targetPortal!, targetLun: volume.targetLun! };
+  }
+
+  /** The connection a host logs in with: the recorded export with its CHAP credentials, from the backend. */
+  initializeConnection(volume: Volume, host: string | null = null): Promise<IscsiConnection> {
+    const credentials = { chapUsername: volume.chapUsername!, chapSecret: volume.chapSecret! };
+    const exported: VolumeExport = { ...this.connectionOf(volume), ...credentials };
+    return this.backend.initializeConnection(exported, host);
   }
 
   /** Records the attachment made on the host; the volume becomes in-use. */
@@ -101,8 +116,9 @@ export class VolumeService {
     });
   }
 
-  /** The host let go of the volume: available again, whether it was attached or only reserved. */
+  /** The host let go of the volume: its access ends; available again, whether it was attached or only reserved. */
   async markDetached(volumeId: string): Promise<void> {
+    await this.backend.terminateConnection(volumeId, null);
     await this.db.transaction(async (tx) => {
       await tx.getRepository(VolumeAttachment).delete({ volumeId });
       await tx.query(`UPDATE volumes SET status = 'available', updated_at = now() WHERE id = $1 AND status IN ('in-use', 'attaching')`, [volumeId]);
@@ -191,6 +207,8 @@ export class VolumeService {
 
   private async deleteLocked(tx: EntityManager, volume: LockedVolume): Promise<void> {
     if (volume.status === 'deleted') return;
+    // Under the row lock and before the row says deleted: a failure here leaves it to a retry.
+    await this.backend.deleteVolume({ volumeId: volume.id, sizeGb: volume.sizeGb, pool: volume.pool });
     await tx.getRepository(VolumeAttachment).delete({ volumeId: volume.id });
     await tx.query(`UPDATE storage_pools SET allocated_gb = allocated_gb - $2 WHERE name = $1`, [volume.pool, volume.sizeGb]);
     await tx.getRepository(Volume).update(

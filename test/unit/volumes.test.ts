@@ -57,6 +57,15 @@ describe('VolumeService', () => {
     assert.equal(v.targetLun, 0);
     assert.ok(v.chapUsername && v.chapSecret, 'CHAP credentials are set');
     assert.deepEqual(volumes.connectionOf(v), { targetIqn: v.targetIqn, targetPortal: PORTAL, targetLun: 0 });
+    // What a host logs in with: the backend's connection, the recorded CHAP credentials with it.
+    assert.deepEqual(await volumes.initializeConnection(v, 'node-1'), {
+      targetIqn: v.targetIqn,
+      targetPortal: PORTAL,
+      targetLun: 0,
+      authMethod: 'CHAP',
+      authUsername: v.chapUsername,
+      authPassword: v.chapSecret,
+    });
     assert.equal(await allocated('default'), before + 3);
   });
 

@@ -1,14 +1,19 @@
 import { Context } from '@temporalio/activity';
-import type { ClaimInput, ComputeActivities, PortInfo, VolumeInfo } from '../contracts/activities.js';
+import type { ClaimInput, ComputeActivities } from '../contracts/activities.js';
+import { FaultCodes } from '../contracts/errors.js';
 import type { FlavorSpec, ImageRef } from '../contracts/instances.js';
-import type { PortAllocator } from '../core/network/port-allocator.js';
-import type { ClaimService } from '../core/scheduling/claims.js';
-import type { VolumeService } from '../core/storage/volume-service.js';
+import type { PortInfo } from '../contracts/network.js';
+import type { VolumeInfo } from '../contracts/storage.js';
+import { DomainError } from '../core/errors.js';
 import type { HypervisorDriver } from '../core/hypervisor/driver.js';
 import { InjectedFault, type FaultInjector } from '../core/hypervisor/fault-injector.js';
-import { DomainError } from '../core/errors.js';
-import { FaultCodes } from '../contracts/errors.js';
 import type { NodeImageCache } from '../core/images/node-cache.js';
+import { bindPort } from '../core/network/port-binding.js';
+import type { PortAllocator } from '../core/network/port-allocator.js';
+import type { VifDriver } from '../core/network/vif/vif-driver.js';
+import type { ClaimService } from '../core/scheduling/claims.js';
+import type { VolumeConnector } from '../core/storage/connector.js';
+import type { VolumeService } from '../core/storage/volume-service.js';
 import { classified } from './failures.js';
 import { withHeartbeat } from './heartbeat.js';
 
@@ -16,6 +21,10 @@ export interface ComputeDeps {
   host: string;
   claims: ClaimService;
   driver: HypervisorDriver;
+  /** Host-side wiring of ports, from the binding the network service chose. */
+  vifs: VifDriver;
+  /** Host-side half of a volume attachment: connection → what the driver attaches. */
+  connector: VolumeConnector;
   images: NodeImageCache;
   ports: PortAllocator;
   volumes: VolumeService;
@@ -34,14 +43,15 @@ const PULL_HEARTBEAT_MS = 2000;
 
 /** The steps a compute agent runs on its own host (queue `compute.HOST`). */
 export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
-  const { host, driver, images, faults } = deps;
+  const { host, driver, vifs, connector, images, faults } = deps;
 
   /** Keeps the node cache under its limit; a failed eviction must not fail the step. */
   async function evictImages(): Promise<void> {
     if (deps.imageCacheMaxBytes === undefined) return;
     try {
       const { evicted, totalBytes } = await images.evict(deps.imageCacheMaxBytes);
-      if (evicted.length > 0) Context.current().log.info('evicted unused images', { evicted, totalBytes, maxBytes: deps.imageCacheMaxBytes });
+      if (evicted.length === 0) return;
+      Context.current().log.info('evicted unused images', { evicted, totalBytes, maxBytes: deps.imageCacheMaxBytes });
     } catch (err) {
       Context.current().log.warn('image cache eviction failed', { error: (err as Error).message });
     }
@@ -54,7 +64,11 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
           await faults.before('claim', { instanceId, signal: Context.current().cancellationSignal });
         } catch (err) {
           // An injected claim error is the host saying no, as a full or stale host would.
-          if (err instanceof InjectedFault) throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, false, { host });
+          if (err instanceof InjectedFault) {
+            throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, false, {
+              host,
+            });
+          }
           throw err;
         }
         await deps.claims.claim(instanceId, host, flavor);
@@ -79,7 +93,13 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
           await images.markInUse(image.sha256, instanceId);
           try {
             await faults.before('pull_image', { instanceId, signal: ctx.cancellationSignal });
-            if (resumeFrom > 0) ctx.log.info('resuming image pull', { image: image.id, previousBytes: resumeFrom, total: image.sizeBytes });
+            if (resumeFrom > 0) {
+              ctx.log.info('resuming image pull', {
+                image: image.id,
+                previousBytes: resumeFrom,
+                total: image.sizeBytes,
+              });
+            }
             const result = await images.ensure(image, {
               resumeFrom,
               signal: ctx.cancellationSignal,
@@ -102,15 +122,19 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
       }
     },
 
-    async spawnDomain({ instanceId, name, flavor, image }: { instanceId: string; name: string; flavor: FlavorSpec; image: ImageRef }): Promise<void> {
-      await classified(() =>
-        withHeartbeat((signal) =>
-          driver.spawn(
-            { instanceId, name, vcpus: flavor.vcpus, ramMb: flavor.ramMb, diskGb: flavor.diskGb, imagePath: images.pathOf(image.sha256), imageSha256: image.sha256 },
-            { signal },
-          ),
-        ),
-      );
+    async spawnDomain(input: { instanceId: string; name: string; flavor: FlavorSpec; image: ImageRef }): Promise<void> {
+      const { instanceId, name, flavor, image } = input;
+      const { vcpus, ramMb, diskGb } = flavor;
+      const spec = {
+        instanceId,
+        name,
+        vcpus,
+        ramMb,
+        diskGb,
+        imagePath: images.pathOf(image.sha256),
+        imageSha256: image.sha256,
+      };
+      await classified(() => withHeartbeat((signal) => driver.spawn(spec, { signal })));
     },
 
     async destroyDomain({ instanceId }): Promise<void> {
@@ -127,7 +151,15 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
     async plugVif({ instanceId, port }: { instanceId: string; port: PortInfo }): Promise<void> {
       await classified(() =>
         withHeartbeat(async (signal) => {
-          await driver.plugVif(instanceId, { portId: port.portId, mac: port.mac, ip: port.ip, networkId: port.networkId, segmentation: port.segmentation }, { signal });
+          // Ports recorded before bindings existed (old histories, builds in flight) get the same one derived here.
+          const binding = port.binding ?? bindPort(port);
+          // Nova's order: the host device first (os-vif plug), then the guest's NIC on it.
+          const { tapDevice, bridge } = await vifs.plug(
+            { instanceId, portId: port.portId, mac: port.mac, binding },
+            { signal },
+          );
+          const { portId, mac, ip, networkId, segmentation } = port;
+          await driver.plugVif(instanceId, { portId, mac, ip, networkId, segmentation, tapDevice, bridge }, { signal });
           await deps.ports.setStatus(instanceId, 'active');
         }),
       );
@@ -136,16 +168,27 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
     async unplugVif({ instanceId }): Promise<void> {
       await classified(() =>
         withHeartbeat(async (signal) => {
+          // The domain knows which host devices its NICs use; the reverse of plugVif's order.
+          const plugged = (await driver.getDomain(instanceId))?.vifs ?? [];
           await driver.unplugVif(instanceId, undefined, { signal });
+          for (const vif of plugged) await vifs.unplug(vif, { signal });
           await deps.ports.setStatus(instanceId, 'down');
         }),
       );
     },
 
-    async attachVolume({ instanceId, volume }: { instanceId: string; volume: VolumeInfo }): Promise<{ device: string }> {
+    async attachVolume({
+      instanceId,
+      volume,
+    }: {
+      instanceId: string;
+      volume: VolumeInfo;
+    }): Promise<{ device: string }> {
       return classified(() =>
         withHeartbeat(async (signal) => {
-          const { device } = await driver.attachVolume(instanceId, { volumeId: volume.volumeId, connection: volume.connection }, { signal });
+          // os-brick's step: the connection becomes what the hypervisor attaches.
+          const spec = await connector.connectVolume(volume.volumeId, volume.connection, { signal });
+          const { device } = await driver.attachVolume(instanceId, spec, { signal });
           await deps.volumes.markAttached({ volumeId: volume.volumeId, instanceId, host, device });
           return { device };
         }),
@@ -156,6 +199,7 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
       await classified(() =>
         withHeartbeat(async (signal) => {
           await driver.detachVolume(instanceId, volumeId, { signal });
+          await connector.disconnectVolume(volumeId, { signal });
           await deps.volumes.markDetached(volumeId);
         }),
       );

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HYPERVISOR_TYPES, type HypervisorType } from './hypervisor/driver.js';
 import { WEIGHERS, type Weigher } from './scheduling/host-selector.js';
 
 /** The checkout's root: two levels up from this file in source and in dist/. */
@@ -45,6 +46,7 @@ export const ENV_VARS = {
   NIMBUS_HOST_VCPUS: 'compute agent capacity: vCPUs',
   NIMBUS_HOST_RAM_MB: 'compute agent capacity: RAM in MB',
   NIMBUS_HOST_DISK_GB: 'compute agent capacity: disk in GB',
+  NIMBUS_HYPERVISOR: 'compute agent: hypervisor driver (fake; qemu in a later release)',
   NIMBUS_HYPERVISOR_DELAY_MS: 'fake hypervisor: time each operation takes',
   NIMBUS_IMAGE_CACHE_MAX_BYTES: 'compute agent: bytes of images its node cache keeps before evicting unused ones (LRU)',
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
@@ -86,6 +88,8 @@ export interface NimbusConfig {
   hostHeartbeatTimeoutSec?: number;
   reconcileIntervalSec: number;
   schedulerWeigher: Weigher;
+  /** NIMBUS_HYPERVISOR: the compute agents' driver (core/hypervisor/driver-factory.ts). */
+  hypervisor: HypervisorType;
   hypervisorDelayMs: number;
   /** A node's image cache is trimmed to this after each pull; images in use always stay. */
   imageCacheMaxBytes: number;
@@ -124,6 +128,14 @@ function weigher(env: Env): Weigher {
   const raw = env.NIMBUS_SCHEDULER_WEIGHER || 'spread';
   if (!(WEIGHERS as readonly string[]).includes(raw)) throw new ConfigError(`NIMBUS_SCHEDULER_WEIGHER=${raw} must be one of ${WEIGHERS.join(', ')}`);
   return raw as Weigher;
+}
+
+function hypervisor(env: Env): HypervisorType {
+  const raw = env.NIMBUS_HYPERVISOR || 'fake';
+  if (!(HYPERVISOR_TYPES as readonly string[]).includes(raw)) {
+    throw new ConfigError(`NIMBUS_HYPERVISOR=${raw} must be one of ${HYPERVISOR_TYPES.join(', ')}`);
+  }
+  return raw as HypervisorType;
 }
 
 /** 20 GiB: a few dozen cloud images, as a modest hypervisor's image cache would hold. */
@@ -177,6 +189,7 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
     hostHeartbeatTimeoutSec: env.NIMBUS_HOST_HEARTBEAT_TIMEOUT ? positive(env, 'NIMBUS_HOST_HEARTBEAT_TIMEOUT', 0) : undefined,
     reconcileIntervalSec: positive(env, 'NIMBUS_RECONCILE_INTERVAL', 60),
     schedulerWeigher: weigher(env),
+    hypervisor: hypervisor(env),
     hypervisorDelayMs: positive(env, 'NIMBUS_HYPERVISOR_DELAY_MS', 200, { allowZero: true }),
     imageCacheMaxBytes: wholeBytes(env, 'NIMBUS_IMAGE_CACHE_MAX_BYTES', DEFAULT_IMAGE_CACHE_MAX_BYTES),
     iscsiPortal: env.NIMBUS_ISCSI_PORTAL || '127.0.0.1:3260',

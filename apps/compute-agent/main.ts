@@ -12,14 +12,15 @@ import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
-import { SEED_HOSTS } from '../../core/db/seeds.js';
 import { HostFaultStore } from '../../core/faults/host-fault-store.js';
-import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
+import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { createLogger } from '../../core/logger.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
+import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
+import { IscsiConnector } from '../../core/storage/connector.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
 import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
@@ -34,12 +35,20 @@ const { values: args } = parseArgs({
   },
 });
 const host = args.host;
-if (!host || !/^[a-z0-9][a-z0-9.-]{0,62}$/.test(host)) throw new ConfigError('--host NAME (or NIMBUS_HOST) is required: lowercase letters, digits, dots, dashes');
-const defaults = SEED_HOSTS[0];
-const capacity = (raw: string | undefined, fallback: number, name: string): number => {
-  const value = raw === undefined ? fallback : Number(raw);
+if (!host || !/^[a-z0-9][a-z0-9.-]{0,62}$/.test(host)) {
+  throw new ConfigError('--host NAME (or NIMBUS_HOST) is required: lowercase letters, digits, dots, dashes');
+}
+/** A capacity flag: unset leaves the driver's figure, anything else must be a positive integer. */
+const capacityFlag = (raw: string | undefined, name: string): number | undefined => {
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new ConfigError(`--${name} must be a positive integer`);
   return value;
+};
+const overrides = {
+  vcpus: capacityFlag(args.vcpus, 'vcpus'),
+  ramMb: capacityFlag(args['ram-mb'], 'ram-mb'),
+  diskGb: capacityFlag(args['disk-gb'], 'disk-gb'),
 };
 if (!config.adminToken) throw new ConfigError('NIMBUS_ADMIN_TOKEN is needed to download images from the image service');
 
@@ -47,20 +56,34 @@ const log = createLogger('compute-agent', config.logLevel, { host });
 installTemporalRuntime(log);
 
 await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken });
-const db = await createDataSource(config.databaseUrl, { poolSize: 10, applicationName: `nimbus-agent-${host}` }).initialize();
-const registry = new HostRegistry(db, config.serviceDownTimeSec);
-await registry.register({
-  name: host,
-  vcpus: capacity(args.vcpus, defaults.vcpus, 'vcpus'),
-  ramMb: capacity(args['ram-mb'], defaults.ramMb, 'ram-mb'),
-  diskGb: capacity(args['disk-gb'], defaults.diskGb, 'disk-gb'),
+const db = await createDataSource(config.databaseUrl, {
+  poolSize: 10,
+  applicationName: `nimbus-agent-${host}`,
+}).initialize();
+const faults = new HostFaultStore(db).injectorFor(host);
+const dir = nodeDir(config, host);
+// The configured driver, locked per instance and obeying injected faults (driver-factory.ts).
+const driver = createHypervisorDriver({
+  type: config.hypervisor,
+  nodeDir: dir,
+  delayMs: config.hypervisorDelayMs,
+  faults,
 });
+await driver.initHost();
+// The host's capacity is its driver's; the flags override any of it.
+const resources = await driver.getHostResources();
+const registry = new HostRegistry(db, config.serviceDownTimeSec);
+const capacity = {
+  vcpus: overrides.vcpus ?? resources.vcpus,
+  ramMb: overrides.ramMb ?? resources.ramMb,
+  diskGb: overrides.diskGb ?? resources.diskGb,
+};
+await registry.register({ name: host, ...capacity });
+log.info({ hypervisor: resources.hypervisorType, ...capacity }, 'registered host');
 const heartbeat = setInterval(() => {
   registry.heartbeat(host).catch((err) => log.warn({ err }, 'heartbeat failed'));
 }, config.heartbeatIntervalSec * 1000);
 
-const dir = nodeDir(config, host);
-const driver = new FakeDriver({ nodeDir: dir, delayMs: config.hypervisorDelayMs, faults: new HostFaultStore(db).injectorFor(host) });
 const report = await reconcileHost(db, host, driver, log);
 log.info(report, 'reconciled domains with the database');
 const images = new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.adminToken });
@@ -71,14 +94,21 @@ const stopReconciling = reconcilePeriodically(db, host, driver, log, config.reco
 });
 // In-use marks of instances that no longer live here (built elsewhere, deleted while we were
 // down) would pin their images forever; a build still in flight anywhere keeps its mark.
-const live: Array<{ id: string }> = await db.query(`SELECT id FROM instances WHERE status = 'BUILD' OR (status = 'ACTIVE' AND host = $1)`, [host]);
+const live: Array<{ id: string }> = await db.query(
+  `SELECT id FROM instances WHERE status = 'BUILD' OR (status = 'ACTIVE' AND host = $1)`,
+  [host],
+);
 const released = await images.releaseAllExcept(new Set(live.map((r) => r.id)));
 if (released.length > 0) log.info({ instances: released }, 'released image marks of instances gone from this host');
 // Images are evicted after each pull; this also trims what deletes have released since.
 const evictImages = () =>
   images
     .evict(config.imageCacheMaxBytes)
-    .then(({ evicted, totalBytes }) => evicted.length > 0 && log.info({ evicted, totalBytes, maxBytes: config.imageCacheMaxBytes }, 'evicted unused images'))
+    .then(
+      ({ evicted, totalBytes }) =>
+        evicted.length > 0 &&
+        log.info({ evicted, totalBytes, maxBytes: config.imageCacheMaxBytes }, 'evicted unused images'),
+    )
     .catch((err) => log.warn({ err }, 'image cache eviction failed'));
 await evictImages();
 const eviction = setInterval(evictImages, 60_000);
@@ -99,11 +129,13 @@ const worker = await Worker.create({
       host,
       claims: new ClaimService(db),
       driver,
+      vifs: new FakeVifDriver(),
+      connector: new IscsiConnector(),
       images,
       imageCacheMaxBytes: config.imageCacheMaxBytes,
       ports: new PortAllocator(db),
       volumes: new VolumeService(db, config.iscsiPortal),
-      faults: new HostFaultStore(db).injectorFor(host),
+      faults,
     }),
   },
 });

@@ -1,44 +1,8 @@
-import type { Segmentation } from './driver.js';
-
 /**
- * Host and guest device names. Kept apart from any driver so the fake driver and a
- * later QEMU/libvirt driver name things identically, and an operator can match a tap
- * on the host to a Neutron-style port id at a glance.
+ * Guest device names. Kept apart from any driver so the fake driver and a later QEMU
+ * driver name disks identically. Host-side names (taps, bridges) are the network's:
+ * core/network/port-binding.ts.
  */
-
-/** Nova: `tap` + port id, cut to 14 characters so it fits Linux's 15-character IFNAMSIZ. */
-export function tapDeviceName(portId: string): string {
-  return 'tap' + portId.slice(0, 11);
-}
-
-/**
- * The bridge a segmentation maps to. Note: Linux interface names hold 15 characters,
- * so a real driver needs a shorter scheme for VNIs above 9,999,999 (`br-vxlan` + 8 digits).
- */
-export function bridgeName(segmentation: Segmentation): string {
-  validateSegmentation(segmentation);
-  switch (segmentation.type) {
-    case 'flat':
-      return 'br-flat';
-    case 'vlan':
-      return `br-vlan${segmentation.id}`;
-    case 'vxlan':
-      return `br-vxlan${segmentation.id}`;
-  }
-}
-
-export function validateSegmentation(seg: Segmentation): void {
-  const { type, id } = seg;
-  if (type === 'flat') {
-    if (id !== null) throw new RangeError(`a flat network has no segmentation id (got ${id})`);
-    return;
-  }
-  const max = type === 'vlan' ? 4094 : type === 'vxlan' ? 16777215 : undefined;
-  if (max === undefined) throw new RangeError(`unknown segmentation type ${String(type)}`);
-  if (id === null || !Number.isInteger(id) || id < 1 || id > max) {
-    throw new RangeError(`${type} segmentation id must be an integer in 1-${max} (got ${id})`);
-  }
-}
 
 /**
  * Guest disk name for a 0-based index: 0 → vda, 25 → vdz, 26 → vdaa (bijective base 26,

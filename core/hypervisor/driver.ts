@@ -1,17 +1,29 @@
 /**
  * The virt driver boundary (Nova's `ComputeDriver`, reduced to what a build needs).
  * The compute agent talks only to this interface, so the fake driver used in tests and
- * demos and a later QEMU driver are interchangeable. Every method is idempotent, keyed
- * by the instance id: a Temporal retry or a saga compensation that runs twice, or that
- * runs when its step never happened, must be harmless.
+ * demos and a later QEMU driver are interchangeable. Every mutating method is idempotent,
+ * keyed by the instance id: a Temporal retry or a saga compensation that runs twice, or
+ * that runs when its step never happened, must be harmless.
+ *
+ * What a driver does not do itself, every driver gets from the factory (driver-factory.ts):
+ * per-instance locking (locked.ts) and fault injection (with-faults.ts). Host-side wiring
+ * of ports is the VIF driver's (core/network/vif/), volume connections the connector's
+ * (core/storage/connector.ts): the hypervisor only attaches the devices they prepared.
  */
+import type { Segmentation } from '../../contracts/network.js';
+import type { IscsiTarget } from '../../contracts/storage.js';
 
-export type SegmentationType = 'flat' | 'vlan' | 'vxlan';
+/** The driver names NIMBUS_HYPERVISOR accepts (the QEMU driver joins them in a later issue). */
+export const HYPERVISOR_TYPES = ['fake'] as const;
+export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
 
-export interface Segmentation {
-  type: SegmentationType;
-  /** VLAN id (1-4094) or VXLAN VNI (1-16777215); null for flat networks. */
-  id: number | null;
+/** A host's capacity as its driver sees it (Nova's `get_available_resource`). */
+export interface HostResources {
+  vcpus: number;
+  ramMb: number;
+  diskGb: number;
+  /** e.g. 'fake', 'qemu': shown to operators, as Nova's hypervisor_type. */
+  hypervisorType: string;
 }
 
 export interface DomainSpec {
@@ -25,35 +37,36 @@ export interface DomainSpec {
   imageSha256: string;
 }
 
+/** A port as the hypervisor attaches it: the guest NIC and the host device the VIF driver made. */
 export interface VifSpec {
   portId: string;
   mac: string;
   ip: string;
   networkId: string;
   segmentation: Segmentation;
+  /** Host-side tap device backing the guest NIC (from the port's binding). */
+  tapDevice: string;
+  /** The bridge the tap joins; null for a bare tap (vifType 'tap'). */
+  bridge: string | null;
 }
 
-export interface IscsiConnection {
-  targetIqn: string;
-  targetPortal: string;
-  targetLun: number;
-}
-
+/** A volume as the hypervisor attaches it: what the connector made of its connection. */
 export interface VolumeAttachSpec {
   volumeId: string;
-  connection: IscsiConnection;
+  /** The target the disk is read from; no secrets (those are in `auth`, never recorded). */
+  connection: IscsiTarget;
+  /** What a QEMU driver opens (libiscsi): iscsi://portal/iqn/lun. */
+  uri?: string;
+  auth?: { username: string; secret: string };
 }
 
 export type DomainState = 'running' | 'shutoff';
 
-export interface PluggedVif extends VifSpec {
-  /** Host-side tap device: `tap` + the first 11 characters of the port id, as Nova names it. */
-  tapDevice: string;
-  /** The bridge the tap joins for this segmentation (br-flat, br-vlan<id>, br-vxlan<vni>). */
-  bridge: string;
-}
+export type PluggedVif = VifSpec;
 
-export interface AttachedVolume extends VolumeAttachSpec {
+export interface AttachedVolume {
+  volumeId: string;
+  connection: IscsiTarget;
   /** Guest device name: vda is the root disk, volumes take vdb, vdc, ... (first free). */
   device: string;
 }
@@ -72,11 +85,15 @@ export interface OperationOptions {
 }
 
 export interface HypervisorDriver {
+  /** Prepares the host once at agent start (Nova's `init_host`): state folders, probes. */
+  initHost(): Promise<void>;
+  /** The host's capacity; the agent's flags override any of it. */
+  getHostResources(): Promise<HostResources>;
   /** Defines and starts the domain. A second spawn with the same spec is a no-op. */
   spawn(spec: DomainSpec, opts?: OperationOptions): Promise<Domain>;
   /** Stops and undefines the domain with its VIFs and attachments; a missing domain is a no-op. */
   destroy(instanceId: string, opts?: OperationOptions): Promise<void>;
-  /** Plugs the port into the domain; an already plugged port is a no-op. */
+  /** Attaches the prepared host device to the domain; an already plugged port is a no-op. */
   plugVif(instanceId: string, vif: VifSpec, opts?: OperationOptions): Promise<PluggedVif>;
   /** Unplugs one port, or every port when portId is omitted; missing domain or port is a no-op. */
   unplugVif(instanceId: string, portId?: string, opts?: OperationOptions): Promise<void>;

@@ -1,11 +1,12 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAtomicTempFile, writeJsonAtomic } from '../images/atomic-write.js';
-import { bridgeName, firstFreeVolumeDevice, tapDeviceName, validateSegmentation } from './device-names.js';
+import { firstFreeVolumeDevice } from './device-names.js';
 import type {
   Domain,
   DomainSpec,
+  HostResources,
   HypervisorDriver,
   OperationOptions,
   PluggedVif,
@@ -13,16 +14,19 @@ import type {
   VolumeAttachSpec,
 } from './driver.js';
 import { DomainConflictError, DomainNotFoundError, ImageNotCachedError } from './errors.js';
-import { NoFaults, type FaultInjector, type FaultStep } from './fault-injector.js';
 
 export interface FakeDriverOptions {
   /** The node's state directory (core/config.ts `nodeDir`); domains live in `domains/`. */
   nodeDir: string;
   /** Time every mutating operation takes, so progress is visible (NIMBUS_HYPERVISOR_DELAY_MS). */
   delayMs?: number;
-  faults?: FaultInjector;
+  /** The capacity the fake host reports; defaults to the seeded hosts' (DESIGN: seeds). */
+  resources?: Partial<Omit<HostResources, 'hypervisorType'>>;
   now?: () => Date;
 }
+
+/** The seeded hosts' size: 8 vCPUs, 16384 MB RAM, 160 GB disk. */
+export const FAKE_HOST_RESOURCES: HostResources = { vcpus: 8, ramMb: 16384, diskGb: 160, hypervisorType: 'fake' };
 
 /** Instance ids become file names: refuse anything that could leave the directory. */
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -30,26 +34,38 @@ const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /**
  * A hypervisor that boots nothing but keeps each domain as a JSON file on the node's
  * disk, so its state survives an agent restart exactly as libvirt's would and the
- * reconciler has something real to compare against Postgres.
+ * reconciler has something real to compare against Postgres. It neither locks nor injects
+ * faults itself: the factory wraps it (driver-factory.ts), as it wraps every driver.
  */
 export class FakeDriver implements HypervisorDriver {
   readonly domainsDir: string;
   private readonly delayMs: number;
-  private readonly faults: FaultInjector;
+  private readonly resources: HostResources;
   private readonly now: () => Date;
-  /** Per-instance queue: read-modify-write of one domain file never interleaves. */
-  private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(opts: FakeDriverOptions) {
     this.domainsDir = path.join(opts.nodeDir, 'domains');
     this.delayMs = opts.delayMs ?? 0;
     if (!Number.isFinite(this.delayMs) || this.delayMs < 0) throw new RangeError(`bad delayMs ${opts.delayMs}`);
-    this.faults = opts.faults ?? NoFaults;
+    this.resources = { ...FAKE_HOST_RESOURCES, ...opts.resources, hypervisorType: 'fake' };
+    for (const key of ['vcpus', 'ramMb', 'diskGb'] as const) {
+      const value = this.resources[key];
+      if (!Number.isInteger(value) || value < 1)
+        throw new RangeError(`fake host ${key} must be a positive integer (got ${value})`);
+    }
     this.now = opts.now ?? (() => new Date());
   }
 
+  async initHost(): Promise<void> {
+    await mkdir(this.domainsDir, { recursive: true });
+  }
+
+  getHostResources(): Promise<HostResources> {
+    return Promise.resolve({ ...this.resources });
+  }
+
   spawn(spec: DomainSpec, opts: OperationOptions = {}): Promise<Domain> {
-    return this.operation('spawn', spec.instanceId, opts, async () => {
+    return this.operation(spec.instanceId, opts, async () => {
       const existing = await this.read(spec.instanceId);
       if (existing) {
         const differs = differingField(existing, spec);
@@ -69,33 +85,25 @@ export class FakeDriver implements HypervisorDriver {
   }
 
   destroy(instanceId: string, opts: OperationOptions = {}): Promise<void> {
-    return this.operation('destroy', instanceId, opts, async () => {
+    return this.operation(instanceId, opts, async () => {
       await rm(this.file(instanceId), { force: true });
     });
   }
 
   plugVif(instanceId: string, vif: VifSpec, opts: OperationOptions = {}): Promise<PluggedVif> {
-    validateSegmentation(vif.segmentation);
-    return this.operation('plug_vif', instanceId, opts, async () => {
+    return this.operation(instanceId, opts, async () => {
       const domain = await this.mustRead(instanceId);
       const plugged = domain.vifs.find((v) => v.portId === vif.portId);
       if (plugged) return plugged;
-      const added: PluggedVif = {
-        portId: vif.portId,
-        mac: vif.mac,
-        ip: vif.ip,
-        networkId: vif.networkId,
-        segmentation: { type: vif.segmentation.type, id: vif.segmentation.id },
-        tapDevice: tapDeviceName(vif.portId),
-        bridge: bridgeName(vif.segmentation),
-      };
+      const { portId, mac, ip, networkId, segmentation, tapDevice, bridge } = vif;
+      const added: PluggedVif = { portId, mac, ip, networkId, segmentation: { ...segmentation }, tapDevice, bridge };
       await this.write({ ...domain, vifs: [...domain.vifs, added] });
       return added;
     });
   }
 
   unplugVif(instanceId: string, portId?: string, opts: OperationOptions = {}): Promise<void> {
-    return this.operation('unplug_vif', instanceId, opts, async () => {
+    return this.operation(instanceId, opts, async () => {
       const domain = await this.read(instanceId);
       if (!domain) return;
       const vifs = portId === undefined ? [] : domain.vifs.filter((v) => v.portId !== portId);
@@ -104,19 +112,21 @@ export class FakeDriver implements HypervisorDriver {
   }
 
   attachVolume(instanceId: string, vol: VolumeAttachSpec, opts: OperationOptions = {}): Promise<{ device: string }> {
-    return this.operation('attach_volume', instanceId, opts, async () => {
+    return this.operation(instanceId, opts, async () => {
       const domain = await this.mustRead(instanceId);
       const attached = domain.volumes.find((v) => v.volumeId === vol.volumeId);
       if (attached) return { device: attached.device };
       const device = firstFreeVolumeDevice(domain.volumes.map((v) => v.device));
-      const volume = { volumeId: vol.volumeId, connection: { ...vol.connection }, device };
+      // The target only: credentials are the connector's, never written into the domain.
+      const { targetIqn, targetPortal, targetLun } = vol.connection;
+      const volume = { volumeId: vol.volumeId, connection: { targetIqn, targetPortal, targetLun }, device };
       await this.write({ ...domain, volumes: [...domain.volumes, volume] });
       return { device };
     });
   }
 
   detachVolume(instanceId: string, volumeId: string, opts: OperationOptions = {}): Promise<void> {
-    return this.operation('detach_volume', instanceId, opts, async () => {
+    return this.operation(instanceId, opts, async () => {
       const domain = await this.read(instanceId);
       if (!domain) return;
       const volumes = domain.volumes.filter((v) => v.volumeId !== volumeId);
@@ -125,13 +135,8 @@ export class FakeDriver implements HypervisorDriver {
   }
 
   async listDomains(): Promise<Domain[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.domainsDir);
-    } catch (err) {
-      if (isNotFound(err)) return [];
-      throw err;
-    }
+    // A node that never spawned has no domains folder, and so no domains.
+    const names = await readdir(this.domainsDir).catch((err: unknown) => (isNotFound(err) ? [] : Promise.reject(err)));
     const domains: Domain[] = [];
     for (const name of names.sort()) {
       if (!name.endsWith('.json') || isAtomicTempFile(name)) continue;
@@ -145,10 +150,9 @@ export class FakeDriver implements HypervisorDriver {
     return this.read(instanceId);
   }
 
-  /** Fault hook, then the configured delay, then the change under the instance's lock. */
-  private async operation<T>(step: FaultStep, instanceId: string, opts: OperationOptions, fn: () => Promise<T>): Promise<T> {
-    this.file(instanceId); // validates the id before any fault or delay
-    await this.faults.before(step, { instanceId, signal: opts.signal });
+  /** The configured delay (abortable), then the change. Locking is the caller's (locked.ts). */
+  private async operation<T>(instanceId: string, opts: OperationOptions, fn: () => Promise<T>): Promise<T> {
+    this.file(instanceId); // validates the id before any delay
     if (this.delayMs > 0) {
       // Rethrow the caller's reason (as a hang does) rather than a generic AbortError.
       await sleep(this.delayMs, undefined, { signal: opts.signal }).catch((err) => {
@@ -156,22 +160,12 @@ export class FakeDriver implements HypervisorDriver {
       });
     }
     opts.signal?.throwIfAborted();
-    return this.locked(instanceId, fn);
-  }
-
-  private locked<T>(instanceId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(instanceId) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.locks.set(instanceId, tail);
-    void tail.then(() => {
-      if (this.locks.get(instanceId) === tail) this.locks.delete(instanceId);
-    });
-    return run;
+    return fn();
   }
 
   private file(instanceId: string): string {
-    if (!SAFE_ID.test(instanceId)) throw new RangeError(`instance id ${JSON.stringify(instanceId)} is not a safe file name`);
+    if (!SAFE_ID.test(instanceId))
+      throw new RangeError(`instance id ${JSON.stringify(instanceId)} is not a safe file name`);
     return path.join(this.domainsDir, `${instanceId}.json`);
   }
 

@@ -142,13 +142,13 @@ describe('networks and IPAM through the API', () => {
     assert.deepEqual((await stack.api('GET', `/v1/ports?instance=${addresses[0].instanceId}`)).body.map((p: any) => p.ip), [addresses[0].ip]);
     assert.equal((await stack.api('GET', '/v1/ports?instance=nope')).status, 400);
 
-    // The fake hypervisor's domain on the host holds the VIF: tap device on the VXLAN's bridge.
+    // The fake hypervisor's domain on the host holds the VIF: tap device on the network's bridge (linuxbridge: brq + id).
     const sample = addresses[7];
     const domain = JSON.parse(await readFile(path.join(nodeDir(stack.config, sample.host), 'domains', `${sample.instanceId}.json`), 'utf8'));
     const samplePort = ports.find((p: any) => p.instanceId === sample.instanceId);
     assert.deepEqual(
       domain.vifs.map((v: any) => [v.portId, v.ip, v.mac, v.tapDevice, v.bridge]),
-      [[samplePort.id, sample.ip, sample.mac, samplePort.deviceName, 'br-vxlan5050']],
+      [[samplePort.id, sample.ip, sample.mac, samplePort.deviceName, `brq${samplePort.networkId.slice(0, 11)}`]],
     );
 
     const inUse = await stack.api('DELETE', '/v1/networks/green');

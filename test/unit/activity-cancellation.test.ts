@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createComputeActivities, type ComputeDeps } from '../../activities/compute.js';
-import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
+import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { InMemoryFaultInjector } from '../../core/hypervisor/fault-injector.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 
@@ -20,7 +20,7 @@ const flavor = { id: 'f', name: 'm1.tiny', vcpus: 1, ramMb: 512, diskGb: 1 };
 const image = { id: 'i', name: 'cirros', sha256: sha, sizeBytes: 1 };
 
 function compute(faults: InMemoryFaultInjector) {
-  const driver = new FakeDriver({ nodeDir, delayMs: 0, faults });
+  const driver = createHypervisorDriver({ type: 'fake', nodeDir, delayMs: 0, faults });
   const images = new NodeImageCache({ nodeDir, baseUrl: 'http://127.0.0.1:9', token: 't' });
   // spawnDomain and destroyDomain only reach the driver and the image cache.
   const deps = { host: 'node-1', driver, images, faults } as unknown as ComputeDeps;

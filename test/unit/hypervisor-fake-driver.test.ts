@@ -3,10 +3,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { bridgeName, diskDeviceName, tapDeviceName } from '../../core/hypervisor/device-names.js';
+import { diskDeviceName } from '../../core/hypervisor/device-names.js';
 import type { DomainSpec, VifSpec, VolumeAttachSpec } from '../../core/hypervisor/driver.js';
 import { DomainConflictError, DomainNotFoundError, ImageNotCachedError } from '../../core/hypervisor/errors.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
+import { locked } from '../../core/hypervisor/locked.js';
 
 let nodeDir: string;
 let imagePath: string;
@@ -23,7 +24,16 @@ afterEach(async () => {
 });
 
 function spec(instanceId = 'inst-1', overrides: Partial<DomainSpec> = {}): DomainSpec {
-  return { instanceId, name: 'web-1', vcpus: 1, ramMb: 512, diskGb: 1, imagePath, imageSha256: 'a'.repeat(64), ...overrides };
+  return {
+    instanceId,
+    name: 'web-1',
+    vcpus: 1,
+    ramMb: 512,
+    diskGb: 1,
+    imagePath,
+    imageSha256: 'a'.repeat(64),
+    ...overrides,
+  };
 }
 
 const vif: VifSpec = {
@@ -32,10 +42,19 @@ const vif: VifSpec = {
   ip: '10.0.0.5',
   networkId: 'net-1',
   segmentation: { type: 'vlan', id: 100 },
+  tapDevice: 'tap3f1c9a2e-5b',
+  bridge: 'brqnet-1',
 };
 
 function volume(volumeId: string): VolumeAttachSpec {
-  return { volumeId, connection: { targetIqn: `iqn.2010-10.org.openstack:volume-${volumeId}`, targetPortal: '127.0.0.1:3260', targetLun: 0 } };
+  return {
+    volumeId,
+    connection: {
+      targetIqn: `iqn.2010-10.org.openstack:volume-${volumeId}`,
+      targetPortal: '127.0.0.1:3260',
+      targetLun: 0,
+    },
+  };
 }
 
 describe('FakeDriver', () => {
@@ -60,24 +79,36 @@ describe('FakeDriver', () => {
 
   it('refuses to spawn from an image the node has not cached', async () => {
     const driver = new FakeDriver({ nodeDir });
-    await assert.rejects(driver.spawn(spec('inst-1', { imagePath: path.join(nodeDir, 'missing') })), ImageNotCachedError);
+    await assert.rejects(
+      driver.spawn(spec('inst-1', { imagePath: path.join(nodeDir, 'missing') })),
+      ImageNotCachedError,
+    );
     assert.deepEqual(await driver.listDomains(), []);
   });
 
-  it('names taps and bridges as Nova does and plugs a port once', async () => {
+  it('attaches the host device the VIF driver made, and plugs a port once', async () => {
     const driver = new FakeDriver({ nodeDir });
     await driver.spawn(spec());
     const plugged = await driver.plugVif('inst-1', vif);
-    assert.equal(plugged.tapDevice, 'tap3f1c9a2e-5b');
-    assert.equal(plugged.tapDevice.length, 14);
-    assert.equal(plugged.bridge, 'br-vlan100');
+    assert.deepEqual([plugged.tapDevice, plugged.bridge], ['tap3f1c9a2e-5b', 'brqnet-1']);
     await driver.plugVif('inst-1', vif);
     const domain = await driver.getDomain('inst-1');
-    assert.equal(domain?.vifs.length, 1);
-    assert.equal(bridgeName({ type: 'flat', id: null }), 'br-flat');
-    assert.equal(bridgeName({ type: 'vxlan', id: 5001 }), 'br-vxlan5001');
-    assert.throws(() => bridgeName({ type: 'vlan', id: 4095 }), RangeError);
-    assert.equal(tapDeviceName('abc'), 'tapabc');
+    assert.deepEqual(domain?.vifs, [vif]);
+  });
+
+  it("reports the seeded hosts' capacity unless told otherwise, and prepares its folder at init", async () => {
+    assert.deepEqual(await new FakeDriver({ nodeDir }).getHostResources(), {
+      vcpus: 8,
+      ramMb: 16384,
+      diskGb: 160,
+      hypervisorType: 'fake',
+    });
+    const big = new FakeDriver({ nodeDir, resources: { vcpus: 64, ramMb: 65536 } });
+    assert.deepEqual(await big.getHostResources(), { vcpus: 64, ramMb: 65536, diskGb: 160, hypervisorType: 'fake' });
+    assert.throws(() => new FakeDriver({ nodeDir, resources: { vcpus: 0 } }), RangeError);
+    await big.initHost();
+    await big.initHost();
+    assert.deepEqual(await readdir(path.join(nodeDir, 'domains')), []);
   });
 
   it('gives volumes the first free device after vda and returns the same device on re-attach', async () => {
@@ -114,9 +145,17 @@ describe('FakeDriver', () => {
     const driver = new FakeDriver({ nodeDir });
     await driver.spawn(spec());
     await driver.plugVif('inst-1', vif);
-    await driver.plugVif('inst-1', { ...vif, portId: 'port-2', segmentation: { type: 'flat', id: null } });
+    await driver.plugVif('inst-1', {
+      ...vif,
+      portId: 'port-2',
+      segmentation: { type: 'flat', id: null },
+      tapDevice: 'tapport-2',
+    });
     await driver.unplugVif('inst-1', 'port-2');
-    assert.deepEqual((await driver.getDomain('inst-1'))?.vifs.map((v) => v.portId), [vif.portId]);
+    assert.deepEqual(
+      (await driver.getDomain('inst-1'))?.vifs.map((v) => v.portId),
+      [vif.portId],
+    );
     await driver.unplugVif('inst-1');
     assert.deepEqual((await driver.getDomain('inst-1'))?.vifs, []);
     await driver.destroy('inst-1');
@@ -143,8 +182,8 @@ describe('FakeDriver', () => {
     await after.spawn(spec('inst-1')); // still a no-op after the restart
   });
 
-  it('serialises concurrent changes to one domain', async () => {
-    const driver = new FakeDriver({ nodeDir });
+  it('serialises concurrent changes to one domain once locked (as the factory gives it)', async () => {
+    const driver = locked(new FakeDriver({ nodeDir }));
     await driver.spawn(spec());
     const devices = await Promise.all(['v1', 'v2', 'v3', 'v4'].map((id) => driver.attachVolume('inst-1', volume(id))));
     assert.deepEqual(devices.map((d) => d.device).sort(), ['vdb', 'vdc', 'vdd', 'vde']);

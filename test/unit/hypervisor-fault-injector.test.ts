@@ -1,25 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
+import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { InjectedFault, InMemoryFaultInjector, NoFaults } from '../../core/hypervisor/fault-injector.js';
 
 let nodeDir: string;
 let imagePath: string;
 
+// The domains go to nodeDir/domains; the image the spawns boot from sits beside them.
 before(async () => {
   nodeDir = await mkdtemp(path.join(tmpdir(), 'nimbus-faults-'));
-  imagePath = path.join(nodeDir, 'images', 'img');
-  await mkdir(path.dirname(imagePath), { recursive: true });
-  await writeFile(imagePath, 'disk');
+  await writeFile((imagePath = path.join(nodeDir, 'img')), 'disk');
 });
-
-after(async () => {
-  await rm(nodeDir, { recursive: true, force: true });
-});
+after(() => rm(nodeDir, { recursive: true, force: true }));
 
 const spec = (instanceId: string) => ({
   instanceId,
@@ -31,10 +27,10 @@ const spec = (instanceId: string) => ({
   imageSha256: 'b'.repeat(64),
 });
 
-describe('fault injection', () => {
+describe("fault injection (the factory's fake driver, wrapped)", () => {
   it('an error fault fails the step `times` times, then the step works', async () => {
     const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'error', times: 2 }]);
-    const driver = new FakeDriver({ nodeDir, faults });
+    const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     for (let i = 0; i < 2; i++) {
       await assert.rejects(driver.spawn(spec('err-1')), (err: unknown) => {
         assert.ok(err instanceof InjectedFault);
@@ -51,7 +47,7 @@ describe('fault injection', () => {
 
   it('only fires on its own step', async () => {
     const faults = new InMemoryFaultInjector([{ step: 'attach_volume', mode: 'error', times: 1 }]);
-    const driver = new FakeDriver({ nodeDir, faults });
+    const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     await driver.spawn(spec('step-1'));
     await driver.destroy('step-1');
     assert.deepEqual(faults.list(), [{ step: 'attach_volume', mode: 'error', times: 1 }]);
@@ -59,7 +55,7 @@ describe('fault injection', () => {
 
   it('a hang blocks until the caller aborts, and the step never happens', async () => {
     const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'hang', times: 1 }]);
-    const driver = new FakeDriver({ nodeDir, faults });
+    const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     const controller = new AbortController();
     let settled = false;
     const pending = driver.spawn(spec('hang-1'), { signal: controller.signal }).finally(() => (settled = true));
@@ -73,8 +69,10 @@ describe('fault injection', () => {
 
   it('a crash calls the crash callback and does not perform the step', async () => {
     let crashes = 0;
-    const faults = new InMemoryFaultInjector([{ step: 'destroy', mode: 'crash', times: 1 }], { crash: () => void crashes++ });
-    const driver = new FakeDriver({ nodeDir, faults });
+    const faults = new InMemoryFaultInjector([{ step: 'destroy', mode: 'crash', times: 1 }], {
+      crash: () => void crashes++,
+    });
+    const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     await driver.spawn(spec('crash-1'));
     await assert.rejects(driver.destroy('crash-1'), InjectedFault);
     assert.equal(crashes, 1);

@@ -1,0 +1,49 @@
+import { DomainError } from '../errors.js';
+import type { HostResources, HypervisorDriver, HypervisorType } from './driver.js';
+import { HYPERVISOR_TYPES } from './driver.js';
+import { FakeDriver } from './fake-driver.js';
+import { NoFaults, type FaultInjector } from './fault-injector.js';
+import { locked } from './locked.js';
+import { withFaults } from './with-faults.js';
+
+export interface HypervisorOptions {
+  /** NIMBUS_HYPERVISOR (validated by core/config.ts). */
+  type: HypervisorType | string;
+  /** The node's state directory (core/config.ts `nodeDir`). */
+  nodeDir: string;
+  /** The fake's time per operation (NIMBUS_HYPERVISOR_DELAY_MS). */
+  delayMs?: number;
+  /** The fake host's capacity; unset fields take the seeds' values. */
+  fakeResources?: Partial<Omit<HostResources, 'hypervisorType'>>;
+  faults?: FaultInjector;
+}
+
+/** NIMBUS_HYPERVISOR named a driver this build does not have. */
+export const UnknownHypervisor = 'UnknownHypervisor';
+
+/**
+ * The hypervisor driver a compute agent uses, chosen by configuration (Nova's
+ * `compute_driver`), with what every driver gets around it:
+ *
+ *   withFaults(locked(driver))
+ *
+ * Faults outside, lock inside: an injected hang waits before taking the instance's lock,
+ * so it blocks nothing but itself and ends when the activity's signal aborts; an injected
+ * crash ends the process before the step touched anything; and a step that does run has
+ * the instance to itself.
+ */
+export function createHypervisorDriver(opts: HypervisorOptions): HypervisorDriver {
+  return withFaults(locked(baseDriver(opts)), opts.faults ?? NoFaults);
+}
+
+function baseDriver(opts: HypervisorOptions): HypervisorDriver {
+  switch (opts.type) {
+    case 'fake':
+      return new FakeDriver({ nodeDir: opts.nodeDir, delayMs: opts.delayMs, resources: opts.fakeResources });
+    default:
+      throw new DomainError(
+        UnknownHypervisor,
+        `hypervisor ${JSON.stringify(opts.type)} is not one of ${HYPERVISOR_TYPES.join(', ')}`,
+      );
+  }
+}

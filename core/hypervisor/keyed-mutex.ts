@@ -17,11 +17,6 @@ export class KeyedMutex {
     });
     return run;
   }
-
-  /** Keys with a task running or waiting. */
-  get size(): number {
-    return this.tails.size;
-  }
 }
 
 /** Resolves when the previous task settles; rejects with the signal's reason if it aborts first. */

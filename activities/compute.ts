@@ -140,7 +140,10 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
     async destroyDomain({ instanceId }): Promise<void> {
       await classified(() =>
         withHeartbeat(async (signal) => {
+          // A destroyed domain lets go of its NICs: their host devices go too (a no-op after unplugVif).
+          const plugged = (await driver.getDomain(instanceId))?.vifs ?? [];
           await driver.destroy(instanceId, { signal });
+          for (const vif of plugged) await vifs.unplug(vif, { signal });
           // By instance, not by the domain's image: a spawn that failed leaves no domain to ask.
           await images.releaseInstance(instanceId);
           await evictImages();

@@ -84,13 +84,17 @@ const heartbeat = setInterval(() => {
   registry.heartbeat(host).catch((err) => log.warn({ err }, 'heartbeat failed'));
 }, config.heartbeatIntervalSec * 1000);
 
-const report = await reconcileHost(db, host, driver, log);
+// Host-side wiring: the ports' taps and bridges, and the volumes' iSCSI connections.
+const vifs = new FakeVifDriver();
+const connector = new IscsiConnector();
+const report = await reconcileHost(db, host, driver, log, { vifs });
 log.info(report, 'reconciled domains with the database');
 const images = new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.adminToken });
 // And again while running: leftovers of undos that could not reach this host (reconciler.ts).
 // An orphan's image is unpinned with it, or the cache could never evict that image.
 const stopReconciling = reconcilePeriodically(db, host, driver, log, config.reconcileIntervalSec * 1000, {
   onDestroyed: (instanceId) => images.releaseInstance(instanceId),
+  vifs,
 });
 // In-use marks of instances that no longer live here (built elsewhere, deleted while we were
 // down) would pin their images forever; a build still in flight anywhere keeps its mark.
@@ -129,8 +133,8 @@ const worker = await Worker.create({
       host,
       claims: new ClaimService(db),
       driver,
-      vifs: new FakeVifDriver(),
-      connector: new IscsiConnector(),
+      vifs,
+      connector,
       images,
       imageCacheMaxBytes: config.imageCacheMaxBytes,
       ports: new PortAllocator(db),

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { HypervisorDriver } from '../hypervisor/driver.js';
+import type { VifDriver } from '../network/vif/vif-driver.js';
 import type { Logger } from '../logger.js';
 import { isUuid } from '../ids.js';
 
@@ -21,6 +22,8 @@ export interface ReconcileOptions {
   logMissing?: boolean;
   /** Called for each orphan destroyed, e.g. to unpin its image in the node cache. */
   onDestroyed?: (instanceId: string) => Promise<void>;
+  /** Removes the host devices (taps) of an orphan's NICs once its domain is gone. */
+  vifs?: VifDriver;
 }
 
 export async function reconcileHost(
@@ -45,6 +48,7 @@ export async function reconcileHost(
     if (owned) continue;
     log.warn({ instanceId: domain.instanceId, status: inst?.status ?? 'unknown' }, 'destroying orphan domain');
     await driver.destroy(domain.instanceId);
+    for (const vif of domain.vifs) await opts.vifs?.unplug(vif);
     await opts.onDestroyed?.(domain.instanceId);
     destroyed.push(domain.instanceId);
   }
@@ -70,7 +74,7 @@ export function reconcilePeriodically(
   driver: HypervisorDriver,
   log: Logger,
   intervalMs: number,
-  opts: Pick<ReconcileOptions, 'onDestroyed'> = {},
+  opts: Pick<ReconcileOptions, 'onDestroyed' | 'vifs'> = {},
 ): () => void {
   let running = false;
   let lastMissing = '';

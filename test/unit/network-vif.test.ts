@@ -80,7 +80,8 @@ describe('plugVif / unplugVif activities', () => {
     const vifs = new FakeVifDriver();
     const statuses: string[] = [];
     const ports = { setStatus: async (_id: string, status: string) => void statuses.push(status) };
-    const deps = { host: 'node-1', driver, vifs, ports } as unknown as ComputeDeps;
+    const images = { releaseInstance: async () => undefined };
+    const deps = { host: 'node-1', driver, vifs, ports, images } as unknown as ComputeDeps;
     return { activities: createComputeActivities(deps), driver, vifs, statuses };
   }
 
@@ -127,5 +128,15 @@ describe('plugVif / unplugVif activities', () => {
     assert.deepEqual((await driver.getDomain('inst-2'))!.vifs, []);
     assert.deepEqual(vifs.devices(), {}, 'the host devices went with the NIC');
     assert.deepEqual(statuses, ['active', 'down', 'down']);
+  });
+
+  it('destroying a domain removes the host devices of its NICs too', async () => {
+    const { activities, driver, vifs } = compute();
+    await spawned(driver, 'inst-3');
+    await new MockActivityEnvironment().run(activities.plugVif, { instanceId: 'inst-3', port });
+    assert.deepEqual(vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b'] });
+    await new MockActivityEnvironment().run(activities.destroyDomain, { instanceId: 'inst-3' });
+    assert.equal(await driver.getDomain('inst-3'), null);
+    assert.deepEqual(vifs.devices(), {});
   });
 });

@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { reconcileHost } from '../../core/compute/reconciler.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
 import { createLogger } from '../../core/logger.js';
+import { bindPort } from '../../core/network/port-binding.js';
+import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
 import { insertInstance, startTestDatabase, type TestDatabase } from '../support/database.js';
 
 const log = createLogger('test', 'silent');
@@ -65,6 +67,20 @@ describe('reconcileHost', () => {
     await spawn(driver, deleted.id);
     assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [deleted.id], missing: [] });
     assert.deepEqual(await domainIds(driver), []);
+  });
+
+  it('removes the host devices of an orphan\'s NICs with its domain', async () => {
+    const { host, driver } = freshNode();
+    const deleted = await insertInstance(t.db, { status: 'DELETED', taskState: null, host });
+    await spawn(driver, deleted.id);
+    const vifs = new FakeVifDriver();
+    const port = { portId: randomUUID(), networkId: randomUUID(), segmentation: { type: 'vlan' as const, id: 100 } };
+    const mac = 'fa:16:3e:00:00:09';
+    const made = await vifs.plug({ instanceId: deleted.id, portId: port.portId, mac, binding: bindPort(port) });
+    await driver.plugVif(deleted.id, { ...port, mac, ip: '10.0.0.9', ...made });
+    await reconcileHost(t.db, host, driver, log, { vifs });
+    assert.deepEqual(await domainIds(driver), []);
+    assert.deepEqual(vifs.devices(), {});
   });
 
   it('destroys a domain no instance knows, whatever its name', async () => {

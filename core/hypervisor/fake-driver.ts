@@ -47,11 +47,13 @@ export class FakeDriver implements HypervisorDriver {
     this.domainsDir = path.join(opts.nodeDir, 'domains');
     this.delayMs = opts.delayMs ?? 0;
     if (!Number.isFinite(this.delayMs) || this.delayMs < 0) throw new RangeError(`bad delayMs ${opts.delayMs}`);
-    this.resources = { ...FAKE_HOST_RESOURCES, ...opts.resources, hypervisorType: 'fake' };
+    this.resources = { ...FAKE_HOST_RESOURCES };
     for (const key of ['vcpus', 'ramMb', 'diskGb'] as const) {
-      const value = this.resources[key];
-      if (!Number.isInteger(value) || value < 1)
+      const value = opts.resources?.[key] ?? FAKE_HOST_RESOURCES[key];
+      if (!Number.isInteger(value) || value < 1) {
         throw new RangeError(`fake host ${key} must be a positive integer (got ${value})`);
+      }
+      this.resources[key] = value;
     }
     this.now = opts.now ?? (() => new Date());
   }

@@ -142,7 +142,7 @@ describe('networks and IPAM through the API', () => {
     assert.deepEqual((await stack.api('GET', `/v1/ports?instance=${addresses[0].instanceId}`)).body.map((p: any) => p.ip), [addresses[0].ip]);
     assert.equal((await stack.api('GET', '/v1/ports?instance=nope')).status, 400);
 
-    // The fake hypervisor's domain on the host holds the VIF: tap device on the network's bridge (linuxbridge: brq + id).
+    // The fake hypervisor's domain on the host holds the VIF: its tap on the network's bridge (brq + network id).
     const sample = addresses[7];
     const domain = JSON.parse(await readFile(path.join(nodeDir(stack.config, sample.host), 'domains', `${sample.instanceId}.json`), 'utf8'));
     const samplePort = ports.find((p: any) => p.instanceId === sample.instanceId);

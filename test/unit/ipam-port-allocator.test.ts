@@ -49,7 +49,11 @@ describe('PortAllocator', () => {
     // The binding tells the host how to wire it: the port's tap on the network's bridge.
     assert.deepEqual(port.binding, {
       vifType: 'bridge',
-      details: { bridge: `brq${net.id.slice(0, 11)}`, tapDevice: port.deviceName, segmentation: { type: 'vxlan', id: 5001 } },
+      details: {
+        bridge: `brq${net.id.slice(0, 11)}`,
+        tapDevice: port.deviceName,
+        segmentation: { type: 'vxlan', id: 5001 },
+      },
     });
     const ip = ipv4ToInt(port.ip);
     assert.ok(ip >= ipv4ToInt(net.allocationStart) && ip <= ipv4ToInt(net.allocationEnd), `${port.ip} outside the range`);

@@ -1,0 +1,19 @@
+/**
+ * `node dist/core/hypervisor/guest-image/main.js [--cache DIR]`: builds (or finds) the guest
+ * image and prints its path, digest and size as JSON. The cache defaults to
+ * `<NIMBUS_DATA_DIR>/guest-image`.
+ */
+import path from 'node:path';
+import { loadConfig } from '../../config.js';
+import { buildGuestImage, guestImageCacheDir } from './build-guest-image.js';
+
+const at = process.argv.indexOf('--cache');
+const cacheDir = at > 0 ? path.resolve(process.argv[at + 1]) : guestImageCacheDir(loadConfig().dataDir);
+
+try {
+  const image = await buildGuestImage({ cacheDir, log: (line) => process.stderr.write(line + '\n') });
+  process.stdout.write(JSON.stringify(image) + '\n');
+} catch (err) {
+  process.stderr.write(`guest image: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,11 +1,11 @@
 /**
- * `node dist/core/hypervisor/guest-image/main.js [--cache DIR]`: builds (or finds) the guest
+ * `node dist/devstack/build-guest-image.js [--cache DIR]`: builds (or finds) the guest
  * image and prints its path, digest and size as JSON. The cache defaults to
  * `<NIMBUS_DATA_DIR>/guest-image`.
  */
 import path from 'node:path';
-import { loadConfig } from '../../config.js';
-import { buildGuestImage, guestImageCacheDir } from './build-guest-image.js';
+import { loadConfig } from '../core/config.js';
+import { buildGuestImage, guestImageCacheDir } from '../core/hypervisor/guest-image/build-guest-image.js';
 
 const at = process.argv.indexOf('--cache');
 const cacheDir = at > 0 ? path.resolve(process.argv[at + 1]) : guestImageCacheDir(loadConfig().dataDir);

@@ -46,7 +46,7 @@ export const ENV_VARS = {
   NIMBUS_HOST_VCPUS: 'compute agent capacity: vCPUs',
   NIMBUS_HOST_RAM_MB: 'compute agent capacity: RAM in MB',
   NIMBUS_HOST_DISK_GB: 'compute agent capacity: disk in GB',
-  NIMBUS_HYPERVISOR: 'compute agent: hypervisor driver (fake; qemu in a later release)',
+  NIMBUS_HYPERVISOR: 'compute agent: hypervisor driver (fake or qemu)',
   NIMBUS_HYPERVISOR_DELAY_MS: 'fake hypervisor: time each operation takes',
   NIMBUS_IMAGE_CACHE_MAX_BYTES: 'compute agent: bytes of images its node cache keeps before evicting unused ones (LRU)',
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',

@@ -4,6 +4,7 @@ import { HYPERVISOR_TYPES } from './driver.js';
 import { FakeDriver } from './fake-driver.js';
 import { NoFaults, type FaultInjector } from './fault-injector.js';
 import { locked } from './locked.js';
+import { QemuDriver, type QemuDriverOptions } from './qemu/qemu-driver.js';
 import { withFaults } from './with-faults.js';
 
 export interface HypervisorOptions {
@@ -16,6 +17,8 @@ export interface HypervisorOptions {
   /** The fake host's capacity; unset fields take the seeds' values. */
   fakeResources?: Partial<Omit<HostResources, 'hypervisorType'>>;
   faults?: FaultInjector;
+  /** The QEMU driver's settings besides the node dir (qemu/qemu-driver.ts). */
+  qemu?: Omit<QemuDriverOptions, 'nodeDir'>;
 }
 
 /** NIMBUS_HYPERVISOR named a driver this build does not have. */
@@ -40,6 +43,8 @@ function baseDriver(opts: HypervisorOptions): HypervisorDriver {
   switch (opts.type) {
     case 'fake':
       return new FakeDriver({ nodeDir: opts.nodeDir, delayMs: opts.delayMs, resources: opts.fakeResources });
+    case 'qemu':
+      return new QemuDriver({ ...opts.qemu, nodeDir: opts.nodeDir });
     default:
       throw new DomainError(
         UnknownHypervisor,

@@ -13,8 +13,8 @@
 import type { Segmentation } from '../../contracts/network.js';
 import type { IscsiTarget } from '../../contracts/storage.js';
 
-/** The driver names NIMBUS_HYPERVISOR accepts (the QEMU driver joins them in a later issue). */
-export const HYPERVISOR_TYPES = ['fake'] as const;
+/** The driver names NIMBUS_HYPERVISOR accepts. */
+export const HYPERVISOR_TYPES = ['fake', 'qemu'] as const;
 export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
 
 /** A host's capacity as its driver sees it (Nova's `get_available_resource`). */

@@ -1,0 +1,295 @@
+import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { firstFreeVolumeDevice } from '../device-names.js';
+import type {
+  Domain,
+  DomainSpec,
+  DomainState,
+  HostResources,
+  HypervisorDriver,
+  OperationOptions,
+  PluggedVif,
+  VifSpec,
+  VolumeAttachSpec,
+} from '../driver.js';
+import { DomainConflictError, DomainNotFoundError, ImageNotCachedError } from '../errors.js';
+import { probeAccelerator, type Accelerator, type AcceleratorProbe } from './accelerator-probe.js';
+import { ensureBootFiles, ensureBootFilesOf } from './boot-files.js';
+import { freePort } from './free-port.js';
+import { InstanceFiles, stripVif, toDomain, type DomainRecord, type RecordedVif } from './instance-files.js';
+import { guestCmdline, MIN_RAM_MB, qemuArgs } from './qemu-args.js';
+import { attachDisk, detachDisk, plugNic, unplugNic } from './qemu-devices.js';
+import { deviceFailed, specInvalid, startFailed } from './qemu-errors.js';
+import * as proc from './qemu-process.js';
+import { QmpClient, type QmpWaitOptions } from './qmp-client.js';
+
+export interface QemuDriverOptions {
+  /** The node's state directory; QEMU's state lives in `<nodeDir>/qemu/` (instance-files.ts). */
+  nodeDir: string;
+  qemu?: string;
+  /** Skips the probe (tests, or an operator who knows). */
+  accel?: Accelerator;
+  /**
+   * A kernel-bundle image (e.g. the guest image build) whose kernel the accelerator probe
+   * test-boots at initHost, before any instance's image was unpacked (accelerator-probe.ts).
+   */
+  probeImage?: string;
+  /**
+   * Until Nimbus's networks give guests a tap (the VIF driver is fake today), eth0 can be QEMU
+   * user-mode networking with the guest's port 80 forwarded to a free 127.0.0.1 port.
+   */
+  userNetwork?: boolean;
+  /** How long a guest may take to quit through QMP before SIGKILL (default 5 s). */
+  quitTimeoutMs?: number;
+}
+
+/**
+ * Nova's libvirt driver, reduced to QEMU itself: one daemonized QEMU per instance, keyed
+ * by the instance id (its `-uuid`), found again after an agent restart through its pidfile
+ * and QMP. ACTIVE means the process runs and QMP says `running`. Locking and fault
+ * injection come from the factory's wrappers, as for every driver.
+ */
+export class QemuDriver implements HypervisorDriver {
+  readonly files: InstanceFiles;
+  private probe: AcceleratorProbe | null = null;
+
+  constructor(private readonly opts: QemuDriverOptions) {
+    this.files = new InstanceFiles(opts.nodeDir);
+  }
+
+  async initHost(): Promise<void> {
+    await mkdir(this.files.instancesDir, { recursive: true });
+    await mkdir(this.files.socketsDir, { recursive: true, mode: 0o700 });
+    await this.accelerator(await this.probeKernel());
+  }
+
+  /** A kernel to test-boot: the probe image's, else one unpacked for an earlier guest, else none. */
+  private async probeKernel(): Promise<string | undefined> {
+    const bundled = this.opts.probeImage && (await ensureBootFilesOf(this.files.bootDir, this.opts.probeImage));
+    if (bundled) return bundled.kernel;
+    const digests = await readdir(this.files.bootDir).catch(() => [] as string[]);
+    const unpacked = digests.filter((d) => !d.startsWith('.')).map((d) => path.join(this.files.bootDir, d, 'vmlinux'));
+    return unpacked[0];
+  }
+
+  async getHostResources(): Promise<HostResources> {
+    const fs = await statfs(this.opts.nodeDir);
+    return {
+      vcpus: os.cpus().length,
+      ramMb: Math.floor(os.totalmem() / 2 ** 20),
+      diskGb: Math.floor((fs.blocks * fs.bsize) / 2 ** 30),
+      hypervisorType: (this.probe ?? (await this.accelerator(await this.probeKernel()))).hypervisorType,
+    };
+  }
+
+  async spawn(spec: DomainSpec, opts: OperationOptions = {}): Promise<Domain> {
+    const id = spec.instanceId;
+    this.files.dir(id);
+    if (!Number.isInteger(spec.vcpus) || spec.vcpus < 1) throw specInvalid(id, `${spec.vcpus} vCPUs`);
+    if (spec.ramMb < MIN_RAM_MB) {
+      throw specInvalid(id, `${spec.ramMb} MB of RAM is below the ${MIN_RAM_MB} MB the QEMU driver boots guests with`);
+    }
+    let record = await this.files.read(id);
+    if (record) {
+      const keys: Array<keyof DomainSpec> = ['name', 'vcpus', 'ramMb', 'diskGb', 'imagePath', 'imageSha256'];
+      const differs = keys.find((k) => record![k] !== spec[k]);
+      if (differs) throw new DomainConflictError(id, differs);
+    } else {
+      const image = await stat(spec.imagePath).catch(() => null);
+      if (!image?.isFile()) throw new ImageNotCachedError(spec.imagePath);
+      await mkdir(this.files.dir(id), { recursive: true });
+      const at = new Date().toISOString();
+      const { name, vcpus, ramMb, diskGb, imagePath, imageSha256 } = spec;
+      record = await this.files.write({
+        ...{ instanceId: id, name, vcpus, ramMb, diskGb, imagePath, imageSha256, vifs: [], volumes: [] },
+        ...(this.opts.userNetwork ? { httpForwardPort: await freePort() } : {}),
+        ...{ createdAt: at, updatedAt: at },
+      });
+    }
+    if (!(await this.pid(id))) await this.start(record, opts);
+    await this.waitRunning(id, opts);
+    return toDomain(record, 'running');
+  }
+
+  /** Starts QEMU for a recorded domain: overlay (once), boot files, accelerator, launch, NICs back. */
+  private async start(record: DomainRecord, opts: OperationOptions): Promise<void> {
+    const id = record.instanceId;
+    const overlay = this.files.overlay(id);
+    opts.signal?.throwIfAborted();
+    if (!(await stat(overlay).catch(() => null))) {
+      const base = (await stat(record.imagePath).catch(() => null))?.size ?? 0;
+      const size = record.diskGb * 2 ** 30;
+      await proc.createOverlay(record.imagePath, overlay, size > base ? size : undefined, opts.signal);
+    }
+    const boot = await ensureBootFiles(this.files.bootDir, record.imagePath, record.imageSha256);
+    const { accel } = await this.accelerator(boot?.kernel);
+    const [qmpSocket, pidfile, consoleLog] = [this.files.qmpSocket(id), this.files.pidfile(id), this.files.console(id)];
+    await mkdir(this.files.socketsDir, { recursive: true, mode: 0o700 });
+    await Promise.all([rm(qmpSocket, { force: true }), rm(pidfile, { force: true })]);
+    const args = qemuArgs({
+      ...{ instanceId: id, name: record.name, vcpus: record.vcpus, ramMb: record.ramMb, accel },
+      ...{ pidfile, qmpSocket, consoleLog, overlay, httpForwardPort: record.httpForwardPort },
+      boot: boot
+        ? { ...boot, cmdline: guestCmdline(boot.cmdline, { hostname: record.name, instanceId: id }) }
+        : undefined,
+    });
+    try {
+      await proc.launchQemu(args, { qemu: this.opts.qemu, signal: opts.signal });
+    } catch (err) {
+      throw startFailed(id, (err as Error).message, await proc.consoleTail(consoleLog, 10));
+    }
+    const nics = record.vifs;
+    if (nics.length > 0)
+      await this.withQmp(id, opts, async (q) => void (await Promise.all(nics.map((v) => plugNic(q, v, {})))));
+  }
+
+  /** Until QMP says `running` (a paused guest is continued), the process dies, or the signal aborts. */
+  private async waitRunning(id: string, opts: OperationOptions): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      if (!(await this.pid(id))) {
+        throw startFailed(id, 'QEMU exited during start', await proc.consoleTail(this.files.console(id), 10));
+      }
+      const status = await this.withQmp(id, opts, (q) => q.execute<{ status: string }>('query-status')).catch(
+        () => null,
+      );
+      if (status?.status === 'running') return;
+      if (status?.status === 'paused') await this.withQmp(id, opts, (q) => q.execute('cont'));
+      if (Date.now() > deadline)
+        throw startFailed(id, `QMP never reported running (last: ${status?.status ?? 'no answer'})`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async destroy(instanceId: string, opts: OperationOptions = {}): Promise<void> {
+    opts.signal?.throwIfAborted();
+    const dir = this.files.dir(instanceId);
+    const pid = (await this.pid(instanceId)) ?? (await proc.findQemuByUuid(instanceId));
+    if (pid) {
+      // A clean quit first (QEMU flushes the overlay), then SIGKILL: the undo must finish either way.
+      await this.withQmp(instanceId, { timeoutMs: 3000 }, (q) => q.execute('quit')).catch(() => undefined);
+      if (!(await proc.waitForExit(pid, instanceId, this.opts.quitTimeoutMs ?? 5000))) {
+        await proc.killQemu(pid, instanceId);
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+    await rm(this.files.qmpSocket(instanceId), { force: true });
+  }
+
+  async plugVif(instanceId: string, vif: VifSpec, opts: OperationOptions = {}): Promise<PluggedVif> {
+    const record = await this.mustRead(instanceId);
+    const plugged = record.vifs.find((v) => v.portId === vif.portId);
+    if (plugged) return stripVif(plugged);
+    let hostDevice = false;
+    if (await this.pid(instanceId)) {
+      hostDevice = (await this.withQmp(instanceId, opts, (q) => plugNic(q, vif, opts))).hostDevice;
+    } // else recorded only: start() plugs recorded NICs
+    const { portId, mac, ip, networkId, segmentation, tapDevice, bridge } = vif;
+    const added: RecordedVif = { portId, mac, ip, networkId, segmentation: { ...segmentation }, tapDevice, bridge };
+    await this.files.write({ ...record, vifs: [...record.vifs, { ...added, hostDevice }] });
+    return added;
+  }
+
+  async unplugVif(instanceId: string, portId?: string, opts: OperationOptions = {}): Promise<void> {
+    const record = await this.files.read(instanceId);
+    if (!record) return;
+    const gone = record.vifs.filter((v) => portId === undefined || v.portId === portId);
+    if (gone.length === 0) return;
+    if (await this.pid(instanceId)) {
+      await this.withQmp(instanceId, opts, async (q) => {
+        for (const v of gone) await unplugNic(q, v.portId, v.hostDevice ?? false, opts);
+      });
+    }
+    await this.files.write({ ...record, vifs: record.vifs.filter((v) => !gone.includes(v)) });
+  }
+
+  async attachVolume(
+    instanceId: string,
+    vol: VolumeAttachSpec,
+    opts: OperationOptions = {},
+  ): Promise<{ device: string }> {
+    const record = await this.mustRead(instanceId);
+    const attached = record.volumes.find((v) => v.volumeId === vol.volumeId);
+    if (attached) return { device: attached.device };
+    if (!(await this.pid(instanceId)))
+      throw deviceFailed(instanceId, `cannot attach ${vol.volumeId}: QEMU is not running`);
+    await this.withQmp(instanceId, opts, (q) => attachDisk(q, vol, opts));
+    const device = firstFreeVolumeDevice(record.volumes.map((v) => v.device));
+    // The target only: credentials are the connector's, never written into the record.
+    const { targetIqn, targetPortal, targetLun } = vol.connection;
+    const volume = { volumeId: vol.volumeId, connection: { targetIqn, targetPortal, targetLun }, device };
+    await this.files.write({ ...record, volumes: [...record.volumes, volume] });
+    return { device };
+  }
+
+  async detachVolume(instanceId: string, volumeId: string, opts: OperationOptions = {}): Promise<void> {
+    const record = await this.files.read(instanceId);
+    if (!record?.volumes.some((v) => v.volumeId === volumeId)) return;
+    if (await this.pid(instanceId)) await this.withQmp(instanceId, opts, (q) => detachDisk(q, volumeId, opts));
+    await this.files.write({ ...record, volumes: record.volumes.filter((v) => v.volumeId !== volumeId) });
+  }
+
+  async listDomains(): Promise<Domain[]> {
+    const ids = await readdir(this.files.instancesDir).catch(() => [] as string[]);
+    const domains = await Promise.all(ids.sort().map((id) => this.getDomain(id).catch(() => null)));
+    return domains.filter((d): d is Domain => d !== null);
+  }
+
+  async getDomain(instanceId: string): Promise<Domain | null> {
+    const record = await this.files.read(instanceId);
+    if (!record) return null;
+    return toDomain(record, await this.state(instanceId));
+  }
+
+  /** The last `lines` lines of the guest's serial console (Nova's os-getConsoleOutput). */
+  consoleOutput(instanceId: string, lines = 50): Promise<string> {
+    return proc.consoleTail(this.files.console(instanceId), lines);
+  }
+
+  /** Where the guest's port 80 is reachable with user-mode networking, else null. */
+  async guestHttpEndpoint(instanceId: string): Promise<string | null> {
+    const port = (await this.files.read(instanceId))?.httpForwardPort;
+    return port ? `http://127.0.0.1:${port}` : null;
+  }
+
+  /** The QEMU process's pid, or null when it is not running. */
+  pid(instanceId: string): Promise<number | null> {
+    return proc.livePid(this.files.pidfile(instanceId), instanceId);
+  }
+
+  /**
+   * Running when the process lives and QMP does not say otherwise: QMP serves one client at
+   * a time, so a busy monitor (a hot-plug in progress) is no sign of a dead guest.
+   */
+  private async state(instanceId: string): Promise<DomainState> {
+    if (!(await this.pid(instanceId))) return 'shutoff';
+    const status = await this.withQmp(instanceId, { timeoutMs: 2000 }, (q) =>
+      q.execute<{ status: string }>('query-status'),
+    ).catch(() => null);
+    return !status || status.status === 'running' ? 'running' : 'shutoff';
+  }
+
+  private async accelerator(kernel?: string): Promise<AcceleratorProbe> {
+    const probe = await probeAccelerator({ qemu: this.opts.qemu, kernel, force: this.opts.accel });
+    // A probe that test-booted a kernel outranks one that could only run the ROM.
+    if (!this.probe || kernel) this.probe = probe;
+    return probe;
+  }
+
+  private async withQmp<T>(id: string, opts: QmpWaitOptions, fn: (q: QmpClient) => Promise<T>): Promise<T> {
+    const qmp = await QmpClient.connect(this.files.qmpSocket(id), { timeoutMs: 5000, ...opts });
+    try {
+      return await fn(qmp);
+    } finally {
+      qmp.close();
+    }
+  }
+
+  private async mustRead(instanceId: string): Promise<DomainRecord> {
+    const record = await this.files.read(instanceId);
+    if (!record) throw new DomainNotFoundError(instanceId);
+    return record;
+  }
+}

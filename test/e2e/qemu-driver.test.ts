@@ -138,8 +138,22 @@ describe('QEMU driver with a real guest', { skip }, () => {
     await restarted.spawn(spec);
     assert.equal(await restarted.pid(id), pid, 'spawn again adopts the running QEMU');
 
+    // QEMU killed under the agent: the domain shows shutoff; spawn starts it again on the same overlay.
+    process.kill(pid, 'SIGKILL');
+    await until('the killed QEMU gone', 10_000, async () => !(await isQemuOf(pid, id)));
+    assert.equal((await restarted.getDomain(id))?.state, 'shutoff');
+    const restartedAt = Date.now();
+    assert.equal((await restarted.spawn(spec)).state, 'running');
+    const pid2 = (await restarted.pid(id))!;
+    assert.ok(pid2 && pid2 !== pid);
+    await until('the marker of the second boot', 120_000, async () => {
+      const log = await restarted.consoleOutput(id, 200);
+      return log.split(marker).length - 1 === 2;
+    });
+    console.log(`# restart after kill -9: marker in ${Date.now() - restartedAt} ms`);
+
     await restarted.destroy(id);
-    assert.equal(await isQemuOf(pid, id), false, 'no QEMU process left');
+    assert.equal(await isQemuOf(pid2, id), false, 'no QEMU process left');
     for (const file of [overlay, driver.files.pidfile(id), driver.files.qmpSocket(id), driver.files.dir(id)]) {
       assert.equal(await stat(file).catch(() => null), null, `${file} removed`);
     }

@@ -28,7 +28,8 @@ describe('QEMU command line', () => {
     assert.deepEqual(values(args, '-pidfile'), ['/n/qemu.pid']);
     assert.ok(args.includes('-daemonize'));
     assert.deepEqual(values(args, '-qmp'), ['unix:/t/qmp.sock,server=on,wait=off']);
-    assert.deepEqual(values(args, '-serial'), ['file:/n/console.log']);
+    assert.deepEqual(values(args, '-serial'), ['chardev:console']);
+    assert.deepEqual(values(args, '-chardev'), ['file,id=console,path=/n/console.log,append=on']);
     assert.deepEqual(values(args, '-smp'), ['2']);
     assert.deepEqual(values(args, '-m'), ['512']);
     assert.ok(values(args, '-name')[0]!.startsWith('guest=web,,1,'), 'commas in the name are escaped');

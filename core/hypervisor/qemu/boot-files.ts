@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readBundle, readBundleManifest } from '../guest-image/kernel-bundle.js';
@@ -51,6 +51,14 @@ export async function ensureBootFilesOf(bootDir: string, file: string): Promise<
     .update(await readFile(file))
     .digest('hex');
   return ensureBootFiles(bootDir, file, sha256);
+}
+
+/** A kernel for the accelerator probe: the probe image's, else one unpacked for an earlier guest, else none. */
+export async function probeKernel(bootDir: string, probeImage?: string): Promise<string | undefined> {
+  const bundled = probeImage ? await ensureBootFilesOf(bootDir, probeImage) : null;
+  if (bundled) return bundled.kernel;
+  const digests = (await readdir(bootDir).catch(() => [] as string[])).filter((d) => !d.startsWith('.'));
+  return digests.length > 0 ? path.join(bootDir, digests[0], 'vmlinux') : undefined;
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -37,7 +37,8 @@ export function qemuArgs(l: QemuLaunch): string[] {
     ...(l.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,tb-size=32', '-cpu', 'max']),
     ...['-smp', String(l.vcpus), '-m', String(l.ramMb)],
     ...['-nodefaults', '-no-user-config', '-display', 'none'],
-    ...['-serial', `file:${l.consoleLog}`],
+    // Appended, not truncated: a restarted guest's console follows its earlier boots, as Nova's log does.
+    ...['-chardev', `file,id=console,path=${escapeOption(l.consoleLog)},append=on`, '-serial', 'chardev:console'],
     ...['-qmp', `unix:${l.qmpSocket},server=on,wait=off`],
     ...['-pidfile', l.pidfile, '-daemonize'],
     ...['-blockdev', JSON.stringify(rootBlockdev(l.overlay))],

@@ -15,7 +15,7 @@ import type {
 } from '../driver.js';
 import { DomainConflictError, DomainNotFoundError, ImageNotCachedError } from '../errors.js';
 import { probeAccelerator, type Accelerator, type AcceleratorProbe } from './accelerator-probe.js';
-import { ensureBootFiles, ensureBootFilesOf } from './boot-files.js';
+import { ensureBootFiles, probeKernel } from './boot-files.js';
 import { freePort } from './free-port.js';
 import { InstanceFiles, stripVif, toDomain, type DomainRecord, type RecordedVif } from './instance-files.js';
 import { guestCmdline, MIN_RAM_MB, qemuArgs } from './qemu-args.js';
@@ -53,6 +53,7 @@ export interface QemuDriverOptions {
 export class QemuDriver implements HypervisorDriver {
   readonly files: InstanceFiles;
   private probe: AcceleratorProbe | null = null;
+  private kernelProbed = false;
 
   constructor(private readonly opts: QemuDriverOptions) {
     this.files = new InstanceFiles(opts.nodeDir);
@@ -61,25 +62,18 @@ export class QemuDriver implements HypervisorDriver {
   async initHost(): Promise<void> {
     await mkdir(this.files.instancesDir, { recursive: true });
     await mkdir(this.files.socketsDir, { recursive: true, mode: 0o700 });
-    await this.accelerator(await this.probeKernel());
-  }
-
-  /** A kernel to test-boot: the probe image's, else one unpacked for an earlier guest, else none. */
-  private async probeKernel(): Promise<string | undefined> {
-    const bundled = this.opts.probeImage && (await ensureBootFilesOf(this.files.bootDir, this.opts.probeImage));
-    if (bundled) return bundled.kernel;
-    const digests = await readdir(this.files.bootDir).catch(() => [] as string[]);
-    const unpacked = digests.filter((d) => !d.startsWith('.')).map((d) => path.join(this.files.bootDir, d, 'vmlinux'));
-    return unpacked[0];
+    await this.accelerator(await probeKernel(this.files.bootDir, this.opts.probeImage));
   }
 
   async getHostResources(): Promise<HostResources> {
-    const fs = await statfs(this.opts.nodeDir);
+    const fs = await statfs(this.opts.nodeDir).catch(() => statfs(path.dirname(path.resolve(this.opts.nodeDir))));
     return {
       vcpus: os.cpus().length,
       ramMb: Math.floor(os.totalmem() / 2 ** 20),
       diskGb: Math.floor((fs.blocks * fs.bsize) / 2 ** 30),
-      hypervisorType: (this.probe ?? (await this.accelerator(await this.probeKernel()))).hypervisorType,
+      hypervisorType: (
+        this.probe ?? (await this.accelerator(await probeKernel(this.files.bootDir, this.opts.probeImage)))
+      ).hypervisorType,
     };
   }
 
@@ -271,10 +265,16 @@ export class QemuDriver implements HypervisorDriver {
     return !status || status.status === 'running' ? 'running' : 'shutoff';
   }
 
+  /**
+   * The probe's verdict. One that test-booted a kernel is final for this driver; one that
+   * could only run the ROM is redone with the first kernel at hand (a host whose KVM runs
+   * the ROM may still hang a kernel).
+   */
   private async accelerator(kernel?: string): Promise<AcceleratorProbe> {
+    if (this.probe && this.kernelProbed) return this.probe;
     const probe = await probeAccelerator({ qemu: this.opts.qemu, kernel, force: this.opts.accel });
-    // A probe that test-booted a kernel outranks one that could only run the ROM.
-    if (!this.probe || kernel) this.probe = probe;
+    this.probe = probe;
+    this.kernelProbed = kernel !== undefined || this.opts.accel !== undefined;
     return probe;
   }
 

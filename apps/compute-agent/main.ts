@@ -14,6 +14,7 @@ import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { HostFaultStore } from '../../core/faults/host-fault-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
+import { builtGuestImage, guestImageCacheDir } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { createLogger } from '../../core/logger.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
@@ -68,6 +69,10 @@ const driver = createHypervisorDriver({
   nodeDir: dir,
   delayMs: config.hypervisorDelayMs,
   faults,
+  // QEMU: the accelerator probe test-boots the guest image's kernel when this machine built it
+  // (devstack/build-guest-image.ts; guests still boot only images pulled through the node cache),
+  // and eth0 is user-mode networking until the networks issue gives guests real taps.
+  qemu: { userNetwork: true, probeImage: await builtGuestImage(guestImageCacheDir(config.dataDir)) },
 });
 await driver.initHost();
 // The host's capacity is its driver's; the flags override any of it.

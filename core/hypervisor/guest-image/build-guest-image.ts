@@ -133,6 +133,11 @@ async function pruneOlderBuilds(cacheDir: string, keep: string): Promise<void> {
   }
 }
 
+/** The last guest image built into this cache, if any (its path), without building. */
+export async function builtGuestImage(cacheDir: string): Promise<string | undefined> {
+  return (await readLatest(cacheDir))?.path;
+}
+
 type Latest = Omit<GuestImage, 'built'>;
 
 async function writeLatest(cacheDir: string, image: Latest): Promise<void> {

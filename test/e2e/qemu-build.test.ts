@@ -32,7 +32,7 @@ describe('a build through the API boots a real guest', { skip }, () => {
     await stack?.stop();
   });
 
-  it('reaches ACTIVE with a running QEMU over the cached image, shows the marker, and DELETE leaves nothing', async () => {
+  it('reaches ACTIVE with QEMU over the cached image, shows the marker, and DELETE leaves nothing', async () => {
     const image = await buildGuestImage({ cacheDir: guestImageCacheDir(loadConfig().dataDir) });
     const created = await stack.api('POST', '/v1/images', { name: 'nimbus-guest' });
     assert.equal(created.status, 201, JSON.stringify(created.body));

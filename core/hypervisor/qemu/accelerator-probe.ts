@@ -13,7 +13,8 @@ import path from 'node:path';
  *     with status 133 only if KVM really executed guest code;
  *  2. when a kernel is at hand, that kernel with no root filesystem: a working KVM prints
  *     its first console line ("Linux version ...") within a second. This catches hosts where
- *     KVM runs real-mode code but not a kernel (measured in nested VMs: the boot hangs).
+ *     KVM runs the ROM but not a kernel: measured in a nested VM, the guest reaches long mode
+ *     and then hangs in early kernel init, so no ROM short of a kernel would show it.
  *
  * Anything else means TCG. The result is cached per process and per kernel.
  */

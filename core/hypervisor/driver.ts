@@ -104,4 +104,6 @@ export interface HypervisorDriver {
   /** Every domain this node has, for reconciliation after a restart. */
   listDomains(): Promise<Domain[]>;
   getDomain(instanceId: string): Promise<Domain | null>;
+  /** The last `lines` lines of the guest's console (Nova's `get_console_output`); DomainNotFound if none. */
+  getConsoleOutput(instanceId: string, lines: number): Promise<string>;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAtomicTempFile, writeJsonAtomic } from '../images/atomic-write.js';
 import { firstFreeVolumeDevice } from './device-names.js';
+import { GUEST_READY_MARKER } from './guest-image/guest-init.js';
 import type {
   Domain,
   DomainSpec,
@@ -150,6 +151,12 @@ export class FakeDriver implements HypervisorDriver {
 
   getDomain(instanceId: string): Promise<Domain | null> {
     return this.read(instanceId);
+  }
+
+  /** A fake guest "boots" at once: its console holds the marker a real guest prints (guest-init.ts). */
+  async getConsoleOutput(instanceId: string, lines: number): Promise<string> {
+    await this.mustRead(instanceId);
+    return [`fake console of ${instanceId}`, `${GUEST_READY_MARKER} instance=${instanceId}`].slice(-lines).join('\n');
   }
 
   /** The configured delay (abortable), then the change. Locking is the caller's (locked.ts). */

@@ -30,5 +30,6 @@ export function wrapDriver(driver: HypervisorDriver, around: AroundStep): Hyperv
       around('detach_volume', id, opts, () => driver.detachVolume(id, volumeId, opts)),
     listDomains: () => driver.listDomains(),
     getDomain: (id) => driver.getDomain(id),
+    getConsoleOutput: (id, lines) => driver.getConsoleOutput(id, lines),
   };
 }

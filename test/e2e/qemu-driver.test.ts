@@ -95,7 +95,7 @@ describe('QEMU driver with a real guest', { skip }, () => {
 
     const marker = `${GUEST_READY_MARKER} instance=${id}`;
     await until('the guest marker on the console', 120_000, async () =>
-      (await driver.consoleOutput(id, 20)).includes(marker),
+      (await driver.getConsoleOutput(id, 20)).includes(marker),
     );
     const bootMs = Date.now() - started;
     const rss = await rssKib(pid);
@@ -147,7 +147,7 @@ describe('QEMU driver with a real guest', { skip }, () => {
     const pid2 = (await restarted.pid(id))!;
     assert.ok(pid2 && pid2 !== pid);
     await until('the marker of the second boot', 120_000, async () => {
-      const log = await restarted.consoleOutput(id, 200);
+      const log = await restarted.getConsoleOutput(id, 200);
       return log.split(marker).length - 1 === 2;
     });
     console.log(`# restart after kill -9: marker in ${Date.now() - restartedAt} ms`);

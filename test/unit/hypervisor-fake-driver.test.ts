@@ -71,6 +71,13 @@ describe('FakeDriver', () => {
     assert.deepEqual(await readdir(path.join(nodeDir, 'domains')), ['inst-1.json'], 'no temp files left behind');
   });
 
+  it('shows a console with the marker a real guest prints, for a domain it has', async () => {
+    const driver = new FakeDriver({ nodeDir });
+    await assert.rejects(driver.getConsoleOutput('inst-1', 10), DomainNotFoundError);
+    await driver.spawn(spec());
+    assert.equal(await driver.getConsoleOutput('inst-1', 1), 'NIMBUS-GUEST-READY instance=inst-1');
+  });
+
   it('refuses a second spawn with a different spec', async () => {
     const driver = new FakeDriver({ nodeDir });
     await driver.spawn(spec());

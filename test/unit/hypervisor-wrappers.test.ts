@@ -30,6 +30,7 @@ function stubDriver(log: string[]): HypervisorDriver {
     detachVolume: (id, volumeId, opts) => step(`detach ${id} ${volumeId}`, opts),
     listDomains: async () => (log.push('list'), []),
     getDomain: async (id) => (log.push(`get ${id}`), null),
+    getConsoleOutput: async (id) => (log.push(`console ${id}`), ''),
   };
 }
 

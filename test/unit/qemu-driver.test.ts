@@ -55,7 +55,7 @@ describe('QemuDriver without QEMU', () => {
     await driver.detachVolume(id, 'vol-1');
     assert.equal(await driver.getDomain(id), null);
     assert.deepEqual(await driver.listDomains(), []);
-    assert.equal(await driver.consoleOutput(id, 10), '');
+    await assert.rejects(driver.getConsoleOutput(id, 10), DomainNotFoundError);
     const vif = {
       ...{ portId: 'p1', mac: 'fa:16:3e:00:00:01', ip: '10.0.0.5', networkId: 'n1' },
       ...{ segmentation: { type: 'flat' as const, id: null }, tapDevice: 'tapp1', bridge: null },

@@ -238,7 +238,8 @@ export class QemuDriver implements HypervisorDriver {
   }
 
   /** The last `lines` lines of the guest's serial console (Nova's os-getConsoleOutput). */
-  consoleOutput(instanceId: string, lines = 50): Promise<string> {
+  async getConsoleOutput(instanceId: string, lines: number): Promise<string> {
+    await this.mustRead(instanceId);
     return proc.consoleTail(this.files.console(instanceId), lines);
   }
 

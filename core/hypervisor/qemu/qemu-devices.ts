@@ -68,7 +68,7 @@ export async function attachDisk(qmp: QmpClient, vol: VolumeAttachSpec, opts: Qm
     if (vol.auth) {
       await ignoring(
         qmp.execute('object-add', { 'qom-type': 'secret', id: secretId(vol.volumeId), data: vol.auth.secret }, opts),
-        /already exists|Duplicate/,
+        /duplicate|already exists/i,
       );
       Object.assign(file, { user: vol.auth.username, 'password-secret': secretId(vol.volumeId) });
     }
@@ -86,7 +86,7 @@ export async function attachDisk(qmp: QmpClient, vol: VolumeAttachSpec, opts: Qm
 
 export async function detachDisk(qmp: QmpClient, volumeId: string, opts: QmpWaitOptions): Promise<void> {
   await removeDevice(qmp, diskDeviceId(volumeId), opts);
-  await ignoring(qmp.execute('blockdev-del', { 'node-name': diskNode(volumeId) }, opts), /not found|Cannot find/i);
+  await ignoring(qmp.execute('blockdev-del', { 'node-name': diskNode(volumeId) }, opts), /not found|find node/i);
   await ignoring(qmp.execute('object-del', { id: secretId(volumeId) }, opts), /not found/i);
 }
 

@@ -52,7 +52,7 @@ const volumeId = '5e0c3a1b-2d4f-4a6b-8c9d-0e1f2a3b4c5d';
 const connection = { targetIqn: 'iqn.2010-10.org.nimbus:volume-1', targetPortal: '127.0.0.1:3260', targetLun: 1 };
 
 describe('QMP hot-plug sequences', () => {
-  it('attaches an iSCSI volume with CHAP: secret object, iscsi node under a raw one, disk with the serial', async () => {
+  it('attaches an iSCSI volume with CHAP: secret object, iscsi node under raw, disk with the serial', async () => {
     await attachDisk(qmp, { volumeId, connection, auth: { username: 'u', secret: 's3cret' } }, {});
     assert.deepEqual(
       sent.map((c) => c.execute),

@@ -11,7 +11,7 @@
  *   nimbus.instance=ID     fallback instance id when the firmware gave no SMBIOS UUID
  */
 
-/** The marker a booted guest prints on its console, followed by ` instance=<id>`. */
+/** The marker a booted guest prints on its console, ` instance=<id>` after it; then `nimbus: IF ADDR/N` lines. */
 export const GUEST_READY_MARKER = 'NIMBUS-GUEST-READY';
 
 /** The kernel modules the guest needs; the build adds their dependencies and orders them. */
@@ -35,7 +35,7 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /tmp /run && mount -t devpts devpts /dev/pts
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko 2>/dev/null; done
 arg() { for w in $(cat /proc/cmdline); do case "$w" in "$1="*) echo "\${w#*=}";; esac; done; }
-id=$(tr 'A-Z' 'a-z' < /sys/class/dmi/id/product_uuid 2>/dev/null)
+id=$(cat /sys/class/dmi/id/product_uuid 2>/dev/null | tr 'A-Z' 'a-z')
 case "$id" in ""|00000000-0000-0000-0000-000000000000) id=$(arg nimbus.instance);; esac
 echo "$id" > /run/instance-id
 name=$(arg nimbus.hostname); hostname "\${name:-nimbus-guest}"
@@ -51,6 +51,7 @@ if [ -e /sys/class/net/eth0 ]; then
 fi
 httpd -p 80 -h /www
 echo "${GUEST_READY_MARKER} instance=$id"
+ip -4 addr show | awk '/^[0-9]+:/ {i = $2; sub(":", "", i)} $1 == "inet" && i != "lo" {print "nimbus: " i " " $2}'
 # PID 1 must never exit (the kernel would panic); hot-plugged disks get nodes from devtmpfs.
 while :; do sleep 3600; done
 `;

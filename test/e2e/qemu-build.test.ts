@@ -22,6 +22,8 @@ const skip = !hasQemu && process.env.CI !== 'true' ? 'qemu-system-x86_64 is not 
 
 describe('a build through the API boots a real guest', { skip }, () => {
   let stack: TestStack;
+  /** The guests this test made: QEMU outlives the agent (-daemonize), so a failed test kills them itself. */
+  const guests: string[] = [];
 
   before(async () => {
     assert.ok(hasQemu, 'CI=true: the real-VM tests need qemu-system-x86_64 (.ci/run installs it)');
@@ -29,6 +31,10 @@ describe('a build through the API boots a real guest', { skip }, () => {
   });
 
   after(async () => {
+    for (const id of guests) {
+      const pid = await findQemuByUuid(id);
+      if (pid) process.kill(pid, 'SIGKILL');
+    }
     await stack?.stop();
   });
 
@@ -46,6 +52,7 @@ describe('a build through the API boots a real guest', { skip }, () => {
     const res = await stack.api('POST', '/v1/instances', body);
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const id: string = res.body.id;
+    guests.push(id);
     const active = await stack.waitFor(
       async () => {
         const { body: got } = await stack.api('GET', `/v1/instances/${id}`);

@@ -21,7 +21,7 @@ import { loadConfig } from '../../core/config.js';
 import { buildGuestImage, guestImageCacheDir } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { GUEST_READY_MARKER } from '../../core/hypervisor/guest-image/guest-init.js';
 import { QemuDriver } from '../../core/hypervisor/qemu/qemu-driver.js';
-import { isQemuOf, rssKib } from '../../core/hypervisor/qemu/qemu-process.js';
+import { findQemuByUuid, isQemuOf, rssKib } from '../../core/hypervisor/qemu/qemu-process.js';
 
 const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
 const inCi = process.env.CI === 'true';
@@ -52,6 +52,9 @@ describe('QEMU driver with a real guest', { skip }, () => {
 
   after(async () => {
     await driver?.destroy(id).catch(() => undefined);
+    // QEMU is daemonized: whatever happened above, no guest of this test may outlive it.
+    const pid = await findQemuByUuid(id);
+    if (pid) process.kill(pid, 'SIGKILL');
     if (nodeDir) await rm(nodeDir, { recursive: true, force: true });
   });
 

@@ -10,11 +10,13 @@ import { FlavorsService } from './flavors.service.js';
 export class FlavorsController {
   constructor(private readonly flavors: FlavorsService) {}
 
+  /** Smallest first: by vCPUs, then RAM. */
   @Get()
   list() {
     return this.flavors.list();
   }
 
+  /** By id or by name. */
   @Get(':id')
   get(@Param('id') ref: string) {
     return this.flavors.get(ref);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import 'reflect-metadata';
+import { HttpStatus } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { parseIdempotencyKey } from '../../apps/api/common/idempotency-key.js';
@@ -42,7 +43,8 @@ describe('API validation shared by every resource', () => {
     for (const bad of ['', 'has space', 'k'.repeat(256), 'clé', ['a', 'b']]) {
       assert.throws(
         () => parseIdempotencyKey(bad),
-        (err: unknown) => err instanceof Problem && err.status === 400 && /Idempotency-Key/.test(err.detail),
+        (err: unknown) =>
+          err instanceof Problem && err.status === HttpStatus.BAD_REQUEST && /Idempotency-Key/.test(err.detail),
         String(bad),
       );
     }

@@ -26,11 +26,13 @@ export const Public = () => SetMetadata(PUBLIC, true);
 /** Only admin tokens. */
 export const AdminOnly = () => SetMetadata(ADMIN, true);
 
+type PrincipalRequest = Request & { principal?: Principal };
+
 /** The HTTP request behind a REST call or a GraphQL operation. */
-export function requestOf(ctx: ExecutionContext): Request & { principal?: Principal } {
+export function requestOf(ctx: ExecutionContext): PrincipalRequest {
   return ctx.getType<string>() === 'graphql'
-    ? GqlExecutionContext.create(ctx).getContext().req
-    : ctx.switchToHttp().getRequest();
+    ? GqlExecutionContext.create(ctx).getContext<{ req: PrincipalRequest }>().req
+    : ctx.switchToHttp().getRequest<PrincipalRequest>();
 }
 
 export const CurrentPrincipal = createParamDecorator(

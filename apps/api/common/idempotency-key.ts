@@ -1,5 +1,6 @@
 import { createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { Problem } from './problem.js';
 
 const VISIBLE_ASCII = /^[\x21-\x7e]{1,255}$/;
@@ -19,7 +20,7 @@ export function parseIdempotencyKey(value: unknown, field = 'Idempotency-Key'): 
  */
 export const IdempotencyKey = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): string | undefined =>
-    parseIdempotencyKey(ctx.switchToHttp().getRequest().headers['idempotency-key']),
+    parseIdempotencyKey(ctx.switchToHttp().getRequest<Request>().headers['idempotency-key']),
   [
     (target, key) => {
       const doc = ApiHeader({

@@ -41,12 +41,12 @@ export class FlavorsService {
   async delete(ref: string): Promise<void> {
     const f = await this.get(ref);
     // Check and delete in one statement, so a build recorded meanwhile has the smallest window.
-    const [, deleted] = await this.db.query(
+    const [, deleted] = await this.db.query<[unknown, number]>(
       `DELETE FROM flavors WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM instances WHERE flavor_id = $1)`,
       [f.id],
     );
     if (deleted > 0) return;
-    const [u] = await this.db.query(
+    const [u] = await this.db.query<Array<{ live: number; gone: number }>>(
       `SELECT count(*) FILTER (WHERE status <> 'DELETED')::int AS live,
               count(*) FILTER (WHERE status = 'DELETED')::int AS gone
        FROM instances WHERE flavor_id = $1`,

@@ -4,8 +4,8 @@ import { FAULT_MODES, FAULT_STEPS, type FaultMode, type FaultStep } from '../../
 
 /** A fault armed on a host's agent: this step fails this way, this many times. */
 export class FaultDto {
-  @ApiProperty({ enum: FAULT_STEPS }) @IsIn(FAULT_STEPS as unknown as string[]) step: FaultStep;
-  @ApiProperty({ enum: FAULT_MODES }) @IsIn(FAULT_MODES as unknown as string[]) mode: FaultMode;
+  @ApiProperty({ enum: FAULT_STEPS }) @IsIn(FAULT_STEPS) step: FaultStep;
+  @ApiProperty({ enum: FAULT_MODES }) @IsIn(FAULT_MODES) mode: FaultMode;
   @ApiProperty({ minimum: 1, maximum: 1000 }) @IsInt() @Min(1) @Max(1000) times: number;
 }
 

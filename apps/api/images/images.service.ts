@@ -67,9 +67,10 @@ export class ImagesService implements OnModuleInit {
   async upload(id: string, body: Readable, expectedSha256?: string): Promise<Image> {
     const image = await this.get(id);
     if (image.status !== 'queued') throw Problem.conflict(`image ${id} is ${image.status}; its bytes are immutable`);
-    const [, claimed] = await this.db.query(`UPDATE images SET status = 'saving' WHERE id = $1 AND status = 'queued'`, [
-      id,
-    ]);
+    const [, claimed] = await this.db.query<[unknown, number]>(
+      `UPDATE images SET status = 'saving' WHERE id = $1 AND status = 'queued'`,
+      [id],
+    );
     if (claimed === 0) throw Problem.conflict(`image ${id} is being uploaded by another request`);
     try {
       const stored = await this.store.put(body, { expectedSha256 });
@@ -90,14 +91,14 @@ export class ImagesService implements OnModuleInit {
   /** Refused while a build uses the image; the bytes go when no other image shares them. */
   async delete(id: string): Promise<void> {
     const image = await this.get(id);
-    const [building] = await this.db.query(
+    const [building] = await this.db.query<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM instances WHERE image_id = $1 AND status = 'BUILD'`,
       [id],
     );
     if (building.n > 0) throw Problem.conflict(`image ${image.name} is used by ${building.n} instance(s) being built`);
     await this.db.getRepository(Image).update({ id }, { status: 'deleted' });
     if (image.sha256) {
-      const [shared] = await this.db.query(
+      const [shared] = await this.db.query<Array<{ n: number }>>(
         `SELECT count(*)::int AS n FROM images WHERE sha256 = $1 AND status <> 'deleted'`,
         [image.sha256],
       );

@@ -83,4 +83,49 @@ describe('GraphQL', () => {
     assert.match(JSON.stringify(res.body.errors), /levels deep; the limit is 8/);
     assert.equal(res.body.data, undefined);
   });
+
+  it('attaches an existing volume by id, with the REST rules for the volume and the idempotency key', async () => {
+    const volume = await stack.api('POST', '/v1/volumes', { name: 'gql-data', sizeGb: 2 });
+    assert.equal(volume.status, 201, JSON.stringify(volume.body));
+    const volumeId: string = volume.body.id;
+    const create = `mutation($input: CreateInstanceInput!, $key: String) {
+      createInstance(input: $input, idempotencyKey: $key) { id status volumes { id } } }`;
+    const input = (v: object) => ({ name: 'gql-vol', flavor: 'm1.tiny', image: 'cirros', network: 'default', volume: v });
+
+    // The same refusals as POST /v1/instances, each with the field at fault.
+    for (const [v, field] of [
+      [{ id: volumeId, sizeGb: 1 }, 'volume.id'],
+      [{}, 'volume.sizeGb'],
+      [{ id: 'vol-1' }, 'volume.id'],
+    ] as const) {
+      const refused = await gql(create, { input: input(v) });
+      assert.equal(refused.errors?.[0]?.extensions?.status, 400, JSON.stringify(refused));
+      assert.ok(refused.errors![0].extensions.errors.some((e: any) => e.field === field), JSON.stringify(refused));
+    }
+    const badKey = await gql(create, { input: input({ id: volumeId }), key: 'has spaces' });
+    assert.equal(badKey.errors?.[0]?.extensions?.status, 400, JSON.stringify(badKey));
+
+    const created = await gql(create, { input: input({ id: volumeId }), key: 'gql-vol-1' });
+    assert.equal(created.errors, undefined, JSON.stringify(created.errors));
+    const { id } = created.data.createInstance;
+    const again = await gql(create, { input: input({ id: volumeId }), key: 'gql-vol-1' });
+    assert.equal(again.data?.createInstance?.id, id, 'the same key and input answer with the same instance');
+
+    const active = await stack.waitFor(async () => {
+      const { body } = await stack.api('GET', `/v1/instances/${id}`);
+      return body.status === 'BUILD' ? null : body;
+    }, 60_000, `instance ${id} settled`);
+    assert.equal(active.status, 'ACTIVE', JSON.stringify(active.fault));
+    assert.deepEqual(
+      active.volumes.map((v: any) => [v.id, v.sizeGb, v.status, v.deleteOnTermination]),
+      [[volumeId, 2, 'in-use', false]],
+    );
+    const deleted = await gql(`mutation($id: ID!) { deleteInstance(id: $id) { id } }`, { id });
+    assert.equal(deleted.errors, undefined, JSON.stringify(deleted.errors));
+    const kept = await stack.waitFor(async () => {
+      const { body } = await stack.api('GET', `/v1/volumes/${volumeId}`);
+      return body.status === 'available' ? body : null;
+    }, 60_000, `volume ${volumeId} available again`);
+    assert.deepEqual([kept.instanceId, kept.name], [null, 'gql-data'], 'the volume outlives its instance');
+  });
 });

@@ -88,7 +88,7 @@ async function uploadImage(stack: TestStack): Promise<{ id: string; sha256: stri
     headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/octet-stream' },
     body: Readable.toWeb(source) as ReadableStream<Uint8Array>,
     duplex: 'half',
-  } as RequestInit);
+  });
   const body = (await res.json()) as { sha256: string; sizeBytes: number; status: string };
   const seconds = (performance.now() - t0) / 1000;
   const sha256 = hash.digest('hex');

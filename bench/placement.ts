@@ -83,7 +83,7 @@ export async function benchPlacement(opts: PlacementBenchOptions = {}): Promise<
     log('starting a throwaway PostgreSQL');
     const t = await startTestDatabase();
     db = t.db;
-    stop = t.stop;
+    stop = () => t.stop();
   }
   try {
     await removeBenchHosts(db);

@@ -138,7 +138,7 @@ async function listServers(): Promise<number> {
   const q = new URLSearchParams();
   if (opts.status) q.set('status', opts.status);
   if (opts.host) q.set('host', opts.host);
-  const list = await client.request('GET', `/v1/instances${q.size ? `?${q}` : ''}`);
+  const list = await client.request('GET', `/v1/instances${q.size ? `?${q.toString()}` : ''}`);
   print(list, () => table(list.map(instanceSummary), ['id', 'name', 'status', 'task', 'host', 'flavor', 'ip', 'volumes']));
   return 0;
 }

@@ -159,7 +159,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     ...(user ?? {}),
   });
   const tail = new OutputTail(100);
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       tail.push(line);
       log.debug({ postgres: line }, 'postgres');
@@ -169,7 +169,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const pid = child.pid;
   if (pid === undefined) {
     await new Promise((resolve) => setImmediate(resolve));
-    throw new Error(`Cannot start the embedded PostgreSQL: ${tail}`);
+    throw new Error(`Cannot start the embedded PostgreSQL: ${tail.toString()}`);
   }
   // Fast shutdown if the launcher dies without stopping it.
   const unguard = guardChild(pid, 'SIGINT');
@@ -229,7 +229,7 @@ async function waitUntilAccepting(child: ChildProcess, tail: OutputTail, port: n
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`The embedded PostgreSQL exited (${child.exitCode ?? child.signalCode}) at start:\n${tail}`);
+      throw new Error(`The embedded PostgreSQL exited (${child.exitCode ?? child.signalCode}) at start:\n${tail.toString()}`);
     }
     const client = adminClient(port);
     client.on('error', () => undefined);
@@ -246,7 +246,7 @@ async function waitUntilAccepting(child: ChildProcess, tail: OutputTail, port: n
   }
   throw new Error(
     `The embedded PostgreSQL on port ${port} did not accept connections within ${timeoutMs / 1000}s ` +
-      `(${(lastError as Error | undefined)?.message ?? 'no answer'}):\n${tail}`,
+      `(${(lastError as Error | undefined)?.message ?? 'no answer'}):\n${tail.toString()}`,
   );
 }
 

@@ -109,7 +109,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   child.once('error', (error) => {
     spawnError = error;
   });
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       tail.push(line);
       log.debug({ temporal: line }, 'temporal dev server');
@@ -156,7 +156,7 @@ async function waitUntilReady(
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
-        `The Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail}`,
+        `The Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail.toString()}`,
       );
     }
     let connection: Connection | undefined;
@@ -176,6 +176,6 @@ async function waitUntilReady(
   }
   throw new Error(
     `The Temporal dev server on ${address} was not ready after ${timeoutMs / 1000}s ` +
-      `(${(lastError as Error | undefined)?.message ?? 'no answer'}). Its output:\n${tail}`,
+      `(${(lastError as Error | undefined)?.message ?? 'no answer'}). Its output:\n${tail.toString()}`,
   );
 }

@@ -18,7 +18,11 @@ interface Scenario {
   name: string;
   description: string;
   /** Drives the stack; returns the workflow ids to save (the first is the scenario's own). */
-  run(ctx: { stack: TestStack; create(body?: object): Promise<string>; settle(id: string, status: string): Promise<any> }): Promise<string[]>;
+  run(ctx: {
+    stack: TestStack;
+    create: (body?: object) => Promise<string>;
+    settle: (id: string, status: string) => Promise<any>;
+  }): Promise<string[]>;
 }
 
 const fault = (stack: TestStack, host: string, step: string, mode: string, times = 1) =>

@@ -58,7 +58,7 @@ describe('an exhausted network', () => {
     const ids = new Set(posted.map((p) => p.body.id as string));
     const postedIn = (Date.now() - started) / 1000;
 
-    let mine: any[] = [];
+    let mine: any[];
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     let reported = Date.now();
     for (;;) {

@@ -66,7 +66,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (err instanceof HttpException) {
       const status = err.getStatus();
       const body = err.getResponse();
-      const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? err.message);
+      const detail = typeof body === 'string' ? body : String((body as { message?: string | string[] }).message ?? err.message);
       const type = status === 404 ? ProblemTypes.notFound : status === 401 ? ProblemTypes.unauthorized : status === 403 ? ProblemTypes.forbidden : `urn:nimbus:problem:http-${status}`;
       return new Problem(status, type, HttpStatus[status]?.toString().replace(/_/g, ' ').toLowerCase() ?? 'error', detail);
     }

@@ -11,8 +11,8 @@ import { CONFIG } from '../common/infra.module.js';
 import { Problem } from '../common/problem.js';
 
 export class FaultDto {
-  @ApiProperty({ enum: FAULT_STEPS }) @IsIn(FAULT_STEPS as unknown as string[]) step: FaultStep;
-  @ApiProperty({ enum: FAULT_MODES }) @IsIn(FAULT_MODES as unknown as string[]) mode: FaultMode;
+  @ApiProperty({ enum: FAULT_STEPS }) @IsIn(FAULT_STEPS) step: FaultStep;
+  @ApiProperty({ enum: FAULT_MODES }) @IsIn(FAULT_MODES) mode: FaultMode;
   @ApiProperty({ minimum: 1, maximum: 1000 }) @IsInt() @Min(1) @Max(1000) times: number;
 }
 

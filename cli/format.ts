@@ -10,7 +10,8 @@ export function table(rows: Array<Record<string, unknown>>, columns: string[]): 
 export function progressBar(done: number, total: number, width = 30): string {
   const ratio = total > 0 ? Math.min(1, done / total) : 0;
   const filled = Math.round(ratio * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${mib(done)}/${mib(total)} MiB`;
+  const percent = (ratio * 100).toFixed(0).padStart(3);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${percent}% ${mib(done)}/${mib(total)} MiB`;
 }
 
 function mib(bytes: number): string {

@@ -65,17 +65,23 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'success-after-refusal',
-    description: 'node-1 (the spread weigher\'s first pick among equal hosts) refuses the claim (injected); the build is ACTIVE on another host.',
+    description:
+      'node-1 (the spread weigher\'s first pick among equal hosts) refuses the claim (injected); ' +
+      'the build is ACTIVE on another host.',
     run: activeAfterFirstPickFails('claim', 'refused'),
   },
   {
     name: 'success-after-reschedule',
-    description: 'Spawn fails on node-1, the first pick (injected error); its domain and claim are undone and the build is ACTIVE on another host.',
+    description:
+      'Spawn fails on node-1, the first pick (injected error); its domain and claim are undone ' +
+      'and the build is ACTIVE on another host.',
     run: activeAfterFirstPickFails('spawn', 'failed'),
   },
   {
     name: 'no-valid-host',
-    description: 'Spawn fails on all three hosts; after three attempts the build is ERROR/NoValidHost with every attempt compensated.',
+    description:
+      'Spawn fails on all three hosts; after three attempts the build is ERROR/NoValidHost ' +
+      'with every attempt compensated.',
     run: failingEverywhere('spawn', 3),
   },
   {
@@ -85,7 +91,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'fail-at-attach-volume',
-    description: 'Attaching the volume fails: detach, volume delete, VIF unplug, port release, domain destroy and claim release run in reverse; ERROR.',
+    description:
+      'Attaching the volume fails: detach, volume delete, VIF unplug, port release, domain destroy ' +
+      'and claim release run in reverse; ERROR.',
     run: failingEverywhere('attach_volume', 5, { volume: { sizeGb: 2 } }),
   },
   {
@@ -102,7 +110,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'success-with-existing-volume',
-    description: 'A build that attaches a standalone volume the user made first: reserve, attach, ACTIVE (the volume is never deleted by the build).',
+    description:
+      'A build that attaches a standalone volume the user made first: reserve, attach, ACTIVE ' +
+      '(the volume is never deleted by the build).',
     async run({ stack, create, settle }) {
       const vol = await stack.api('POST', '/v1/volumes', { name: 'data', sizeGb: 2 });
       if (vol.status !== 201 && vol.status !== 202) throw new Error(`volume create failed: ${vol.status} ${JSON.stringify(vol.body)}`);
@@ -113,7 +123,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'delete-active',
-    description: 'An ACTIVE instance with a volume is deleted: DeleteInstance detaches and deletes the volume, frees the port, destroys the domain, releases the claim.',
+    description:
+      'An ACTIVE instance with a volume is deleted: DeleteInstance detaches and deletes the volume, ' +
+      'frees the port, destroys the domain, releases the claim.',
     async run({ stack, create, settle }) {
       const id = await create({ volume: { sizeGb: 1 } });
       await settle(id, 'ACTIVE');
@@ -156,7 +168,8 @@ async function recordScenario(scenario: Scenario): Promise<void> {
         1,
       ) + '\n',
     );
-    console.log(`${scenario.name}: ${description.type} ${description.status.name}, ${history.events?.length} events → ${path.relative(REPO_ROOT, file)}`);
+    const saved = path.relative(REPO_ROOT, file);
+    console.log(`${scenario.name}: ${description.type} ${description.status.name}, ${history.events?.length} events → ${saved}`);
   } catch (err) {
     console.error(stack.logs(80).join('\n'));
     throw err;

@@ -79,7 +79,10 @@ export function environmentProblems(doc: ComposeDoc, options: Pick<ComposeCheckO
     }
     const dataDir = env.get('NIMBUS_DATA_DIR');
     const cache = mounts(svc).find((m) => m.kind === 'volume' && m.target === dataDir);
-    if (dataDir && !cache) problems.push(`services.${name}: NIMBUS_DATA_DIR ${dataDir} is not on a named volume (the node cache would die with the container)`);
+    if (dataDir && !cache) problems.push(
+        `services.${name}: NIMBUS_DATA_DIR ${dataDir} is not on a named volume ` +
+          '(the node cache would die with the container)',
+      );
     else if (cache && volumeOwners.get(cache.source) === '*shared*') {
       problems.push(`services.${name}: node cache volume "${cache.source}" is shared with another service`);
     }

@@ -32,7 +32,10 @@ export function referenceProblems(doc: ComposeDoc, options: ComposeCheckOptions)
       } else if (condition === 'service_healthy' && !hasHealthcheck(target)) {
         problems.push(`services.${name}.depends_on.${dep}: waits for service_healthy but "${dep}" has no healthcheck`);
       } else if (condition === 'service_completed_successfully' && ['always', 'unless-stopped'].includes(String(target.restart))) {
-        problems.push(`services.${name}.depends_on.${dep}: waits for completion but "${dep}" restarts forever (restart: ${String(target.restart)})`);
+        problems.push(
+          `services.${name}.depends_on.${dep}: waits for completion ` +
+            `but "${dep}" restarts forever (restart: ${String(target.restart)})`,
+        );
       }
     }
     for (const mount of mounts(svc)) {

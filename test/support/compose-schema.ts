@@ -26,7 +26,8 @@ export function schemaProblems(doc: unknown): string[] {
   const seen = new Set<string>();
   for (const e of validateCompose.errors ?? []) {
     const extra = e.params.additionalProperty ?? e.params.allowedValues ?? e.params.missingProperty;
-    seen.add(`schema: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${extra === undefined ? '' : ` (${String(extra)})`}`);
+    const detail = extra === undefined ? '' : ` (${String(extra)})`;
+    seen.add(`schema: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}${detail}`);
   }
   return [...seen];
 }

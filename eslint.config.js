@@ -18,15 +18,7 @@ const NO_DYNAMIC_IMPORT = { selector: 'ImportExpression', message: 'Workflow cod
 
 export default tseslint.config(
   {
-    ignores: [
-      'dist/**',
-      'node_modules/**',
-      '.nimbus/**',
-      '.tools/**',
-      'docker/**',
-      'bench/results/**',
-      'test/lint-fixtures/**',
-    ],
+    ignores: ['dist/**', 'node_modules/**', '.nimbus/**', '.tools/**', 'docker/**', 'bench/results/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

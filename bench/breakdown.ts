@@ -17,7 +17,10 @@ export interface Breakdown {
     workflowTaskRun: number;
     activityWait: number;
     activityRun: number;
-    /** Workflow tasks after the first that went to the normal queue, not the worker's sticky one: cache misses, each a replay. */
+    /**
+     * Workflow tasks after the first that went to the normal queue, not the worker's sticky one:
+     * cache misses, each a replay.
+     */
     workflowTasksOffSticky: number;
     /** Workflow tasks that timed out or failed and activities that timed out or failed: each one is a retry. */
     retries: number;

@@ -88,7 +88,7 @@ async function uploadImage(stack: TestStack): Promise<{ id: string; sha256: stri
     headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/octet-stream' },
     body: Readable.toWeb(source) as ReadableStream<Uint8Array>,
     duplex: 'half',
-  } as RequestInit);
+  });
   const body = (await res.json()) as { sha256: string; sizeBytes: number; status: string };
   const seconds = (performance.now() - t0) / 1000;
   const sha256 = hash.digest('hex');
@@ -127,7 +127,10 @@ try {
   const built = await buildFrom(stack, image.id);
   const cached = statSync(path.join(stack.dataDir, 'nodes', built.host, 'images', image.sha256)).size;
   if (cached !== sizeBytes) throw new Error(`the node cache holds ${cached} bytes, not ${sizeBytes}`);
-  say(`built ACTIVE on ${built.host} in ${built.seconds.toFixed(1)} s (pull included); progress seen ${built.progressSeen} time(s)`);
+  say(
+    `built ACTIVE on ${built.host} in ${built.seconds.toFixed(1)} s (pull included); ` +
+      `progress seen ${built.progressSeen} time(s)`,
+  );
   sampler.stop();
 
   const end = { api: memoryOf(pids.api), agent: memoryOf(pids.agent) };
@@ -158,7 +161,8 @@ try {
   ] as const) {
     console.log(`  ${label.padEnd(18)} ${String(result.api[key]).padStart(7)} MiB ${String(result.agent[key]).padStart(7)} MiB`);
   }
-  console.log(`\n  ${args.mib} MiB moved; the highest peak of either process is ${worst} MiB (${((worst / (sizeBytes / MiB)) * 100).toFixed(1)}% of the image).`);
+  const share = ((worst / (sizeBytes / MiB)) * 100).toFixed(1);
+  console.log(`\n  ${args.mib} MiB moved; the highest peak of either process is ${worst} MiB (${share}% of the image).`);
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'image-memory.json'), JSON.stringify(result, null, 2) + '\n');

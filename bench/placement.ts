@@ -83,7 +83,7 @@ export async function benchPlacement(opts: PlacementBenchOptions = {}): Promise<
     log('starting a throwaway PostgreSQL');
     const t = await startTestDatabase();
     db = t.db;
-    stop = t.stop;
+    stop = () => t.stop();
   }
   try {
     await removeBenchHosts(db);
@@ -157,7 +157,8 @@ async function insertHosts(db: DataSource, count: number): Promise<number> {
   );
   await db.query(`ANALYZE hosts`);
   const [{ live }] = await db.query(
-    `SELECT count(*)::int AS live FROM hosts WHERE name LIKE $1 AND NOT disabled AND last_heartbeat_at > now() - make_interval(secs => $2)`,
+    `SELECT count(*)::int AS live FROM hosts
+      WHERE name LIKE $1 AND NOT disabled AND last_heartbeat_at > now() - make_interval(secs => $2)`,
     [`${PREFIX}%`, SERVICE_DOWN_SEC],
   );
   return live;

@@ -29,7 +29,8 @@ export function report(r: BenchResults): void {
   const row = (label: string, p: Phase) => [label, p.succeeded, p.failed, p.wallSeconds, p.throughputPerSecond, p.latency.meanMs, p.latency.p50Ms, p.latency.p95Ms, p.latency.p99Ms];
   const out: string[] = [''];
   out.push(
-    `Builds: ${r.options.builds} × ${r.options.flavor}${r.options.volumeGb ? ` + ${r.options.volumeGb} GB volume` : ''}, ${r.options.concurrency} at a time, ` +
+    `Builds: ${r.options.builds} × ${r.options.flavor}` +
+      `${r.options.volumeGb ? ` + ${r.options.volumeGb} GB volume` : ''}, ${r.options.concurrency} at a time, ` +
       `in ${r.options.rounds} rounds alternating with the floor; ${r.plan.activitiesPerBuild} activities per build ` +
       `(${Object.entries(r.plan.perQueue).map(([q, n]) => `${q} ${n}`).join(', ')})`,
   );
@@ -42,7 +43,8 @@ export function report(r: BenchResults): void {
     ]),
   );
   out.push(
-    `ACTIVE in the API: ${r.ours.activeInPostgres}/${r.ours.succeeded}; server-side (launchedAt - createdAt) p50 ${r.ours.serverSideLatency.p50Ms} ms, p99 ${r.ours.serverSideLatency.p99Ms} ms`,
+    `ACTIVE in the API: ${r.ours.activeInPostgres}/${r.ours.succeeded}; server-side (launchedAt - createdAt) ` +
+      `p50 ${r.ours.serverSideLatency.p50Ms} ms, p99 ${r.ours.serverSideLatency.p99Ms} ms`,
   );
   out.push('');
   out.push(`Where a build's time goes (mean ms per run, from ${r.breakdown.ours.runs} + ${r.breakdown.floor.runs} histories):`);
@@ -83,7 +85,8 @@ export function report(r: BenchResults): void {
   );
   out.push('');
   out.push(r.placement.status === 'ok' ? formatPlacement(r.placement.result) : `placement: failed: ${r.placement.error.split('\n')[0]}`);
-  out.push(`Total: ${r.totalSeconds} s on ${r.machine.cpus} cores (${r.machine.cpuModel}); load average at the end ${r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ')}`);
+  const load = r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ');
+  out.push(`Total: ${r.totalSeconds} s on ${r.machine.cpus} cores (${r.machine.cpuModel}); load average at the end ${load}`);
   console.log(out.join('\n'));
 }
 

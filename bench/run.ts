@@ -103,7 +103,10 @@ try {
   const cpu = { ours: {} as Record<string, number>, floor: {} as Record<string, number> };
   for (let round = 0; round < rounds; round++) {
     const count = Math.floor(builds / rounds) + (round < builds % rounds ? 1 : 0);
-    say(`round ${round + 1}/${rounds}: ${count} builds through POST /v1/instances, then ${count} floor runs of ${plan.queues.length} no-op activities, ${concurrency} at a time`);
+    say(
+      `round ${round + 1}/${rounds}: ${count} builds through POST /v1/instances, ` +
+        `then ${count} floor runs of ${plan.queues.length} no-op activities, ${concurrency} at a time`,
+    );
     const cpu0 = cpuSnapshot(nameOf);
     oursRounds.push(await benchBuilds(http, temporal, { count, concurrency, request, prefix: `bench-r${round}` }));
     const cpu1 = cpuSnapshot(nameOf);
@@ -118,7 +121,10 @@ try {
   let withoutRecords: PhaseResult | undefined;
   if (args['what-if-no-records']) {
     const lean = { ...plan, queues: plan.queues.filter((q) => q !== TaskQueues.workflows) };
-    say(`what if: ${builds} floor runs of the ${lean.queues.length} activities that are not records, ${concurrency} at a time`);
+    say(
+      `what if: ${builds} floor runs of the ${lean.queues.length} activities that are not records, ` +
+        `${concurrency} at a time`,
+    );
     withoutRecords = await benchFloor(temporal, lean, { count: builds, concurrency, hosts: HOSTS });
   }
 
@@ -189,7 +195,10 @@ async function benchNetwork(needed: number): Promise<string> {
   return 'bench';
 }
 
-/** What a user would check: every timed build is ACTIVE in the API (a list holds up to 1,000), and its server-side build time. */
+/**
+ * What a user would check: every timed build is ACTIVE in the API (a list holds up to 1,000),
+ * and its server-side build time.
+ */
 async function verifyActive(ids: string[]) {
   const res = await http.request<Array<{ id: string; status: string; createdAt: string; launchedAt: string | null }>>('GET', '/v1/instances?status=ACTIVE');
   const wanted = new Set(ids);

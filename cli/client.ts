@@ -55,9 +55,10 @@ export class NimbusClient {
         headers,
         body: init.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
         ...(init.duplex ? { duplex: init.duplex } : {}),
-      } as RequestInit);
+      });
     } catch (err) {
-      throw new Error(`cannot reach Nimbus at ${this.config.url} (${(err as Error).cause ?? (err as Error).message}); set NIMBUS_URL or --url`);
+      const reason = (err as { cause?: Error }).cause ?? (err as Error).message;
+      throw new Error(`cannot reach Nimbus at ${this.config.url} (${reason}); set NIMBUS_URL or --url`, { cause: err });
     }
     const text = await res.text();
     const parsed = text ? JSON.parse(text) : undefined;

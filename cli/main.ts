@@ -87,7 +87,12 @@ async function createServer(name: string): Promise<number> {
   }
   const instance = await client.request('POST', '/v1/instances', body);
   if (!opts.wait) {
-    print(instance, () => `instance ${instance.id} accepted (${instance.status}/${instance.taskState}); follow it with: nimbus server show ${instance.id}`);
+    print(
+      instance,
+      () =>
+        `instance ${instance.id} accepted (${instance.status}/${instance.taskState}); ` +
+        `follow it with: nimbus server show ${instance.id}`,
+    );
     return 0;
   }
   if (!opts.json) out(`instance ${instance.id} (${name}) accepted; building...`);
@@ -118,10 +123,11 @@ async function waitForEnd(id: string, good: string[], bad: string[]): Promise<nu
     }
     if (inst.taskState === null && (good.includes(inst.status) || bad.includes(inst.status))) {
       const ok = good.includes(inst.status);
+      const where = inst.fault ? `${inst.fault.step ?? '?'}${inst.fault.host ? ` on ${inst.fault.host}` : ''}` : '';
       print(inst, () =>
         ok
           ? table([instanceSummary(inst)], ['id', 'name', 'status', 'host', 'flavor', 'ip', 'volumes'])
-          : `${inst.status}${inst.fault ? `: ${inst.fault.code} at ${inst.fault.step ?? '?'}${inst.fault.host ? ` on ${inst.fault.host}` : ''}: ${inst.fault.message}` : ''}`,
+          : `${inst.status}${inst.fault ? `: ${inst.fault.code} at ${where}: ${inst.fault.message}` : ''}`,
       );
       if (!ok && opts.json) process.stderr.write(`${inst.status}${inst.fault ? `: ${inst.fault.code}: ${inst.fault.message}` : ''}\n`);
       return ok ? 0 : 1;
@@ -138,7 +144,7 @@ async function listServers(): Promise<number> {
   const q = new URLSearchParams();
   if (opts.status) q.set('status', opts.status);
   if (opts.host) q.set('host', opts.host);
-  const list = await client.request('GET', `/v1/instances${q.size ? `?${q}` : ''}`);
+  const list = await client.request('GET', `/v1/instances${q.size ? `?${q.toString()}` : ''}`);
   print(list, () => table(list.map(instanceSummary), ['id', 'name', 'status', 'task', 'host', 'flavor', 'ip', 'volumes']));
   return 0;
 }
@@ -147,8 +153,14 @@ async function showServer(id: string): Promise<number> {
   const inst = await client.request('GET', `/v1/instances/${id}?live=true`);
   print(inst, () => {
     const lines = [table([instanceSummary(inst)], ['id', 'name', 'status', 'task', 'host', 'flavor', 'ip', 'volumes'])];
-    for (const a of inst.addresses) lines.push(`address  ${a.network} ${a.ip} ${a.mac} ${a.segmentation.type}${a.segmentation.id !== null ? ` ${a.segmentation.id}` : ''}`);
-    for (const v of inst.volumes) lines.push(`volume   ${v.id} ${v.sizeGb} GB ${v.status} ${v.device ?? ''} ${v.connection ? `${v.connection.targetIqn} ${v.connection.targetPortal} lun ${v.connection.targetLun}` : ''}`.trimEnd());
+    for (const a of inst.addresses) {
+      const segment = `${a.segmentation.type}${a.segmentation.id !== null ? ` ${a.segmentation.id}` : ''}`;
+      lines.push(`address  ${a.network} ${a.ip} ${a.mac} ${segment}`);
+    }
+    for (const v of inst.volumes) {
+      const target = v.connection ? `${v.connection.targetIqn} ${v.connection.targetPortal} lun ${v.connection.targetLun}` : '';
+      lines.push(`volume   ${v.id} ${v.sizeGb} GB ${v.status} ${v.device ?? ''} ${target}`.trimEnd());
+    }
     inst.attempts.forEach((a: any, i: number) => lines.push(`attempt  ${i + 1} ${a.host} ${a.outcome}${a.reason ? ` (${a.reason})` : ''}`));
     if (inst.fault) lines.push(`fault    ${inst.fault.code} at ${inst.fault.step ?? '?'}: ${inst.fault.message}`);
     return lines.join('\n');

@@ -136,7 +136,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
         log,
         durable: options.durablePostgres ?? true,
       });
-      stops.push(postgres.stop);
+      stops.push(() => postgres.stop());
       databaseUrl = postgres.url;
     }
     signal?.throwIfAborted();

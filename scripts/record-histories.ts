@@ -18,13 +18,40 @@ interface Scenario {
   name: string;
   description: string;
   /** Drives the stack; returns the workflow ids to save (the first is the scenario's own). */
-  run(ctx: { stack: TestStack; create(body?: object): Promise<string>; settle(id: string, status: string): Promise<any> }): Promise<string[]>;
+  run(ctx: {
+    stack: TestStack;
+    create: (body?: object) => Promise<string>;
+    settle: (id: string, status: string) => Promise<any>;
+  }): Promise<string[]>;
 }
 
 const fault = (stack: TestStack, host: string, step: string, mode: string, times = 1) =>
   stack.api('PUT', `/v1/admin/hosts/${host}/faults`, { step, mode, times });
 
 const everyHost = ['node-1', 'node-2', 'node-3'];
+
+/** `step` fails once on node-1, the first pick; the build is ACTIVE elsewhere after a `outcome` attempt. */
+const activeAfterFirstPickFails =
+  (step: string, outcome: string): Scenario['run'] =>
+  async ({ stack, create, settle }) => {
+    await fault(stack, 'node-1', step, 'error');
+    const id = await create();
+    const inst = await settle(id, 'ACTIVE');
+    if (inst.attempts[0]?.outcome !== outcome) {
+      throw new Error(`expected a ${outcome} attempt first: ${JSON.stringify(inst.attempts)}`);
+    }
+    return [`instance-${id}`];
+  };
+
+/** A build whose `step` fails (injected errors, `times` on each host) wherever it goes: it ends in ERROR. */
+const failingEverywhere =
+  (step: string, times: number, body?: object): Scenario['run'] =>
+  async ({ stack, create, settle }) => {
+    for (const h of everyHost) await fault(stack, h, step, 'error', times);
+    const id = await create(body);
+    await settle(id, 'ERROR');
+    return [`instance-${id}`];
+  };
 
 const SCENARIOS: Scenario[] = [
   {
@@ -38,55 +65,36 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'success-after-refusal',
-    description: 'node-1 (the spread weigher\'s first pick among equal hosts) refuses the claim (injected); the build is ACTIVE on another host.',
-    async run({ stack, create, settle }) {
-      await fault(stack, 'node-1', 'claim', 'error');
-      const id = await create();
-      const inst = await settle(id, 'ACTIVE');
-      if (inst.attempts[0]?.outcome !== 'refused') throw new Error(`expected a refusal first: ${JSON.stringify(inst.attempts)}`);
-      return [`instance-${id}`];
-    },
+    description:
+      'node-1 (the spread weigher\'s first pick among equal hosts) refuses the claim (injected); ' +
+      'the build is ACTIVE on another host.',
+    run: activeAfterFirstPickFails('claim', 'refused'),
   },
   {
     name: 'success-after-reschedule',
-    description: 'Spawn fails on node-1, the first pick (injected error); its domain and claim are undone and the build is ACTIVE on another host.',
-    async run({ stack, create, settle }) {
-      await fault(stack, 'node-1', 'spawn', 'error');
-      const id = await create();
-      const inst = await settle(id, 'ACTIVE');
-      if (inst.attempts[0]?.outcome !== 'failed') throw new Error(`expected a failed attempt first: ${JSON.stringify(inst.attempts)}`);
-      return [`instance-${id}`];
-    },
+    description:
+      'Spawn fails on node-1, the first pick (injected error); its domain and claim are undone ' +
+      'and the build is ACTIVE on another host.',
+    run: activeAfterFirstPickFails('spawn', 'failed'),
   },
   {
     name: 'no-valid-host',
-    description: 'Spawn fails on all three hosts; after three attempts the build is ERROR/NoValidHost with every attempt compensated.',
-    async run({ stack, create, settle }) {
-      for (const h of everyHost) await fault(stack, h, 'spawn', 'error', 3);
-      const id = await create();
-      await settle(id, 'ERROR');
-      return [`instance-${id}`];
-    },
+    description:
+      'Spawn fails on all three hosts; after three attempts the build is ERROR/NoValidHost ' +
+      'with every attempt compensated.',
+    run: failingEverywhere('spawn', 3),
   },
   {
     name: 'fail-at-plug-vif',
     description: 'Plugging the VIF fails (injected, every retry): the port, domain and claim are compensated in reverse; ERROR.',
-    async run({ stack, create, settle }) {
-      for (const h of everyHost) await fault(stack, h, 'plug_vif', 'error', 5);
-      const id = await create();
-      await settle(id, 'ERROR');
-      return [`instance-${id}`];
-    },
+    run: failingEverywhere('plug_vif', 5),
   },
   {
     name: 'fail-at-attach-volume',
-    description: 'Attaching the volume fails: detach, volume delete, VIF unplug, port release, domain destroy and claim release run in reverse; ERROR.',
-    async run({ stack, create, settle }) {
-      for (const h of everyHost) await fault(stack, h, 'attach_volume', 'error', 5);
-      const id = await create({ volume: { sizeGb: 2 } });
-      await settle(id, 'ERROR');
-      return [`instance-${id}`];
-    },
+    description:
+      'Attaching the volume fails: detach, volume delete, VIF unplug, port release, domain destroy ' +
+      'and claim release run in reverse; ERROR.',
+    run: failingEverywhere('attach_volume', 5, { volume: { sizeGb: 2 } }),
   },
   {
     name: 'cancel-during-spawn',
@@ -102,7 +110,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'success-with-existing-volume',
-    description: 'A build that attaches a standalone volume the user made first: reserve, attach, ACTIVE (the volume is never deleted by the build).',
+    description:
+      'A build that attaches a standalone volume the user made first: reserve, attach, ACTIVE ' +
+      '(the volume is never deleted by the build).',
     async run({ stack, create, settle }) {
       const vol = await stack.api('POST', '/v1/volumes', { name: 'data', sizeGb: 2 });
       if (vol.status !== 201 && vol.status !== 202) throw new Error(`volume create failed: ${vol.status} ${JSON.stringify(vol.body)}`);
@@ -113,7 +123,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'delete-active',
-    description: 'An ACTIVE instance with a volume is deleted: DeleteInstance detaches and deletes the volume, frees the port, destroys the domain, releases the claim.',
+    description:
+      'An ACTIVE instance with a volume is deleted: DeleteInstance detaches and deletes the volume, ' +
+      'frees the port, destroys the domain, releases the claim.',
     async run({ stack, create, settle }) {
       const id = await create({ volume: { sizeGb: 1 } });
       await settle(id, 'ACTIVE');
@@ -156,7 +168,8 @@ async function recordScenario(scenario: Scenario): Promise<void> {
         1,
       ) + '\n',
     );
-    console.log(`${scenario.name}: ${description.type} ${description.status.name}, ${history.events?.length} events → ${path.relative(REPO_ROOT, file)}`);
+    const saved = path.relative(REPO_ROOT, file);
+    console.log(`${scenario.name}: ${description.type} ${description.status.name}, ${history.events?.length} events → ${saved}`);
   } catch (err) {
     console.error(stack.logs(80).join('\n'));
     throw err;

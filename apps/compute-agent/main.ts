@@ -115,7 +115,7 @@ const evictImages = () =>
     )
     .catch((err) => log.warn({ err }, 'image cache eviction failed'));
 await evictImages();
-const eviction = setInterval(evictImages, 60_000);
+const eviction = setInterval(() => void evictImages(), 60_000);
 
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const worker = await Worker.create({

@@ -3,7 +3,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { ImageChecksumMismatchError, ImageDownloadError, ImageNotFoundError } from './errors.js';
 import { parseContentRange } from './range.js';
 
@@ -121,7 +120,7 @@ export class ImageDownloader {
           next(null, chunk);
         },
       });
-      const body = res.body ? Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]);
+      const body = res.body ? Readable.fromWeb(res.body) : Readable.from([]);
       try {
         await pipeline(body, counter, createWriteStream(partial, { flags: append ? 'a' : 'w' }), { signal });
       } catch (err) {

@@ -67,7 +67,7 @@ describe('nimbus CLI and the Temporal UI queries', () => {
       const res = await nimbus('server', 'create', 'cli-fail', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'default', '--wait');
       assert.equal(res.code, 1, res.stdout);
       assert.match(res.stdout, /ERROR: NoValidHost at claim: no valid host after 3 attempt\(s\)/);
-      assert.equal((res.stdout.match(/^  attempt \d on node-\d: failed/gm) ?? []).length, 3, res.stdout);
+      assert.equal((res.stdout.match(/^ {2}attempt \d on node-\d: failed/gm) ?? []).length, 3, res.stdout);
     } finally {
       await clearAll();
     }

@@ -144,9 +144,9 @@ describe('crash recovery', () => {
     }
     await enableOnly(stack, HOSTS);
     await stack.waitFor(async () => (await Promise.all(HOSTS.map((h) => faultTimesLeft(stack, h, 'spawn')))).every((n) => n === 0), 30_000, 'three spawns hanging');
-    await stack.temporal!.kill();
+    await stack.temporal.kill();
     await sleep(2000);
-    await stack.temporal!.start();
+    await stack.temporal.start();
     for (const id of ids) {
       const done = await waitSettled(stack, id, 120_000);
       assert.equal(done.status, 'ACTIVE', JSON.stringify(done));

@@ -44,7 +44,9 @@ describe('GraphQL', () => {
     const seen: Array<{ status: string; taskState: string | null; host: string | null }> = [];
     try {
       const updates = client.iterate<{ instanceUpdated: { status: string; taskState: string | null; host: string | null } }>({
-        query: `subscription($id: ID!) { instanceUpdated(id: $id) { status taskState host addresses { ip } volumes { status } } }`,
+        query:
+          'subscription($id: ID!) { instanceUpdated(id: $id) { ' +
+          'status taskState host addresses { ip } volumes { status } } }',
         variables: { id },
       });
       const timer = setTimeout(() => void updates.return?.(), 60_000);
@@ -67,7 +69,10 @@ describe('GraphQL', () => {
   });
 
   it('answers queries with the REST field names, and problems as error extensions', async () => {
-    const res = await gql(`{ instances { id name status host addresses { ip mac segmentation { type id } } } flavors { name vcpus ramMb diskGb } hosts { name status vcpusFree } }`);
+    const res = await gql(
+      '{ instances { id name status host addresses { ip mac segmentation { type id } } } ' +
+        'flavors { name vcpus ramMb diskGb } hosts { name status vcpusFree } }',
+    );
     assert.equal(res.errors, undefined);
     assert.equal(res.data.instances[0].addresses[0].segmentation.type, 'vlan');
     assert.equal(res.data.flavors.length, 5);

@@ -58,7 +58,7 @@ describe('an exhausted network', () => {
     const ids = new Set(posted.map((p) => p.body.id as string));
     const postedIn = (Date.now() - started) / 1000;
 
-    let mine: any[] = [];
+    let mine: any[];
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     let reported = Date.now();
     for (;;) {
@@ -70,7 +70,8 @@ describe('an exhausted network', () => {
         console.log(`${((reported - started) / 1000).toFixed(0)} s: ${BUILDS - building} of ${BUILDS} settled`);
       }
       if (Date.now() > deadline) {
-        assert.fail(`after ${SETTLE_TIMEOUT_MS / 1000} s, ${building} of ${BUILDS} builds are still BUILD (${mine.filter((i) => i.status === 'ACTIVE').length} ACTIVE)`);
+        const active = mine.filter((i) => i.status === 'ACTIVE').length;
+        assert.fail(`after ${SETTLE_TIMEOUT_MS / 1000} s, ${building} of ${BUILDS} builds are still BUILD (${active} ACTIVE)`);
       }
       await sleep(3000);
     }

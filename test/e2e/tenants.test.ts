@@ -74,7 +74,7 @@ describe('tenants, quotas and idempotency', () => {
     assert.equal((await stack.api('GET', '/v1/instances', undefined, { token: c.token })).body.length, 3);
 
     // A deleted instance gives its share back.
-    const first = accepted[0]!.body.id;
+    const first = accepted[0].body.id;
     await settled(first, c.token);
     await stack.api('DELETE', `/v1/instances/${first}`, undefined, { token: c.token });
     await settled(first, c.token);

@@ -97,7 +97,7 @@ export async function waitSettled(stack: TestStack, id: string, ms = 60_000, sta
     }, ms, `instance ${id} to reach ${statuses.join('/')}`);
   } catch (err) {
     const last = await getInstance(stack, id).catch(() => null);
-    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(last)}\n${stack.logs(40).join('\n')}`);
+    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(last)}\n${stack.logs(40).join('\n')}`, { cause: err });
   }
 }
 

@@ -139,7 +139,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     } catch (error) {
       const logs = stack.logs(60).join('\n');
       await stack.stop();
-      throw new Error(`${(error as Error).message}\nLast stack output:\n${logs}`);
+      throw new Error(`${(error as Error).message}\nLast stack output:\n${logs}`, { cause: error });
     }
   }
   return stack;
@@ -182,7 +182,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const value = await predicate();
-      if (value) return value as NonNullable<T>;
+      if (value) return value;
     } catch (error) {
       lastError = error;
     }

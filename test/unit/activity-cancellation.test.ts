@@ -35,7 +35,7 @@ describe('host activities under cancellation', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d) => beats.push(d));
-    const run = env.run(activities.spawnDomain, { instanceId: 'inst-1', name: 'web-1', flavor, image });
+    const run = env.run(activities.spawnDomain.bind(activities), { instanceId: 'inst-1', name: 'web-1', flavor, image });
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(beats.length >= 1, 'the step heartbeats while it runs, which is how a cancellation reaches it');
     const started = Date.now();
@@ -51,11 +51,11 @@ describe('host activities under cancellation', () => {
     await driver.spawn({ instanceId: 'inst-2', name: 'web-2', vcpus: 1, ramMb: 512, diskGb: 1, imagePath: path.join(nodeDir, 'disk.img'), imageSha256: sha });
     assert.equal((await driver.getDomain('inst-2'))?.state, 'running');
     const env = new MockActivityEnvironment();
-    const first = env.run(activities.destroyDomain, { instanceId: 'inst-2' });
+    const first = env.run(activities.destroyDomain.bind(activities), { instanceId: 'inst-2' });
     await new Promise((r) => setTimeout(r, 50));
     env.cancel();
     await assert.rejects(first, (err: unknown) => err instanceof CancelledFailure);
-    await new MockActivityEnvironment().run(activities.destroyDomain, { instanceId: 'inst-2' });
+    await new MockActivityEnvironment().run(activities.destroyDomain.bind(activities), { instanceId: 'inst-2' });
     assert.equal(await driver.getDomain('inst-2'), null);
   });
 });

@@ -215,7 +215,8 @@ describe('Supervisor', () => {
   before(() => {
     const steady = script(
       'steady',
-      "process.on('SIGTERM', () => { console.log('bye'); process.exit(0); }); console.log('up'); console.error('warning line'); setInterval(() => {}, 1000);",
+      "process.on('SIGTERM', () => { console.log('bye'); process.exit(0); }); " +
+        "console.log('up'); console.error('warning line'); setInterval(() => {}, 1000);",
     );
     const crashing = script('crashing', "console.log('booting'); setTimeout(() => process.exit(3), 50);");
     supervisor = new Supervisor({

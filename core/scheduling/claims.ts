@@ -29,7 +29,7 @@ export class ClaimService {
            AND disk_gb_used + $4 <= disk_gb * disk_allocation_ratio`,
         [host, req.vcpus, req.ramMb, req.diskGb],
       );
-      if (affected === 0) throw new DomainError(FaultCodes.HostRefused, await this.refusalReason(host, req), false, { host });
+      if (affected === 0) throw new DomainError(FaultCodes.HostRefused, await this.refusalReason(host, req), { host });
       await tx.getRepository(Claim).insert({ instanceId, host, vcpus: req.vcpus, ramMb: req.ramMb, diskGb: req.diskGb });
     });
   }

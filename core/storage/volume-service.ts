@@ -1,13 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { FaultCodes } from '../../contracts/errors.js';
+import { FaultCodes, VolumeConflicts } from '../../contracts/errors.js';
 import { StoragePool, Volume, VolumeAttachment } from '../db/entities/index.js';
 import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
 import { iscsiExportFor } from './iscsi-target.js';
-
-/** Conflicts a user's request can run into; the API answers 409 with these types. */
-export const VolumeConflicts = {
-  InUse: 'VolumeInUse',
-} as const;
 
 type LockedVolume = Pick<Volume, 'id' | 'projectId' | 'sizeGb' | 'pool' | 'status' | 'deleteOnTermination'>;
 

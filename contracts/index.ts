@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './instances.js';
 export * from './activities.js';
 export * from './search-attributes.js';
+export * from './failure-injection.js';

@@ -1,6 +1,6 @@
 import { isCancellation, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { RecordsActivities } from '../contracts/activities.js';
-import type { BuildStep, CreateInstanceInput, TaskState } from '../contracts/instances.js';
+import { TASK_STATE_OF_STEP, type BuildStep, type CreateInstanceInput } from '../contracts/instances.js';
 import { hostTiming, records, type HostTiming } from './activity-options.js';
 import { ProgressTracker } from './build-progress.js';
 import { StepFailure, failureMessage } from './failures.js';
@@ -32,14 +32,10 @@ export class Build {
     );
   }
 
-  /** Runs one step with its action row, task state and live progress. */
-  async step<T>(
-    name: BuildStep,
-    host: string | null,
-    taskState: TaskState | undefined,
-    run: () => Promise<T>,
-  ): Promise<T> {
+  /** Runs one step with its action row, task state (contracts TASK_STATE_OF_STEP) and live progress. */
+  async step<T>(name: BuildStep, host: string | null, run: () => Promise<T>): Promise<T> {
     const { instanceId, progress } = this;
+    const taskState = TASK_STATE_OF_STEP[name];
     progress.stepStarted(name, host);
     if (taskState) progress.taskState(taskState);
     setCurrentDetails(`${name}${host ? ` on ${host}` : ''}`);

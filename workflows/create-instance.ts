@@ -45,21 +45,21 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
     const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), build.timing));
 
     saga.add('deallocatePort', () => networkUndo.deallocatePort({ instanceId }));
-    const port = await build.step('allocate_port', null, 'networking', () =>
+    const port = await build.step('allocate_port', null, () =>
       network.allocatePort.executeWithOptions(
         { ...controlPlane(TaskQueues.network), summary: `allocate a port on network ${input.networkId}` },
         [{ instanceId, networkId: input.networkId, host }],
       ),
     );
     saga.add(`unplugVif(${host})`, () => computeUndo.unplugVif({ instanceId }));
-    await build.step('plug_vif', host, undefined, () =>
+    await build.step('plug_vif', host, () =>
       run('plugVif', `plug ${port.ip} (${port.mac}) into ${input.name}`, { instanceId, port }),
     );
 
     /** Attaches a volume on the host. Its undo only detaches: the volume's own undo decides whether it is deleted. */
     const attach = async (volume: VolumeInfo): Promise<void> => {
       saga.add(`detachVolume(${host})`, () => computeUndo.detachVolume({ instanceId, volumeId: volume.volumeId }));
-      await build.step('attach_volume', host, undefined, () =>
+      await build.step('attach_volume', host, () =>
         run('attachVolume', `attach volume ${volume.volumeId} to ${input.name}`, { instanceId, volume }),
       );
     };
@@ -69,7 +69,7 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
       // Only inputs that name one take this branch, so builds started before it replay unchanged.
       const { volumeId } = input.volume;
       saga.add('unreserveVolume', () => storageUndo.unreserveVolume({ volumeId, instanceId }));
-      const volume = await build.step('reserve_volume', null, 'attaching_volume', () =>
+      const volume = await build.step('reserve_volume', null, () =>
         storage.reserveVolume.executeWithOptions(
           { ...controlPlane(TaskQueues.storage), summary: `reserve volume ${volumeId} for ${input.name}` },
           [{ volumeId, instanceId, projectId: input.projectId, host }],
@@ -80,7 +80,7 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
       const { sizeGb } = input.volume;
       const volumeId = uuid4(); // Deterministic on replay: the id that makes createVolume idempotent.
       saga.add('deleteVolume', () => storageUndo.deleteVolume({ volumeId }));
-      const volume = await build.step('create_volume', null, 'attaching_volume', () =>
+      const volume = await build.step('create_volume', null, () =>
         storage.createVolume.executeWithOptions(
           { ...controlPlane(TaskQueues.storage), summary: `create a ${sizeGb} GB volume` },
           [{ volumeId, instanceId, projectId: input.projectId, sizeGb }],

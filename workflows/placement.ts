@@ -29,7 +29,7 @@ export async function placeAndSpawn(build: Build): Promise<string> {
 
   for (let attemptNo = 1; attemptNo <= MAX_SCHEDULING_ATTEMPTS; attemptNo++) {
     const choice = await build
-      .step('schedule', null, 'scheduling', () =>
+      .step('schedule', null, () =>
         scheduler.selectHost({ instanceId, flavor: input.flavor, excludeHosts: tried.map((a) => a.host) }),
       )
       .catch((err: StepFailure) => {
@@ -43,17 +43,17 @@ export async function placeAndSpawn(build: Build): Promise<string> {
     const hostSaga = build.newSaga();
     try {
       hostSaga.add(`releaseClaim(${host})`, () => schedulerUndo.releaseClaim({ instanceId }));
-      await build.step('claim', host, undefined, () =>
+      await build.step('claim', host, () =>
         run('claimResources', `claim ${input.flavor.name} on ${host}`, { instanceId, flavor: input.flavor }),
       );
       noteAttempt(attemptNo, { host, outcome: 'claimed', reason: null });
       await record.recordAttempt({ instanceId, attemptNo, attempt: tried[attemptNo - 1] });
       upsertSearchAttributes([{ key: ComputeHostKey, value: host }]);
-      await build.step('pull_image', host, 'pulling_image', () =>
+      await build.step('pull_image', host, () =>
         run('pullImage', `pull image ${input.image.name} to ${host}`, { instanceId, image: input.image }),
       );
       hostSaga.add(`destroyDomain(${host})`, () => computeUndo.destroyDomain({ instanceId }));
-      await build.step('spawn', host, 'spawning', () =>
+      await build.step('spawn', host, () =>
         run('spawnDomain', `spawn ${input.name} on ${host}`, {
           instanceId,
           name: input.name,

@@ -24,6 +24,19 @@ export type BuildStep =
   | 'attach_volume'
   | 'record_active';
 
+/**
+ * The task state (OpenStack's task_state) an instance shows from the start of each of
+ * these steps; a step not listed keeps the state of the one before it.
+ */
+export const TASK_STATE_OF_STEP: Readonly<Partial<Record<BuildStep, TaskState>>> = {
+  schedule: 'scheduling',
+  pull_image: 'pulling_image',
+  spawn: 'spawning',
+  allocate_port: 'networking',
+  create_volume: 'attaching_volume',
+  reserve_volume: 'attaching_volume',
+};
+
 export interface FlavorSpec {
   id: string;
   name: string;

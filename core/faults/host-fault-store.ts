@@ -1,25 +1,24 @@
 import type { DataSource } from 'typeorm';
-import { HostFault } from '../db/entities/index.js';
+import type { FailureInjection, InjectionMode, InjectionStep } from '../../contracts/failure-injection.js';
+import { HostFailureInjection } from '../db/entities/index.js';
 import {
   applyFault,
   exitProcess,
   validateFault,
-  type Fault,
   type FaultContext,
   type FaultInjector,
-  type FaultStep,
 } from '../hypervisor/fault-injector.js';
 
 /**
- * Faults armed by an admin (`PUT /v1/admin/hosts/{host}/faults`), kept in Postgres so the
- * API can set them and the host's agent obeys them. Firing is a conditional decrement,
- * so `times: 1` fires exactly once even with concurrent builds on the host.
+ * Failure injections armed by an admin (`PUT /v1/admin/hosts/{host}/faults`), kept in
+ * Postgres so the API can set them and the host's agent obeys them. Firing is a conditional
+ * decrement, so `times: 1` fires exactly once even with concurrent builds on the host.
  */
 export class HostFaultStore {
   constructor(private readonly db: DataSource) {}
 
-  async arm(host: string, fault: Fault): Promise<void> {
-    const f = validateFault(fault);
+  async arm(host: string, injection: FailureInjection): Promise<void> {
+    const f = validateFault(injection);
     await this.db.query(
       `INSERT INTO host_faults (host, step, mode, times) VALUES ($1, $2, $3, $4)
        ON CONFLICT (host, step) DO UPDATE SET mode = $3, times = $4, created_at = now()`,
@@ -28,25 +27,25 @@ export class HostFaultStore {
   }
 
   async clear(host: string): Promise<void> {
-    await this.db.getRepository(HostFault).delete({ host });
+    await this.db.getRepository(HostFailureInjection).delete({ host });
   }
 
-  async list(host: string): Promise<HostFault[]> {
-    return this.db.getRepository(HostFault).find({ where: { host }, order: { step: 'ASC' } });
+  async list(host: string): Promise<HostFailureInjection[]> {
+    return this.db.getRepository(HostFailureInjection).find({ where: { host }, order: { step: 'ASC' } });
   }
 
-  /** Takes one firing of the fault on this step, if any is armed. */
-  async take(host: string, step: FaultStep): Promise<HostFault['mode'] | null> {
+  /** Takes one firing of the injection on this step, if any is armed. */
+  async take(host: string, step: InjectionStep): Promise<InjectionMode | null> {
     const [rows] = await this.db.query(
       `UPDATE host_faults SET times = times - 1 WHERE host = $1 AND step = $2 AND times > 0 RETURNING mode`,
       [host, step],
     );
-    return (rows as Array<{ mode: HostFault['mode'] }>)[0]?.mode ?? null;
+    return (rows as Array<{ mode: InjectionMode }>)[0]?.mode ?? null;
   }
 
   injectorFor(host: string, crash: () => void = exitProcess): FaultInjector {
     return {
-      before: async (step: FaultStep, ctx: FaultContext) => {
+      before: async (step: InjectionStep, ctx: FaultContext) => {
         const mode = await this.take(host, step);
         if (mode) await applyFault({ step, mode }, ctx, crash);
       },

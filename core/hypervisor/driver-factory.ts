@@ -1,3 +1,4 @@
+import { DriverCodes } from '../../contracts/errors.js';
 import { DomainError } from '../errors.js';
 import type { HostResources, HypervisorDriver, HypervisorType } from './driver.js';
 import { HYPERVISOR_TYPES } from './driver.js';
@@ -19,7 +20,7 @@ export interface HypervisorOptions {
 }
 
 /** NIMBUS_HYPERVISOR named a driver this build does not have. */
-export const UnknownHypervisor = 'UnknownHypervisor';
+export const UnknownHypervisor = DriverCodes.UnknownHypervisor;
 
 /**
  * The hypervisor driver a compute agent uses, chosen by configuration (Nova's

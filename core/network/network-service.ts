@@ -1,17 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { NetworkConflicts } from '../../contracts/errors.js';
 import { Network } from '../db/entities/index.js';
 import { DomainError, NotFoundError } from '../errors.js';
 import { planNetwork, type NetworkRequest } from './network-spec.js';
 import { isUuid } from '../ids.js';
-
-/** Conflicts with other networks or with what uses one; the API answers 409 with these types. */
-export const NetworkConflicts = {
-  NameInUse: 'NetworkNameInUse',
-  Overlap: 'NetworkOverlap',
-  SegmentationInUse: 'SegmentationIdInUse',
-  InUse: 'NetworkInUse',
-} as const;
-
 
 /**
  * Networks as an operator manages them. Creation checks the new network against every
@@ -79,7 +71,7 @@ export class NetworkService {
       );
       if (ports > 0 || building > 0) {
         const uses = [ports > 0 ? `${ports} port(s)` : null, building > 0 ? `${building} build(s) in progress` : null].filter(Boolean);
-        throw new DomainError(NetworkConflicts.InUse, `network ${network.name} is in use by ${uses.join(' and ')}`, false, {
+        throw new DomainError(NetworkConflicts.InUse, `network ${network.name} is in use by ${uses.join(' and ')}`, {
           ports,
           building,
         });

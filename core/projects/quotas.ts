@@ -36,7 +36,7 @@ export async function reserveWithinQuota(tx: EntityManager, projectId: string, r
   ];
   for (const [key, limit, unit] of limits) {
     if (limit !== null && usage[key] + request[key] > limit) {
-      throw new DomainError(FaultCodes.QuotaExceeded, `quota exceeded: ${usage[key]} of ${limit} ${unit} in use, ${request[key]} more asked`, false, {
+      throw new DomainError(FaultCodes.QuotaExceeded, `quota exceeded: ${usage[key]} of ${limit} ${unit} in use, ${request[key]} more asked`, {
         resource: key, limit, used: usage[key], requested: request[key],
       });
     }

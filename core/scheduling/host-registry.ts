@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Host } from '../db/entities/index.js';
+import { freeRoom } from './capacity.js';
 
 export interface HostCapacity {
   name: string;
@@ -34,11 +35,6 @@ export interface HostView {
   /** Builds holding a claim here (building or running). */
   instances: number;
   lastHeartbeatAt: string | null;
-}
-
-/** capacity × ratio − used, whole units (a fraction of a vCPU or MB cannot be claimed). */
-export function freeRoom(total: number, ratio: number, used: number): number {
-  return Math.floor(total * ratio) - used;
 }
 
 /** Compute hosts: registration by their agents, heartbeats, and the liveness the scheduler trusts. */

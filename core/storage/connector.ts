@@ -1,3 +1,4 @@
+import { DriverCodes } from '../../contracts/errors.js';
 import type { IscsiConnection } from '../../contracts/storage.js';
 import { DomainError } from '../errors.js';
 import type { OperationOptions, VolumeAttachSpec } from '../hypervisor/driver.js';
@@ -14,7 +15,7 @@ export interface VolumeConnector {
 }
 
 /** A connection the host cannot use (a malformed target, CHAP without credentials): no retry fixes it. */
-export const VolumeConnectionInvalid = 'VolumeConnectionInvalid';
+export const VolumeConnectionInvalid = DriverCodes.VolumeConnectionInvalid;
 
 const IQN = /^iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[\x21-\x7e]+)?$/;
 const PORTAL = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;

@@ -1,15 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { FaultCodes } from '../../contracts/errors.js';
+import { FaultCodes, VolumeConflicts } from '../../contracts/errors.js';
 import { StoragePool, Volume, VolumeAttachment } from '../db/entities/index.js';
 import type { IscsiConnection, IscsiTarget } from '../../contracts/storage.js';
 import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { VolumeBackend, VolumeExport } from './backends/backend.js';
 import { FakeVolumeBackend } from './backends/fake.js';
-
-/** Conflicts a user's request can run into; the API answers 409 with these types. */
-export const VolumeConflicts = {
-  InUse: 'VolumeInUse',
-} as const;
 
 type LockedVolume = Pick<Volume, 'id' | 'projectId' | 'sizeGb' | 'pool' | 'status' | 'deleteOnTermination'>;
 

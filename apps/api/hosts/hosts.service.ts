@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { HostFault } from '../../../core/db/entities/index.js';
+import type { HostFailureInjection } from '../../../core/db/entities/index.js';
 import { HostFaultStore } from '../../../core/faults/host-fault-store.js';
 import { HostRegistry, type HostLiveness, type HostView } from '../../../core/scheduling/host-registry.js';
 import { Problem } from '../common/problem.js';
@@ -31,11 +31,11 @@ export class HostsService {
     return this.get(name);
   }
 
-  listFaults(name: string): Promise<HostFault[]> {
+  listFaults(name: string): Promise<HostFailureInjection[]> {
     return this.faults.list(name);
   }
 
-  async armFault(name: string, fault: FaultDto): Promise<HostFault[]> {
+  async armFault(name: string, fault: FaultDto): Promise<HostFailureInjection[]> {
     await this.get(name);
     await this.faults.arm(name, fault);
     return this.faults.list(name);

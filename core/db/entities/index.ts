@@ -1,7 +1,7 @@
 import { ApiToken } from './api-token.entity.js';
 import { Claim } from './claim.entity.js';
 import { Flavor } from './flavor.entity.js';
-import { HostFault } from './host-fault.entity.js';
+import { HostFailureInjection } from './host-fault.entity.js';
 import { Host } from './host.entity.js';
 import { Image } from './image.entity.js';
 import { InstanceAction } from './instance-action.entity.js';
@@ -17,11 +17,11 @@ import { VolumeAttachment } from './volume-attachment.entity.js';
 import { Volume } from './volume.entity.js';
 
 export {
-  ApiToken, Claim, Flavor, Host, HostFault, Image, Instance, InstanceAction, InstanceFault,
+  ApiToken, Claim, Flavor, Host, HostFailureInjection, Image, Instance, InstanceAction, InstanceFault,
   IpAllocation, Network, Port, Project, SchedulingAttempt, StoragePool, Volume, VolumeAttachment,
 };
 
 export const ENTITIES = [
-  ApiToken, Claim, Flavor, Host, HostFault, Image, Instance, InstanceAction, InstanceFault,
+  ApiToken, Claim, Flavor, Host, HostFailureInjection, Image, Instance, InstanceAction, InstanceFault,
   IpAllocation, Network, Port, Project, SchedulingAttempt, StoragePool, Volume, VolumeAttachment,
 ];

@@ -65,7 +65,7 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
         } catch (err) {
           // An injected claim error is the host saying no, as a full or stale host would.
           if (err instanceof InjectedFault) {
-            throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, false, {
+            throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, {
               host,
             });
           }

@@ -10,19 +10,12 @@ export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>);
-  /** @deprecated `retryable` is ignored: the code decides (contracts/errors.ts RETRY). */
-  constructor(code: ErrorCode, message: string, retryable: boolean, details?: Record<string, unknown>);
-  constructor(
-    code: ErrorCode,
-    message: string,
-    retryableOrDetails?: boolean | Record<string, unknown>,
-    details: Record<string, unknown> = {},
-  ) {
+  /** Whether it is retried is the code's business (contracts/errors.ts RETRY), never the thrower's. */
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(message);
     this.name = code;
     this.code = code;
-    this.details = typeof retryableOrDetails === 'object' ? retryableOrDetails : details;
+    this.details = details;
   }
 
   /** False when no retry of the same call could succeed (bad input, exhausted pool). */

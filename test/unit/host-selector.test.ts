@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { HostSelector, isNeverFits } from '../../core/scheduling/host-selector.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 
 const DOWN_AFTER_SEC = 30;
 
-let t: TestDatabase;
 let registry: HostRegistry;
 let claims: ClaimService;
 
-before(async () => {
-  t = await startTestDatabase();
-  registry = new HostRegistry(t.db, DOWN_AFTER_SEC);
-  claims = new ClaimService(t.db);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  registry = new HostRegistry(db, DOWN_AFTER_SEC);
+  claims = new ClaimService(db);
 });
 
 const TINY = { vcpus: 1, ramMb: 512, diskGb: 1 };

@@ -1,29 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { InstanceRecords } from '../../core/instances/instance-records.js';
 import { InstanceViews } from '../../core/instances/instance-view.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
-import { insertInstance, insertNetwork, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, insertNetwork, useTestDatabase } from '../support/database.js';
 
 const PORTAL = '198.51.100.7:3260';
 
-let t: TestDatabase;
 let views: InstanceViews;
 let records: InstanceRecords;
 let ports: PortAllocator;
 let volumes: VolumeService;
 
-before(async () => {
-  t = await startTestDatabase();
-  views = new InstanceViews(t.db);
-  records = new InstanceRecords(t.db);
-  ports = new PortAllocator(t.db);
-  volumes = new VolumeService(t.db, PORTAL);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  views = new InstanceViews(db);
+  records = new InstanceRecords(db);
+  ports = new PortAllocator(db);
+  volumes = new VolumeService(db, PORTAL);
 });
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

@@ -5,25 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkInvariants, type Violation } from '../../core/invariants/check-invariants.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
-import { insertInstance, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, useTestDatabase } from '../support/database.js';
 
-let t: TestDatabase;
 let claims: ClaimService;
 let ports: PortAllocator;
 let volumes: VolumeService;
 
-before(async () => {
-  t = await startTestDatabase();
-  claims = new ClaimService(t.db);
-  ports = new PortAllocator(t.db);
-  volumes = new VolumeService(t.db, '127.0.0.1:3260');
+const t = useTestDatabase(({ db }) => {
+  claims = new ClaimService(db);
+  ports = new PortAllocator(db);
+  volumes = new VolumeService(db, '127.0.0.1:3260');
 });
-after(() => t?.stop());
 
 const tiny = { vcpus: 1, ramMb: 512, diskGb: 1 };
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { FaultCodes } from '../../contracts/errors.js';
-import { buildFailure, createInput, queryStatus, searchAttributes, startCreate, startHarness, type Harness } from './harness.js';
+import { buildFailure, createInput, queryStatus, searchAttributes, startCreate, useHarness } from './harness.js';
 
 /**
  * CreateInstance when a failure no other host would fix, or a cancellation, ends the
@@ -14,15 +14,8 @@ import { buildFailure, createInput, queryStatus, searchAttributes, startCreate, 
 const n1 = 'compute.node-1';
 
 describe('CreateInstance compensation', () => {
-  let h: Harness;
+  const h = useHarness();
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
-  beforeEach(() => h.cloud.reset());
 
   it('aborts on NetworkExhausted without rescheduling and undoes the build in reverse', async () => {
     h.cloud.fail({ queue: 'network', activity: 'allocatePort', mode: 'fatal', type: FaultCodes.NetworkExhausted });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { FaultCodes } from '../../contracts/errors.js';
-import { buildFailure, createInput, queryStatus, startCreate, startHarness, type Harness } from './harness.js';
+import { buildFailure, createInput, queryStatus, startCreate, useHarness } from './harness.js';
 
 /**
  * CreateInstance with the user's existing (standalone) volume: it is reserved instead of
@@ -12,17 +12,10 @@ import { buildFailure, createInput, queryStatus, startCreate, startHarness, type
 const n1 = 'compute.node-1';
 
 describe('CreateInstance with an existing volume', () => {
-  let h: Harness;
+  const h = useHarness();
   let volumeId: string;
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
   beforeEach(() => {
-    h.cloud.reset();
     volumeId = randomUUID();
     h.cloud.volumes.set(volumeId, { volumeId, instanceId: null, sizeGb: 5, status: 'available', deleteOnTermination: false });
   });

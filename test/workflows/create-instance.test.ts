@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FaultCodes } from '../../contracts/errors.js';
-import { DEAD_HOST, buildFailure, createInput, queryStatus, searchAttributes, startCreate, startHarness, type Harness } from './harness.js';
+import { DEAD_HOST, buildFailure, createInput, queryStatus, searchAttributes, startCreate, useHarness } from './harness.js';
 
 /**
  * CreateInstance against a real dev server with a fake cloud behind every queue: the
@@ -17,15 +17,8 @@ const n3 = 'compute.node-3';
 const placedOn = (q: string) => [`${q}:claimResources`, `${q}:pullImage`, `${q}:spawnDomain`];
 
 describe('CreateInstance', () => {
-  let h: Harness;
+  const h = useHarness();
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
-  beforeEach(() => h.cloud.reset());
 
   it('builds an instance with a volume: every step in order, ACTIVE in the query and search attributes', async () => {
     const input = createInput({ volume: { sizeGb: 1 } });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { DEAD_HOST, searchAttributes, startDelete, startHarness, type Harness } from './harness.js';
+import { describe, it } from 'node:test';
+import { DEAD_HOST, searchAttributes, startDelete, useHarness } from './harness.js';
 
 /**
  * DeleteInstance against a real dev server with a fake cloud: an ACTIVE instance is torn
@@ -12,15 +12,8 @@ import { DEAD_HOST, searchAttributes, startDelete, startHarness, type Harness } 
 const n1 = 'compute.node-1';
 
 describe('DeleteInstance', () => {
-  let h: Harness;
+  const h = useHarness();
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
-  beforeEach(() => h.cloud.reset());
 
   it('releases an owned volume, the port, the domain and the claim, then records DELETED', async () => {
     const instanceId = randomUUID();

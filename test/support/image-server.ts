@@ -1,8 +1,14 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ImageStore } from '../../core/images/image-store.js';
+import { after, afterEach, before, beforeEach } from 'node:test';
+import { ImageStore } from '../../core/images/image-store.js';
+import type { CacheableImage } from '../../core/images/node-cache.js';
 import { contentRange, parseRange } from '../../core/images/range.js';
+import { seedImageStream } from '../../core/images/seed-image.js';
 
 /** A tiny image service: GET /v1/images/:id/file with Range, plus knobs to misbehave. */
 export interface ImageServer {
@@ -14,6 +20,49 @@ export interface ImageServer {
   /** image id → blob digest in the store (the served bytes). */
   files: Map<string, string>;
   close(): Promise<void>;
+}
+
+export interface ImageServerFixture {
+  store: ImageStore;
+  server: ImageServer;
+  /** A fresh node directory, one per test. */
+  nodeDir: string;
+  /** Registers an image of `size` deterministic bytes under `id` and returns its reference. */
+  image(id: string, size: number): Promise<CacheableImage>;
+}
+
+/**
+ * An image store and server for the tests of this file (made in `before`, gone in `after`),
+ * and a fresh node directory and untouched server knobs for each test. `use` receives the
+ * fixture before each test.
+ */
+export function useImageServer(token: string, use: (fixture: ImageServerFixture) => void): void {
+  let dir = '';
+  const fixture = { nodeDir: '' } as ImageServerFixture;
+  fixture.image = async (id, size) => {
+    const { sha256, sizeBytes } = await fixture.store.put(seedImageStream(size));
+    fixture.server.files.set(id, sha256);
+    return { id, sha256, sizeBytes };
+  };
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'nimbus-images-'));
+    fixture.store = new ImageStore(path.join(dir, 'store'));
+    fixture.server = await startImageServer(fixture.store, token);
+  });
+  after(async () => {
+    await fixture.server?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    fixture.nodeDir = await mkdtemp(path.join(dir, 'node-'));
+    fixture.server.ignoreRange = false;
+    fixture.server.requests.length = 0;
+    fixture.server.cuts.length = 0;
+    use(fixture);
+  });
+  afterEach(async () => {
+    if (fixture.nodeDir) await rm(fixture.nodeDir, { recursive: true, force: true });
+  });
 }
 
 export async function startImageServer(blobs: ImageStore, token: string): Promise<ImageServer> {

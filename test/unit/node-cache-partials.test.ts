@@ -5,47 +5,25 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { ImageStore } from '../../core/images/image-store.js';
+import { describe, it } from 'node:test';
+import type { ImageStore } from '../../core/images/image-store.js';
 import { NodeImageCache, type CacheableImage, type NodeImageCacheOptions } from '../../core/images/node-cache.js';
-import { seedImageStream } from '../../core/images/seed-image.js';
-import { startImageServer, type ImageServer } from '../support/image-server.js';
+import { useImageServer, type ImageServer, type ImageServerFixture } from '../support/image-server.js';
 
 const TOKEN = 'partials-token';
 const HOUR = 60 * 60 * 1000;
 
-let dir: string;
 let store: ImageStore;
 let server: ImageServer;
 let nodeDir: string;
+let image: ImageServerFixture['image'];
 
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'nimbus-partials-'));
-  store = new ImageStore(path.join(dir, 'store'));
-  server = await startImageServer(store, TOKEN);
-});
-
-after(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  nodeDir = await mkdtemp(path.join(dir, 'node-'));
-  server.requests.length = 0;
-});
+useImageServer(TOKEN, (fixture) => ({ store, server, nodeDir, image } = fixture));
 
 function cache(opts: Partial<NodeImageCacheOptions> = {}): NodeImageCache {
   return new NodeImageCache({ nodeDir, baseUrl: server.baseUrl, token: TOKEN, ...opts });
-}
-
-async function image(id: string, size: number): Promise<CacheableImage> {
-  const { sha256, sizeBytes } = await store.put(seedImageStream(size));
-  server.files.set(id, sha256);
-  return { id, sha256, sizeBytes };
 }
 
 const partialOf = (img: CacheableImage) => path.join(nodeDir, 'images', 'partial', `${img.sha256}.part`);

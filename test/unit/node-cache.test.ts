@@ -1,53 +1,22 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ImageChecksumMismatchError, ImageDownloadError, ImageNotFoundError } from '../../core/images/errors.js';
-import { ImageStore } from '../../core/images/image-store.js';
-import { NodeImageCache, type CacheableImage } from '../../core/images/node-cache.js';
-import { seedImageStream } from '../../core/images/seed-image.js';
-import { startImageServer, type ImageServer } from '../support/image-server.js';
+import { NodeImageCache } from '../../core/images/node-cache.js';
+import { useImageServer, type ImageServer, type ImageServerFixture } from '../support/image-server.js';
 
 const TOKEN = 'test-token';
 
-let dir: string;
-let store: ImageStore;
 let server: ImageServer;
 let nodeDir: string;
+let image: ImageServerFixture['image'];
 
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'nimbus-cache-'));
-  store = new ImageStore(path.join(dir, 'store'));
-  server = await startImageServer(store, TOKEN);
-});
-
-after(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  nodeDir = await mkdtemp(path.join(dir, 'node-'));
-  server.requests.length = 0;
-  server.cuts.length = 0;
-  server.ignoreRange = false;
-});
-
-afterEach(async () => {
-  await rm(nodeDir, { recursive: true, force: true });
-});
+useImageServer(TOKEN, (fixture) => ({ server, nodeDir, image } = fixture));
 
 function cache(): NodeImageCache {
   return new NodeImageCache({ nodeDir, baseUrl: server.baseUrl + '/', token: TOKEN });
-}
-
-/** Registers an image of `size` deterministic bytes under `id` and returns its reference. */
-async function image(id: string, size: number): Promise<CacheableImage> {
-  const { sha256, sizeBytes } = await store.put(seedImageStream(size));
-  server.files.set(id, sha256);
-  return { id, sha256, sizeBytes };
 }
 
 async function sha256Of(file: string): Promise<string> {

@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { bridgeName, diskDeviceName, tapDeviceName } from '../../core/hypervisor/device-names.js';
 import type { DomainSpec, VifSpec, VolumeAttachSpec } from '../../core/hypervisor/driver.js';
 import { DomainConflictError, DomainNotFoundError, ImageNotCachedError } from '../../core/hypervisor/errors.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
+import { useNodeDir } from '../support/node-dir.js';
 
 let nodeDir: string;
 let imagePath: string;
 
-beforeEach(async () => {
-  nodeDir = await mkdtemp(path.join(tmpdir(), 'nimbus-hv-'));
-  imagePath = path.join(nodeDir, 'images', 'img');
-  await mkdir(path.dirname(imagePath), { recursive: true });
-  await writeFile(imagePath, 'not really a disk');
-});
-
-afterEach(async () => {
-  await rm(nodeDir, { recursive: true, force: true });
-});
+useNodeDir('nimbus-hv-', { each: true }, (node) => ({ dir: nodeDir, imagePath } = node));
 
 function spec(instanceId = 'inst-1', overrides: Partial<DomainSpec> = {}): DomainSpec {
   return { instanceId, name: 'web-1', vcpus: 1, ramMb: 512, diskGb: 1, imagePath, imageSha256: 'a'.repeat(64), ...overrides };

@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
 import { InjectedFault, InMemoryFaultInjector, NoFaults } from '../../core/hypervisor/fault-injector.js';
+import { useNodeDir } from '../support/node-dir.js';
 
 let nodeDir: string;
 let imagePath: string;
 
-before(async () => {
-  nodeDir = await mkdtemp(path.join(tmpdir(), 'nimbus-faults-'));
-  imagePath = path.join(nodeDir, 'images', 'img');
-  await mkdir(path.dirname(imagePath), { recursive: true });
-  await writeFile(imagePath, 'disk');
-});
-
-after(async () => {
-  await rm(nodeDir, { recursive: true, force: true });
-});
+useNodeDir('nimbus-faults-', { each: false }, (node) => ({ dir: nodeDir, imagePath } = node));
 
 const spec = (instanceId: string) => ({
   instanceId,

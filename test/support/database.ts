@@ -99,13 +99,16 @@ export async function startTestDatabase(): Promise<TestDatabase> {
 
 /**
  * A test database for the tests of this file or `describe` block: started in a `before`
- * hook (then `setup`, e.g. the services under test, built on it), stopped in an `after`.
+ * hook, stopped in an `after`. `setup` runs on it once started; what it returns (e.g. the
+ * services under test) is added to the handle.
  */
-export function useTestDatabase(setup?: (t: TestDatabase) => void | Promise<void>): TestDatabase {
-  let t: TestDatabase | undefined;
+export function useTestDatabase<S extends object = object>(
+  setup?: (t: TestDatabase) => S | void | Promise<S | void>,
+): TestDatabase & S {
+  let t: (TestDatabase & S) | undefined;
   before(async () => {
-    t = await startTestDatabase();
-    await setup?.(t);
+    const started = await startTestDatabase();
+    t = Object.assign(started, (await setup?.(started)) ?? ({} as S));
   });
   after(async () => {
     await t?.stop();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { DomainError } from '../../core/errors.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { useTestDatabase } from '../support/database.js';
+import { domainError } from '../support/domain-error.js';
 
 let claims: ClaimService;
 let hosts: HostRegistry;
@@ -37,14 +37,7 @@ async function claimSums(host: string): Promise<{ vcpus: number; ramMb: number; 
   return r;
 }
 
-function hostRefused(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof DomainError, `expected DomainError, got ${String(err)}`);
-    assert.equal(err.code, 'HostRefused');
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
+const hostRefused = (pattern: RegExp) => domainError('HostRefused', pattern);
 
 const LARGE = { vcpus: 4, ramMb: 8192, diskGb: 80 };
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { HostFaultStore } from '../../core/faults/host-fault-store.js';
 import { InjectedFault, type Fault } from '../../core/hypervisor/fault-injector.js';
 import { useTestDatabase } from '../support/database.js';
 
 let faults: HostFaultStore;
 
-const t = useTestDatabase(({ db }) => {
+useTestDatabase(({ db }) => {
   faults = new HostFaultStore(db);
 });
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { DomainError } from '../../core/errors.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { HostSelector, isNeverFits } from '../../core/scheduling/host-selector.js';
 import { useTestDatabase } from '../support/database.js';
+import { domainError } from '../support/domain-error.js';
 
 const DOWN_AFTER_SEC = 30;
 
@@ -35,14 +35,7 @@ async function ageHeartbeat(name: string, secondsAgo: number): Promise<void> {
   await t.db.query(`UPDATE hosts SET last_heartbeat_at = now() - make_interval(secs => $2) WHERE name = $1`, [name, secondsAgo]);
 }
 
-function noValidHost(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof DomainError, `expected DomainError, got ${String(err)}`);
-    assert.equal(err.code, 'NoValidHost');
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
+const noValidHost = (pattern: RegExp) => domainError('NoValidHost', pattern);
 
 describe('HostRegistry', () => {
   it('register and heartbeat make a host up, with its capacity and default ratios', async () => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { DomainError, NotFoundError, ValidationError } from '../../core/errors.js';
+import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { NetworkService } from '../../core/network/network-service.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { insertInstance, useTestDatabase } from '../support/database.js';
+import { domainError } from '../support/domain-error.js';
 
 let networks: NetworkService;
 let ports: PortAllocator;
@@ -16,14 +17,7 @@ const t = useTestDatabase(({ db }) => {
 
 const name = () => `net-${randomUUID().slice(0, 8)}`;
 
-function conflict(code: string, message: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof DomainError, `expected DomainError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  };
-}
+const conflict = domainError;
 
 async function count(sql: string, params: unknown[]): Promise<number> {
   const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM ${sql}`, params);

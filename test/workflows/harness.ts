@@ -31,10 +31,21 @@ export interface Harness {
  */
 export function useHarness(): Harness {
   const cloud = new FakeCloud();
-  const env = useWorkflowEnv(() => ({ records: cloud.recordsActivities(), activityQueues: cloud.activityQueues(HOSTS) }));
+  const env = useWorkflowEnv(() => ({
+    records: cloud.recordsActivities(),
+    activityQueues: cloud.activityQueues(HOSTS),
+  }));
   beforeEach(() => cloud.reset());
   return { env, client: lateBound('the workflow client', () => env.client), cloud };
 }
+
+/** A wired build on compute queue `q` taken apart, newest first: VIF, port, domain, claim. */
+export const unwiredOn = (q: string): string[] => [
+  `${q}:unplugVif`,
+  'network:deallocatePort',
+  `${q}:destroyDomain`,
+  'scheduler:releaseClaim',
+];
 
 export function createInput(overrides: Partial<CreateInstanceInput> = {}): CreateInstanceInput {
   return {
@@ -79,14 +90,15 @@ export function queryStatus(handle: WorkflowHandle): Promise<BuildProgress> {
   return handle.query<BuildProgress>(STATUS_QUERY);
 }
 
-/** The workflow's failure, which must be an ApplicationFailure. */
-export async function buildFailure(handle: WorkflowHandle): Promise<ApplicationFailure> {
+/** The workflow's failure, which must be an ApplicationFailure (of `type`, when given). */
+export async function buildFailure(handle: WorkflowHandle, type?: string): Promise<ApplicationFailure> {
   const err = await handle.result().then(
     () => assert.fail('the build should have failed'),
     (e: unknown) => e,
   );
   assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
   assert.ok(err.cause instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err.cause)}`);
+  if (type !== undefined) assert.equal(err.cause.type, type);
   return err.cause;
 }
 

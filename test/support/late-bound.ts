@@ -7,7 +7,9 @@
 export function lateBound<T extends object>(what: string, current: () => T | undefined): T {
   const real = (): T => {
     const value = current();
-    if (value === undefined) throw new Error(`${what} is not there yet: use it in a test or in a hook after its before`);
+    if (value === undefined) {
+      throw new Error(`${what} is not there yet: use it in a test or in a hook after its before`);
+    }
     return value;
   };
   return new Proxy({} as T, {

@@ -6,17 +6,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT, loadConfig } from '../../core/config.js';
 import { resolveTemporalCli } from '../../devstack/temporal-cli.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 describe('nimbus CLI and the Temporal UI queries', () => {
-  let stack: TestStack;
+  const { stack } = useStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '20' } });
   let env: NodeJS.ProcessEnv;
 
   /** Runs the CLI; never throws on a non-zero exit (the exit code is what is tested). */
@@ -37,12 +37,8 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     for (const host of ['node-1', 'node-2', 'node-3']) await stack.api('DELETE', `/v1/admin/hosts/${host}/faults`);
   };
 
-  before(async () => {
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '20' } });
+  before(() => {
     env = { ...process.env, NIMBUS_URL: stack.apiUrl, NIMBUS_TOKEN: stack.adminToken, NIMBUS_CONFIG: '/nonexistent/nimbus.json' };
-  });
-  after(async () => {
-    await stack?.stop();
   });
 
   it('creates an instance with --wait and exits 0 when it is ACTIVE', async () => {

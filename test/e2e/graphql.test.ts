@@ -4,27 +4,20 @@
  * the limits that keep one query from taking the server down.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 
 describe('GraphQL', () => {
-  let stack: TestStack;
+  // Slow enough steps that each task state is seen.
+  const { stack } = useStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '300' } });
 
   const gql = async (query: string, variables: object = {}, token: string | null = stack.adminToken) => {
     const res = await stack.api('POST', '/graphql', { query, variables }, { token });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body as { data?: any; errors?: Array<{ message: string; extensions?: any }> };
   };
-
-  before(async () => {
-    // Slow enough steps that each task state is seen.
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '300' } });
-  });
-  after(async () => {
-    await stack?.stop();
-  });
 
   it('creates an instance by mutation and receives every task-state change until ACTIVE', async () => {
     const created = await gql(

@@ -14,23 +14,22 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 import { ImageProxy } from './image-proxy.js';
 
 const MiB = 1024 * 1024;
 
 describe('image service and node image cache', () => {
-  let stack: TestStack;
   const proxy = new ImageProxy();
+  const { stack } = useStack(async () => ({
+    env: { NIMBUS_HYPERVISOR_DELAY_MS: '50', NIMBUS_API_URL: await proxy.listen() },
+  }));
 
-  before(async () => {
-    const proxyUrl = await proxy.listen();
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '50', NIMBUS_API_URL: proxyUrl } });
+  before(() => {
     proxy.targetPort = Number(new URL(stack.apiUrl).port);
   });
 
   after(async () => {
-    await stack?.stop();
     await proxy.close();
   });
 

@@ -5,23 +5,11 @@
  * attribute, and is deleted with everything released. Bad input creates nothing.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { describe, it } from 'node:test';
+import { useStack } from '../support/use-stack.js';
 
 describe('instance lifecycle through the API', () => {
-  let stack: TestStack;
-  let temporal: Client;
-
-  before(async () => {
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '50' } });
-    temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.temporalNamespace });
-  });
-
-  after(async () => {
-    await temporal?.connection.close();
-    await stack?.stop();
-  });
+  const { stack, client: temporal } = useStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '50' }, client: true });
 
   it('serves health, docs and the seeded catalog', async () => {
     assert.equal((await stack.api('GET', '/healthz', undefined, { token: null })).status, 200);

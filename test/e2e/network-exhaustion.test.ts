@@ -5,10 +5,11 @@
  * saga gives back everything it took (no port, no address, no host capacity leaked).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { roomyHosts } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 
 const BUILDS = 300;
 const ADDRESSES = 253; // a /24: 254 host addresses less the gateway
@@ -32,19 +33,9 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 }
 
 describe('an exhausted network', () => {
-  let stack: TestStack;
-
-  before(async () => {
-    // The seeded hosts (3 × 8 vCPU, 16 GB) hold ~96 tiny builds: these hold all 300, so only
-    // the network can run out.
-    stack = await startTestStack({
-      env: { NIMBUS_HOST_VCPUS: '512', NIMBUS_HOST_RAM_MB: '1000000', NIMBUS_HOST_DISK_GB: '100000', NIMBUS_HYPERVISOR_DELAY_MS: '0' },
-    });
-  });
-
-  after(async () => {
-    await stack?.stop();
-  });
+  // The seeded hosts (3 × 8 vCPU, 16 GB) hold ~96 tiny builds: these hold all 300, so only
+  // the network can run out.
+  const { stack } = useStack({ env: roomyHosts(512, 1_000_000, 100_000) });
 
   it(`hands a /24's ${ADDRESSES} addresses to ${ADDRESSES} of ${BUILDS} builds once each; the rest fail NetworkExhausted and leak nothing`, async () => {
     const net = await stack.api('POST', '/v1/networks', { name: 'small', cidr: '10.99.0.0/24', segmentation: { type: 'vlan', id: 999 } });

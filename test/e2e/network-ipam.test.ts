@@ -7,9 +7,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { nodeDir } from '../../core/config.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { roomyHosts } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 import { createProject } from '../support/projects.js';
 
 /** "ACTIVE: 40, BUILD/spawning: 10": where a batch of builds stands. */
@@ -23,18 +24,8 @@ function tally(instances: Array<{ status: string; taskState: string | null }>): 
 }
 
 describe('networks and IPAM through the API', () => {
-  let stack: TestStack;
-
-  before(async () => {
-    // Hosts with room for every build: what is under test is the network, not the scheduler.
-    stack = await startTestStack({
-      env: { NIMBUS_HOST_VCPUS: '64', NIMBUS_HOST_RAM_MB: '65536', NIMBUS_HOST_DISK_GB: '1000', NIMBUS_HYPERVISOR_DELAY_MS: '0' },
-    });
-  });
-
-  after(async () => {
-    await stack?.stop();
-  });
+  // Hosts with room for every build: what is under test is the network, not the scheduler.
+  const { stack } = useStack({ env: roomyHosts(64, 65536, 1000) });
 
   async function networkCount(): Promise<number> {
     return (await stack.api('GET', '/v1/networks')).body.length;

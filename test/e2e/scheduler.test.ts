@@ -6,10 +6,10 @@
  * leaves them empty, and faults are cleared after the case that armed them.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 
 const HOSTS = ['node-1', 'node-2', 'node-3'];
 const PICKUP_SEC = 3;
@@ -23,23 +23,16 @@ interface HostRow {
 }
 
 describe('scheduler and compute hosts', () => {
-  let stack: TestStack;
   const built: string[] = [];
 
-  before(async () => {
-    stack = await startTestStack({
-      env: {
-        NIMBUS_HYPERVISOR_DELAY_MS: '50',
-        // A stopped agent is noticed by the build that picks its host within 3 s …
-        NIMBUS_HOST_PICKUP_TIMEOUT: String(PICKUP_SEC),
-        // … well before its missing heartbeats mark it down, so that case has a build to move.
-        NIMBUS_SERVICE_DOWN_TIME: '10',
-      },
-    });
-  });
-
-  after(async () => {
-    await stack?.stop();
+  const { stack } = useStack({
+    env: {
+      NIMBUS_HYPERVISOR_DELAY_MS: '50',
+      // A stopped agent is noticed by the build that picks its host within 3 s …
+      NIMBUS_HOST_PICKUP_TIMEOUT: String(PICKUP_SEC),
+      // … well before its missing heartbeats mark it down, so that case has a build to move.
+      NIMBUS_SERVICE_DOWN_TIME: '10',
+    },
   });
 
   afterEach(async () => {

@@ -4,11 +4,11 @@
  * concurrent builds, and an Idempotency-Key starts one build however often it is sent.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { describe, it } from 'node:test';
+import { useStack } from '../support/use-stack.js';
 
 describe('tenants, quotas and idempotency', () => {
-  let stack: TestStack;
+  const { stack } = useStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '0' } });
   const tiny = (name: string) => ({ name, flavor: 'm1.tiny', image: 'cirros', network: 'default' });
 
   async function project(name: string, quotas?: object): Promise<{ id: string; token: string }> {
@@ -25,13 +25,6 @@ describe('tenants, quotas and idempotency', () => {
       const { body } = await stack.api('GET', `/v1/instances/${id}`, undefined, { token });
       return body.taskState === null && body.status !== 'BUILD' ? body : null;
     }, 60_000, `instance ${id} settled`);
-
-  before(async () => {
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '0' } });
-  });
-  after(async () => {
-    await stack?.stop();
-  });
 
   it('keeps each project to its own instances and admin endpoints to admins', async () => {
     const a = await project('team-a');

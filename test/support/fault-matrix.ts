@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Connection } from '@temporalio/client';
+import { describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import {
   FAST_FAILURE_ENV, HOSTS, armFault, clearFaults, createInstance, enableOnly, type FaultMode, type InstanceBody,
   undone, waitAgentServing, waitPlaced, waitSettled,
 } from './fault-cases.js';
-import { actionLog, buildingInstances, connectToStackDb, waitUntilClean } from './invariants.js';
-import { startTestStack, type TestStack } from './stack.js';
+import { actionLog, buildingInstances, waitUntilClean } from './invariants.js';
+import { useStack } from './use-stack.js';
 
 /**
  * One fault mode at every host step of the saga, on one stack (test/e2e/saga-faults-*.test.ts).
@@ -44,21 +43,7 @@ const SPARE = 'node-3';
 export function faultMatrix(mode: FaultMode, part?: 'steps' | 'spawn-and-undos'): void {
   const rounds = part === 'steps' ? ROUNDS.slice(0, 2) : part === 'spawn-and-undos' ? ROUNDS.slice(2) : ROUNDS;
   describe(`the saga with a '${mode}' fault at ${part === undefined ? 'each host step' : part === 'steps' ? 'claim, pull_image, plug_vif, attach_volume' : 'spawn and each undo'}`, () => {
-    let stack: TestStack;
-    let db: DataSource;
-    let temporal: Connection;
-
-    before(async () => {
-      stack = await startTestStack({ env: FAST_FAILURE_ENV });
-      db = await connectToStackDb(stack);
-      temporal = await Connection.connect({ address: stack.temporalAddress });
-    });
-
-    after(async () => {
-      await temporal?.close();
-      await db?.destroy();
-      await stack?.stop();
-    });
+    const { stack, db, connection: temporal } = useStack({ env: FAST_FAILURE_ENV, db: true, client: true });
 
     for (const round of rounds) {
       const names = round.map(([c, host]) => `${c.step} on ${host}`).join(' and ');

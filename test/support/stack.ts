@@ -61,6 +61,16 @@ function baseEnv(): Record<string, string | undefined> {
   return env;
 }
 
+/** Hosts with room for every build, for tests of something other than the scheduler; instant hypervisor steps. */
+export function roomyHosts(vcpus: number, ramMb: number, diskGb: number): Record<string, string> {
+  return {
+    NIMBUS_HOST_VCPUS: String(vcpus),
+    NIMBUS_HOST_RAM_MB: String(ramMb),
+    NIMBUS_HOST_DISK_GB: String(diskGb),
+    NIMBUS_HYPERVISOR_DELAY_MS: '0',
+  };
+}
+
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const { agents = ['node-1', 'node-2', 'node-3'], echo = false } = options;
   // A test file killed by the runner must not leave servers behind.

@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { DomainError } from '../../core/errors.js';
+import { describe, it } from 'node:test';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
+import { domainError } from '../support/domain-error.js';
 
-let t: TestDatabase;
 let claims: ClaimService;
 let hosts: HostRegistry;
 
-before(async () => {
-  t = await startTestDatabase();
-  claims = new ClaimService(t.db);
-  hosts = new HostRegistry(t.db, 30);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  claims = new ClaimService(db);
+  hosts = new HostRegistry(db, 30);
 });
 
 /** A host of this test's own: 8 vCPUs (×4), 16384 MB, 160 GB. */
@@ -42,14 +37,7 @@ async function claimSums(host: string): Promise<{ vcpus: number; ramMb: number; 
   return r;
 }
 
-function hostRefused(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof DomainError, `expected DomainError, got ${String(err)}`);
-    assert.equal(err.code, 'HostRefused');
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
+const hostRefused = (pattern: RegExp) => domainError('HostRefused', pattern);
 
 const LARGE = { vcpus: 4, ramMb: 8192, diskGb: 80 };
 

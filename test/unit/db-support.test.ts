@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { describe, it } from 'node:test';
+import { useTestDatabase } from '../support/database.js';
 import { SEED_FLAVORS, SEED_HOSTS, sha256Hex } from '../../core/db/seeds.js';
 import { MIGRATIONS } from '../../core/db/migrations/index.js';
 
-let t: TestDatabase;
-before(async () => {
-  t = await startTestDatabase();
-});
-after(async () => {
-  await t?.stop();
-});
+const t = useTestDatabase();
 
 describe('test database', () => {
   it('is migrated and seeded', async () => {

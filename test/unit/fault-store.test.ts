@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { HostFaultStore } from '../../core/faults/host-fault-store.js';
 import { InjectedFault, type Fault } from '../../core/hypervisor/fault-injector.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 
-let t: TestDatabase;
 let faults: HostFaultStore;
 
-before(async () => {
-  t = await startTestDatabase();
-  faults = new HostFaultStore(t.db);
-});
-after(async () => {
-  await t?.stop();
+useTestDatabase(({ db }) => {
+  faults = new HostFaultStore(db);
 });
 
 const freshHost = () => `fault-${randomUUID().slice(0, 8)}`;

@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { InjectedFault, InMemoryFaultInjector, NoFaults } from '../../core/hypervisor/fault-injector.js';
+import { useNodeDir } from '../support/node-dir.js';
 
 let nodeDir: string;
 let imagePath: string;
 
-// The domains go to nodeDir/domains; the image the spawns boot from sits beside them.
-before(async () => {
-  nodeDir = await mkdtemp(path.join(tmpdir(), 'nimbus-faults-'));
-  await writeFile((imagePath = path.join(nodeDir, 'img')), 'disk');
-});
-after(() => rm(nodeDir, { recursive: true, force: true }));
+useNodeDir('nimbus-faults-', { each: false }, (node) => ({ dir: nodeDir, imagePath } = node));
 
 const spec = (instanceId: string) => ({
   instanceId,

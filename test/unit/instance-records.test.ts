@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { InstanceRecords } from '../../core/instances/instance-records.js';
-import { insertInstance, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, useTestDatabase } from '../support/database.js';
 
-let t: TestDatabase;
 let records: InstanceRecords;
 
-before(async () => {
-  t = await startTestDatabase();
-  records = new InstanceRecords(t.db);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  records = new InstanceRecords(db);
 });
 
 interface ActionRow {

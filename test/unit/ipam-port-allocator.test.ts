@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.js';
 import { MAC_PREFIX } from '../../core/network/mac-address.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ipv4ToInt } from '../../core/network/subnet.js';
-import { insertNetwork, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertNetwork, useTestDatabase } from '../support/database.js';
 
-let t: TestDatabase;
 let ports: PortAllocator;
 
-before(async () => {
-  t = await startTestDatabase();
-  ports = new PortAllocator(t.db);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  ports = new PortAllocator(db);
 });
 
 const MAC = new RegExp(`^${MAC_PREFIX}(:[0-9a-f]{2}){3}$`);

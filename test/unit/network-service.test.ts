@@ -1,34 +1,23 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { DomainError, NotFoundError, ValidationError } from '../../core/errors.js';
+import { describe, it } from 'node:test';
+import { NotFoundError, ValidationError } from '../../core/errors.js';
 import { NetworkService } from '../../core/network/network-service.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
-import { insertInstance, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, useTestDatabase } from '../support/database.js';
+import { domainError } from '../support/domain-error.js';
 
-let t: TestDatabase;
 let networks: NetworkService;
 let ports: PortAllocator;
 
-before(async () => {
-  t = await startTestDatabase();
-  networks = new NetworkService(t.db);
-  ports = new PortAllocator(t.db);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  networks = new NetworkService(db);
+  ports = new PortAllocator(db);
 });
 
 const name = () => `net-${randomUUID().slice(0, 8)}`;
 
-function conflict(code: string, message: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof DomainError, `expected DomainError, got ${String(err)}`);
-    assert.equal(err.code, code);
-    assert.match(err.message, message);
-    return true;
-  };
-}
+const conflict = domainError;
 
 async function count(sql: string, params: unknown[]): Promise<number> {
   const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM ${sql}`, params);

@@ -1,68 +1,22 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ImageChecksumMismatchError, ImageDownloadError, ImageNotFoundError } from '../../core/images/errors.js';
-import { ImageStore } from '../../core/images/image-store.js';
-import { NodeImageCache, type CacheableImage } from '../../core/images/node-cache.js';
-import { contentRange, parseRange } from '../../core/images/range.js';
-import { seedImageStream } from '../../core/images/seed-image.js';
+import { NodeImageCache } from '../../core/images/node-cache.js';
+import { useImageServer, type ImageServer, type ImageServerFixture } from '../support/image-server.js';
 
 const TOKEN = 'test-token';
 
-/** A tiny image service: GET /v1/images/:id/file with Range, plus knobs to misbehave. */
-interface ImageServer {
-  baseUrl: string;
-  requests: Array<{ id: string; range: string | undefined; authorization: string | undefined }>;
-  /** Per request, in order: close the connection after this many body bytes (undefined = no cut). */
-  cuts: Array<number | undefined>;
-  ignoreRange: boolean;
-  /** image id → blob digest in the store (the served bytes). */
-  files: Map<string, string>;
-  close(): Promise<void>;
-}
-
-let dir: string;
-let store: ImageStore;
 let server: ImageServer;
 let nodeDir: string;
+let image: ImageServerFixture['image'];
 
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'nimbus-cache-'));
-  store = new ImageStore(path.join(dir, 'store'));
-  server = await startImageServer(store);
-});
-
-after(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  nodeDir = await mkdtemp(path.join(dir, 'node-'));
-  server.requests.length = 0;
-  server.cuts.length = 0;
-  server.ignoreRange = false;
-});
-
-afterEach(async () => {
-  await rm(nodeDir, { recursive: true, force: true });
-});
+useImageServer(TOKEN, (fixture) => ({ server, nodeDir, image } = fixture));
 
 function cache(): NodeImageCache {
   return new NodeImageCache({ nodeDir, baseUrl: server.baseUrl + '/', token: TOKEN });
-}
-
-/** Registers an image of `size` deterministic bytes under `id` and returns its reference. */
-async function image(id: string, size: number): Promise<CacheableImage> {
-  const { sha256, sizeBytes } = await store.put(seedImageStream(size));
-  server.files.set(id, sha256);
-  return { id, sha256, sizeBytes };
 }
 
 async function sha256Of(file: string): Promise<string> {
@@ -234,60 +188,4 @@ describe('NodeImageCache', () => {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function startImageServer(blobs: ImageStore): Promise<ImageServer> {
-  const state: Omit<ImageServer, 'baseUrl' | 'close'> = { requests: [], cuts: [], ignoreRange: false, files: new Map() };
-  const http: Server = createServer((req, res) => {
-    const match = /^\/v1\/images\/([^/]+)\/file$/.exec(req.url ?? '');
-    const id = match ? decodeURIComponent(match[1]) : '';
-    state.requests.push({ id, range: req.headers.range, authorization: req.headers.authorization });
-    const cut = state.cuts.shift();
-    const sha = state.files.get(id);
-    if (!sha || req.headers.authorization !== `Bearer ${TOKEN}`) {
-      res.writeHead(sha ? 401 : 404).end();
-      return;
-    }
-    void blobs.stat(sha).then((st) => {
-      const size = st!.sizeBytes;
-      const range = state.ignoreRange ? null : parseRange(req.headers.range, size);
-      if (range === 'unsatisfiable') {
-        res.writeHead(416, { 'content-range': contentRange(range, size) }).end();
-        return;
-      }
-      const length = range ? range.end - range.start + 1 : size;
-      res.writeHead(range ? 206 : 200, {
-        'content-length': length,
-        'accept-ranges': 'bytes',
-        ...(range ? { 'content-range': contentRange(range, size) } : {}),
-      });
-      const body: Readable = blobs.createReadStream(sha, range ?? {});
-      if (cut === undefined) {
-        body.pipe(res);
-        return;
-      }
-      let sent = 0;
-      body.on('data', (chunk: Buffer) => {
-        if (sent + chunk.length < cut) {
-          sent += chunk.length;
-          res.write(chunk);
-          return;
-        }
-        body.destroy();
-        // Let the client read what was sent, then drop the connection mid-body.
-        res.write(chunk.subarray(0, cut - sent), () => setTimeout(() => res.socket?.destroy(), 50));
-        sent = cut;
-      });
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  return Object.assign(state, {
-    baseUrl: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  });
 }

@@ -3,28 +3,25 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { reconcileHost } from '../../core/compute/reconciler.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
 import { createLogger } from '../../core/logger.js';
 import { bindPort } from '../../core/network/port-binding.js';
 import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
-import { insertInstance, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, useTestDatabase } from '../support/database.js';
 
 const log = createLogger('test', 'silent');
 
-let t: TestDatabase;
 let dir: string;
 let imagePath: string;
 
-before(async () => {
-  t = await startTestDatabase();
+const t = useTestDatabase(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'nimbus-reconcile-'));
   imagePath = path.join(dir, 'cirros.img');
   await writeFile(imagePath, 'not really a disk image');
 });
 after(async () => {
-  await t?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DomainError, NotFoundError } from '../../core/errors.js';
 import { findVolume, listVolumes } from '../../core/storage/volume-listing.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 
 /**
  * Standalone volumes and their use by builds: reserve (available → attaching, keyed by
@@ -12,19 +12,14 @@ import { startTestDatabase, type TestDatabase } from '../support/database.js';
  * and a user's delete that refuses anything held.
  */
 
-let t: TestDatabase;
 let volumes: VolumeService;
 let projectId: string;
 let otherProjectId: string;
 
-before(async () => {
-  t = await startTestDatabase();
-  volumes = new VolumeService(t.db, '192.0.2.10:3260');
-  [{ id: projectId }] = await t.db.query(`SELECT id FROM projects WHERE name = 'admin'`);
-  [{ id: otherProjectId }] = await t.db.query(`INSERT INTO projects (name) VALUES ('other') RETURNING id`);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(async ({ db }) => {
+  volumes = new VolumeService(db, '192.0.2.10:3260');
+  [{ id: projectId }] = await db.query(`SELECT id FROM projects WHERE name = 'admin'`);
+  [{ id: otherProjectId }] = await db.query(`INSERT INTO projects (name) VALUES ('other') RETURNING id`);
 });
 
 function standalone(sizeGb = 1, project = projectId) {

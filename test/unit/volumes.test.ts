@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 
 const PORTAL = '192.0.2.10:3260';
 
-let t: TestDatabase;
 let volumes: VolumeService;
 let projectId: string;
 
-before(async () => {
-  t = await startTestDatabase();
-  volumes = new VolumeService(t.db, PORTAL);
-  [{ id: projectId }] = await t.db.query(`SELECT id FROM projects WHERE name = 'admin'`);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(async ({ db }) => {
+  volumes = new VolumeService(db, PORTAL);
+  [{ id: projectId }] = await db.query(`SELECT id FROM projects WHERE name = 'admin'`);
 });
 
 async function allocated(pool: string): Promise<number> {

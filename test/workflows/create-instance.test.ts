@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FaultCodes } from '../../contracts/errors.js';
-import { DEAD_HOST, buildFailure, createInput, queryStatus, searchAttributes, startCreate, startHarness, type Harness } from './harness.js';
+import {
+  DEAD_HOST,
+  buildFailure,
+  createInput,
+  queryStatus,
+  searchAttributes,
+  startCreate,
+  useHarness,
+} from './harness.js';
 
 /**
  * CreateInstance against a real dev server with a fake cloud behind every queue: the
@@ -15,17 +23,12 @@ const n3 = 'compute.node-3';
 
 /** The build's calls on one host until it is ACTIVE: claim, pull, spawn. */
 const placedOn = (q: string) => [`${q}:claimResources`, `${q}:pullImage`, `${q}:spawnDomain`];
+/** Placed, then wired and recorded ACTIVE: the rest of a build without a volume. */
+const builtOn = (q: string) => [...placedOn(q), 'network:allocatePort', `${q}:plugVif`, 'instances:recordActive'];
 
 describe('CreateInstance', () => {
-  let h: Harness;
+  const h = useHarness();
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
-  beforeEach(() => h.cloud.reset());
 
   it('builds an instance with a volume: every step in order, ACTIVE in the query and search attributes', async () => {
     const input = createInput({ volume: { sizeGb: 1 } });
@@ -83,10 +86,7 @@ describe('CreateInstance', () => {
       `${n1}:claimResources`,
       'scheduler:releaseClaim',
       'scheduler:selectHost',
-      ...placedOn(n2),
-      'network:allocatePort',
-      `${n2}:plugVif`,
-      'instances:recordActive',
+      ...builtOn(n2),
     ]);
     const status = await queryStatus(handle);
     assert.equal(status.attempts.length, 2);
@@ -116,10 +116,7 @@ describe('CreateInstance', () => {
       `${n1}:destroyDomain`,
       'scheduler:releaseClaim',
       'scheduler:selectHost',
-      ...placedOn(n2),
-      'network:allocatePort',
-      `${n2}:plugVif`,
-      'instances:recordActive',
+      ...builtOn(n2),
     ]);
     const status = await queryStatus(handle);
     assert.deepEqual(status.attempts.map((a) => [a.host, a.outcome]), [['node-1', 'failed'], ['node-2', 'claimed']]);
@@ -140,8 +137,7 @@ describe('CreateInstance', () => {
     const input = createInput({ volume: { sizeGb: 1 } });
     const handle = await startCreate(h, input);
 
-    const failure = await buildFailure(handle);
-    assert.equal(failure.type, FaultCodes.NoValidHost);
+    const failure = await buildFailure(handle, FaultCodes.NoValidHost);
     for (const host of ['node-1', 'node-2', 'node-3']) assert.match(failure.message, new RegExp(host));
     assert.match(failure.message, /attempt 1 on node-1: refused.*attempt 2 on node-2: failed.*attempt 3 on node-3: failed/);
 
@@ -162,8 +158,7 @@ describe('CreateInstance', () => {
   it('fails NoValidHost at the schedule step when no host has room at all', async () => {
     h.cloud.hostOrder = [];
     const handle = await startCreate(h, createInput());
-    const failure = await buildFailure(handle);
-    assert.equal(failure.type, FaultCodes.NoValidHost);
+    const failure = await buildFailure(handle, FaultCodes.NoValidHost);
     assert.match(failure.message, /no host has room/);
     assert.equal(h.cloud.recordsOf('recordFault')[0]?.fault.step, 'schedule');
     assert.deepEqual(h.cloud.actions(), ['scheduler:selectHost', 'instances:recordFault']);

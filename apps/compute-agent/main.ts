@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
-import { HostFaultStore } from '../../core/faults/host-fault-store.js';
+import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { createLogger } from '../../core/logger.js';
@@ -60,7 +60,7 @@ const db = await createDataSource(config.databaseUrl, {
   poolSize: 10,
   applicationName: `nimbus-agent-${host}`,
 }).initialize();
-const faults = new HostFaultStore(db).injectorFor(host);
+const faults = new HostInjectionStore(db).injectorFor(host);
 const dir = nodeDir(config, host);
 // The configured driver, locked per instance and obeying injected faults (driver-factory.ts).
 const driver = createHypervisorDriver({

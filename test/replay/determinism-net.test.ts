@@ -14,7 +14,7 @@ import { bundle, loadHistories, replayAll } from '../support/histories.js';
 const DIST = path.join(REPO_ROOT, 'dist');
 // Inside the checkout so the bundler resolves @temporalio/* from node_modules.
 const VARIANTS = path.join(DIST, 'replay-variants');
-const ANCHOR = 'const progress = new ProgressTracker(instanceId);';
+const ANCHOR = 'const build = new Build(input);';
 
 /** Copies the compiled workflows and contracts and rewrites create-instance.js. */
 function variant(name: string, rewrite: (source: string) => string): string {

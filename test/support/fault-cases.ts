@@ -24,7 +24,7 @@ export const HOSTS = ['node-1', 'node-2', 'node-3'] as const;
 /** temporal.api.enums.v1.TaskQueueType (the proto package is not a direct dependency). */
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
 
-export type FaultMode = 'error' | 'hang' | 'crash';
+export type InjectionMode = 'error' | 'hang' | 'crash';
 
 export interface InstanceBody {
   id: string;
@@ -61,7 +61,7 @@ export async function waitAgentServing(stack: TestStack, temporal: Connection, h
   }, ms, `${host}'s agent serving its queue`);
 }
 
-export async function armFault(stack: TestStack, host: string, step: string, mode: FaultMode, times = 1): Promise<void> {
+export async function armFault(stack: TestStack, host: string, step: string, mode: InjectionMode, times = 1): Promise<void> {
   const res = await stack.api('PUT', `/v1/admin/hosts/${host}/faults`, { step, mode, times });
   assert.equal(res.status, 200, JSON.stringify(res.body));
 }

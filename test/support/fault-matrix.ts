@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import {
-  FAST_FAILURE_ENV, HOSTS, armFault, clearFaults, createInstance, enableOnly, type FaultMode, type InstanceBody,
+  FAST_FAILURE_ENV, HOSTS, armFault, clearFaults, createInstance, enableOnly, type InjectionMode, type InstanceBody,
   undone, waitAgentServing, waitPlaced, waitSettled,
 } from './fault-cases.js';
 import { actionLog, buildingInstances, waitUntilClean } from './invariants.js';
@@ -40,7 +40,7 @@ const SPARE = 'node-3';
  * attach_volume / spawn and the undos), so that a slow mode's halves are files of their own
  * that each stay well under two minutes.
  */
-export function faultMatrix(mode: FaultMode, part?: 'steps' | 'spawn-and-undos'): void {
+export function faultMatrix(mode: InjectionMode, part?: 'steps' | 'spawn-and-undos'): void {
   const rounds = part === 'steps' ? ROUNDS.slice(0, 2) : part === 'spawn-and-undos' ? ROUNDS.slice(2) : ROUNDS;
   describe(`the saga with a '${mode}' fault at ${part === undefined ? 'each host step' : part === 'steps' ? 'claim, pull_image, plug_vif, attach_volume' : 'spawn and each undo'}`, () => {
     const { stack, db, connection: temporal } = useStack({ env: FAST_FAILURE_ENV, db: true, client: true });

@@ -17,7 +17,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createComputeActivities, type ComputeDeps, type PullProgress } from '../../activities/compute.js';
 import type { ImageRef } from '../../contracts/instances.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
-import { NoFaults } from '../../core/hypervisor/fault-injector.js';
+import { NoInjections } from '../../core/hypervisor/failure-injector.js';
 import { ImageStore } from '../../core/images/image-store.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { contentRange, parseRange } from '../../core/images/range.js';
@@ -82,7 +82,7 @@ async function image(id: string, size: number): Promise<ImageRef> {
 
 function activities(extra: Partial<ComputeDeps> = {}) {
   const images = new NodeImageCache({ nodeDir, baseUrl, token: TOKEN, progressEveryBytes: 64 * 1024 });
-  const deps = { host: 'node-t', driver: new FakeDriver({ nodeDir }), images, faults: NoFaults, ...extra } as ComputeDeps;
+  const deps = { host: 'node-t', driver: new FakeDriver({ nodeDir }), images, faults: NoInjections, ...extra } as ComputeDeps;
   return { images, act: createComputeActivities(deps) };
 }
 

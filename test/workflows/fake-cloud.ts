@@ -10,9 +10,9 @@ import type {
 } from '../../contracts/activities.js';
 import { FaultCodes } from '../../contracts/errors.js';
 import { TaskQueues, computeQueue } from '../../contracts/task-queues.js';
-import { FaultPlan, applyFault, type FaultRule } from './fake-faults.js';
+import { FaultPlan, applyInjection, type FaultRule } from './fake-faults.js';
 
-export type { FaultMode, FaultRule } from './fake-faults.js';
+export type { InjectionMode, FaultRule } from './fake-faults.js';
 
 /**
  * An in-memory cloud behind the mocked activities: it records every call in order
@@ -253,9 +253,9 @@ export class FakeCloud {
     this.calls.push(call);
     this.wake(call);
     const rule = this.faults.take(queue, activity);
-    if (rule?.when !== 'after') await applyFault(rule, queue, activity);
+    if (rule?.when !== 'after') await applyInjection(rule, queue, activity);
     const result = effect();
-    if (rule?.when === 'after') await applyFault(rule, queue, activity);
+    if (rule?.when === 'after') await applyInjection(rule, queue, activity);
     return result;
   }
 

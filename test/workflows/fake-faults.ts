@@ -3,7 +3,7 @@ import { FaultCodes } from '../../contracts/errors.js';
 
 /** The faults a test arms in the fake cloud (fake-cloud.ts), as rules per queue and activity. */
 
-export type FaultMode =
+export type InjectionMode =
   /** The host says no: non-retryable HostRefused. */
   | 'refuse'
   /** A failure no retry fixes: non-retryable ApplicationFailure of `type`. */
@@ -16,7 +16,7 @@ export type FaultMode =
 export interface FaultRule {
   queue: string;
   activity: string;
-  mode: FaultMode;
+  mode: InjectionMode;
   /** For 'fatal' (and typed host failures): the ApplicationFailure type. */
   type?: string;
   /** How many calls fail (default: every call). */
@@ -51,7 +51,7 @@ export class FaultPlan {
 }
 
 /** Makes the call fail, or hang, as the rule says (nothing without a rule). */
-export async function applyFault(rule: FaultRule | undefined, queue: string, activity: string): Promise<void> {
+export async function applyInjection(rule: FaultRule | undefined, queue: string, activity: string): Promise<void> {
   if (!rule) return;
   const where = `${activity} on ${queue}`;
   switch (rule.mode) {

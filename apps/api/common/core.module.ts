@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import type { NimbusConfig } from '../../../core/config.js';
 import { createDataSource } from '../../../core/db/data-source.js';
-import { HostFaultStore } from '../../../core/faults/host-fault-store.js';
+import { HostInjectionStore } from '../../../core/failure-injection/host-injection-store.js';
 import { ImageStore } from '../../../core/images/image-store.js';
 import { InstanceRecords } from '../../../core/instances/instance-records.js';
 import { InstanceViews } from '../../../core/instances/instance-view.js';
@@ -36,7 +36,7 @@ export class CoreModule {
       domain(NetworkService, (db) => new NetworkService(db)),
       domain(VolumeService, (db, c) => new VolumeService(db, c.iscsiPortal)),
       domain(HostRegistry, (db, c) => new HostRegistry(db, c.serviceDownTimeSec)),
-      domain(HostFaultStore, (db) => new HostFaultStore(db)),
+      domain(HostInjectionStore, (db) => new HostInjectionStore(db)),
       domain(ApiTokens, (db) => new ApiTokens(db)),
       { provide: ImageStore, useFactory: () => new ImageStore(path.join(config.dataDir, 'images')) },
     ];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { HostFailureInjection } from '../../../core/db/entities/index.js';
-import { HostFaultStore } from '../../../core/faults/host-fault-store.js';
+import { HostInjectionStore } from '../../../core/failure-injection/host-injection-store.js';
 import { HostRegistry, type HostLiveness, type HostView } from '../../../core/scheduling/host-registry.js';
 import { Problem } from '../common/problem.js';
 import type { FaultDto, HostUpdateDto } from './host.dto.js';
@@ -10,7 +10,7 @@ import type { FaultDto, HostUpdateDto } from './host.dto.js';
 export class HostsService {
   constructor(
     private readonly registry: HostRegistry,
-    private readonly faults: HostFaultStore,
+    private readonly faults: HostInjectionStore,
   ) {}
 
   async list(status?: HostLiveness): Promise<HostView[]> {

@@ -2,23 +2,23 @@ import type { DataSource } from 'typeorm';
 import type { FailureInjection, InjectionMode, InjectionStep } from '../../contracts/failure-injection.js';
 import { HostFailureInjection } from '../db/entities/index.js';
 import {
-  applyFault,
+  applyInjection,
   exitProcess,
-  validateFault,
-  type FaultContext,
-  type FaultInjector,
-} from '../hypervisor/fault-injector.js';
+  validateInjection,
+  type InjectionContext,
+  type FailureInjector,
+} from '../hypervisor/failure-injector.js';
 
 /**
  * Failure injections armed by an admin (`PUT /v1/admin/hosts/{host}/faults`), kept in
  * Postgres so the API can set them and the host's agent obeys them. Firing is a conditional
  * decrement, so `times: 1` fires exactly once even with concurrent builds on the host.
  */
-export class HostFaultStore {
+export class HostInjectionStore {
   constructor(private readonly db: DataSource) {}
 
   async arm(host: string, injection: FailureInjection): Promise<void> {
-    const f = validateFault(injection);
+    const f = validateInjection(injection);
     await this.db.query(
       `INSERT INTO host_faults (host, step, mode, times) VALUES ($1, $2, $3, $4)
        ON CONFLICT (host, step) DO UPDATE SET mode = $3, times = $4, created_at = now()`,
@@ -43,11 +43,11 @@ export class HostFaultStore {
     return (rows as Array<{ mode: InjectionMode }>)[0]?.mode ?? null;
   }
 
-  injectorFor(host: string, crash: () => void = exitProcess): FaultInjector {
+  injectorFor(host: string, crash: () => void = exitProcess): FailureInjector {
     return {
-      before: async (step: InjectionStep, ctx: FaultContext) => {
+      before: async (step: InjectionStep, ctx: InjectionContext) => {
         const mode = await this.take(host, step);
-        if (mode) await applyFault({ step, mode }, ctx, crash);
+        if (mode) await applyInjection({ step, mode }, ctx, crash);
       },
     };
   }

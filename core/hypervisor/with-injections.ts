@@ -1,5 +1,5 @@
 import type { HypervisorDriver } from './driver.js';
-import type { FaultInjector } from './fault-injector.js';
+import type { FailureInjector } from './failure-injector.js';
 import { wrapDriver } from './wrap-driver.js';
 
 /**
@@ -9,7 +9,7 @@ import { wrapDriver } from './wrap-driver.js';
  * outside the per-instance lock (driver-factory.ts): a hung step holds no lock, so the
  * undos of its build are not stuck behind it. Reads and host set-up are never faulted.
  */
-export function withFaults(driver: HypervisorDriver, faults: FaultInjector): HypervisorDriver {
+export function withInjections(driver: HypervisorDriver, faults: FailureInjector): HypervisorDriver {
   return wrapDriver(driver, async (step, instanceId, opts, run) => {
     await faults.before(step, { instanceId, signal: opts?.signal });
     return run();

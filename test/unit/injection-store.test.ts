@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { HostFaultStore } from '../../core/faults/host-fault-store.js';
-import { InjectedFault, type Fault } from '../../core/hypervisor/fault-injector.js';
+import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
+import { InjectedFailure, type FailureInjection } from '../../core/hypervisor/failure-injector.js';
 import { useTestDatabase } from '../support/database.js';
 
-let faults: HostFaultStore;
+let faults: HostInjectionStore;
 
 useTestDatabase(({ db }) => {
-  faults = new HostFaultStore(db);
+  faults = new HostInjectionStore(db);
 });
 
 const freshHost = () => `fault-${randomUUID().slice(0, 8)}`;
 
-describe('HostFaultStore', () => {
+describe('HostInjectionStore', () => {
   it('a fault armed for 2 times fires exactly twice under 10 concurrent takes', async () => {
     const host = freshHost();
     await faults.arm(host, { step: 'spawn', mode: 'error', times: 2 });
@@ -65,16 +65,16 @@ describe('HostFaultStore', () => {
       { step: 'spawn', mode: 'error', times: 0 },
       { step: 'spawn', mode: 'error', times: 1.5 },
     ];
-    for (const f of bad) await assert.rejects(faults.arm(host, f as unknown as Fault), RangeError);
+    for (const f of bad) await assert.rejects(faults.arm(host, f as unknown as FailureInjection), RangeError);
     assert.deepEqual(await faults.list(host), []);
   });
 
-  it('its injector fails the step with InjectedFault while armed, then lets it pass', async () => {
+  it('its injector fails the step with InjectedFailure while armed, then lets it pass', async () => {
     const host = freshHost();
     const injector = faults.injectorFor(host, () => assert.fail('no crash expected'));
     await faults.arm(host, { step: 'spawn', mode: 'error', times: 1 });
     await assert.rejects(injector.before('spawn', { instanceId: 'i-1' }), (err: unknown) => {
-      assert.ok(err instanceof InjectedFault);
+      assert.ok(err instanceof InjectedFailure);
       assert.deepEqual([err.step, err.mode, err.instanceId], ['spawn', 'error', 'i-1']);
       return true;
     });
@@ -88,7 +88,7 @@ describe('HostFaultStore', () => {
       crashes++;
     });
     await faults.arm(host, { step: 'pull_image', mode: 'crash', times: 1 });
-    await assert.rejects(injector.before('pull_image', { instanceId: 'i-2' }), InjectedFault);
+    await assert.rejects(injector.before('pull_image', { instanceId: 'i-2' }), InjectedFailure);
     await injector.before('pull_image', { instanceId: 'i-2' });
     assert.equal(crashes, 1);
   });

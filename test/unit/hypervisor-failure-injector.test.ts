@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
-import { InjectedFault, InMemoryFaultInjector, NoFaults } from '../../core/hypervisor/fault-injector.js';
+import { InjectedFailure, InMemoryFailureInjector, NoInjections } from '../../core/hypervisor/failure-injector.js';
 import { useNodeDir } from '../support/node-dir.js';
 
 let nodeDir: string;
@@ -22,11 +22,11 @@ const spec = (instanceId: string) => ({
 
 describe("fault injection (the factory's fake driver, wrapped)", () => {
   it('an error fault fails the step `times` times, then the step works', async () => {
-    const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'error', times: 2 }]);
+    const faults = new InMemoryFailureInjector([{ step: 'spawn', mode: 'error', times: 2 }]);
     const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     for (let i = 0; i < 2; i++) {
       await assert.rejects(driver.spawn(spec('err-1')), (err: unknown) => {
-        assert.ok(err instanceof InjectedFault);
+        assert.ok(err instanceof InjectedFailure);
         assert.equal(err.code, 'InjectedFault');
         assert.equal(err.step, 'spawn');
         assert.equal(err.instanceId, 'err-1');
@@ -39,7 +39,7 @@ describe("fault injection (the factory's fake driver, wrapped)", () => {
   });
 
   it('only fires on its own step', async () => {
-    const faults = new InMemoryFaultInjector([{ step: 'attach_volume', mode: 'error', times: 1 }]);
+    const faults = new InMemoryFailureInjector([{ step: 'attach_volume', mode: 'error', times: 1 }]);
     const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     await driver.spawn(spec('step-1'));
     await driver.destroy('step-1');
@@ -47,7 +47,7 @@ describe("fault injection (the factory's fake driver, wrapped)", () => {
   });
 
   it('a hang blocks until the caller aborts, and the step never happens', async () => {
-    const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'hang', times: 1 }]);
+    const faults = new InMemoryFailureInjector([{ step: 'spawn', mode: 'hang', times: 1 }]);
     const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     const controller = new AbortController();
     let settled = false;
@@ -62,12 +62,12 @@ describe("fault injection (the factory's fake driver, wrapped)", () => {
 
   it('a crash calls the crash callback and does not perform the step', async () => {
     let crashes = 0;
-    const faults = new InMemoryFaultInjector([{ step: 'destroy', mode: 'crash', times: 1 }], {
+    const faults = new InMemoryFailureInjector([{ step: 'destroy', mode: 'crash', times: 1 }], {
       crash: () => void crashes++,
     });
     const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     await driver.spawn(spec('crash-1'));
-    await assert.rejects(driver.destroy('crash-1'), InjectedFault);
+    await assert.rejects(driver.destroy('crash-1'), InjectedFailure);
     assert.equal(crashes, 1);
     assert.ok(await driver.getDomain('crash-1'), 'the domain outlives the crashed destroy');
     await driver.destroy('crash-1');
@@ -76,10 +76,10 @@ describe("fault injection (the factory's fake driver, wrapped)", () => {
   });
 
   it('a crash kills the process with 137 by default, as a SIGKILLed agent would', () => {
-    const module = new URL('../../core/hypervisor/fault-injector.js', import.meta.url).href;
+    const module = new URL('../../core/hypervisor/failure-injector.js', import.meta.url).href;
     const script = `
-      const { InMemoryFaultInjector } = await import(${JSON.stringify(module)});
-      const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'crash', times: 1 }]);
+      const { InMemoryFailureInjector } = await import(${JSON.stringify(module)});
+      const faults = new InMemoryFailureInjector([{ step: 'spawn', mode: 'crash', times: 1 }]);
       await faults.before('spawn', { instanceId: 'i' });
       console.log('survived');`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
@@ -88,10 +88,10 @@ describe("fault injection (the factory's fake driver, wrapped)", () => {
   });
 
   it('counts down each fault separately and can be cleared', async () => {
-    const faults = new InMemoryFaultInjector();
+    const faults = new InMemoryFailureInjector();
     faults.add({ step: 'claim', mode: 'error', times: 3 });
     faults.add({ step: 'pull_image', mode: 'error', times: 1 });
-    await assert.rejects(faults.before('claim', { instanceId: 'i' }), InjectedFault);
+    await assert.rejects(faults.before('claim', { instanceId: 'i' }), InjectedFailure);
     assert.deepEqual(faults.list(), [
       { step: 'claim', mode: 'error', times: 2 },
       { step: 'pull_image', mode: 'error', times: 1 },
@@ -100,11 +100,11 @@ describe("fault injection (the factory's fake driver, wrapped)", () => {
     await faults.before('claim', { instanceId: 'i' });
     faults.clear();
     await faults.before('pull_image', { instanceId: 'i' });
-    await NoFaults.before('spawn', { instanceId: 'i' });
+    await NoInjections.before('spawn', { instanceId: 'i' });
   });
 
   it('rejects malformed faults', () => {
-    const faults = new InMemoryFaultInjector();
+    const faults = new InMemoryFailureInjector();
     assert.throws(() => faults.add({ step: 'spawn', mode: 'error', times: 0 }), RangeError);
     assert.throws(() => faults.add({ step: 'reboot' as 'spawn', mode: 'error', times: 1 }), RangeError);
     assert.throws(() => faults.add({ step: 'spawn', mode: 'explode' as 'error', times: 1 }), RangeError);

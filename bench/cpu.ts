@@ -26,7 +26,12 @@ function readStat(pid: number): ProcStat | null {
     const comm = text.slice(text.indexOf('(') + 1, close);
     const fields = text.slice(close + 2).split(' ');
     // fields[0] is state (field 3): utime and stime are fields 14 and 15.
-    return { pid, ppid: Number(fields[1]), comm, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+    return {
+      pid,
+      ppid: Number(fields[1]),
+      comm,
+      seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+    };
   } catch {
     return null; // gone between readdir and read
   }
@@ -37,7 +42,9 @@ export function cpuSnapshot(nameOf: (pid: number) => string | undefined): CpuSna
   const snapshot: CpuSnapshot = new Map();
   let pids: number[];
   try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+    pids = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return snapshot;
   }
@@ -70,5 +77,9 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record<string
     const used = seconds - (before.get(pid)?.seconds ?? 0);
     out[group] = Math.round(((out[group] ?? 0) + used) * 100) / 100;
   }
-  return Object.fromEntries(Object.entries(out).filter(([, s]) => s > 0).sort(([, a], [, b]) => b - a));
+  return Object.fromEntries(
+    Object.entries(out)
+      .filter(([, s]) => s > 0)
+      .sort(([, a], [, b]) => b - a),
+  );
 }

@@ -23,7 +23,14 @@ import { REPO_ROOT } from '../core/config.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
 import { benchApiRate } from './api-rate.js';
 import { historyBreakdown, type Breakdown } from './breakdown.js';
-import { benchBuilds, buildOnce, mergePhases, type BuildRequestShape, type PhaseResult, type TimedRun } from './build-latency.js';
+import {
+  benchBuilds,
+  buildOnce,
+  mergePhases,
+  type BuildRequestShape,
+  type PhaseResult,
+  type TimedRun,
+} from './build-latency.js';
 import { cpuDelta, cpuSnapshot } from './cpu.js';
 import { benchFloor, floorPlanFromBuild } from './floor.js';
 import { BenchHttp } from './http.js';
@@ -81,7 +88,10 @@ const stack: TestStack = await startTestStack({ env: stackEnv, agents: HOSTS, ec
 let temporal: Client | undefined;
 const http = new BenchHttp(stack.apiUrl, stack.adminToken, Math.max(concurrency, apiConcurrency) + 4);
 try {
-  temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.temporalNamespace });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stack.temporalAddress }),
+    namespace: stack.temporalNamespace,
+  });
   const request: BuildRequestShape = {
     flavor: 'm1.tiny',
     image: 'cirros',
@@ -93,7 +103,11 @@ try {
   for (let i = 0; i < WARMUP_BUILDS; i++) warm.push((await buildOnce(http, temporal, `warmup-${i}`, request)).id);
   const plan = await floorPlanFromBuild(temporal, warm[0]);
   await benchFloor(temporal, plan, { count: WARMUP_FLOORS, concurrency: HOSTS.length, hosts: HOSTS });
-  say(`one build runs ${plan.queues.length} activities (${Object.entries(plan.perQueue).map(([q, n]) => `${q} ${n}`).join(', ')}) in ${plan.workflowTasks} workflow tasks`);
+  say(
+    `one build runs ${plan.queues.length} activities (${Object.entries(plan.perQueue)
+      .map(([q, n]) => `${q} ${n}`)
+      .join(', ')}) in ${plan.workflowTasks} workflow tasks`,
+  );
 
   // Ours and the floor alternate in rounds, so a neighbour's load on this shared machine
   // falls on both rather than on whichever phase it happened to coincide with.
@@ -132,7 +146,11 @@ try {
   say(`reading ${BREAKDOWN_SAMPLE} histories of each to see where the time goes`);
   const breakdown = { ours: await breakdownOf(ours), floor: await breakdownOf(floor) };
   say(`GET /v1/instances/:id for ${apiSeconds} s, ${apiConcurrency} keep-alive clients`);
-  const api = await benchApiRate(http, { path: `/v1/instances/${ids[0] ?? warm[0]}`, seconds: apiSeconds, concurrency: apiConcurrency });
+  const api = await benchApiRate(http, {
+    path: `/v1/instances/${ids[0] ?? warm[0]}`,
+    seconds: apiSeconds,
+    concurrency: apiConcurrency,
+  });
 
   say(`placement among ${placementHosts} hosts`);
   // bench/placement.ts adds its hosts to this stack's database (named bench-*) and removes them after.
@@ -154,20 +172,52 @@ try {
   const results = {
     startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtEnd: os.loadavg() },
-    options: { builds, concurrency, rounds, flavor: request.flavor, network: request.network, volumeGb, hypervisorDelayMs: 0, apiSeconds, apiConcurrency, placementHosts },
-    plan: { activitiesPerBuild: plan.queues.length, perQueue: plan.perQueue, workflowTasksPerBuild: plan.workflowTasks },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtEnd: os.loadavg(),
+    },
+    options: {
+      builds,
+      concurrency,
+      rounds,
+      flavor: request.flavor,
+      network: request.network,
+      volumeGb,
+      hypervisorDelayMs: 0,
+      apiSeconds,
+      apiConcurrency,
+      placementHosts,
+    },
+    plan: {
+      activitiesPerBuild: plan.queues.length,
+      perQueue: plan.perQueue,
+      workflowTasksPerBuild: plan.workflowTasks,
+    },
     ours: { ...ours, runs: undefined, activeInPostgres: check.active, serverSideLatency: check.serverSide },
     floor: { ...floor, runs: undefined },
     rounds: oursRounds.map((o, i) => ({
       builds: o.count,
       ours: { wallSeconds: o.wallSeconds, p50Ms: o.latency.p50Ms, p99Ms: o.latency.p99Ms },
-      floor: { wallSeconds: floorRounds[i].wallSeconds, p50Ms: floorRounds[i].latency.p50Ms, p99Ms: floorRounds[i].latency.p99Ms },
+      floor: {
+        wallSeconds: floorRounds[i].wallSeconds,
+        p50Ms: floorRounds[i].latency.p50Ms,
+        p99Ms: floorRounds[i].latency.p99Ms,
+      },
     })),
     ratio,
     cpuMsPerBuild,
     breakdown,
-    ...(withoutRecords ? { whatIfNoRecords: { activitiesPerBuild: plan.queues.filter((q) => q !== TaskQueues.workflows).length, floor: { ...withoutRecords, runs: undefined } } } : {}),
+    ...(withoutRecords
+      ? {
+          whatIfNoRecords: {
+            activitiesPerBuild: plan.queues.filter((q) => q !== TaskQueues.workflows).length,
+            floor: { ...withoutRecords, runs: undefined },
+          },
+        }
+      : {}),
     api,
     placement,
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,
@@ -190,8 +240,13 @@ try {
 async function benchNetwork(needed: number): Promise<string> {
   if (needed <= 240) return 'default';
   const prefix = 32 - Math.ceil(Math.log2(needed + 8));
-  const res = await http.request('POST', '/v1/networks', { name: 'bench', cidr: `10.64.0.0/${prefix}`, segmentation: { type: 'vlan', id: 640 } });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`could not create the bench network: ${res.status} ${JSON.stringify(res.body)}`);
+  const res = await http.request('POST', '/v1/networks', {
+    name: 'bench',
+    cidr: `10.64.0.0/${prefix}`,
+    segmentation: { type: 'vlan', id: 640 },
+  });
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`could not create the bench network: ${res.status} ${JSON.stringify(res.body)}`);
   return 'bench';
 }
 
@@ -200,17 +255,29 @@ async function benchNetwork(needed: number): Promise<string> {
  * and its server-side build time.
  */
 async function verifyActive(ids: string[]) {
-  const res = await http.request<Array<{ id: string; status: string; createdAt: string; launchedAt: string | null }>>('GET', '/v1/instances?status=ACTIVE');
+  const res = await http.request<Array<{ id: string; status: string; createdAt: string; launchedAt: string | null }>>(
+    'GET',
+    '/v1/instances?status=ACTIVE',
+  );
   const wanted = new Set(ids);
   const rows = (Array.isArray(res.body) ? res.body : []).filter((r) => wanted.has(r.id) && r.launchedAt);
   const ms = rows.map((r) => Date.parse(r.launchedAt!) - Date.parse(r.createdAt)).sort((a, b) => a - b);
   const at = (p: number) => ms[Math.min(ms.length - 1, Math.max(0, Math.ceil((p / 100) * ms.length) - 1))] ?? null;
-  return { active: rows.length, serverSide: { what: 'launchedAt - createdAt in Postgres', p50Ms: at(50), p95Ms: at(95), p99Ms: at(99) } };
+  return {
+    active: rows.length,
+    serverSide: { what: 'launchedAt - createdAt in Postgres', p50Ms: at(50), p95Ms: at(95), p99Ms: at(99) },
+  };
 }
 
 /** Means from runs spread evenly over the phase (every round is represented); the stall from its slowest run. */
 async function breakdownOf(phase: PhaseResult): Promise<Breakdown> {
-  const result = await historyBreakdown(temporal!, sample(phase.runs.map((r) => r.workflowId), BREAKDOWN_SAMPLE));
+  const result = await historyBreakdown(
+    temporal!,
+    sample(
+      phase.runs.map((r) => r.workflowId),
+      BREAKDOWN_SAMPLE,
+    ),
+  );
   const slowest = phase.runs.reduce<TimedRun | undefined>((m, r) => (!m || r.ms > m.ms ? r : m), undefined);
   if (slowest) result.longestGap = (await historyBreakdown(temporal!, [slowest.workflowId])).longestGap;
   return result;

@@ -33,10 +33,18 @@ const { values: opts, positionals } = (() => {
     return parseArgs({
       allowPositionals: true,
       options: {
-        flavor: { type: 'string' }, image: { type: 'string' }, network: { type: 'string' }, 'volume-size': { type: 'string' },
-        wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
-        url: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' },
-        status: { type: 'string' }, host: { type: 'string' }, timeout: { type: 'string', default: '600' },
+        flavor: { type: 'string' },
+        image: { type: 'string' },
+        network: { type: 'string' },
+        'volume-size': { type: 'string' },
+        wait: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        name: { type: 'string' },
+        status: { type: 'string' },
+        host: { type: 'string' },
+        timeout: { type: 'string', default: '600' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -57,14 +65,22 @@ async function main(): Promise<number> {
     return opts.help ? 0 : 2;
   }
   switch (`${noun} ${verb ?? ''}`.trim()) {
-    case 'server create': return createServer(required(arg, 'NAME'));
-    case 'server list': return listServers();
-    case 'server show': return showServer(required(arg, 'ID'));
-    case 'server delete': return deleteServer(required(arg, 'ID'));
-    case 'host list': return listHosts();
-    case 'image upload': return uploadImage(required(arg, 'FILE'));
-    case 'image list': return listImages();
-    default: throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+    case 'server create':
+      return createServer(required(arg, 'NAME'));
+    case 'server list':
+      return listServers();
+    case 'server show':
+      return showServer(required(arg, 'ID'));
+    case 'server delete':
+      return deleteServer(required(arg, 'ID'));
+    case 'host list':
+      return listHosts();
+    case 'image upload':
+      return uploadImage(required(arg, 'FILE'));
+    case 'image list':
+      return listImages();
+    default:
+      throw new UsageError(`unknown command: ${positionals.join(' ')}`);
   }
 }
 
@@ -119,7 +135,8 @@ async function waitForEnd(id: string, good: string[], bad: string[]): Promise<nu
         lastState = state;
       }
       const pull = inst.progress?.image;
-      if (tty && state === 'pulling_image' && pull) process.stdout.write(`\r    ${progressBar(pull.bytesDone, pull.bytesTotal)}`);
+      if (tty && state === 'pulling_image' && pull)
+        process.stdout.write(`\r    ${progressBar(pull.bytesDone, pull.bytesTotal)}`);
     }
     if (inst.taskState === null && (good.includes(inst.status) || bad.includes(inst.status))) {
       const ok = good.includes(inst.status);
@@ -129,11 +146,14 @@ async function waitForEnd(id: string, good: string[], bad: string[]): Promise<nu
           ? table([instanceSummary(inst)], ['id', 'name', 'status', 'host', 'flavor', 'ip', 'volumes'])
           : `${inst.status}${inst.fault ? `: ${inst.fault.code} at ${where}: ${inst.fault.message}` : ''}`,
       );
-      if (!ok && opts.json) process.stderr.write(`${inst.status}${inst.fault ? `: ${inst.fault.code}: ${inst.fault.message}` : ''}\n`);
+      if (!ok && opts.json)
+        process.stderr.write(`${inst.status}${inst.fault ? `: ${inst.fault.code}: ${inst.fault.message}` : ''}\n`);
       return ok ? 0 : 1;
     }
     if (Date.now() > deadline) {
-      process.stderr.write(`gave up waiting after ${opts.timeout} s; the instance is ${inst.status}/${inst.taskState}\n`);
+      process.stderr.write(
+        `gave up waiting after ${opts.timeout} s; the instance is ${inst.status}/${inst.taskState}\n`,
+      );
       return 1;
     }
     await sleep(500);
@@ -145,7 +165,9 @@ async function listServers(): Promise<number> {
   if (opts.status) q.set('status', opts.status);
   if (opts.host) q.set('host', opts.host);
   const list = await client.request('GET', `/v1/instances${q.size ? `?${q.toString()}` : ''}`);
-  print(list, () => table(list.map(instanceSummary), ['id', 'name', 'status', 'task', 'host', 'flavor', 'ip', 'volumes']));
+  print(list, () =>
+    table(list.map(instanceSummary), ['id', 'name', 'status', 'task', 'host', 'flavor', 'ip', 'volumes']),
+  );
   return 0;
 }
 
@@ -158,10 +180,14 @@ async function showServer(id: string): Promise<number> {
       lines.push(`address  ${a.network} ${a.ip} ${a.mac} ${segment}`);
     }
     for (const v of inst.volumes) {
-      const target = v.connection ? `${v.connection.targetIqn} ${v.connection.targetPortal} lun ${v.connection.targetLun}` : '';
+      const target = v.connection
+        ? `${v.connection.targetIqn} ${v.connection.targetPortal} lun ${v.connection.targetLun}`
+        : '';
       lines.push(`volume   ${v.id} ${v.sizeGb} GB ${v.status} ${v.device ?? ''} ${target}`.trimEnd());
     }
-    inst.attempts.forEach((a: any, i: number) => lines.push(`attempt  ${i + 1} ${a.host} ${a.outcome}${a.reason ? ` (${a.reason})` : ''}`));
+    inst.attempts.forEach((a: any, i: number) =>
+      lines.push(`attempt  ${i + 1} ${a.host} ${a.outcome}${a.reason ? ` (${a.reason})` : ''}`),
+    );
     if (inst.fault) lines.push(`fault    ${inst.fault.code} at ${inst.fault.step ?? '?'}: ${inst.fault.message}`);
     return lines.join('\n');
   });
@@ -182,8 +208,10 @@ async function listHosts(): Promise<number> {
   print(hosts, () =>
     table(
       hosts.map((h: any) => ({
-        name: h.name, status: h.status,
-        vcpus: `${h.vcpusUsed}/${h.vcpus * h.cpuAllocationRatio}`, ram_mb: `${h.ramMbUsed}/${h.ramMb * h.ramAllocationRatio}`,
+        name: h.name,
+        status: h.status,
+        vcpus: `${h.vcpusUsed}/${h.vcpus * h.cpuAllocationRatio}`,
+        ram_mb: `${h.ramMbUsed}/${h.ramMb * h.ramAllocationRatio}`,
         disk_gb: `${h.diskGbUsed}/${h.diskGb * h.diskAllocationRatio}`,
       })),
       ['name', 'status', 'vcpus', 'ram_mb', 'disk_gb'],
@@ -194,7 +222,9 @@ async function listHosts(): Promise<number> {
 
 async function uploadImage(file: string): Promise<number> {
   const size = statSync(file).size;
-  const image = await client.request('POST', '/v1/images', { name: opts.name ?? path.basename(file).replace(/[^A-Za-z0-9._-]/g, '-') });
+  const image = await client.request('POST', '/v1/images', {
+    name: opts.name ?? path.basename(file).replace(/[^A-Za-z0-9._-]/g, '-'),
+  });
   const stored = await client.request('PUT', `/v1/images/${image.id}/file`, undefined, {
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     raw: Readable.toWeb(createReadStream(file)) as unknown as RequestInit['body'],

@@ -1,13 +1,7 @@
 import type { FaultCode } from './errors.js';
 
 export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'DELETED';
-export type TaskState =
-  | 'scheduling'
-  | 'pulling_image'
-  | 'spawning'
-  | 'networking'
-  | 'attaching_volume'
-  | 'deleting';
+export type TaskState = 'scheduling' | 'pulling_image' | 'spawning' | 'networking' | 'attaching_volume' | 'deleting';
 
 export type AttemptOutcome = 'claimed' | 'refused' | 'timeout' | 'failed';
 

@@ -147,7 +147,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     timeoutMs: options.stopTimeoutMs ?? 15_000,
     onLeftover: (pid) => log.warn({ pid }, 'stopping a PostgreSQL left running by a previous run'),
   });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseCluster(dataDir, log, user, options.durable ?? true);
+  if (!existsSync(path.join(dataDir, 'PG_VERSION')))
+    await initialiseCluster(dataDir, log, user, options.durable ?? true);
   await assertPortFree(port, 'The embedded PostgreSQL', 'NIMBUS_PG_PORT');
 
   const child = spawn(await postgresBinary(), serverArgs(options), {
@@ -212,7 +213,9 @@ async function waitUntilAccepting(child: ChildProcess, tail: OutputTail, port: n
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`The embedded PostgreSQL exited (${child.exitCode ?? child.signalCode}) at start:\n${tail.toString()}`);
+      throw new Error(
+        `The embedded PostgreSQL exited (${child.exitCode ?? child.signalCode}) at start:\n${tail.toString()}`,
+      );
     }
     const client = adminClient(port);
     client.on('error', () => undefined);

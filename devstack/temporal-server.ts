@@ -136,7 +136,8 @@ async function waitUntilReady(
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
-        `The Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was ready:\n` + tail.toString(),
+        `The Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was ready:\n` +
+          tail.toString(),
       );
     }
     let connection: Connection | undefined;

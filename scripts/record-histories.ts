@@ -66,7 +66,7 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'success-after-refusal',
     description:
-      'node-1 (the spread weigher\'s first pick among equal hosts) refuses the claim (injected); ' +
+      "node-1 (the spread weigher's first pick among equal hosts) refuses the claim (injected); " +
       'the build is ACTIVE on another host.',
     run: activeAfterFirstPickFails('claim', 'refused'),
   },
@@ -86,7 +86,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'fail-at-plug-vif',
-    description: 'Plugging the VIF fails (injected, every retry): the port, domain and claim are compensated in reverse; ERROR.',
+    description:
+      'Plugging the VIF fails (injected, every retry): the port, domain and claim are compensated in reverse; ERROR.',
     run: failingEverywhere('plug_vif', 5),
   },
   {
@@ -98,11 +99,16 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'cancel-during-spawn',
-    description: 'DELETE while the spawn hangs: the workflow is cancelled, the saga compensates and the instance is DELETED.',
+    description:
+      'DELETE while the spawn hangs: the workflow is cancelled, the saga compensates and the instance is DELETED.',
     async run({ stack, create, settle }) {
       for (const h of everyHost) await fault(stack, h, 'spawn', 'hang');
       const id = await create();
-      await stack.waitFor(async () => (await stack.api('GET', `/v1/instances/${id}`)).body.taskState === 'spawning', 30_000, 'spawning');
+      await stack.waitFor(
+        async () => (await stack.api('GET', `/v1/instances/${id}`)).body.taskState === 'spawning',
+        30_000,
+        'spawning',
+      );
       await stack.api('DELETE', `/v1/instances/${id}`);
       await settle(id, 'DELETED');
       return [`instance-${id}`];
@@ -115,7 +121,8 @@ const SCENARIOS: Scenario[] = [
       '(the volume is never deleted by the build).',
     async run({ stack, create, settle }) {
       const vol = await stack.api('POST', '/v1/volumes', { name: 'data', sizeGb: 2 });
-      if (vol.status !== 201 && vol.status !== 202) throw new Error(`volume create failed: ${vol.status} ${JSON.stringify(vol.body)}`);
+      if (vol.status !== 201 && vol.status !== 202)
+        throw new Error(`volume create failed: ${vol.status} ${JSON.stringify(vol.body)}`);
       const id = await create({ volume: { id: vol.body.id } });
       await settle(id, 'ACTIVE');
       return [`instance-${id}`];
@@ -144,15 +151,25 @@ async function recordScenario(scenario: Scenario): Promise<void> {
   try {
     let n = 0;
     const create = async (extra: object = {}) => {
-      const res = await stack.api('POST', '/v1/instances', { name: `${scenario.name}-${++n}`, flavor: 'm1.tiny', image: 'cirros', network: 'default', ...extra });
+      const res = await stack.api('POST', '/v1/instances', {
+        name: `${scenario.name}-${++n}`,
+        flavor: 'm1.tiny',
+        image: 'cirros',
+        network: 'default',
+        ...extra,
+      });
       if (res.status !== 202) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.id as string;
     };
     const settle = (id: string, status: string) =>
-      stack.waitFor(async () => {
-        const { body } = await stack.api('GET', `/v1/instances/${id}`);
-        return body.status === status && body.taskState === null ? body : null;
-      }, 90_000, `${id} ${status}`);
+      stack.waitFor(
+        async () => {
+          const { body } = await stack.api('GET', `/v1/instances/${id}`);
+          return body.status === status && body.taskState === null ? body : null;
+        },
+        90_000,
+        `${id} ${status}`,
+      );
     const [workflowId] = await scenario.run({ stack, create, settle });
     const handle = client.workflow.getHandle(workflowId);
     await handle.result().catch(() => undefined); // Failed and cancelled builds are histories too.
@@ -163,13 +180,22 @@ async function recordScenario(scenario: Scenario): Promise<void> {
       file,
       // The history in the proto3 JSON form `temporal workflow show --output json` prints.
       JSON.stringify(
-        { scenario: scenario.name, description: scenario.description, workflowId, workflowType: description.type, status: description.status.name, history: JSON.parse(historyToJSON(history)) },
+        {
+          scenario: scenario.name,
+          description: scenario.description,
+          workflowId,
+          workflowType: description.type,
+          status: description.status.name,
+          history: JSON.parse(historyToJSON(history)),
+        },
         null,
         1,
       ) + '\n',
     );
     const saved = path.relative(REPO_ROOT, file);
-    console.log(`${scenario.name}: ${description.type} ${description.status.name}, ${history.events?.length} events → ${saved}`);
+    console.log(
+      `${scenario.name}: ${description.type} ${description.status.name}, ${history.events?.length} events → ${saved}`,
+    );
   } catch (err) {
     console.error(stack.logs(80).join('\n'));
     throw err;

@@ -1,5 +1,11 @@
 import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ComputeActivities, NetworkActivities, RecordsActivities, SchedulerActivities, StorageActivities } from '../contracts/activities.js';
+import type {
+  ComputeActivities,
+  NetworkActivities,
+  RecordsActivities,
+  SchedulerActivities,
+  StorageActivities,
+} from '../contracts/activities.js';
 import type { DeleteInstanceInput } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
@@ -32,7 +38,11 @@ export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> 
       await run(compute);
     } catch (err) {
       if (!isHostUnreachable(err)) throw err;
-      log.warn('host did not answer; its reconciliation will finish the job', { host, what, error: failureMessage(err) });
+      log.warn('host did not answer; its reconciliation will finish the job', {
+        host,
+        what,
+        error: failureMessage(err),
+      });
     }
   }
 

@@ -53,7 +53,11 @@ export function exitProcess(): never {
  * Carries out one fault that has fired. Shared by every FailureInjector so 'hang' and
  * 'crash' behave the same whichever store armed them.
  */
-export function applyInjection(fault: Pick<FailureInjection, 'step' | 'mode'>, ctx: InjectionContext, crash: () => void): Promise<void> {
+export function applyInjection(
+  fault: Pick<FailureInjection, 'step' | 'mode'>,
+  ctx: InjectionContext,
+  crash: () => void,
+): Promise<void> {
   switch (fault.mode) {
     case 'error':
       return Promise.reject(new InjectedFailure(fault.step, fault.mode, ctx.instanceId));

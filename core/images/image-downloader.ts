@@ -85,7 +85,11 @@ export class ImageDownloader {
       if (res.status === 404) {
         await res.body?.cancel();
         throw new ImageNotFoundError(image.id);
-      } else if (offset > 0 && res.status === 206 && parseContentRange(res.headers.get('content-range'))?.start === offset) {
+      } else if (
+        offset > 0 &&
+        res.status === 206 &&
+        parseContentRange(res.headers.get('content-range'))?.start === offset
+      ) {
         append = true;
       } else if (offset > 0 && (res.status === 206 || res.status === 416)) {
         // The server resumed from elsewhere or cannot resume at all: start over.
@@ -130,9 +134,13 @@ export class ImageDownloader {
         }
         if (signal.aborted) throw signal.reason;
         const onDisk = await sizeOf(partial);
-        throw new ImageDownloadError(`download of image ${image.id} broke at byte ${onDisk} of ${total}: ${message(err)}`, onDisk, {
-          cause: err,
-        });
+        throw new ImageDownloadError(
+          `download of image ${image.id} broke at byte ${onDisk} of ${total}: ${message(err)}`,
+          onDisk,
+          {
+            cause: err,
+          },
+        );
       }
       if (done !== reported) progress(done, total);
     }

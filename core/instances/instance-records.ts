@@ -10,7 +10,10 @@ import { Instance, InstanceFault, SchedulingAttempt } from '../db/entities/index
 export class InstanceRecords {
   constructor(private readonly db: DataSource) {}
 
-  async setTaskState(instanceId: string, update: { status?: InstanceStatus; taskState: TaskState | null; host?: string | null }): Promise<void> {
+  async setTaskState(
+    instanceId: string,
+    update: { status?: InstanceStatus; taskState: TaskState | null; host?: string | null },
+  ): Promise<void> {
     const set: Partial<Instance> = { taskState: update.taskState };
     if (update.status) set.status = update.status;
     if (update.host !== undefined) set.host = update.host;
@@ -23,7 +26,10 @@ export class InstanceRecords {
   }
 
   async setHost(instanceId: string, host: string | null): Promise<void> {
-    await this.db.query(`UPDATE instances SET host = $2, updated_at = now() WHERE id = $1 AND status <> 'DELETED'`, [instanceId, host]);
+    await this.db.query(`UPDATE instances SET host = $2, updated_at = now() WHERE id = $1 AND status <> 'DELETED'`, [
+      instanceId,
+      host,
+    ]);
   }
 
   /**
@@ -42,7 +48,15 @@ export class InstanceRecords {
     // A deleted instance stays deleted whatever a late activity says.
     const moveTaskState = `task AS (
       UPDATE instances SET task_state = $6, updated_at = now() WHERE $7 AND id = $1 AND status <> 'DELETED')`;
-    const params = [input.instanceId, input.step, input.host, input.phase, input.message ?? null, input.taskState ?? null, input.taskState !== undefined];
+    const params = [
+      input.instanceId,
+      input.step,
+      input.host,
+      input.phase,
+      input.message ?? null,
+      input.taskState ?? null,
+      input.taskState !== undefined,
+    ];
     if (input.phase === 'start' || input.phase === 'compensated') {
       // Idempotent: a retried start does not add a second running row.
       params[1] = input.phase === 'compensated' ? `undo:${input.step}` : input.step;

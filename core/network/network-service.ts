@@ -32,12 +32,26 @@ export class NetworkService {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('nimbus:networks'))`);
       const [named] = await tx.query(`SELECT 1 FROM networks WHERE name = $1`, [plan.name]);
       if (named) throw new DomainError(NetworkConflicts.NameInUse, `a network named ${plan.name} exists`);
-      const [overlap] = await tx.query(`SELECT name, cidr::text AS cidr FROM networks WHERE cidr && $1::cidr ORDER BY name LIMIT 1`, [plan.cidr]);
-      if (overlap) throw new DomainError(NetworkConflicts.Overlap, `${plan.cidr} overlaps network ${overlap.name} (${overlap.cidr})`);
+      const [overlap] = await tx.query(
+        `SELECT name, cidr::text AS cidr FROM networks WHERE cidr && $1::cidr ORDER BY name LIMIT 1`,
+        [plan.cidr],
+      );
+      if (overlap)
+        throw new DomainError(
+          NetworkConflicts.Overlap,
+          `${plan.cidr} overlaps network ${overlap.name} (${overlap.cidr})`,
+        );
       const { type, id } = plan.segmentation;
       if (id !== null) {
-        const [same] = await tx.query(`SELECT name FROM networks WHERE segmentation_type = $1 AND segmentation_id = $2 LIMIT 1`, [type, id]);
-        if (same) throw new DomainError(NetworkConflicts.SegmentationInUse, `${type} ${id} is already used by network ${same.name}`);
+        const [same] = await tx.query(
+          `SELECT name FROM networks WHERE segmentation_type = $1 AND segmentation_id = $2 LIMIT 1`,
+          [type, id],
+        );
+        if (same)
+          throw new DomainError(
+            NetworkConflicts.SegmentationInUse,
+            `${type} ${id} is already used by network ${same.name}`,
+          );
       }
       const repo = tx.getRepository(Network);
       const network = repo.create({
@@ -70,7 +84,10 @@ export class NetworkService {
         [network.id],
       );
       if (ports > 0 || building > 0) {
-        const uses = [ports > 0 ? `${ports} port(s)` : null, building > 0 ? `${building} build(s) in progress` : null].filter(Boolean);
+        const uses = [
+          ports > 0 ? `${ports} port(s)` : null,
+          building > 0 ? `${building} build(s) in progress` : null,
+        ].filter(Boolean);
         throw new DomainError(NetworkConflicts.InUse, `network ${network.name} is in use by ${uses.join(' and ')}`, {
           ports,
           building,

@@ -140,9 +140,13 @@ export class PortAllocator {
       if (Number(free) <= 0) {
         // Release the port so an aborted build leaks nothing, then fail for good.
         await this.db.getRepository(Port).delete({ id: port.id });
-        throw new DomainError(FaultCodes.NetworkExhausted, `network ${network.name} (${network.cidr}) has no free address`, {
-          networkId: network.id,
-        });
+        throw new DomainError(
+          FaultCodes.NetworkExhausted,
+          `network ${network.name} (${network.cidr}) has no free address`,
+          {
+            networkId: network.id,
+          },
+        );
       }
       // Lost a race for the last candidates seen; look again.
     }

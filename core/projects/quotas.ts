@@ -21,7 +21,11 @@ export interface QuotaUsage {
  * caller's transaction ends: concurrent builds of one project queue here, so the count they
  * see always includes each other and a quota can never be overrun by a burst.
  */
-export async function reserveWithinQuota(tx: EntityManager, projectId: string, request: QuotaRequest): Promise<QuotaUsage> {
+export async function reserveWithinQuota(
+  tx: EntityManager,
+  projectId: string,
+  request: QuotaRequest,
+): Promise<QuotaUsage> {
   const [project] = await tx.query(
     `SELECT quota_instances, quota_vcpus, quota_ram_mb, quota_volume_gb FROM projects WHERE id = $1 FOR UPDATE`,
     [projectId],
@@ -36,9 +40,16 @@ export async function reserveWithinQuota(tx: EntityManager, projectId: string, r
   ];
   for (const [key, limit, unit] of limits) {
     if (limit !== null && usage[key] + request[key] > limit) {
-      throw new DomainError(FaultCodes.QuotaExceeded, `quota exceeded: ${usage[key]} of ${limit} ${unit} in use, ${request[key]} more asked`, {
-        resource: key, limit, used: usage[key], requested: request[key],
-      });
+      throw new DomainError(
+        FaultCodes.QuotaExceeded,
+        `quota exceeded: ${usage[key]} of ${limit} ${unit} in use, ${request[key]} more asked`,
+        {
+          resource: key,
+          limit,
+          used: usage[key],
+          requested: request[key],
+        },
+      );
     }
   }
   return usage;

@@ -47,10 +47,9 @@ export class ClaimService {
     query: (sql: string, params: unknown[]) => Promise<any>,
     instanceId: string,
   ): Promise<void> {
-    const [rows] = await query(
-      `DELETE FROM claims WHERE instance_id = $1 RETURNING host, vcpus, ram_mb, disk_gb`,
-      [instanceId],
-    );
+    const [rows] = await query(`DELETE FROM claims WHERE instance_id = $1 RETURNING host, vcpus, ram_mb, disk_gb`, [
+      instanceId,
+    ]);
     for (const c of rows as Array<{ host: string; vcpus: number; ram_mb: number; disk_gb: number }>) {
       await query(
         `UPDATE hosts SET vcpus_used = vcpus_used - $2, ram_mb_used = ram_mb_used - $3, disk_gb_used = disk_gb_used - $4

@@ -52,7 +52,15 @@ export class HostRegistry {
        ON CONFLICT (name) DO UPDATE SET vcpus = $2, ram_mb = $3, disk_gb = $4,
          cpu_allocation_ratio = $5, ram_allocation_ratio = $6, disk_allocation_ratio = $7,
          last_heartbeat_at = now(), updated_at = now()`,
-      [cap.name, cap.vcpus, cap.ramMb, cap.diskGb, cap.cpuAllocationRatio ?? 4.0, cap.ramAllocationRatio ?? 1.0, cap.diskAllocationRatio ?? 1.0],
+      [
+        cap.name,
+        cap.vcpus,
+        cap.ramMb,
+        cap.diskGb,
+        cap.cpuAllocationRatio ?? 4.0,
+        cap.ramAllocationRatio ?? 1.0,
+        cap.diskAllocationRatio ?? 1.0,
+      ],
     );
   }
 
@@ -61,7 +69,9 @@ export class HostRegistry {
   }
 
   async setDisabled(name: string, disabled: boolean, reason: string | null = null): Promise<boolean> {
-    const res = await this.db.getRepository(Host).update({ name }, { disabled, disabledReason: disabled ? reason : null });
+    const res = await this.db
+      .getRepository(Host)
+      .update({ name }, { disabled, disabledReason: disabled ? reason : null });
     return (res.affected ?? 0) > 0;
   }
 

@@ -45,8 +45,7 @@ export class IscsiConnector implements VolumeConnector {
 /** What the hypervisor attaches for an iSCSI connection; throws VolumeConnectionInvalid. */
 export function attachSpecOf(volumeId: string, connection: IscsiConnection): VolumeAttachSpec {
   const { targetIqn, targetPortal, targetLun } = connection;
-  const refuse = (why: string) =>
-    new DomainError(VolumeConnectionInvalid, `volume ${volumeId}: ${why}`, { volumeId });
+  const refuse = (why: string) => new DomainError(VolumeConnectionInvalid, `volume ${volumeId}: ${why}`, { volumeId });
   if (!IQN.test(targetIqn ?? '')) throw refuse(`target ${JSON.stringify(targetIqn)} is not an iSCSI qualified name`);
   const portal = PORTAL.exec(targetPortal ?? '');
   if (!portal || Number(portal[2]) < 1 || Number(portal[2]) > 65535) {

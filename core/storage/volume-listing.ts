@@ -40,7 +40,13 @@ export async function listVolumes(db: DataSource, filter: VolumeFilter = {}): Pr
        AND ($4::uuid[] IS NULL OR v.id = ANY($4::uuid[]))
        AND ($5 OR $3::text = 'deleted' OR v.status <> 'deleted')
      ORDER BY v.created_at, v.id`,
-    [filter.projectId ?? null, filter.instanceId ?? null, filter.status ?? null, filter.ids ?? null, filter.includeDeleted ?? false],
+    [
+      filter.projectId ?? null,
+      filter.instanceId ?? null,
+      filter.status ?? null,
+      filter.ids ?? null,
+      filter.includeDeleted ?? false,
+    ],
   );
   return rows.map((r) => ({
     id: r.id,

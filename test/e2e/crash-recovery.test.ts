@@ -13,8 +13,18 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nodeDir } from '../../core/config.js';
 import {
-  FAST_FAILURE_ENV, HOSTS, armFault, clearFaults, createInstance, deleteAndWait, enableOnly, faultTimesLeft, undone,
-  waitAgentServing, waitPlaced, waitSettled,
+  FAST_FAILURE_ENV,
+  HOSTS,
+  armFault,
+  clearFaults,
+  createInstance,
+  deleteAndWait,
+  enableOnly,
+  faultTimesLeft,
+  undone,
+  waitAgentServing,
+  waitPlaced,
+  waitSettled,
 } from '../support/fault-cases.js';
 import { buildingInstances, readDomains, violations, waitUntilClean } from '../support/invariants.js';
 import { useStack } from '../support/use-stack.js';
@@ -76,7 +86,10 @@ describe('crash recovery', () => {
     // The control-plane undos ran; the host's could not, so its disk still has the domain.
     const undos = await undone(db, id);
     assert.ok(undos.includes('deallocatePort') && undos.includes('releaseClaim(node-2)'), undos.join(', '));
-    assert.deepEqual((await violations(stack, db)).map((v) => [v.kind, v.id]), [['domain', id]]);
+    assert.deepEqual(
+      (await violations(stack, db)).map((v) => [v.kind, v.id]),
+      [['domain', id]],
+    );
     stack.supervisor.startChild('node-2');
     await assertClean();
   });
@@ -96,8 +109,14 @@ describe('crash recovery', () => {
     stack.supervisor.startChild('node-3');
     await waitAgentServing(stack, temporal, 'node-3');
     assert.ok(!(await readDomains(stack.dataDir)).get('node-3')?.includes(orphan), 'the orphan was destroyed');
-    assert.ok(stack.supervisor.recentOutput('node-3', 100).some((l) => l.includes(id) && /no domain here/.test(l)), 'the missing one is reported');
-    assert.deepEqual((await violations(stack, db)).map((v) => [v.kind, v.id]), [['missing_domain', id]]);
+    assert.ok(
+      stack.supervisor.recentOutput('node-3', 100).some((l) => l.includes(id) && /no domain here/.test(l)),
+      'the missing one is reported',
+    );
+    assert.deepEqual(
+      (await violations(stack, db)).map((v) => [v.kind, v.id]),
+      [['missing_domain', id]],
+    );
     await deleteAndWait(stack, id);
     await assertClean();
   });
@@ -128,7 +147,11 @@ describe('crash recovery', () => {
       ids.push(id);
     }
     await enableOnly(stack, HOSTS);
-    await stack.waitFor(async () => (await Promise.all(HOSTS.map((h) => faultTimesLeft(stack, h, 'spawn')))).every((n) => n === 0), 30_000, 'three spawns hanging');
+    await stack.waitFor(
+      async () => (await Promise.all(HOSTS.map((h) => faultTimesLeft(stack, h, 'spawn')))).every((n) => n === 0),
+      30_000,
+      'three spawns hanging',
+    );
     await stack.temporal.kill();
     await sleep(2000);
     await stack.temporal.start();

@@ -9,7 +9,13 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
 import {
-  FAST_FAILURE_ENV, armFault, createInstance, enableOnly, faultTimesLeft, undone, waitSettled,
+  FAST_FAILURE_ENV,
+  armFault,
+  createInstance,
+  enableOnly,
+  faultTimesLeft,
+  undone,
+  waitSettled,
 } from '../support/fault-cases.js';
 import { actionLog, buildingInstances, connectToStackDb, waitUntilClean } from '../support/invariants.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -52,8 +58,12 @@ describe('a PostgreSQL restart during compensation', () => {
     assert.equal(inst.fault?.step, 'attach_volume', why);
     const undos = await undone(db, id);
     const expected = [
-      'detachVolume(node-1)', 'deleteVolume', 'unplugVif(node-1)',
-      'deallocatePort', 'destroyDomain(node-1)', 'releaseClaim(node-1)',
+      'detachVolume(node-1)',
+      'deleteVolume',
+      'unplugVif(node-1)',
+      'deallocatePort',
+      'destroyDomain(node-1)',
+      'releaseClaim(node-1)',
     ];
     for (const u of expected) assert.ok(undos.includes(u), `${u} was undone\n${why}`);
     await waitUntilClean(stack, db);

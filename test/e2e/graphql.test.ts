@@ -36,7 +36,9 @@ describe('GraphQL', () => {
     });
     const seen: Array<{ status: string; taskState: string | null; host: string | null }> = [];
     try {
-      const updates = client.iterate<{ instanceUpdated: { status: string; taskState: string | null; host: string | null } }>({
+      const updates = client.iterate<{
+        instanceUpdated: { status: string; taskState: string | null; host: string | null };
+      }>({
         query:
           'subscription($id: ID!) { instanceUpdated(id: $id) { ' +
           'status taskState host addresses { ip } volumes { status } } }',
@@ -55,8 +57,13 @@ describe('GraphQL', () => {
     // Every state the build went through, in order, and nothing after ACTIVE.
     const order = ['scheduling', 'pulling_image', 'spawning', 'networking', 'attaching_volume', 'ACTIVE'];
     const compact = states.filter((s, i) => s !== states[i - 1]);
-    assert.deepEqual(compact.filter((s) => order.includes(s)), order.filter((s) => compact.includes(s)), `in order: ${compact.join(' → ')}`);
-    for (const s of ['pulling_image', 'spawning', 'networking', 'attaching_volume']) assert.ok(compact.includes(s), `saw ${s}: ${compact.join(' → ')}`);
+    assert.deepEqual(
+      compact.filter((s) => order.includes(s)),
+      order.filter((s) => compact.includes(s)),
+      `in order: ${compact.join(' → ')}`,
+    );
+    for (const s of ['pulling_image', 'spawning', 'networking', 'attaching_volume'])
+      assert.ok(compact.includes(s), `saw ${s}: ${compact.join(' → ')}`);
     assert.equal(compact.at(-1), 'ACTIVE');
     assert.match(seen.at(-1)!.host ?? '', /^node-\d$/);
   });
@@ -76,7 +83,9 @@ describe('GraphQL', () => {
   it('refuses a query nested too deep before running it', async () => {
     let nested = 'name';
     for (let i = 0; i < 10; i++) nested = `ofType { ${nested} }`;
-    const res = await stack.api('POST', '/graphql', { query: `{ __type(name: "Instance") { fields { type { ${nested} } } } }` });
+    const res = await stack.api('POST', '/graphql', {
+      query: `{ __type(name: "Instance") { fields { type { ${nested} } } } }`,
+    });
     assert.ok(res.status === 400 || res.status === 200);
     assert.match(JSON.stringify(res.body.errors), /levels deep; the limit is 8/);
     assert.equal(res.body.data, undefined);
@@ -88,7 +97,13 @@ describe('GraphQL', () => {
     const volumeId: string = volume.body.id;
     const create = `mutation($input: CreateInstanceInput!, $key: String) {
       createInstance(input: $input, idempotencyKey: $key) { id status volumes { id } } }`;
-    const input = (v: object) => ({ name: 'gql-vol', flavor: 'm1.tiny', image: 'cirros', network: 'default', volume: v });
+    const input = (v: object) => ({
+      name: 'gql-vol',
+      flavor: 'm1.tiny',
+      image: 'cirros',
+      network: 'default',
+      volume: v,
+    });
 
     // The same refusals as POST /v1/instances, each with the field at fault.
     for (const [v, field] of [
@@ -98,7 +113,10 @@ describe('GraphQL', () => {
     ] as const) {
       const refused = await gql(create, { input: input(v) });
       assert.equal(refused.errors?.[0]?.extensions?.status, 400, JSON.stringify(refused));
-      assert.ok(refused.errors![0].extensions.errors.some((e: any) => e.field === field), JSON.stringify(refused));
+      assert.ok(
+        refused.errors![0].extensions.errors.some((e: any) => e.field === field),
+        JSON.stringify(refused),
+      );
     }
     const badKey = await gql(create, { input: input({ id: volumeId }), key: 'has spaces' });
     assert.equal(badKey.errors?.[0]?.extensions?.status, 400, JSON.stringify(badKey));
@@ -109,10 +127,14 @@ describe('GraphQL', () => {
     const again = await gql(create, { input: input({ id: volumeId }), key: 'gql-vol-1' });
     assert.equal(again.data?.createInstance?.id, id, 'the same key and input answer with the same instance');
 
-    const active = await stack.waitFor(async () => {
-      const { body } = await stack.api('GET', `/v1/instances/${id}`);
-      return body.status === 'BUILD' ? null : body;
-    }, 60_000, `instance ${id} settled`);
+    const active = await stack.waitFor(
+      async () => {
+        const { body } = await stack.api('GET', `/v1/instances/${id}`);
+        return body.status === 'BUILD' ? null : body;
+      },
+      60_000,
+      `instance ${id} settled`,
+    );
     assert.equal(active.status, 'ACTIVE', JSON.stringify(active.fault));
     assert.deepEqual(
       active.volumes.map((v: any) => [v.id, v.sizeGb, v.status, v.deleteOnTermination]),
@@ -120,10 +142,14 @@ describe('GraphQL', () => {
     );
     const deleted = await gql(`mutation($id: ID!) { deleteInstance(id: $id) { id } }`, { id });
     assert.equal(deleted.errors, undefined, JSON.stringify(deleted.errors));
-    const kept = await stack.waitFor(async () => {
-      const { body } = await stack.api('GET', `/v1/volumes/${volumeId}`);
-      return body.status === 'available' ? body : null;
-    }, 60_000, `volume ${volumeId} available again`);
+    const kept = await stack.waitFor(
+      async () => {
+        const { body } = await stack.api('GET', `/v1/volumes/${volumeId}`);
+        return body.status === 'available' ? body : null;
+      },
+      60_000,
+      `volume ${volumeId} available again`,
+    );
     assert.deepEqual([kept.instanceId, kept.name], [null, 'gql-data'], 'the volume outlives its instance');
   });
 });

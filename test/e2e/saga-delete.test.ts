@@ -8,7 +8,15 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import {
-  FAST_FAILURE_ENV, armFault, clearFaults, createInstance, deleteAndWait, enableOnly, faultTimesLeft, getInstance, waitSettled,
+  FAST_FAILURE_ENV,
+  armFault,
+  clearFaults,
+  createInstance,
+  deleteAndWait,
+  enableOnly,
+  faultTimesLeft,
+  getInstance,
+  waitSettled,
 } from '../support/fault-cases.js';
 import { buildingInstances, waitUntilClean } from '../support/invariants.js';
 import { useStack } from '../support/use-stack.js';
@@ -43,12 +51,20 @@ describe('DELETE during each step of a build', () => {
       const id = await createInstance(stack, `del-${c.during.split(' ')[0]}`, c.volume);
       if (c.hang) {
         // The fault fired: the step is running and will not finish by itself.
-        await stack.waitFor(async () => (await faultTimesLeft(stack, HOST, c.hang!)) === 0, 30_000, `${c.hang} hanging`);
+        await stack.waitFor(
+          async () => (await faultTimesLeft(stack, HOST, c.hang!)) === 0,
+          30_000,
+          `${c.hang} hanging`,
+        );
       } else {
-        await stack.waitFor(async () => {
-          const body = await getInstance(stack, id);
-          return body.taskState === c.taskState || body.status !== 'BUILD';
-        }, 30_000, `task state ${c.taskState}`);
+        await stack.waitFor(
+          async () => {
+            const body = await getInstance(stack, id);
+            return body.taskState === c.taskState || body.status !== 'BUILD';
+          },
+          30_000,
+          `task state ${c.taskState}`,
+        );
       }
       const res = await stack.api('DELETE', `/v1/instances/${id}`);
       assert.equal(res.status, 202);

@@ -16,10 +16,21 @@ const PICKUP_SEC = 3;
 const LARGE = { vcpus: 4, ramMb: 8192, diskGb: 80 };
 
 interface HostRow {
-  name: string; status: string; instances: number;
-  vcpus: number; vcpusUsed: number; vcpusFree: number; cpuAllocationRatio: number;
-  ramMb: number; ramMbUsed: number; ramMbFree: number; ramAllocationRatio: number;
-  diskGb: number; diskGbUsed: number; diskGbFree: number; diskAllocationRatio: number;
+  name: string;
+  status: string;
+  instances: number;
+  vcpus: number;
+  vcpusUsed: number;
+  vcpusFree: number;
+  cpuAllocationRatio: number;
+  ramMb: number;
+  ramMbUsed: number;
+  ramMbFree: number;
+  ramAllocationRatio: number;
+  diskGb: number;
+  diskGbUsed: number;
+  diskGbFree: number;
+  diskAllocationRatio: number;
 }
 
 describe('scheduler and compute hosts', () => {
@@ -54,30 +65,49 @@ describe('scheduler and compute hosts', () => {
   }
 
   async function settled(id: string, timeoutMs = 90_000): Promise<any> {
-    return stack.waitFor(async () => {
-      const { body } = await stack.api('GET', `/v1/instances/${id}`);
-      return body.status === 'ACTIVE' || body.status === 'ERROR' ? body : null;
-    }, timeoutMs, `instance ${id} ACTIVE or ERROR`);
+    return stack.waitFor(
+      async () => {
+        const { body } = await stack.api('GET', `/v1/instances/${id}`);
+        return body.status === 'ACTIVE' || body.status === 'ERROR' ? body : null;
+      },
+      timeoutMs,
+      `instance ${id} ACTIVE or ERROR`,
+    );
   }
 
   async function deleteAll(ids: string[]): Promise<void> {
     for (const id of ids) await stack.api('DELETE', `/v1/instances/${id}`);
     for (const id of ids) {
-      await stack.waitFor(async () => (await stack.api('GET', `/v1/instances/${id}`)).body.status === 'DELETED', 60_000, `${id} DELETED`);
+      await stack.waitFor(
+        async () => (await stack.api('GET', `/v1/instances/${id}`)).body.status === 'DELETED',
+        60_000,
+        `${id} DELETED`,
+      );
     }
-    await stack.waitFor(async () => (await hosts()).every((h) => h.ramMbUsed === 0 && h.instances === 0), 30_000, 'hosts empty');
+    await stack.waitFor(
+      async () => (await hosts()).every((h) => h.ramMbUsed === 0 && h.instances === 0),
+      30_000,
+      'hosts empty',
+    );
   }
 
   async function assertEmpty(): Promise<void> {
-    for (const h of await hosts()) assert.deepEqual([h.name, h.vcpusUsed, h.ramMbUsed, h.diskGbUsed, h.instances], [h.name, 0, 0, 0, 0]);
+    for (const h of await hosts())
+      assert.deepEqual([h.name, h.vcpusUsed, h.ramMbUsed, h.diskGbUsed, h.instances], [h.name, 0, 0, 0, 0]);
   }
 
   it('shows each host with capacity, usage, free room and liveness; an admin can disable one', async () => {
     const rows = await hosts();
-    assert.deepEqual(rows.map((h) => h.name), HOSTS);
+    assert.deepEqual(
+      rows.map((h) => h.name),
+      HOSTS,
+    );
     for (const h of rows) {
       assert.equal(h.status, 'up');
-      assert.deepEqual([h.vcpus, h.ramMb, h.diskGb, h.cpuAllocationRatio, h.ramAllocationRatio, h.diskAllocationRatio], [8, 16384, 160, 4, 1, 1]);
+      assert.deepEqual(
+        [h.vcpus, h.ramMb, h.diskGb, h.cpuAllocationRatio, h.ramAllocationRatio, h.diskAllocationRatio],
+        [8, 16384, 160, 4, 1, 1],
+      );
       assert.deepEqual([h.vcpusFree, h.ramMbFree, h.diskGbFree, h.instances], [32, 16384, 160, 0]);
     }
     const disabled = await stack.api('PUT', '/v1/hosts/node-3', { disabled: true, reason: 'firmware update' });
@@ -102,7 +132,11 @@ describe('scheduler and compute hosts', () => {
             ['vCPU', h.vcpusUsed, h.vcpus * h.cpuAllocationRatio, h.vcpusFree],
             ['RAM', h.ramMbUsed, h.ramMb * h.ramAllocationRatio, h.ramMbFree],
             ['disk', h.diskGbUsed, h.diskGb * h.diskAllocationRatio, h.diskGbFree],
-          ].filter(([, used, limit, free]) => (used as number) > (limit as number) || (free as number) !== Math.floor(limit as number) - (used as number));
+          ].filter(
+            ([, used, limit, free]) =>
+              (used as number) > (limit as number) ||
+              (free as number) !== Math.floor(limit as number) - (used as number),
+          );
           for (const [what, used, limit] of over) violations.push(`${h.name} ${what}: ${used} used of ${limit}`);
         }
         await sleep(50);
@@ -116,7 +150,11 @@ describe('scheduler and compute hosts', () => {
 
     const active = results.filter((r) => r.status === 'ACTIVE');
     const failed = results.filter((r) => r.status === 'ERROR');
-    assert.equal(active.length, 6, results.map((r) => `${r.name} ${r.status} ${r.fault?.message ?? r.host}`).join('\n'));
+    assert.equal(
+      active.length,
+      6,
+      results.map((r) => `${r.name} ${r.status} ${r.fault?.message ?? r.host}`).join('\n'),
+    );
     assert.equal(failed.length, 4);
     assert.ok(samples >= 30, `the hosts were sampled while building (${samples} samples)`);
     assert.deepEqual(violations, []);
@@ -144,7 +182,10 @@ describe('scheduler and compute hosts', () => {
     for (const h of await hosts()) {
       const here = active.filter((r) => r.host === h.name).length;
       assert.equal(here, 2, `${h.name} runs ${here} m1.large`);
-      assert.deepEqual([h.vcpusUsed, h.ramMbUsed, h.diskGbUsed, h.instances], [here * LARGE.vcpus, here * LARGE.ramMb, here * LARGE.diskGb, here]);
+      assert.deepEqual(
+        [h.vcpusUsed, h.ramMbUsed, h.diskGbUsed, h.instances],
+        [here * LARGE.vcpus, here * LARGE.ramMb, here * LARGE.diskGb, here],
+      );
       assert.equal(h.ramMbFree, 0);
     }
   });
@@ -158,10 +199,18 @@ describe('scheduler and compute hosts', () => {
     assert.equal(r.status, 'ACTIVE', JSON.stringify(r.fault));
     assert.notEqual(r.host, 'node-1');
     assert.equal(r.attempts.length, 2, JSON.stringify(r.attempts));
-    assert.deepEqual(r.attempts[0], { host: 'node-1', outcome: 'refused', reason: 'host node-1 refused the claim (injected fault)' });
+    assert.deepEqual(r.attempts[0], {
+      host: 'node-1',
+      outcome: 'refused',
+      reason: 'host node-1 refused the claim (injected fault)',
+    });
     assert.deepEqual(r.attempts[1], { host: r.host, outcome: 'claimed', reason: null });
     const byName = Object.fromEntries((await hosts()).map((h) => [h.name, h]));
-    assert.deepEqual([byName['node-1'].ramMbUsed, byName[r.host].ramMbUsed], [0, 2048], 'only the host that took it holds the claim');
+    assert.deepEqual(
+      [byName['node-1'].ramMbUsed, byName[r.host].ramMbUsed],
+      [0, 2048],
+      'only the host that took it holds the claim',
+    );
   });
 
   it('a spawn failure on a host releases that host and reschedules within the three attempts', async () => {
@@ -180,8 +229,14 @@ describe('scheduler and compute hosts', () => {
   it('a flavor larger than any host fails fast with NoValidHost, without trying hosts', async () => {
     const huge = await stack.api('POST', '/v1/flavors', { name: 'x1.huge', vcpus: 64, ramMb: 262_144, diskGb: 2000 });
     assert.equal(huge.status, 201, JSON.stringify(huge.body));
-    assert.deepEqual([huge.body.name, huge.body.vcpus, huge.body.ramMb, huge.body.diskGb], ['x1.huge', 64, 262_144, 2000]);
-    assert.equal((await stack.api('POST', '/v1/flavors', { name: 'x1.huge', vcpus: 1, ramMb: 512, diskGb: 1 })).status, 409);
+    assert.deepEqual(
+      [huge.body.name, huge.body.vcpus, huge.body.ramMb, huge.body.diskGb],
+      ['x1.huge', 64, 262_144, 2000],
+    );
+    assert.equal(
+      (await stack.api('POST', '/v1/flavors', { name: 'x1.huge', vcpus: 1, ramMb: 512, diskGb: 1 })).status,
+      409,
+    );
     const absurd = await stack.api('POST', '/v1/flavors', { name: 'x1.bad', vcpus: 0, ramMb: -1, diskGb: 1 });
     assert.equal(absurd.status, 400);
     assert.deepEqual(absurd.body.errors.map((e: any) => e.field).sort(), ['ramMb', 'vcpus']);
@@ -213,7 +268,9 @@ describe('scheduler and compute hosts', () => {
     // Its heartbeats have just stopped: it still looks up, and as the emptiest first host spread picks it.
     assert.equal((await hosts()).find((h) => h.name === 'node-1')!.status, 'up');
     const started = Date.now();
-    const results = await Promise.all([build('dead-host-a', 'm1.tiny'), build('dead-host-b', 'm1.tiny')].map(async (id) => settled(await id)));
+    const results = await Promise.all(
+      [build('dead-host-a', 'm1.tiny'), build('dead-host-b', 'm1.tiny')].map(async (id) => settled(await id)),
+    );
     for (const r of results) {
       assert.equal(r.status, 'ACTIVE', JSON.stringify(r.fault));
       assert.notEqual(r.host, 'node-1');
@@ -226,18 +283,30 @@ describe('scheduler and compute hosts', () => {
     assert.ok(tookMs >= PICKUP_SEC * 1000, `the builds waited out the pickup timeout (${tookMs} ms)`);
     // NIMBUS_HOST_PICKUP_TIMEOUT reached the build, not the 10 s default: the claim sent to the
     // dead host's queue carries it, as the Temporal UI shows (wall-clock time is at the mercy of load).
-    const temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.temporalNamespace });
+    const temporal = new Client({
+      connection: await Connection.connect({ address: stack.temporalAddress }),
+      namespace: stack.temporalNamespace,
+    });
     try {
       const { events } = await temporal.workflow.getHandle(`instance-${results[0].id}`).fetchHistory();
-      const toDeadHost = (events ?? []).map((e) => e.activityTaskScheduledEventAttributes).filter((a) => a?.taskQueue?.name === 'compute.node-1');
+      const toDeadHost = (events ?? [])
+        .map((e) => e.activityTaskScheduledEventAttributes)
+        .filter((a) => a?.taskQueue?.name === 'compute.node-1');
       assert.equal(toDeadHost.length, 1, 'one step (the claim) was sent to node-1');
       assert.equal(Number(toDeadHost[0]!.scheduleToStartTimeout?.seconds), PICKUP_SEC);
     } finally {
       await temporal.connection.close();
     }
 
-    await stack.waitFor(async () => (await hosts()).find((h) => h.name === 'node-1')!.status === 'down', 20_000, 'node-1 reported down');
-    assert.deepEqual((await stack.api('GET', '/v1/hosts?status=down')).body.map((h: HostRow) => h.name), ['node-1']);
+    await stack.waitFor(
+      async () => (await hosts()).find((h) => h.name === 'node-1')!.status === 'down',
+      20_000,
+      'node-1 reported down',
+    );
+    assert.deepEqual(
+      (await stack.api('GET', '/v1/hosts?status=down')).body.map((h: HostRow) => h.name),
+      ['node-1'],
+    );
     assert.equal((await stack.api('GET', '/v1/hosts?status=sideways')).status, 400);
     // Once down, the scheduler no longer offers it: the next build goes straight elsewhere.
     const next = await settled(await build('after-down', 'm1.tiny'));

@@ -50,7 +50,9 @@ describe('the replay net', () => {
   it('passes the same change guarded by patched()', async () => {
     const guarded = `${ANCHOR}\n    if (patched('record-initial-task-state')) await record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
     const failures = await replayAll(
-      await bundle(variant('patched-step', (s) => s.replace(ANCHOR, guarded).replace(/import \{/, 'import { patched,'))),
+      await bundle(
+        variant('patched-step', (s) => s.replace(ANCHOR, guarded).replace(/import \{/, 'import { patched,')),
+      ),
       creates,
     );
     assert.deepEqual(failures, []);

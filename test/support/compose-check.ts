@@ -19,5 +19,10 @@ export { APP_REQUIRED_ENV, environment, environmentProblems, nimbusApp } from '.
 
 /** Everything: schema, references, interpolation, environment. */
 export function checkCompose(doc: ComposeDoc, options: ComposeCheckOptions): string[] {
-  return [...schemaProblems(doc), ...referenceProblems(doc, options), ...interpolationProblems(doc), ...environmentProblems(doc, options)];
+  return [
+    ...schemaProblems(doc),
+    ...referenceProblems(doc, options),
+    ...interpolationProblems(doc),
+    ...environmentProblems(doc, options),
+  ];
 }

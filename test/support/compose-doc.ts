@@ -70,7 +70,11 @@ export function mounts(svc: Service): Mount[] {
   return svc.volumes.map((v): Mount => {
     if (isMap(v)) {
       const kind = v.type === 'volume' ? 'volume' : v.type === 'bind' ? 'bind' : 'other';
-      return { kind: v.source === undefined && kind === 'volume' ? 'other' : kind, source: text(v.source), target: text(v.target) };
+      return {
+        kind: v.source === undefined && kind === 'volume' ? 'other' : kind,
+        source: text(v.source),
+        target: text(v.target),
+      };
     }
     const parts = String(v).split(':');
     if (parts.length < 2) return { kind: 'other', source: '', target: parts[0] }; // anonymous volume

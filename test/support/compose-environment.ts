@@ -3,7 +3,15 @@
  * processes reads, none it does not, and one host name and node cache per compute agent.
  */
 import { ENV_VARS } from '../../core/config.js';
-import { mapOr, mounts, servicesOf, text, type ComposeCheckOptions, type ComposeDoc, type Service } from './compose-doc.js';
+import {
+  mapOr,
+  mounts,
+  servicesOf,
+  text,
+  type ComposeCheckOptions,
+  type ComposeDoc,
+  type Service,
+} from './compose-doc.js';
 
 const COMMON_APP_ENV = [
   'DATABASE_URL',
@@ -25,7 +33,9 @@ export const APP_REQUIRED_ENV: Readonly<Record<string, readonly string[]>> = {
 
 /** The Nimbus app a service runs (from `node dist/apps/<app>/main.js`), if any. */
 export function nimbusApp(svc: Service): string | undefined {
-  const argv = [svc.entrypoint, svc.command].flatMap((c) => (Array.isArray(c) ? c.map(String) : c == null ? [] : [text(c)]));
+  const argv = [svc.entrypoint, svc.command].flatMap((c) =>
+    Array.isArray(c) ? c.map(String) : c == null ? [] : [text(c)],
+  );
   return /dist\/apps\/([a-z0-9-]+)\/main\.js/.exec(argv.join(' '))?.[1];
 }
 
@@ -49,13 +59,15 @@ export function environmentProblems(doc: ComposeDoc, options: Pick<ComposeCheckO
   const hosts = new Map<string, string>();
   const volumeOwners = new Map<string, string>();
   for (const [name, svc] of Object.entries(services)) {
-    for (const m of mounts(svc)) if (m.kind === 'volume') volumeOwners.set(m.source, volumeOwners.has(m.source) ? '*shared*' : name);
+    for (const m of mounts(svc))
+      if (m.kind === 'volume') volumeOwners.set(m.source, volumeOwners.has(m.source) ? '*shared*' : name);
   }
 
   for (const [name, svc] of Object.entries(services)) {
     const app = nimbusApp(svc);
     if (app === undefined) {
-      if (svc.build !== undefined) problems.push(`services.${name}: builds the Nimbus image but its command runs no dist/apps/<app>/main.js`);
+      if (svc.build !== undefined)
+        problems.push(`services.${name}: builds the Nimbus image but its command runs no dist/apps/<app>/main.js`);
       continue; // a third-party image: its variables are its own business
     }
     const required = APP_REQUIRED_ENV[app];
@@ -65,7 +77,10 @@ export function environmentProblems(doc: ComposeDoc, options: Pick<ComposeCheckO
     }
     const env = environment(svc);
     for (const key of env.keys()) {
-      if (!known.has(key)) problems.push(`services.${name}.environment.${key}: no Nimbus process reads this variable (core/config.ts ENV_VARS)`);
+      if (!known.has(key))
+        problems.push(
+          `services.${name}.environment.${key}: no Nimbus process reads this variable (core/config.ts ENV_VARS)`,
+        );
     }
     for (const key of required) {
       if (!env.get(key)) problems.push(`services.${name}.environment: ${app} needs ${key}`);
@@ -74,12 +89,14 @@ export function environmentProblems(doc: ComposeDoc, options: Pick<ComposeCheckO
 
     const host = env.get('NIMBUS_HOST');
     if (host) {
-      if (hosts.has(host)) problems.push(`services.${name}: NIMBUS_HOST "${host}" is already used by ${hosts.get(host)}`);
+      if (hosts.has(host))
+        problems.push(`services.${name}: NIMBUS_HOST "${host}" is already used by ${hosts.get(host)}`);
       hosts.set(host, name);
     }
     const dataDir = env.get('NIMBUS_DATA_DIR');
     const cache = mounts(svc).find((m) => m.kind === 'volume' && m.target === dataDir);
-    if (dataDir && !cache) problems.push(
+    if (dataDir && !cache)
+      problems.push(
         `services.${name}: NIMBUS_DATA_DIR ${dataDir} is not on a named volume ` +
           '(the node cache would die with the container)',
       );

@@ -54,7 +54,8 @@ function scan(text: string, at: string, out: Interpolation[]): void {
 export function interpolationProblems(doc: ComposeDoc): string[] {
   return interpolations(doc).flatMap(({ at, name, operator }) => {
     if (operator === 'unterminated' || operator === 'invalid') return [`${at}: malformed interpolation ${name}`];
-    if (operator === '') return [`${at}: \${${name}} has neither a default (:-) nor a required marker (:?) and becomes "" when unset`];
+    if (operator === '')
+      return [`${at}: \${${name}} has neither a default (:-) nor a required marker (:?) and becomes "" when unset`];
     return [];
   });
 }

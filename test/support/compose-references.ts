@@ -31,7 +31,10 @@ export function referenceProblems(doc: ComposeDoc, options: ComposeCheckOptions)
         problems.push(`services.${name}.depends_on: no service named "${dep}"`);
       } else if (condition === 'service_healthy' && !hasHealthcheck(target)) {
         problems.push(`services.${name}.depends_on.${dep}: waits for service_healthy but "${dep}" has no healthcheck`);
-      } else if (condition === 'service_completed_successfully' && ['always', 'unless-stopped'].includes(String(target.restart))) {
+      } else if (
+        condition === 'service_completed_successfully' &&
+        ['always', 'unless-stopped'].includes(String(target.restart))
+      ) {
         problems.push(
           `services.${name}.depends_on.${dep}: waits for completion ` +
             `but "${dep}" restarts forever (restart: ${String(target.restart)})`,
@@ -40,7 +43,9 @@ export function referenceProblems(doc: ComposeDoc, options: ComposeCheckOptions)
     }
     for (const mount of mounts(svc)) {
       if (mount.kind === 'volume' && !volumes.has(mount.source)) {
-        problems.push(`services.${name}.volumes: named volume "${mount.source}" is not declared under top-level volumes`);
+        problems.push(
+          `services.${name}.volumes: named volume "${mount.source}" is not declared under top-level volumes`,
+        );
       }
       if (mount.kind === 'bind' && !path.isAbsolute(mount.source) && !mount.source.startsWith('~')) {
         if (!exists(path.resolve(options.baseDir, mount.source))) {
@@ -50,7 +55,8 @@ export function referenceProblems(doc: ComposeDoc, options: ComposeCheckOptions)
     }
     const svcNetworks = Array.isArray(svc.networks) ? svc.networks.map(String) : Object.keys(mapOr(svc.networks));
     for (const net of svcNetworks) {
-      if (!networks.has(net)) problems.push(`services.${name}.networks: network "${net}" is not declared under top-level networks`);
+      if (!networks.has(net))
+        problems.push(`services.${name}.networks: network "${net}" is not declared under top-level networks`);
     }
     problems.push(...buildProblems(name, svc.build, options.baseDir, exists));
   }

@@ -8,7 +8,13 @@ import { isMap } from './compose-doc.js';
 
 export const COMPOSE_SCHEMA_FILE = path.join(REPO_ROOT, 'docker', 'schema', 'compose-spec.json');
 
-type Validate = ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; message?: string; params: { additionalProperty?: string; allowedValues?: unknown[]; missingProperty?: string } }> | null };
+type Validate = ((data: unknown) => boolean) & {
+  errors?: Array<{
+    instancePath: string;
+    message?: string;
+    params: { additionalProperty?: string; allowedValues?: unknown[]; missingProperty?: string };
+  }> | null;
+};
 let validateCompose: Validate | undefined;
 
 function compileSchema(): Validate {

@@ -51,12 +51,18 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     // place the server's user may write) so parallel test files never meet in /tmp.
     initdbFlags: ['--no-sync'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', `unix_socket_directories=${dataDir}`,
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dataDir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
     ],
     onLog: (message: string) => {
       log = (log + message).slice(-4000);
@@ -93,7 +99,9 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     return { url, db, adminToken, stop };
   } catch (err) {
     await stop();
-    throw new Error(`test PostgreSQL on port ${port} failed: ${(err as Error)?.message ?? 'server exited'}\n${log}`, { cause: err });
+    throw new Error(`test PostgreSQL on port ${port} failed: ${(err as Error)?.message ?? 'server exited'}\n${log}`, {
+      cause: err,
+    });
   }
 }
 
@@ -123,13 +131,28 @@ export async function insertNetwork(
   db: DataSource,
   cidr: string,
   opts: { segmentationType?: 'flat' | 'vlan' | 'vxlan'; segmentationId?: number | null } = {},
-): Promise<{ id: string; name: string; gateway: string; allocationStart: string; allocationEnd: string; allocatable: number }> {
+): Promise<{
+  id: string;
+  name: string;
+  gateway: string;
+  allocationStart: string;
+  allocationEnd: string;
+  allocatable: number;
+}> {
   const plan = planSubnet({ cidr });
   const name = `net-${randomUUID().slice(0, 8)}`;
   const [{ id }] = await db.query(
     `INSERT INTO networks (name, cidr, gateway, allocation_start, allocation_end, segmentation_type, segmentation_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [name, plan.cidr, plan.gateway, plan.allocationStart, plan.allocationEnd, opts.segmentationType ?? 'vlan', opts.segmentationId === undefined ? 300 : opts.segmentationId],
+    [
+      name,
+      plan.cidr,
+      plan.gateway,
+      plan.allocationStart,
+      plan.allocationEnd,
+      opts.segmentationType ?? 'vlan',
+      opts.segmentationId === undefined ? 300 : opts.segmentationId,
+    ],
   );
   return { id, name, ...plan };
 }
@@ -159,8 +182,18 @@ export async function insertInstance(
   await db.query(
     `INSERT INTO instances (id, name, project_id, status, task_state, host, flavor_id, image_id, network_id, workflow_id)
      SELECT $1, $2, $3, $4, $5, $6, f.id, $7, $8, $9 FROM flavors f WHERE f.name = $10`,
-    [id, name, projectId, opts.status ?? 'BUILD', opts.taskState === undefined ? 'scheduling' : opts.taskState, opts.host ?? null,
-      imageId, networkId, `instance-${id}`, opts.flavor ?? 'm1.tiny'],
+    [
+      id,
+      name,
+      projectId,
+      opts.status ?? 'BUILD',
+      opts.taskState === undefined ? 'scheduling' : opts.taskState,
+      opts.host ?? null,
+      imageId,
+      networkId,
+      `instance-${id}`,
+      opts.flavor ?? 'm1.tiny',
+    ],
   );
   return { id, name, projectId, imageName, networkId };
 }

@@ -2,8 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import {
-  FAST_FAILURE_ENV, HOSTS, armFault, clearFaults, createInstance, enableOnly, type InjectionMode, type InstanceBody,
-  undone, waitAgentServing, waitPlaced, waitSettled,
+  FAST_FAILURE_ENV,
+  HOSTS,
+  armFault,
+  clearFaults,
+  createInstance,
+  enableOnly,
+  type InjectionMode,
+  type InstanceBody,
+  undone,
+  waitAgentServing,
+  waitPlaced,
+  waitSettled,
 } from './fault-cases.js';
 import { actionLog, buildingInstances, waitUntilClean } from './invariants.js';
 import { useStack } from './use-stack.js';
@@ -28,10 +38,22 @@ type Case =
   | { kind: 'undo'; step: 'destroy' | 'unplug_vif' | 'detach_volume'; undo: string };
 
 const ROUNDS: Array<Array<[Case, string]>> = [
-  [[{ kind: 'elsewhere', step: 'claim' }, 'node-1'], [{ kind: 'error', step: 'plug_vif' }, 'node-2']],
-  [[{ kind: 'elsewhere', step: 'pull_image' }, 'node-1'], [{ kind: 'error', step: 'attach_volume' }, 'node-2']],
-  [[{ kind: 'elsewhere', step: 'spawn' }, 'node-1'], [{ kind: 'undo', step: 'destroy', undo: 'destroyDomain' }, 'node-2']],
-  [[{ kind: 'undo', step: 'unplug_vif', undo: 'unplugVif' }, 'node-1'], [{ kind: 'undo', step: 'detach_volume', undo: 'detachVolume' }, 'node-2']],
+  [
+    [{ kind: 'elsewhere', step: 'claim' }, 'node-1'],
+    [{ kind: 'error', step: 'plug_vif' }, 'node-2'],
+  ],
+  [
+    [{ kind: 'elsewhere', step: 'pull_image' }, 'node-1'],
+    [{ kind: 'error', step: 'attach_volume' }, 'node-2'],
+  ],
+  [
+    [{ kind: 'elsewhere', step: 'spawn' }, 'node-1'],
+    [{ kind: 'undo', step: 'destroy', undo: 'destroyDomain' }, 'node-2'],
+  ],
+  [
+    [{ kind: 'undo', step: 'unplug_vif', undo: 'unplugVif' }, 'node-1'],
+    [{ kind: 'undo', step: 'detach_volume', undo: 'detachVolume' }, 'node-2'],
+  ],
 ];
 const SPARE = 'node-3';
 
@@ -100,11 +122,16 @@ export function faultMatrix(mode: InjectionMode, part?: 'steps' | 'spawn-and-und
       assert.equal(inst.fault?.code, mode === 'error' || c.kind === 'undo' ? 'InjectedFault' : 'HostStepFailed', why);
       assert.ok(log.includes(`${failedStep}@${host}:failed`), `the action log shows the failed step\n${why}`);
       const undos = await undone(db, inst.id);
-      for (const u of [`releaseClaim(${host})`, 'deallocatePort', ...(c.kind === 'error' && c.step === 'plug_vif' ? [] : ['deleteVolume'])]) {
+      for (const u of [
+        `releaseClaim(${host})`,
+        'deallocatePort',
+        ...(c.kind === 'error' && c.step === 'plug_vif' ? [] : ['deleteVolume']),
+      ]) {
         assert.ok(undos.includes(u), `${u} was undone\n${why}`);
       }
       // A hung undo is cut by its timeout and retried until it succeeds.
-      if (c.kind === 'undo' && mode === 'hang') assert.ok(undos.includes(`${c.undo}(${host})`), `${c.undo} was retried to success\n${why}`);
+      if (c.kind === 'undo' && mode === 'hang')
+        assert.ok(undos.includes(`${c.undo}(${host})`), `${c.undo} was retried to success\n${why}`);
     }
   });
 }

@@ -31,7 +31,13 @@ export async function readDomains(dataDir: string): Promise<Map<string, string[]
     } catch {
       // A node that never spawned has no domains folder: it has no domains.
     }
-    byHost.set(host, files.filter((f) => f.endsWith('.json') && !isAtomicTempFile(f)).map((f) => f.slice(0, -'.json'.length)).sort());
+    byHost.set(
+      host,
+      files
+        .filter((f) => f.endsWith('.json') && !isAtomicTempFile(f))
+        .map((f) => f.slice(0, -'.json'.length))
+        .sort(),
+    );
   }
   return byHost;
 }
@@ -63,7 +69,9 @@ export async function waitUntilClean(stack: TestStack, db: DataSource, timeoutMs
 
 /** Instances still building: at the end of a test there must be none. */
 export async function buildingInstances(db: DataSource): Promise<string[]> {
-  const rows: Array<{ id: string; task_state: string | null }> = await db.query(`SELECT id, task_state FROM instances WHERE status = 'BUILD'`);
+  const rows: Array<{ id: string; task_state: string | null }> = await db.query(
+    `SELECT id, task_state FROM instances WHERE status = 'BUILD'`,
+  );
   return rows.map((r) => `${r.id} (${r.task_state})`);
 }
 

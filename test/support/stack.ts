@@ -126,8 +126,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...handle,
     config,
     logs: (lines = 200) => tail.toArray(lines),
-    api: (method, requestPath, body, requestOptions) =>
-      apiRequest(handle, method, requestPath, body, requestOptions),
+    api: (method, requestPath, body, requestOptions) => apiRequest(handle, method, requestPath, body, requestOptions),
     waitFor,
     stop: () =>
       (stopping ??= (async () => {
@@ -141,11 +140,15 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 
   if (agents.length > 0 && options.waitForHosts !== false) {
     try {
-      await waitFor(async () => {
-        const { status, body } = await stack.api<Array<{ name: string; status: string }>>('GET', '/v1/hosts');
-        if (status !== 200 || !Array.isArray(body)) return false;
-        return agents.every((host) => body.some((row) => row.name === host && row.status === 'up'));
-      }, 60_000, `hosts ${agents.join(', ')} up in GET /v1/hosts`);
+      await waitFor(
+        async () => {
+          const { status, body } = await stack.api<Array<{ name: string; status: string }>>('GET', '/v1/hosts');
+          if (status !== 200 || !Array.isArray(body)) return false;
+          return agents.every((host) => body.some((row) => row.name === host && row.status === 'up'));
+        },
+        60_000,
+        `hosts ${agents.join(', ')} up in GET /v1/hosts`,
+      );
     } catch (error) {
       const logs = stack.logs(60).join('\n');
       await stack.stop();

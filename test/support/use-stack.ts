@@ -34,8 +34,11 @@ export function useStack(options: UseStackOptions | (() => Promise<UseStackOptio
   let client: Client | undefined;
   let connection: Connection | undefined;
   before(async () => {
-    const { db: withDb, client: withClient, ...stackOptions } =
-      typeof options === 'function' ? await options() : options;
+    const {
+      db: withDb,
+      client: withClient,
+      ...stackOptions
+    } = typeof options === 'function' ? await options() : options;
     stack = await startTestStack(stackOptions);
     if (withDb) db = await connectToStackDb(stack);
     if (withClient) {

@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { after, before } from 'node:test';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REPO_ROOT, loadConfig } from '../../core/config.js';
 import { resolveTemporalCli } from '../../devstack/temporal-cli.js';

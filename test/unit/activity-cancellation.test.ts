@@ -35,7 +35,12 @@ describe('host activities under cancellation', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d) => beats.push(d));
-    const run = env.run(activities.spawnDomain.bind(activities), { instanceId: 'inst-1', name: 'web-1', flavor, image });
+    const run = env.run(activities.spawnDomain.bind(activities), {
+      instanceId: 'inst-1',
+      name: 'web-1',
+      flavor,
+      image,
+    });
     await new Promise((r) => setTimeout(r, 100));
     assert.ok(beats.length >= 1, 'the step heartbeats while it runs, which is how a cancellation reaches it');
     const started = Date.now();
@@ -48,7 +53,15 @@ describe('host activities under cancellation', () => {
   it('a cancelled destroy can run again to completion (undos are retried until they succeed)', async () => {
     const { activities, driver } = compute(new InMemoryFailureInjector([{ step: 'destroy', mode: 'hang', times: 1 }]));
     writeFileSync(path.join(nodeDir, 'disk.img'), 'bytes');
-    await driver.spawn({ instanceId: 'inst-2', name: 'web-2', vcpus: 1, ramMb: 512, diskGb: 1, imagePath: path.join(nodeDir, 'disk.img'), imageSha256: sha });
+    await driver.spawn({
+      instanceId: 'inst-2',
+      name: 'web-2',
+      vcpus: 1,
+      ramMb: 512,
+      diskGb: 1,
+      imagePath: path.join(nodeDir, 'disk.img'),
+      imageSha256: sha,
+    });
     assert.equal((await driver.getDomain('inst-2'))?.state, 'running');
     const env = new MockActivityEnvironment();
     const first = env.run(activities.destroyDomain.bind(activities), { instanceId: 'inst-2' });

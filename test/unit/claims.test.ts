@@ -49,7 +49,10 @@ describe('ClaimService', () => {
     assert.deepEqual(await usage(host), { vcpus: 4, ramMb: 8192, diskGb: 80 });
     const claim = await claims.claimOf(instanceId);
     assert.ok(claim);
-    assert.deepEqual({ host: claim.host, vcpus: claim.vcpus, ramMb: claim.ramMb, diskGb: claim.diskGb }, { host, ...LARGE });
+    assert.deepEqual(
+      { host: claim.host, vcpus: claim.vcpus, ramMb: claim.ramMb, diskGb: claim.diskGb },
+      { host, ...LARGE },
+    );
   });
 
   it('10 concurrent 8192 MB claims on a 16384 MB host: exactly 2 succeed, 8 are refused, usage = sum of claims', async () => {
@@ -118,7 +121,10 @@ describe('ClaimService', () => {
     const host = await freshHost();
     // 8 vCPUs × 4.0 = 32 schedulable; RAM and disk at ratio 1.0.
     await claims.claim(randomUUID(), host, { vcpus: 32, ramMb: 1, diskGb: 1 });
-    await assert.rejects(claims.claim(randomUUID(), host, { vcpus: 1, ramMb: 1, diskGb: 1 }), hostRefused(/lacks vCPU \(0 free, 1 asked\)/));
+    await assert.rejects(
+      claims.claim(randomUUID(), host, { vcpus: 1, ramMb: 1, diskGb: 1 }),
+      hostRefused(/lacks vCPU \(0 free, 1 asked\)/),
+    );
     const other = await freshHost();
     await assert.rejects(
       claims.claim(randomUUID(), other, { vcpus: 1, ramMb: 20000, diskGb: 200 }),
@@ -132,7 +138,10 @@ describe('ClaimService', () => {
     await hosts.setDisabled(host, true, 'maintenance');
     const instanceId = randomUUID();
     await assert.rejects(claims.claim(instanceId, host, LARGE), hostRefused(/is disabled/));
-    await assert.rejects(claims.claim(instanceId, `ghost-${randomUUID().slice(0, 8)}`, LARGE), hostRefused(/is not registered/));
+    await assert.rejects(
+      claims.claim(instanceId, `ghost-${randomUUID().slice(0, 8)}`, LARGE),
+      hostRefused(/is not registered/),
+    );
     assert.equal(await claims.claimOf(instanceId), null);
     assert.deepEqual(await usage(host), { vcpus: 0, ramMb: 0, diskGb: 0 });
   });

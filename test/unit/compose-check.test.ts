@@ -141,7 +141,13 @@ services:
     command: node dist/apps/controller/main.js
     environment: {<<: *env, TEMPORAL_ADDRESS: "t:7233"}
 `);
-    assert.deepEqual(environment(services(doc).c), new Map([['DATABASE_URL', 'postgres://x'], ['TEMPORAL_ADDRESS', 't:7233']]));
+    assert.deepEqual(
+      environment(services(doc).c),
+      new Map([
+        ['DATABASE_URL', 'postgres://x'],
+        ['TEMPORAL_ADDRESS', 't:7233'],
+      ]),
+    );
     assertReported(checkCompose(doc, options), /c\.environment: controller needs NIMBUS_ADMIN_TOKEN/);
   });
 });

@@ -60,19 +60,29 @@ describe('docker/compose.yaml', () => {
   it('runs three compute agents, each with its own host name and node-cache volume', () => {
     const svcs = services(fresh());
     const agents = Object.entries(svcs).filter(([, svc]) => nimbusApp(svc) === 'compute-agent');
-    assert.deepEqual(agents.map(([n]) => n), ['compute-node-1', 'compute-node-2', 'compute-node-3']);
-    assert.deepEqual(agents.map(([, svc]) => environment(svc).get('NIMBUS_HOST')), ['node-1', 'node-2', 'node-3']);
-    assert.deepEqual(agents.map(([, svc]) => svc.volumes), [
-      ['node-1-data:/var/lib/nimbus'],
-      ['node-2-data:/var/lib/nimbus'],
-      ['node-3-data:/var/lib/nimbus'],
-    ]);
+    assert.deepEqual(
+      agents.map(([n]) => n),
+      ['compute-node-1', 'compute-node-2', 'compute-node-3'],
+    );
+    assert.deepEqual(
+      agents.map(([, svc]) => environment(svc).get('NIMBUS_HOST')),
+      ['node-1', 'node-2', 'node-3'],
+    );
+    assert.deepEqual(
+      agents.map(([, svc]) => svc.volumes),
+      [['node-1-data:/var/lib/nimbus'], ['node-2-data:/var/lib/nimbus'], ['node-3-data:/var/lib/nimbus']],
+    );
     for (const [name, svc] of agents) assert.equal(environment(svc).get('NIMBUS_API_URL'), 'http://api:3000', name);
   });
 
   it('registers exactly the search attributes the workflows use', () => {
-    const registered = String(environment(services(fresh())['temporal-namespace']).get('SEARCH_ATTRIBUTES')).split(/\s+/);
-    assert.deepEqual(registered, SEARCH_ATTRIBUTES.map((a) => `${a.name}=${a.type}`));
+    const registered = String(environment(services(fresh())['temporal-namespace']).get('SEARCH_ATTRIBUTES')).split(
+      /\s+/,
+    );
+    assert.deepEqual(
+      registered,
+      SEARCH_ATTRIBUTES.map((a) => `${a.name}=${a.type}`),
+    );
   });
 
   it('takes secrets from the environment, required, never as literals', () => {
@@ -92,7 +102,8 @@ describe('docker/compose.yaml', () => {
   it('documents every interpolated variable in docker/.env.example', () => {
     const example = readFileSync(path.join(DOCKER_DIR, '.env.example'), 'utf8');
     const documented = new Set([...example.matchAll(/^#?\s*([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]));
-    for (const { name, at } of interpolations(fresh())) assert.ok(documented.has(name), `${name} (${at}) missing from .env.example`);
+    for (const { name, at } of interpolations(fresh()))
+      assert.ok(documented.has(name), `${name} (${at}) missing from .env.example`);
   });
 
   it('accepts a fourth compute host added the way docker/README.md says', () => {

@@ -8,6 +8,10 @@ describe('schema', () => {
 
   it('after all migrations, the entities need no change', async () => {
     const { upQueries } = await t.db.driver.createSchemaBuilder().log();
-    assert.deepEqual(upQueries.map((q) => q.query), [], 'write a migration for these (scripts/print-schema-diff.ts prints them)');
+    assert.deepEqual(
+      upQueries.map((q) => q.query),
+      [],
+      'write a migration for these (scripts/print-schema-diff.ts prints them)',
+    );
   });
 });

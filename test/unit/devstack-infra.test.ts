@@ -102,7 +102,14 @@ describe('Temporal dev server', () => {
   });
 
   it('starts with the Nimbus search attributes registered in its namespace', async () => {
-    server = await startTemporalServer({ cli, dataDir: temporalDir(), port: temporalPort, uiPort, namespace: 'default', log });
+    server = await startTemporalServer({
+      cli,
+      dataDir: temporalDir(),
+      port: temporalPort,
+      uiPort,
+      namespace: 'default',
+      log,
+    });
     started.push(server);
     assert.equal(server.address, `127.0.0.1:${temporalPort}`);
     const connection = await Connection.connect({ address: server.address });
@@ -124,7 +131,14 @@ describe('Temporal dev server', () => {
 
   it('replaces a server a killed launcher left running, keeping its data file', async () => {
     const leftover = server;
-    server = await startTemporalServer({ cli, dataDir: temporalDir(), port: temporalPort, uiPort, namespace: 'default', log });
+    server = await startTemporalServer({
+      cli,
+      dataDir: temporalDir(),
+      port: temporalPort,
+      uiPort,
+      namespace: 'default',
+      log,
+    });
     started.push(server);
     assert.equal(isProcessAlive(leftover.pid), false);
     const connection = await Connection.connect({ address: server.address });
@@ -149,7 +163,14 @@ describe('Temporal dev server', () => {
     await new Promise<void>((resolve) => squatter.listen(temporalPort, '127.0.0.1', resolve));
     try {
       await assert.rejects(
-        startTemporalServer({ cli, dataDir: path.join(dir, 'temporal-2'), port: temporalPort, uiPort, namespace: 'default', log }),
+        startTemporalServer({
+          cli,
+          dataDir: path.join(dir, 'temporal-2'),
+          port: temporalPort,
+          uiPort,
+          namespace: 'default',
+          log,
+        }),
         /NIMBUS_TEMPORAL_PORT/,
       );
     } finally {

@@ -85,21 +85,36 @@ describe('pid files', () => {
 
   it('tells absent, stale (dead process, garbage, reused pid) and running apart', () => {
     const file = path.join(dir, 'x.pid');
-    assert.deepEqual(inspectPidFile(file, () => true), { state: 'absent' });
+    assert.deepEqual(
+      inspectPidFile(file, () => true),
+      { state: 'absent' },
+    );
 
     const dead = exitedPid();
     assert.equal(isProcessAlive(dead), false);
     writePidFile(file, dead);
-    assert.deepEqual(inspectPidFile(file, () => true), { state: 'stale', pid: dead });
+    assert.deepEqual(
+      inspectPidFile(file, () => true),
+      { state: 'stale', pid: dead },
+    );
 
     writeFileSync(file, 'not a pid\n');
-    assert.deepEqual(inspectPidFile(file, () => true), { state: 'stale' });
+    assert.deepEqual(
+      inspectPidFile(file, () => true),
+      { state: 'stale' },
+    );
 
     writePidFile(file, process.pid);
-    assert.deepEqual(inspectPidFile(file, () => true), { state: 'running', pid: process.pid });
+    assert.deepEqual(
+      inspectPidFile(file, () => true),
+      { state: 'running', pid: process.pid },
+    );
     // Alive, but not the program that wrote the file: the pid was reused.
     if (existsSync(`/proc/${process.pid}/cmdline`)) {
-      assert.deepEqual(inspectPidFile(file, (cmd) => cmd.includes('postgres -D')), { state: 'stale', pid: process.pid });
+      assert.deepEqual(
+        inspectPidFile(file, (cmd) => cmd.includes('postgres -D')),
+        { state: 'stale', pid: process.pid },
+      );
     }
   });
 
@@ -115,7 +130,9 @@ describe('pid files', () => {
     const file = path.join(dir, 'leftover.pid');
     writePidFile(file, leftover.pid!);
     let reported: number | undefined;
-    await stopLeftover(file, (cmd) => cmd.includes('nimbus-leftover-marker'), { onLeftover: (pid) => (reported = pid) });
+    await stopLeftover(file, (cmd) => cmd.includes('nimbus-leftover-marker'), {
+      onLeftover: (pid) => (reported = pid),
+    });
     assert.equal(reported, leftover.pid);
     assert.equal(existsSync(file), false);
     assert.equal(isProcessAlive(leftover.pid!), false);
@@ -159,16 +176,27 @@ describe('Temporal dev server arguments', () => {
     assert.equal(value('--ui-port'), '8233');
     assert.equal(value('--namespace'), 'default');
     const registered = args.filter((_, i) => args[i - 1] === '--search-attribute');
-    assert.deepEqual(registered, SEARCH_ATTRIBUTES.map(({ name }) => `${name}=Keyword`));
+    assert.deepEqual(
+      registered,
+      SEARCH_ATTRIBUTES.map(({ name }) => `${name}=Keyword`),
+    );
     assert.equal(args.includes('--headless'), false, 'the Web UI stays on');
     const pragmas = args.filter((_, i) => args[i - 1] === '--sqlite-pragma');
-    assert.deepEqual(pragmas, ['journal_mode=wal', 'synchronous=normal'], 'a write-ahead log: the rollback journal costs 3x per build');
+    assert.deepEqual(
+      pragmas,
+      ['journal_mode=wal', 'synchronous=normal'],
+      'a write-ahead log: the rollback journal costs 3x per build',
+    );
   });
 });
 
 describe('app environment', () => {
   it('tells every app where the stack is', () => {
-    const config = loadConfig({ NIMBUS_DATA_DIR: '/tmp/nimbus-x', NIMBUS_API_PORT: '3999', NIMBUS_HEARTBEAT_INTERVAL: '1' });
+    const config = loadConfig({
+      NIMBUS_DATA_DIR: '/tmp/nimbus-x',
+      NIMBUS_API_PORT: '3999',
+      NIMBUS_HEARTBEAT_INTERVAL: '1',
+    });
     const env = appEnvironment(config, {
       databaseUrl: 'postgres://u:p@127.0.0.1:1/nimbus',
       temporalAddress: '127.0.0.1:2',
@@ -270,8 +298,15 @@ describe('Supervisor', () => {
   });
 
   it('SIGKILLs a child that ignores SIGTERM', async () => {
-    const stubborn = script('stubborn', "process.on('SIGTERM', () => {}); console.log('stubborn up'); setInterval(() => {}, 1000);");
-    const local = new Supervisor({ log: silent, output: (name, line) => lines.push(`[${name}] ${line}`), stopTimeoutMs: 300 });
+    const stubborn = script(
+      'stubborn',
+      "process.on('SIGTERM', () => {}); console.log('stubborn up'); setInterval(() => {}, 1000);",
+    );
+    const local = new Supervisor({
+      log: silent,
+      output: (name, line) => lines.push(`[${name}] ${line}`),
+      stopTimeoutMs: 300,
+    });
     local.add(child('stubborn', stubborn));
     await local.startAll();
     await waitUntil(() => lines.includes('[stubborn] stubborn up'), 'stubborn start');

@@ -29,6 +29,7 @@ describe('docker/Dockerfile', () => {
 
   it('keeps secrets and machine state out of the build context', () => {
     const ignore = readFileSync(path.join(DOCKER_DIR, 'Dockerfile.dockerignore'), 'utf8').split('\n');
-    for (const entry of ['**/.env', '.nimbus', '**/node_modules', 'dist', '.git']) assert.ok(ignore.includes(entry), entry);
+    for (const entry of ['**/.env', '.nimbus', '**/node_modules', 'dist', '.git'])
+      assert.ok(ignore.includes(entry), entry);
   });
 });

@@ -109,7 +109,9 @@ describe('failure classification', () => {
 
   it('lists every driver code in the retry table and nothing non-permanent but what should retry', () => {
     for (const code of Object.values(DriverCodes)) assert.ok(code in RETRY, code);
-    const retried = Object.entries(RETRY).filter(([, r]) => r === 'retryable').map(([code]) => code);
+    const retried = Object.entries(RETRY)
+      .filter(([, r]) => r === 'retryable')
+      .map(([code]) => code);
     assert.deepEqual(retried.sort(), ['ImageDownloadFailed', 'InternalError']);
     assert.equal(isPermanent('ECONNREFUSED'), false);
     assert.equal(isPermanent('57P01'), false);

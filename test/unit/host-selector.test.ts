@@ -32,7 +32,10 @@ async function onlyLive(count: number, ramMb = 16384): Promise<string[]> {
 }
 
 async function ageHeartbeat(name: string, secondsAgo: number): Promise<void> {
-  await t.db.query(`UPDATE hosts SET last_heartbeat_at = now() - make_interval(secs => $2) WHERE name = $1`, [name, secondsAgo]);
+  await t.db.query(`UPDATE hosts SET last_heartbeat_at = now() - make_interval(secs => $2) WHERE name = $1`, [
+    name,
+    secondsAgo,
+  ]);
 }
 
 const noValidHost = (pattern: RegExp) => domainError('NoValidHost', pattern);
@@ -46,7 +49,17 @@ describe('HostRegistry', () => {
     assert.ok(h);
     assert.equal(h.status, 'up');
     assert.deepEqual(
-      [h.vcpus, h.ramMb, h.diskGb, h.vcpusUsed, h.ramMbUsed, h.diskGbUsed, h.cpuAllocationRatio, h.ramAllocationRatio, h.diskAllocationRatio],
+      [
+        h.vcpus,
+        h.ramMb,
+        h.diskGb,
+        h.vcpusUsed,
+        h.ramMbUsed,
+        h.diskGbUsed,
+        h.cpuAllocationRatio,
+        h.ramAllocationRatio,
+        h.diskAllocationRatio,
+      ],
       [16, 32768, 500, 0, 0, 0, 4, 1, 1],
     );
     await ageHeartbeat(name, DOWN_AFTER_SEC + 30);

@@ -54,7 +54,10 @@ describe('ImageStore', () => {
   });
 
   it('stores nothing when the declared checksum does not match', async () => {
-    await assert.rejects(store.put(Readable.from([Buffer.from('abc')]), { expectedSha256: sha256('abd') }), ImageChecksumMismatchError);
+    await assert.rejects(
+      store.put(Readable.from([Buffer.from('abc')]), { expectedSha256: sha256('abd') }),
+      ImageChecksumMismatchError,
+    );
     assert.equal(await store.has(sha256('abc')), false);
     assert.deepEqual(await readdir(path.join(root, 'tmp')), []);
     const ok = await store.put(Readable.from([Buffer.from('abc')]), { expectedSha256: sha256('abc') });

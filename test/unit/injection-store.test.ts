@@ -18,7 +18,10 @@ describe('HostInjectionStore', () => {
     const host = freshHost();
     await faults.arm(host, { step: 'spawn', mode: 'error', times: 2 });
     const taken = await Promise.all(Array.from({ length: 10 }, () => faults.take(host, 'spawn')));
-    assert.deepEqual(taken.filter((m) => m !== null), ['error', 'error']);
+    assert.deepEqual(
+      taken.filter((m) => m !== null),
+      ['error', 'error'],
+    );
     assert.equal(taken.filter((m) => m === null).length, 8);
     assert.equal(await faults.take(host, 'spawn'), null);
   });
@@ -36,7 +39,10 @@ describe('HostInjectionStore', () => {
     await faults.arm(host, { step: 'claim', mode: 'error', times: 5 });
     await faults.arm(host, { step: 'claim', mode: 'crash', times: 1 });
     const listed = await faults.list(host);
-    assert.deepEqual(listed.map((f) => ({ step: f.step, mode: f.mode, times: f.times })), [{ step: 'claim', mode: 'crash', times: 1 }]);
+    assert.deepEqual(
+      listed.map((f) => ({ step: f.step, mode: f.mode, times: f.times })),
+      [{ step: 'claim', mode: 'crash', times: 1 }],
+    );
   });
 
   it('lists a host faults with their remaining count, and clear removes them all', async () => {
@@ -48,7 +54,10 @@ describe('HostInjectionStore', () => {
     await faults.take(host, 'spawn');
     assert.deepEqual(
       (await faults.list(host)).map((f) => [f.step, f.mode, f.times]),
-      [['attach_volume', 'hang', 1], ['spawn', 'error', 2]],
+      [
+        ['attach_volume', 'hang', 1],
+        ['spawn', 'error', 2],
+      ],
     );
     await faults.clear(host);
     assert.deepEqual(await faults.list(host), []);

@@ -81,7 +81,12 @@ describe('InstanceViews', () => {
     assert.ok(view);
     assert.equal(view.status, 'ERROR');
     assert.equal(view.taskState, null);
-    assert.deepEqual(view.fault, { code: 'NetworkExhausted', message: 'network full', step: 'allocate_port', host: null });
+    assert.deepEqual(view.fault, {
+      code: 'NetworkExhausted',
+      message: 'network full',
+      step: 'allocate_port',
+      host: null,
+    });
     assert.deepEqual(view.addresses, []);
     assert.deepEqual(view.volumes, []);
     assert.equal(view.launchedAt, null);
@@ -96,7 +101,9 @@ describe('InstanceViews', () => {
     await t.volumes.markAttached({ volumeId, instanceId: inst.id, host: 'node-1', device: 'vdb' });
     await t.volumes.markDetached(volumeId);
     const view = await t.views.get(inst.id);
-    assert.deepEqual(view?.addresses, [{ network: net.name, ip: port.ip, mac: port.mac, portId: port.portId, segmentation: { type: 'flat', id: null } }]);
+    assert.deepEqual(view?.addresses, [
+      { network: net.name, ip: port.ip, mac: port.mac, portId: port.portId, segmentation: { type: 'flat', id: null } },
+    ]);
     assert.deepEqual(view?.volumes, []);
   });
 
@@ -114,9 +121,18 @@ describe('InstanceViews', () => {
     const c = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
     await t.db.query(`UPDATE instances SET created_at = created_at - interval '1 minute' WHERE id = $1`, [a.id]);
     const onHost = await t.views.list({ host });
-    assert.deepEqual(onHost.map((v) => v.id), [c.id, b.id, a.id]);
-    assert.deepEqual((await t.views.list({ host, status: 'ACTIVE' })).map((v) => v.id), [c.id, a.id]);
-    assert.deepEqual((await t.views.list({ host, limit: 1 })).map((v) => v.id), [c.id]);
+    assert.deepEqual(
+      onHost.map((v) => v.id),
+      [c.id, b.id, a.id],
+    );
+    assert.deepEqual(
+      (await t.views.list({ host, status: 'ACTIVE' })).map((v) => v.id),
+      [c.id, a.id],
+    );
+    assert.deepEqual(
+      (await t.views.list({ host, limit: 1 })).map((v) => v.id),
+      [c.id],
+    );
     assert.deepEqual(await t.views.list({ host, projectId: randomUUID() }), []);
     assert.equal((await t.views.list({ host, projectId: a.projectId })).length, 3);
   });

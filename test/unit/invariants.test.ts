@@ -23,7 +23,10 @@ const tiny = { vcpus: 1, ramMb: 512, diskGb: 1 };
 /** A host of the test's own, so usage checks see only this test's claims. */
 async function freshHost(): Promise<string> {
   const name = `inv-${randomUUID().slice(0, 8)}`;
-  await t.db.query(`INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, last_heartbeat_at) VALUES ($1, 8, 16384, 160, now())`, [name]);
+  await t.db.query(
+    `INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, last_heartbeat_at) VALUES ($1, 8, 16384, 160, now())`,
+    [name],
+  );
   return name;
 }
 
@@ -32,7 +35,10 @@ async function setStatus(id: string, status: string): Promise<void> {
 }
 
 /** The violations about the given ids (tests share one database). */
-async function violationsOf(ids: string[], opts?: Parameters<typeof checkInvariants>[1]): Promise<Array<Pick<Violation, 'kind' | 'id'>>> {
+async function violationsOf(
+  ids: string[],
+  opts?: Parameters<typeof checkInvariants>[1],
+): Promise<Array<Pick<Violation, 'kind' | 'id'>>> {
   const all = await checkInvariants(t.db, opts);
   return all.filter((v) => ids.includes(v.id)).map(({ kind, id }) => ({ kind, id }));
 }
@@ -53,10 +59,16 @@ describe('checkInvariants', () => {
 
     await setStatus(inst.id, 'ERROR');
     const found = await checkInvariants(t.db);
-    assert.deepEqual(found.filter((v) => ids.includes(v.id)).map((v) => v.kind), ['claim', 'ip_allocation', 'port']);
+    assert.deepEqual(
+      found.filter((v) => ids.includes(v.id)).map((v) => v.kind),
+      ['claim', 'ip_allocation', 'port'],
+    );
     const claim = found.find((v) => v.kind === 'claim' && v.id === inst.id)!;
     assert.match(claim.detail, new RegExp(`claim on ${host} held for instance ${inst.id} is ERROR`));
-    assert.match(found.find((v) => v.kind === 'port' && v.id === port.portId)!.detail, new RegExp(port.ip.replace(/\./g, '\\.')));
+    assert.match(
+      found.find((v) => v.kind === 'port' && v.id === port.portId)!.detail,
+      new RegExp(port.ip.replace(/\./g, '\\.')),
+    );
 
     await t.claims.release(inst.id);
     await t.ports.deallocate(inst.id);
@@ -74,7 +86,10 @@ describe('checkInvariants', () => {
     await t.db.query(`DELETE FROM ports WHERE id = $1`, [port.portId]);
     const found = await checkInvariants(t.db);
     assert.match(found.find((v) => v.id === ghost)!.detail, /does not exist/);
-    assert.deepEqual(found.filter((v) => v.id === ipId).map((v) => v.kind), ['ip_allocation']);
+    assert.deepEqual(
+      found.filter((v) => v.id === ipId).map((v) => v.kind),
+      ['ip_allocation'],
+    );
     await t.claims.release(ghost);
     await t.db.query(`DELETE FROM ip_allocations WHERE id = $1`, [ipId]);
     assert.deepEqual(await violationsOf([ghost, ipId, host]), []);
@@ -94,11 +109,18 @@ describe('checkInvariants', () => {
     assert.deepEqual(await violationsOf([volumeId, standalone]), [{ kind: 'volume', id: volumeId }]);
 
     await t.volumes.markAttached({ volumeId, instanceId: inst.id, host, device: 'vdb' });
-    assert.deepEqual(await violationsOf([volumeId]), [{ kind: 'attachment', id: volumeId }, { kind: 'volume', id: volumeId }]);
+    assert.deepEqual(await violationsOf([volumeId]), [
+      { kind: 'attachment', id: volumeId },
+      { kind: 'volume', id: volumeId },
+    ]);
     await t.volumes.delete(volumeId);
     await t.volumes.delete(standalone);
     assert.deepEqual(await violationsOf([volumeId, standalone]), []);
-    assert.deepEqual(await checkInvariants(t.db).then((all) => all.filter((v) => v.kind === 'storage_pool')), [], 'pool allocation follows the volumes');
+    assert.deepEqual(
+      await checkInvariants(t.db).then((all) => all.filter((v) => v.kind === 'storage_pool')),
+      [],
+      'pool allocation follows the volumes',
+    );
   });
 
   it('reports host usage that is not the sum of its claims, and pool allocation that is not the sum of its volumes', async () => {
@@ -136,11 +158,17 @@ describe('checkInvariants', () => {
     ]);
     const ids = [active.id, building.id, failed.id, movedAway.id, lost.id, stray];
     const found = (await checkInvariants(t.db, { domainsByHost })).filter((v) => ids.includes(v.id));
-    assert.deepEqual(found.map(({ kind, id }) => ({ kind, id })), [
-      ...[failed.id, movedAway.id, stray].sort((a, b) => a.localeCompare(b)).map((id) => ({ kind: 'domain', id })),
-      { kind: 'missing_domain', id: lost.id },
-    ]);
-    assert.match(found.find((v) => v.id === movedAway.id)!.detail, new RegExp(`domain on ${host}: instance is ACTIVE on ${other}`));
+    assert.deepEqual(
+      found.map(({ kind, id }) => ({ kind, id })),
+      [
+        ...[failed.id, movedAway.id, stray].sort((a, b) => a.localeCompare(b)).map((id) => ({ kind: 'domain', id })),
+        { kind: 'missing_domain', id: lost.id },
+      ],
+    );
+    assert.match(
+      found.find((v) => v.id === movedAway.id)!.detail,
+      new RegExp(`domain on ${host}: instance is ACTIVE on ${other}`),
+    );
     // Without the domains (the API's view) none of these is visible.
     assert.deepEqual(await violationsOf(ids), []);
   });

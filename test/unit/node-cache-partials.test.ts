@@ -43,7 +43,9 @@ async function bytesOf(img: CacheableImage): Promise<Buffer> {
 }
 
 async function sha256Of(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 describe('node cache partial downloads', () => {
@@ -78,7 +80,10 @@ describe('node cache partial downloads', () => {
     assert.deepEqual(await c.evict(0), { evicted: [], removedPartials: [], totalBytes: 100 * 1024 });
 
     const result = await c.ensure(img);
-    assert.deepEqual(server.requests.map((r) => r.range), [`bytes=${100 * 1024}-`]);
+    assert.deepEqual(
+      server.requests.map((r) => r.range),
+      [`bytes=${100 * 1024}-`],
+    );
     assert.equal(await sha256Of(result.path), img.sha256);
   });
 

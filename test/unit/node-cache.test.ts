@@ -20,14 +20,18 @@ function cache(): NodeImageCache {
 }
 
 async function sha256Of(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 describe('NodeImageCache', () => {
   it('downloads, verifies and places the image, then serves it from the cache', async () => {
     const img = await image('img-a', 1024 * 1024 + 7);
     const progress: number[] = [];
-    const first = await cache().ensure(img, { onProgress: (done, total) => (assert.equal(total, img.sizeBytes), progress.push(done)) });
+    const first = await cache().ensure(img, {
+      onProgress: (done, total) => (assert.equal(total, img.sizeBytes), progress.push(done)),
+    });
     assert.equal(first.downloaded, true);
     assert.equal(first.path, path.join(nodeDir, 'images', img.sha256));
     assert.equal(await sha256Of(first.path), img.sha256);
@@ -36,7 +40,10 @@ describe('NodeImageCache', () => {
 
     assert.equal(progress.at(-1), img.sizeBytes);
     assert.ok(progress.length <= img.sizeBytes / (256 * 1024) + 2, `progress throttled (${progress.length} calls)`);
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+    );
 
     const second = await cache().ensure(img);
     assert.deepEqual(second, { path: first.path, downloaded: false });
@@ -177,7 +184,10 @@ describe('NodeImageCache', () => {
 
     // Nothing unused left to delete: the in-use image keeps the total above the limit.
     assert.deepEqual((await restarted.evict(0)).evicted, [a.sha256]);
-    assert.deepEqual((await restarted.list()).map((i) => i.sha256), [b.sha256]);
+    assert.deepEqual(
+      (await restarted.list()).map((i) => i.sha256),
+      [b.sha256],
+    );
 
     await restarted.release(b.sha256, 'inst-1');
     await restarted.release(b.sha256, 'inst-1');

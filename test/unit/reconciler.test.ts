@@ -32,7 +32,15 @@ function freshNode(): { host: string; driver: FakeDriver } {
 }
 
 async function spawn(driver: FakeDriver, instanceId: string): Promise<void> {
-  await driver.spawn({ instanceId, name: `vm-${instanceId.slice(0, 8)}`, vcpus: 1, ramMb: 512, diskGb: 1, imagePath, imageSha256: 'a'.repeat(64) });
+  await driver.spawn({
+    instanceId,
+    name: `vm-${instanceId.slice(0, 8)}`,
+    vcpus: 1,
+    ramMb: 512,
+    diskGb: 1,
+    imagePath,
+    imageSha256: 'a'.repeat(64),
+  });
 }
 
 async function domainIds(driver: FakeDriver): Promise<string[]> {
@@ -66,7 +74,7 @@ describe('reconcileHost', () => {
     assert.deepEqual(await domainIds(driver), []);
   });
 
-  it('removes the host devices of an orphan\'s NICs with its domain', async () => {
+  it("removes the host devices of an orphan's NICs with its domain", async () => {
     const { host, driver } = freshNode();
     const deleted = await insertInstance(t.db, { status: 'DELETED', taskState: null, host });
     await spawn(driver, deleted.id);

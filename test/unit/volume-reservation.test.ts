@@ -23,7 +23,13 @@ const t = useTestDatabase(async ({ db }) => {
 });
 
 function standalone(sizeGb = 1, project = projectId) {
-  return volumes.create({ volumeId: randomUUID(), projectId: project, sizeGb, name: 'data', deleteOnTermination: false });
+  return volumes.create({
+    volumeId: randomUUID(),
+    projectId: project,
+    sizeGb,
+    name: 'data',
+    deleteOnTermination: false,
+  });
 }
 
 function reserve(volumeId: string, instanceId: string, project = projectId) {
@@ -58,13 +64,19 @@ describe('standalone volumes and reservations', () => {
     const reserved = await reserve(v.id, instanceId);
     assert.equal(reserved.status, 'attaching');
     assert.deepEqual(volumes.connectionOf(reserved), volumes.connectionOf(v));
-    assert.deepEqual(await state(v.id), { status: 'attaching', attachment: { instanceId, host: 'node-2', device: null } });
+    assert.deepEqual(await state(v.id), {
+      status: 'attaching',
+      attachment: { instanceId, host: 'node-2', device: null },
+    });
     // A retried reservation by the same build is the same reservation.
     assert.equal((await reserve(v.id, instanceId)).status, 'attaching');
     assert.deepEqual(await volumes.attachmentsOf(instanceId), [{ volumeId: v.id, deleteOnTermination: false }]);
 
     await volumes.markAttached({ volumeId: v.id, instanceId, host: 'node-2', device: 'vdb' });
-    assert.deepEqual(await state(v.id), { status: 'in-use', attachment: { instanceId, host: 'node-2', device: 'vdb' } });
+    assert.deepEqual(await state(v.id), {
+      status: 'in-use',
+      attachment: { instanceId, host: 'node-2', device: 'vdb' },
+    });
     assert.equal((await reserve(v.id, instanceId)).status, 'in-use', 'a retry after the attach changes nothing');
 
     await volumes.markDetached(v.id);
@@ -78,7 +90,10 @@ describe('standalone volumes and reservations', () => {
     await assert.rejects(reserve(v.id, randomUUID()), refused('VolumeNotAvailable', /is attaching, not available/));
 
     const theirs = await standalone(1, otherProjectId);
-    await assert.rejects(reserve(theirs.id, randomUUID()), refused('VolumeNotAvailable', /does not exist in the instance's project/));
+    await assert.rejects(
+      reserve(theirs.id, randomUUID()),
+      refused('VolumeNotAvailable', /does not exist in the instance's project/),
+    );
     await assert.rejects(reserve(randomUUID(), randomUUID()), refused('VolumeNotAvailable', /does not exist/));
 
     const owned = await volumes.create({ volumeId: randomUUID(), projectId, sizeGb: 1, deleteOnTermination: true });
@@ -104,7 +119,7 @@ describe('standalone volumes and reservations', () => {
     const first = randomUUID();
     await reserve(v.id, first);
     await volumes.unreserve({ volumeId: v.id, instanceId: randomUUID() });
-    assert.equal((await state(v.id)).status, 'attaching', 'another build\'s undo leaves it alone');
+    assert.equal((await state(v.id)).status, 'attaching', "another build's undo leaves it alone");
     await volumes.unreserve({ volumeId: v.id, instanceId: first });
     assert.deepEqual(await state(v.id), { status: 'available', attachment: null });
 
@@ -112,7 +127,10 @@ describe('standalone volumes and reservations', () => {
     const second = randomUUID();
     await reserve(v.id, second);
     await volumes.unreserve({ volumeId: v.id, instanceId: first });
-    assert.deepEqual(await state(v.id), { status: 'attaching', attachment: { instanceId: second, host: 'node-2', device: null } });
+    assert.deepEqual(await state(v.id), {
+      status: 'attaching',
+      attachment: { instanceId: second, host: 'node-2', device: null },
+    });
     // Unreserving an attached volume (the host's detach failed) still returns it.
     await volumes.markAttached({ volumeId: v.id, instanceId: second, host: 'node-2', device: 'vdb' });
     await volumes.unreserve({ volumeId: v.id, instanceId: second });
@@ -138,7 +156,11 @@ describe('standalone volumes and reservations', () => {
     await assert.rejects(volumes.deleteDetached(owned.id), refused('VolumeInUse', /deleted with it/));
 
     await volumes.markDetached(v.id);
-    await assert.rejects(volumes.deleteDetached(v.id, otherProjectId), (err) => err instanceof NotFoundError, "another project's volume is not found");
+    await assert.rejects(
+      volumes.deleteDetached(v.id, otherProjectId),
+      (err) => err instanceof NotFoundError,
+      "another project's volume is not found",
+    );
     const room = await allocated();
     await volumes.deleteDetached(v.id, projectId);
     assert.equal(await allocated(), room - 4);

@@ -17,26 +17,52 @@ describe('CreateInstance with an existing volume', () => {
 
   beforeEach(() => {
     volumeId = randomUUID();
-    h.cloud.volumes.set(volumeId, { volumeId, instanceId: null, sizeGb: 5, status: 'available', deleteOnTermination: false });
+    h.cloud.volumes.set(volumeId, {
+      volumeId,
+      instanceId: null,
+      sizeGb: 5,
+      status: 'available',
+      deleteOnTermination: false,
+    });
   });
 
   it('reserves and attaches the volume instead of creating one', async () => {
     const input = createInput({ volume: { volumeId } });
     const handle = await startCreate(h, input);
     assert.deepEqual(await handle.result(), { host: 'node-1' });
-    assert.deepEqual(h.cloud.actions('network:allocatePort'), [`${n1}:plugVif`, 'storage:reserveVolume', `${n1}:attachVolume`, 'instances:recordActive']);
-    const taskStates = h.cloud.recordsOf('recordStep').filter((r) => r.phase === 'start' && r.taskState).map((r) => r.taskState);
+    assert.deepEqual(h.cloud.actions('network:allocatePort'), [
+      `${n1}:plugVif`,
+      'storage:reserveVolume',
+      `${n1}:attachVolume`,
+      'instances:recordActive',
+    ]);
+    const taskStates = h.cloud
+      .recordsOf('recordStep')
+      .filter((r) => r.phase === 'start' && r.taskState)
+      .map((r) => r.taskState);
     assert.deepEqual(taskStates, ['scheduling', 'pulling_image', 'spawning', 'networking', 'attaching_volume']);
-    assert.deepEqual(
-      (await queryStatus(handle)).steps.map((s) => s.step).slice(-2),
-      ['reserve_volume', 'attach_volume'],
-    );
-    assert.deepEqual(h.cloud.volumes.get(volumeId), { volumeId, instanceId: input.instanceId, sizeGb: 5, status: 'in-use', deleteOnTermination: false });
+    assert.deepEqual((await queryStatus(handle)).steps.map((s) => s.step).slice(-2), [
+      'reserve_volume',
+      'attach_volume',
+    ]);
+    assert.deepEqual(h.cloud.volumes.get(volumeId), {
+      volumeId,
+      instanceId: input.instanceId,
+      sizeGb: 5,
+      status: 'in-use',
+      deleteOnTermination: false,
+    });
     assert.ok(h.cloud.attachments.has(`node-1/${volumeId}`));
   });
 
   it('detaches and gives the volume back, never deleting it, when attaching fails', async () => {
-    h.cloud.fail({ queue: n1, activity: 'attachVolume', mode: 'fatal', type: FaultCodes.HostStepFailed, when: 'after' });
+    h.cloud.fail({
+      queue: n1,
+      activity: 'attachVolume',
+      mode: 'fatal',
+      type: FaultCodes.HostStepFailed,
+      when: 'after',
+    });
     const handle = await startCreate(h, createInput({ volume: { volumeId } }));
     await buildFailure(handle, FaultCodes.HostStepFailed);
     assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [
@@ -46,7 +72,13 @@ describe('CreateInstance with an existing volume', () => {
       'instances:recordFault',
     ]);
     assert.ok(!h.cloud.calls.includes('storage:deleteVolume'), 'a standalone volume is never deleted by a build');
-    assert.deepEqual(h.cloud.volumes.get(volumeId), { volumeId, instanceId: null, sizeGb: 5, status: 'available', deleteOnTermination: false });
+    assert.deepEqual(h.cloud.volumes.get(volumeId), {
+      volumeId,
+      instanceId: null,
+      sizeGb: 5,
+      status: 'available',
+      deleteOnTermination: false,
+    });
     assert.deepEqual(h.cloud.leftovers(), []);
   });
 
@@ -56,7 +88,10 @@ describe('CreateInstance with an existing volume', () => {
     const handle = await startCreate(h, createInput({ volume: { volumeId } }));
     await buildFailure(handle, FaultCodes.VolumeNotAvailable);
     const [{ fault }] = h.cloud.recordsOf('recordFault');
-    assert.deepEqual({ code: fault.code, step: fault.step }, { code: FaultCodes.VolumeNotAvailable, step: 'reserve_volume' });
+    assert.deepEqual(
+      { code: fault.code, step: fault.step },
+      { code: FaultCodes.VolumeNotAvailable, step: 'reserve_volume' },
+    );
     assert.deepEqual(h.cloud.actions('storage:reserveVolume'), [
       'storage:unreserveVolume', // registered before its step: a no-op for a build that holds nothing
       ...unwiredOn(n1),

@@ -29,7 +29,6 @@ const builtOn = (q: string) => [...placedOn(q), 'network:allocatePort', `${q}:pl
 describe('CreateInstance', () => {
   const h = useHarness();
 
-
   it('builds an instance with a volume: every step in order, ACTIVE in the query and search attributes', async () => {
     const input = createInput({ volume: { sizeGb: 1 } });
     const handle = await startCreate(h, input);
@@ -46,7 +45,10 @@ describe('CreateInstance', () => {
     ]);
     assert.deepEqual(h.cloud.recordsOf('recordActive'), [{ instanceId: input.instanceId, host: 'node-1' }]);
     // The task states the API shows, in the order the user sees them.
-    const taskStates = h.cloud.recordsOf('recordStep').filter((r) => r.phase === 'start' && r.taskState).map((r) => r.taskState);
+    const taskStates = h.cloud
+      .recordsOf('recordStep')
+      .filter((r) => r.phase === 'start' && r.taskState)
+      .map((r) => r.taskState);
     assert.deepEqual(taskStates, ['scheduling', 'pulling_image', 'spawning', 'networking', 'attaching_volume']);
 
     const status = await queryStatus(handle);
@@ -57,7 +59,9 @@ describe('CreateInstance', () => {
     assert.deepEqual(status.attempts, [{ host: 'node-1', outcome: 'claimed', reason: null }]);
     assert.deepEqual(
       status.steps.map((s) => [s.step, s.outcome]),
-      ['schedule', 'claim', 'pull_image', 'spawn', 'allocate_port', 'plug_vif', 'create_volume', 'attach_volume'].map((s) => [s, 'succeeded']),
+      ['schedule', 'claim', 'pull_image', 'spawn', 'allocate_port', 'plug_vif', 'create_volume', 'attach_volume'].map(
+        (s) => [s, 'succeeded'],
+      ),
     );
     assert.ok(status.steps.every((s) => s.finishedAt !== null && s.finishedAt >= s.startedAt));
     assert.deepEqual(status.compensations, []);
@@ -65,14 +69,17 @@ describe('CreateInstance', () => {
     assert.deepEqual(await searchAttributes(handle), { status: 'ACTIVE', host: 'node-1' });
     // What a live instance holds: nothing was undone.
     const volumeId = [...h.cloud.volumes.keys()][0];
-    assert.deepEqual(h.cloud.leftovers().sort(), [
-      `attachment node-1/${volumeId}`,
-      `claim ${input.instanceId} on node-1`,
-      `domain node-1/${input.instanceId}`,
-      `port ${input.instanceId}`,
-      `vif node-1/${input.instanceId}`,
-      `volume ${volumeId}`,
-    ].sort());
+    assert.deepEqual(
+      h.cloud.leftovers().sort(),
+      [
+        `attachment node-1/${volumeId}`,
+        `claim ${input.instanceId} on node-1`,
+        `domain node-1/${input.instanceId}`,
+        `port ${input.instanceId}`,
+        `vif node-1/${input.instanceId}`,
+        `volume ${volumeId}`,
+      ].sort(),
+    );
   });
 
   it('moves to the next host when the first refuses the claim, releasing the first claim', async () => {
@@ -93,10 +100,13 @@ describe('CreateInstance', () => {
     assert.deepEqual({ ...status.attempts[0], reason: null }, { host: 'node-1', outcome: 'refused', reason: null });
     assert.match(status.attempts[0].reason ?? '', /not enough free room/);
     assert.deepEqual(status.attempts[1], { host: 'node-2', outcome: 'claimed', reason: null });
-    assert.deepEqual(h.cloud.recordsOf('recordAttempt').map((r) => [r.attemptNo, r.attempt.host, r.attempt.outcome]), [
-      [1, 'node-1', 'refused'],
-      [2, 'node-2', 'claimed'],
-    ]);
+    assert.deepEqual(
+      h.cloud.recordsOf('recordAttempt').map((r) => [r.attemptNo, r.attempt.host, r.attempt.outcome]),
+      [
+        [1, 'node-1', 'refused'],
+        [2, 'node-2', 'claimed'],
+      ],
+    );
     assert.deepEqual([...h.cloud.claims], [[input.instanceId, 'node-2']], 'only the second host holds a claim');
     assert.deepEqual(await searchAttributes(handle), { status: 'ACTIVE', host: 'node-2' });
   });
@@ -119,7 +129,13 @@ describe('CreateInstance', () => {
       ...builtOn(n2),
     ]);
     const status = await queryStatus(handle);
-    assert.deepEqual(status.attempts.map((a) => [a.host, a.outcome]), [['node-1', 'failed'], ['node-2', 'claimed']]);
+    assert.deepEqual(
+      status.attempts.map((a) => [a.host, a.outcome]),
+      [
+        ['node-1', 'failed'],
+        ['node-2', 'claimed'],
+      ],
+    );
     assert.match(status.attempts[0].reason ?? '', /spawnDomain on compute\.node-1 failed/);
     assert.deepEqual(status.compensations, [
       { name: 'destroyDomain(node-1)', outcome: 'succeeded', error: null },
@@ -139,19 +155,31 @@ describe('CreateInstance', () => {
 
     const failure = await buildFailure(handle, FaultCodes.NoValidHost);
     for (const host of ['node-1', 'node-2', 'node-3']) assert.match(failure.message, new RegExp(host));
-    assert.match(failure.message, /attempt 1 on node-1: refused.*attempt 2 on node-2: failed.*attempt 3 on node-3: failed/);
+    assert.match(
+      failure.message,
+      /attempt 1 on node-1: refused.*attempt 2 on node-2: failed.*attempt 3 on node-3: failed/,
+    );
 
     const [fault] = h.cloud.recordsOf('recordFault');
-    assert.deepEqual({ ...fault.fault, message: '' }, { code: FaultCodes.NoValidHost, message: '', step: 'claim', host: null });
+    assert.deepEqual(
+      { ...fault.fault, message: '' },
+      { code: FaultCodes.NoValidHost, message: '', step: 'claim', host: null },
+    );
     assert.equal(fault.fault.message, failure.message);
     assert.equal(h.cloud.actions().filter((c) => c === 'scheduler:selectHost').length, 3, 'at most three attempts');
-    assert.ok(!h.cloud.actions().some((c) => c.startsWith('network:') || c.startsWith('storage:')), 'nothing after placement ran');
+    assert.ok(
+      !h.cloud.actions().some((c) => c.startsWith('network:') || c.startsWith('storage:')),
+      'nothing after placement ran',
+    );
     assert.deepEqual(h.cloud.leftovers(), []);
 
     const status = await queryStatus(handle);
     assert.equal(status.status, 'ERROR');
     assert.equal(status.fault?.code, FaultCodes.NoValidHost);
-    assert.deepEqual(status.attempts.map((a) => a.outcome), ['refused', 'failed', 'failed']);
+    assert.deepEqual(
+      status.attempts.map((a) => a.outcome),
+      ['refused', 'failed', 'failed'],
+    );
     assert.equal((await searchAttributes(handle)).status, 'ERROR');
   });
 
@@ -171,10 +199,20 @@ describe('CreateInstance', () => {
     assert.deepEqual(await handle.result(), { host: 'node-1' });
 
     const status = await queryStatus(handle);
-    assert.deepEqual(status.attempts.map((a) => [a.host, a.outcome]), [[DEAD_HOST, 'timeout'], ['node-1', 'claimed']]);
+    assert.deepEqual(
+      status.attempts.map((a) => [a.host, a.outcome]),
+      [
+        [DEAD_HOST, 'timeout'],
+        ['node-1', 'claimed'],
+      ],
+    );
     assert.match(status.attempts[0].reason ?? '', /SCHEDULE_TO_START/);
     // The claim was never taken on the dead host; its release runs on the scheduler queue anyway.
-    assert.deepEqual(h.cloud.actions().slice(0, 3), ['scheduler:selectHost', 'scheduler:releaseClaim', 'scheduler:selectHost']);
+    assert.deepEqual(h.cloud.actions().slice(0, 3), [
+      'scheduler:selectHost',
+      'scheduler:releaseClaim',
+      'scheduler:selectHost',
+    ]);
     assert.deepEqual([...h.cloud.claims], [[input.instanceId, 'node-1']]);
     assert.deepEqual(await searchAttributes(handle), { status: 'ACTIVE', host: 'node-1' });
   });

@@ -14,7 +14,6 @@ const n1 = 'compute.node-1';
 describe('DeleteInstance', () => {
   const h = useHarness();
 
-
   it('releases an owned volume, the port, the domain and the claim, then records DELETED', async () => {
     const instanceId = randomUUID();
     h.cloud.seedActive(instanceId, 'node-1', { volumeId: 'vol-owned', deleteOnTermination: true });
@@ -40,7 +39,11 @@ describe('DeleteInstance', () => {
     h.cloud.seedActive(instanceId, 'node-1', { volumeId: 'vol-kept', deleteOnTermination: false });
     await (await startDelete(h, { instanceId, host: 'node-1' })).result();
 
-    assert.deepEqual(h.cloud.actions().slice(0, 3), ['storage:listInstanceVolumes', `${n1}:detachVolume`, 'storage:markVolumeDetached']);
+    assert.deepEqual(h.cloud.actions().slice(0, 3), [
+      'storage:listInstanceVolumes',
+      `${n1}:detachVolume`,
+      'storage:markVolumeDetached',
+    ]);
     assert.ok(!h.cloud.actions().includes('storage:deleteVolume'));
     assert.deepEqual(h.cloud.volumes.get('vol-kept'), {
       volumeId: 'vol-kept',

@@ -200,7 +200,13 @@ export class FakeCloud {
       createVolume: ({ volumeId, instanceId, sizeGb }) =>
         this.call(q, 'createVolume', () => {
           if (!this.volumes.has(volumeId)) {
-            this.volumes.set(volumeId, { volumeId, instanceId, sizeGb, status: 'available', deleteOnTermination: true });
+            this.volumes.set(volumeId, {
+              volumeId,
+              instanceId,
+              sizeGb,
+              status: 'available',
+              deleteOnTermination: true,
+            });
           }
           return { volumeId, sizeGb, connection: iscsiConnection(volumeId) };
         }),

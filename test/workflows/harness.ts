@@ -74,7 +74,11 @@ export function startCreate(h: Harness, input: CreateInstanceInput): Promise<Wor
 }
 
 /** Starts DeleteInstance; with `status`, the workflow carries an InstanceStatus to keep current. */
-export function startDelete(h: Harness, input: DeleteInstanceInput, status?: string): Promise<WorkflowHandle<typeof DeleteInstance>> {
+export function startDelete(
+  h: Harness,
+  input: DeleteInstanceInput,
+  status?: string,
+): Promise<WorkflowHandle<typeof DeleteInstance>> {
   return h.client.workflow.start<typeof DeleteInstance>('DeleteInstance', {
     taskQueue: TaskQueues.workflows,
     workflowId: deleteInstanceWorkflowId(input.instanceId),

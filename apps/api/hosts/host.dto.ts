@@ -1,6 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { INJECTION_MODES, INJECTION_STEPS, type InjectionMode, type InjectionStep } from '../../../core/hypervisor/failure-injector.js';
+import {
+  INJECTION_MODES,
+  INJECTION_STEPS,
+  type InjectionMode,
+  type InjectionStep,
+} from '../../../core/hypervisor/failure-injector.js';
 
 /** A fault armed on a host's agent: this step fails this way, this many times. */
 export class FaultDto {

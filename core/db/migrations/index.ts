@@ -5,4 +5,9 @@ import { HostPlacementIndexes1764450000000 } from './1764450000000-host-placemen
 import { ProjectQuotas1764500000000 } from './1764500000000-project-quotas.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
-export const MIGRATIONS: Array<new () => MigrationInterface> = [InitialSchema1764210000000, VolumeOwner1764400000000, HostPlacementIndexes1764450000000, ProjectQuotas1764500000000];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [
+  InitialSchema1764210000000,
+  VolumeOwner1764400000000,
+  HostPlacementIndexes1764450000000,
+  ProjectQuotas1764500000000,
+];

@@ -59,8 +59,9 @@ export default tseslint.config(
         'error',
         { allow: [{ from: 'file', name: 'StepFailure', path: 'workflows/failures.ts' }] },
       ],
-      // `const { omitted, ...rest } = x` is how a property is dropped.
-      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true }],
+      // `const { omitted, ...rest } = x` is how a property is dropped; a `_`-prefixed parameter is one an
+      // implementation must accept (to fit an interface) but does not use.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_' }],
       // Prettier wraps code at 120; this catches what it cannot wrap (comments, long strings). A test's
       // title stays on its `it(` line, as Prettier keeps it.
       'max-len': [

@@ -40,11 +40,13 @@ export const ENV_VARS = {
   NIMBUS_HOST_PICKUP_TIMEOUT:
     'seconds a host may take to pick up a build step before the build counts it dead and moves on (default 10)',
   NIMBUS_HOST_STEP_TIMEOUT:
-    'seconds any host step (claim, pull, spawn, VIF, volume, and their undos) may run before it counts as hung; unset: each step its own (30 s to 10 min)',
+    'seconds any host step (claim, pull, spawn, VIF, volume, and their undos) may run before it counts as hung; ' +
+    'unset: each step its own (30 s to 10 min)',
   NIMBUS_HOST_HEARTBEAT_TIMEOUT:
     'seconds without a heartbeat from a running host step before its agent counts as crashed (default 20)',
   NIMBUS_RECONCILE_INTERVAL:
-    "seconds between a compute agent's reconciliations of its domains with the database (default 60; also once at start)",
+    "seconds between a compute agent's reconciliations of its domains with the database " +
+    '(default 60; also once at start)',
   NIMBUS_SCHEDULER_WEIGHER:
     'how the scheduler ranks hosts with room: spread (most free RAM first, default) or pack (least)',
   NIMBUS_HOST: 'compute agent host name (same as --host)',

@@ -52,6 +52,7 @@ for (const layer of LAYERS) {
 }
 
 console.log(
-  `\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  `\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped ` +
+    `(${((Date.now() - started) / 1000).toFixed(0)} s)`,
 );
 process.exit(failed || totals.pass === 0 ? 1 : 0);

@@ -48,14 +48,16 @@ export async function seed(tx: EntityManager, adminToken?: string): Promise<void
   // Seeded hosts are "down" until their agent registers and heartbeats.
   for (const h of SEED_HOSTS) {
     await tx.query(
-      `INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio)
+      `INSERT INTO hosts
+         (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING`,
       [h.name, h.vcpus, h.ramMb, h.diskGb, h.cpuAllocationRatio, h.ramAllocationRatio, h.diskAllocationRatio],
     );
   }
   const net = planSubnet({ cidr: SEED_NETWORK.cidr });
   await tx.query(
-    `INSERT INTO networks (name, cidr, gateway, allocation_start, allocation_end, dns_servers, segmentation_type, segmentation_id)
+    `INSERT INTO networks
+       (name, cidr, gateway, allocation_start, allocation_end, dns_servers, segmentation_type, segmentation_id)
      VALUES ($1, $2, $3, $4, $5, '{}', $6, $7) ON CONFLICT (name) DO NOTHING`,
     [
       SEED_NETWORK.name,

@@ -77,8 +77,10 @@ export class InstanceViews {
         [keys],
       ),
       this.db.query(
-        `SELECT a.instance_id, v.id, v.size_gb, v.status, a.device, v.delete_on_termination, v.target_iqn, v.target_portal, v.target_lun
-         FROM volume_attachments a JOIN volumes v ON v.id = a.volume_id WHERE a.instance_id = ANY($1) ORDER BY a.created_at`,
+        `SELECT a.instance_id, v.id, v.size_gb, v.status, a.device, v.delete_on_termination,
+                v.target_iqn, v.target_portal, v.target_lun
+         FROM volume_attachments a JOIN volumes v ON v.id = a.volume_id
+         WHERE a.instance_id = ANY($1) ORDER BY a.created_at`,
         [keys],
       ),
       this.db.query(`SELECT * FROM scheduling_attempts WHERE instance_id = ANY($1) ORDER BY attempt_no`, [keys]),

@@ -86,13 +86,15 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
      WHERE p.id IS NULL OR (p.instance_id IS NOT NULL AND (i.status IS NULL OR i.status NOT IN ${LIVE}))`,
     ),
     (r) =>
-      `${r.ip} allocated to ${r.instance_id === undefined || r.instance_id === null ? `port ${r.port_id}, which does not exist` : owner(r)}`,
+      `${r.ip} allocated to ` +
+      `${r.instance_id === undefined || r.instance_id === null ? `port ${r.port_id}, which does not exist` : owner(r)}`,
   );
 
   add(
     'attachment',
     await db.query(
-      `SELECT va.volume_id AS id, va.instance_id, va.host, i.status, v.status AS volume_status FROM volume_attachments va
+      `SELECT va.volume_id AS id, va.instance_id, va.host, i.status, v.status AS volume_status
+     FROM volume_attachments va
      LEFT JOIN instances i ON i.id = va.instance_id
      LEFT JOIN volumes v ON v.id = va.volume_id
      WHERE i.status IS NULL OR i.status NOT IN ${LIVE} OR v.id IS NULL OR v.status = 'deleted'`,
@@ -114,26 +116,31 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
          WHERE va.volume_id = v.id AND v.instance_id IS NULL AND li.status IN ${LIVE})`,
     ),
     (r) =>
-      `${r.volume_status} volume outlived ${r.instance_id ? owner(r) : 'its instance (no live instance has it attached)'}`,
+      `${r.volume_status} volume outlived ` +
+      `${r.instance_id ? owner(r) : 'its instance (no live instance has it attached)'}`,
   );
 
   add(
     'host_usage',
     await db.query(
       `SELECT h.name AS id, h.vcpus_used, h.ram_mb_used, h.disk_gb_used,
-            COALESCE(SUM(c.vcpus), 0)::int AS vcpus, COALESCE(SUM(c.ram_mb), 0)::int AS ram_mb, COALESCE(SUM(c.disk_gb), 0)::int AS disk_gb
+            COALESCE(SUM(c.vcpus), 0)::int AS vcpus, COALESCE(SUM(c.ram_mb), 0)::int AS ram_mb,
+            COALESCE(SUM(c.disk_gb), 0)::int AS disk_gb
      FROM hosts h LEFT JOIN claims c ON c.host = h.name
      GROUP BY h.name
-     HAVING h.vcpus_used <> COALESCE(SUM(c.vcpus), 0) OR h.ram_mb_used <> COALESCE(SUM(c.ram_mb), 0) OR h.disk_gb_used <> COALESCE(SUM(c.disk_gb), 0)`,
+     HAVING h.vcpus_used <> COALESCE(SUM(c.vcpus), 0) OR h.ram_mb_used <> COALESCE(SUM(c.ram_mb), 0)
+         OR h.disk_gb_used <> COALESCE(SUM(c.disk_gb), 0)`,
     ),
     (r) =>
-      `usage ${r.vcpus_used} vCPU / ${r.ram_mb_used} MB / ${r.disk_gb_used} GB, but its claims sum to ${r.vcpus} vCPU / ${r.ram_mb} MB / ${r.disk_gb} GB`,
+      `usage ${r.vcpus_used} vCPU / ${r.ram_mb_used} MB / ${r.disk_gb_used} GB, ` +
+      `but its claims sum to ${r.vcpus} vCPU / ${r.ram_mb} MB / ${r.disk_gb} GB`,
   );
 
   add(
     'storage_pool',
     await db.query(
-      `SELECT p.name AS id, p.allocated_gb, COALESCE(SUM(v.size_gb) FILTER (WHERE v.status <> 'deleted'), 0)::int AS volumes_gb
+      `SELECT p.name AS id, p.allocated_gb,
+            COALESCE(SUM(v.size_gb) FILTER (WHERE v.status <> 'deleted'), 0)::int AS volumes_gb
      FROM storage_pools p LEFT JOIN volumes v ON v.pool = p.name
      GROUP BY p.name
      HAVING p.allocated_gb <> COALESCE(SUM(v.size_gb) FILTER (WHERE v.status <> 'deleted'), 0)`,
@@ -151,7 +158,8 @@ async function checkDomains(db: DataSource, domainsByHost: Map<string, string[]>
   const ids = [...new Set([...domainsByHost.values()].flat())];
   const hosts = [...domainsByHost.keys()];
   const rows: Array<{ id: string; status: string; host: string | null }> = await db.query(
-    `SELECT id::text AS id, status, host FROM instances WHERE id::text = ANY($1) OR (status = 'ACTIVE' AND host = ANY($2))`,
+    `SELECT id::text AS id, status, host FROM instances
+     WHERE id::text = ANY($1) OR (status = 'ACTIVE' AND host = ANY($2))`,
     [ids, hosts],
   );
   const byId = new Map(rows.map((r) => [r.id, r]));

@@ -53,7 +53,8 @@ export function planDnsServers(servers: string[] | null | undefined): string[] {
     throw new ValidationError('dnsServers', `at most ${MAX_DNS_SERVERS} DNS servers (got ${list.length})`);
   const seen = new Set<string>();
   return list.map((raw) => {
-    // Four-part decimal only (ipaddr.js also takes "10" or "0x0a.1"), and no IPv6 zone: a guest's resolv.conf holds neither.
+    // Four-part decimal only (ipaddr.js also takes "10" or "0x0a.1"), and no IPv6 zone: a guest's resolv.conf
+    // holds neither.
     if (
       typeof raw !== 'string' ||
       !(ipaddr.IPv4.isValidFourPartDecimal(raw) || ipaddr.IPv6.isValid(raw)) ||

@@ -58,13 +58,16 @@ export async function reserveWithinQuota(
 export async function quotaUsage(tx: Pick<EntityManager, 'query'>, projectId: string): Promise<QuotaUsage> {
   const [[i], [v]] = await Promise.all([
     tx.query(
-      `SELECT count(*)::int AS instances, coalesce(sum(f.vcpus), 0)::int AS vcpus, coalesce(sum(f.ram_mb), 0)::int AS ram_mb
-       FROM instances i JOIN flavors f ON f.id = i.flavor_id WHERE i.project_id = $1 AND i.status IN ('BUILD', 'ACTIVE')`,
+      `SELECT count(*)::int AS instances, coalesce(sum(f.vcpus), 0)::int AS vcpus,
+              coalesce(sum(f.ram_mb), 0)::int AS ram_mb
+       FROM instances i JOIN flavors f ON f.id = i.flavor_id
+       WHERE i.project_id = $1 AND i.status IN ('BUILD', 'ACTIVE')`,
       [projectId],
     ),
     // Volumes that exist, plus the new volumes of builds that have not made theirs yet.
     tx.query(
-      `SELECT (SELECT coalesce(sum(size_gb), 0) FROM volumes WHERE project_id = $1 AND status NOT IN ('deleted', 'error'))
+      `SELECT (SELECT coalesce(sum(size_gb), 0) FROM volumes
+               WHERE project_id = $1 AND status NOT IN ('deleted', 'error'))
             + (SELECT coalesce(sum(i.volume_size_gb), 0) FROM instances i
                WHERE i.project_id = $1 AND i.status = 'BUILD' AND i.volume_size_gb IS NOT NULL
                  AND NOT EXISTS (SELECT 1 FROM volumes v WHERE v.instance_id = i.id)) AS gb`,

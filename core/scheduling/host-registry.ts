@@ -47,7 +47,9 @@ export class HostRegistry {
   /** An agent announces its capacity; usage is left alone (it is the sum of live claims). */
   async register(cap: HostCapacity): Promise<void> {
     await this.db.query(
-      `INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio, last_heartbeat_at)
+      `INSERT INTO hosts
+         (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio,
+          last_heartbeat_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
        ON CONFLICT (name) DO UPDATE SET vcpus = $2, ram_mb = $3, disk_gb = $4,
          cpu_allocation_ratio = $5, ram_allocation_ratio = $6, disk_allocation_ratio = $7,
@@ -85,7 +87,8 @@ export class HostRegistry {
 
   private async query(name: string | null): Promise<HostView[]> {
     const rows: Array<Host & { alive: boolean }> = await this.db.query(
-      `SELECT h.*, (h.last_heartbeat_at IS NOT NULL AND h.last_heartbeat_at > now() - make_interval(secs => $1)) AS alive,
+      `SELECT h.*,
+              (h.last_heartbeat_at IS NOT NULL AND h.last_heartbeat_at > now() - make_interval(secs => $1)) AS alive,
               COALESCE(c.instances, 0)::int AS instances
        FROM hosts h
        LEFT JOIN (SELECT host, count(*) AS instances FROM claims GROUP BY host) c ON c.host = h.name

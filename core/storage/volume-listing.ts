@@ -67,7 +67,10 @@ export async function listVolumes(db: DataSource, filter: VolumeFilter = {}): Pr
   }));
 }
 
-/** One volume, deleted ones included (a GET of a deleted volume shows it deleted); null when absent or another project's. */
+/**
+ * One volume, deleted ones included (a GET of a deleted volume shows it deleted); null when absent or another
+ * project's.
+ */
 export async function findVolume(db: DataSource, id: string, projectId?: string): Promise<VolumeRecord | null> {
   const [found] = await listVolumes(db, { ids: [id], projectId, includeDeleted: true });
   return found ?? null;

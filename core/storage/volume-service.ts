@@ -11,7 +11,8 @@ type LockedVolume = Pick<Volume, 'id' | 'projectId' | 'sizeGb' | 'pool' | 'statu
 /** The volume row, locked for the rest of the transaction; null when there is none. */
 async function lockVolume(tx: EntityManager, volumeId: string): Promise<LockedVolume | null> {
   const [row] = await tx.query(
-    `SELECT id, project_id AS "projectId", size_gb AS "sizeGb", pool, status, delete_on_termination AS "deleteOnTermination"
+    `SELECT id, project_id AS "projectId", size_gb AS "sizeGb", pool, status,
+            delete_on_termination AS "deleteOnTermination"
      FROM volumes WHERE id = $1 FOR UPDATE`,
     [volumeId],
   );
@@ -116,7 +117,8 @@ export class VolumeService {
     await this.db.transaction(async (tx) => {
       await tx.getRepository(VolumeAttachment).delete({ volumeId });
       await tx.query(
-        `UPDATE volumes SET status = 'available', updated_at = now() WHERE id = $1 AND status IN ('in-use', 'attaching')`,
+        `UPDATE volumes SET status = 'available', updated_at = now()
+         WHERE id = $1 AND status IN ('in-use', 'attaching')`,
         [volumeId],
       );
     });
@@ -174,7 +176,8 @@ export class VolumeService {
       ]);
       if (released > 0) {
         await tx.query(
-          `UPDATE volumes SET status = 'available', updated_at = now() WHERE id = $1 AND status IN ('in-use', 'attaching')`,
+          `UPDATE volumes SET status = 'available', updated_at = now()
+           WHERE id = $1 AND status IN ('in-use', 'attaching')`,
           [input.volumeId],
         );
       }
@@ -251,7 +254,8 @@ export class VolumeService {
     pools.sort((a, b) => b.capacityGb - b.allocatedGb - (a.capacityGb - a.allocatedGb));
     for (const pool of pools) {
       const [, affected] = await tx.query(
-        `UPDATE storage_pools SET allocated_gb = allocated_gb + $2 WHERE name = $1 AND capacity_gb - allocated_gb >= $2`,
+        `UPDATE storage_pools SET allocated_gb = allocated_gb + $2
+         WHERE name = $1 AND capacity_gb - allocated_gb >= $2`,
         [pool.name, sizeGb],
       );
       if (affected > 0) return pool.name;

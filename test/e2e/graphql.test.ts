@@ -114,7 +114,7 @@ describe('GraphQL', () => {
       const refused = await gql(create, { input: input(v) });
       assert.equal(refused.errors?.[0]?.extensions?.status, 400, JSON.stringify(refused));
       assert.ok(
-        refused.errors![0].extensions.errors.some((e: any) => e.field === field),
+        refused.errors[0].extensions.errors.some((e: any) => e.field === field),
         JSON.stringify(refused),
       );
     }

@@ -48,7 +48,9 @@ describe('the replay net', () => {
   });
 
   it('passes the same change guarded by patched()', async () => {
-    const guarded = `${ANCHOR}\n    if (patched('record-initial-task-state')) await record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
+    const guarded =
+      `${ANCHOR}\n    if (patched('record-initial-task-state')) ` +
+      `await record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
     const failures = await replayAll(
       await bundle(
         variant('patched-step', (s) => s.replace(ANCHOR, guarded).replace(/import \{/, 'import { patched,')),

@@ -43,7 +43,9 @@ describe('recorded histories replay against the current workflow code', () => {
       failures
         .map(
           (f) =>
-            `${f.scenario}: ${f.error}\n  A change to workflow code broke running builds. Guard it with patched() (see README, "Changing workflows safely"), or, if no such build runs anywhere, re-record.`,
+            `${f.scenario}: ${f.error}\n  A change to workflow code broke running builds. ` +
+            `Guard it with patched() (see README, "Changing workflows safely"), ` +
+            `or, if no such build runs anywhere, re-record.`,
         )
         .join('\n'),
     );

@@ -180,7 +180,8 @@ export async function insertInstance(
   );
   const networkId = opts.networkId ?? (await db.query(`SELECT id FROM networks WHERE name = 'default'`))[0].id;
   await db.query(
-    `INSERT INTO instances (id, name, project_id, status, task_state, host, flavor_id, image_id, network_id, workflow_id)
+    `INSERT INTO instances
+       (id, name, project_id, status, task_state, host, flavor_id, image_id, network_id, workflow_id)
      SELECT $1, $2, $3, $4, $5, $6, f.id, $7, $8, $9 FROM flavors f WHERE f.name = $10`,
     [
       id,

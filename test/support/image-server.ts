@@ -28,7 +28,7 @@ export interface ImageServerFixture {
   /** A fresh node directory, one per test. */
   nodeDir: string;
   /** Registers an image of `size` deterministic bytes under `id` and returns its reference. */
-  image(id: string, size: number): Promise<CacheableImage>;
+  image: (id: string, size: number) => Promise<CacheableImage>;
 }
 
 /**

@@ -78,7 +78,8 @@ export async function buildingInstances(db: DataSource): Promise<string[]> {
 /** The instance's action log: steps that ran and undos, in order, as `step@host:outcome`. */
 export async function actionLog(db: DataSource, instanceId: string): Promise<string[]> {
   const rows: Array<{ step: string; host: string | null; outcome: string }> = await db.query(
-    `SELECT step, host, outcome FROM instance_actions WHERE instance_id = $1 ORDER BY started_at, finished_at NULLS LAST`,
+    `SELECT step, host, outcome FROM instance_actions
+     WHERE instance_id = $1 ORDER BY started_at, finished_at NULLS LAST`,
     [instanceId],
   );
   return rows.map((r) => `${r.step}${r.host ? `@${r.host}` : ''}:${r.outcome}`);

@@ -44,7 +44,7 @@ function adminShutdown(): pg.DatabaseError {
 async function releaseClaimMeeting(err: unknown): Promise<unknown> {
   const claims = { release: () => Promise.reject(err) } as unknown as ClaimService;
   const activities = createSchedulerActivities({ claims, selector: {} as HostSelector });
-  return new MockActivityEnvironment().run(activities.releaseClaim, { instanceId: 'i-1' }).then(
+  return new MockActivityEnvironment().run(activities.releaseClaim.bind(activities), { instanceId: 'i-1' }).then(
     () => assert.fail('the release should fail'),
     (thrown: unknown) => thrown,
   );

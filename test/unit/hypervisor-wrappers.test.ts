@@ -20,16 +20,16 @@ function stubDriver(log: string[]): HypervisorDriver {
     log.push(`${name} end`);
   };
   return {
-    initHost: async () => void log.push('initHost'),
-    getHostResources: async () => ({ vcpus: 2, ramMb: 1024, diskGb: 10, hypervisorType: 'stub' }),
+    initHost: () => (log.push('initHost'), Promise.resolve()),
+    getHostResources: () => Promise.resolve({ vcpus: 2, ramMb: 1024, diskGb: 10, hypervisorType: 'stub' }),
     spawn: async (spec, opts) => (await step(`spawn ${spec.instanceId}`, opts), {} as Domain),
     destroy: (id, opts) => step(`destroy ${id}`, opts),
     plugVif: async (id, vif, opts) => (await step(`plug ${id} ${vif.portId}`, opts), vif),
     unplugVif: (id, portId, opts) => step(`unplug ${id} ${portId ?? 'all'}`, opts),
     attachVolume: async (id, vol, opts) => (await step(`attach ${id} ${vol.volumeId}`, opts), { device: 'vdb' }),
     detachVolume: (id, volumeId, opts) => step(`detach ${id} ${volumeId}`, opts),
-    listDomains: async () => (log.push('list'), []),
-    getDomain: async (id) => (log.push(`get ${id}`), null),
+    listDomains: () => (log.push('list'), Promise.resolve([])),
+    getDomain: (id) => (log.push(`get ${id}`), Promise.resolve(null)),
   };
 }
 

@@ -30,7 +30,8 @@ async function instance(
   id: string,
 ): Promise<{ status: string; task_state: string | null; host: string | null; launched: boolean; deleted: boolean }> {
   const [row] = await t.db.query(
-    `SELECT status, task_state, host, launched_at IS NOT NULL AS launched, deleted_at IS NOT NULL AS deleted FROM instances WHERE id = $1`,
+    `SELECT status, task_state, host, launched_at IS NOT NULL AS launched, deleted_at IS NOT NULL AS deleted
+     FROM instances WHERE id = $1`,
     [id],
   );
   return row;

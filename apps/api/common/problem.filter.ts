@@ -30,6 +30,17 @@ const HTTP_TYPES: Partial<Record<number, string>> = {
 };
 
 /**
+ * An HttpException body's `message` as text: a string as is, a list (ValidationPipe's) joined with
+ * commas as String() did, any other object as JSON rather than `[object Object]`.
+ */
+function messageText(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.map((m) => (m == null ? '' : messageText(m))).join(',');
+  if (typeof message === 'object' && message !== null) return JSON.stringify(message);
+  return String(message);
+}
+
+/**
  * The one place errors become responses: every error is application/problem+json
  * (RFC 9457). An unexpected one is logged with a correlation id that the client also
  * gets, so a report can be matched to the log line without leaking internals.
@@ -84,7 +95,8 @@ export class ProblemFilter implements ExceptionFilter {
     if (err instanceof HttpException) {
       const status = err.getStatus();
       const body = err.getResponse();
-      const detail = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? err.message);
+      const detail =
+        typeof body === 'string' ? body : messageText((body as { message?: unknown }).message ?? err.message);
       const type = HTTP_TYPES[status] ?? `urn:nimbus:problem:http-${status}`;
       const title = HttpStatus[status]?.toString().replace(/_/g, ' ').toLowerCase() ?? 'error';
       return new Problem(status, type, title, detail);

@@ -75,11 +75,31 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record<string
   const out: Record<string, number> = {};
   for (const [pid, { group, seconds }] of after) {
     const used = seconds - (before.get(pid)?.seconds ?? 0);
-    out[group] = Math.round(((out[group] ?? 0) + used) * 100) / 100;
+    out[group] = round2((out[group] ?? 0) + used);
   }
   return Object.fromEntries(
     Object.entries(out)
       .filter(([, s]) => s > 0)
       .sort(([, a], [, b]) => b - a),
   );
+}
+
+/** Adds one phase's CPU seconds per group into a running total. */
+export function addCpu(total: Record<string, number>, more: Record<string, number>): void {
+  for (const [group, seconds] of Object.entries(more)) total[group] = round2((total[group] ?? 0) + seconds);
+}
+
+/** CPU milliseconds per build, in all (`total`) and per group, from the seconds `n` builds used. */
+export function cpuPerBuild(cpu: Record<string, number>, n: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [group, seconds] of Object.entries(cpu)) {
+    out[group] = round2((seconds / Math.max(1, n)) * 1000); // ms per build
+    total += seconds;
+  }
+  return { total: round2((total / Math.max(1, n)) * 1000), ...out };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }

@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../core/config.js';
 import type { ApiRateResult } from './api-rate.js';
 import type { Breakdown } from './breakdown.js';
 import type { PhaseResult } from './build-latency.js';
@@ -163,4 +166,15 @@ export function report(r: BenchResults): void {
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
+}
+
+/** Writes the figures to bench/results/bench-<timestamp>.json and latest.json; returns the first's repo path. */
+export function writeResults(r: BenchResults): string {
+  const dir = path.join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const json = JSON.stringify(r, null, 2) + '\n';
+  const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, json);
+  writeFileSync(path.join(dir, 'latest.json'), json);
+  return path.relative(REPO_ROOT, file);
 }

@@ -12,14 +12,11 @@
  * placement among 10,000 hosts. All figures go to bench/results/bench-<timestamp>.json and
  * bench/results/latest.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { TaskQueues } from '../contracts/task-queues.js';
-import { REPO_ROOT } from '../core/config.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
 import { benchApiRate } from './api-rate.js';
 import { historyBreakdown, type Breakdown } from './breakdown.js';
@@ -31,11 +28,11 @@ import {
   type PhaseResult,
   type TimedRun,
 } from './build-latency.js';
-import { cpuDelta, cpuSnapshot } from './cpu.js';
+import { addCpu, cpuDelta, cpuPerBuild, cpuSnapshot } from './cpu.js';
 import { benchFloor, floorPlanFromBuild } from './floor.js';
 import { BenchHttp } from './http.js';
 import { benchPlacement } from './placement.js';
-import { report } from './report.js';
+import { report, writeResults } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -126,8 +123,8 @@ try {
     const cpu1 = cpuSnapshot(nameOf);
     floorRounds.push(await benchFloor(temporal, plan, { count, concurrency, hosts: HOSTS }));
     const cpu2 = cpuSnapshot(nameOf);
-    addInto(cpu.ours, cpuDelta(cpu0, cpu1));
-    addInto(cpu.floor, cpuDelta(cpu1, cpu2));
+    addCpu(cpu.ours, cpuDelta(cpu0, cpu1));
+    addCpu(cpu.floor, cpuDelta(cpu1, cpu2));
   }
   const ours = mergePhases(oursRounds);
   const ids = ours.runs.map((r) => r.workflowId.replace(/^instance-/, ''));
@@ -159,7 +156,7 @@ try {
     (err: Error) => ({ status: 'failed' as const, error: err.stack ?? String(err) }),
   );
 
-  const cpuMsPerBuild = { ours: perBuild(cpu.ours, ours.succeeded), floor: perBuild(cpu.floor, floor.succeeded) };
+  const cpuMsPerBuild = { ours: cpuPerBuild(cpu.ours, ours.succeeded), floor: cpuPerBuild(cpu.floor, floor.succeeded) };
   const ratio = {
     wallTime: round(ours.wallSeconds / floor.wallSeconds),
     // CPU time per build is the steadiest figure on a machine shared with other work.
@@ -223,7 +220,7 @@ try {
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,
   };
   report(results);
-  writeResults(results);
+  say(`figures written to ${writeResults(results)} and bench/results/latest.json`);
   if (ours.failed > 0 || floor.failed > 0 || check.active !== ours.succeeded) process.exitCode = 1;
 } catch (err) {
   console.error(err);
@@ -289,30 +286,6 @@ function sample<T>(list: T[], n: number): T[] {
   return Array.from({ length: n }, (_, i) => list[Math.floor((i * list.length) / n)]);
 }
 
-function addInto(total: Record<string, number>, more: Record<string, number>): void {
-  for (const [group, seconds] of Object.entries(more)) total[group] = round((total[group] ?? 0) + seconds);
-}
-
-function perBuild(cpu: Record<string, number>, n: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  let total = 0;
-  for (const [group, seconds] of Object.entries(cpu)) {
-    out[group] = round((seconds / Math.max(1, n)) * 1000); // ms per build
-    total += seconds;
-  }
-  return { total: round((total / Math.max(1, n)) * 1000), ...out };
-}
-
 function round(x: number): number {
   return Math.round(x * 100) / 100;
-}
-
-function writeResults(r: unknown): void {
-  const dir = path.join(REPO_ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const json = JSON.stringify(r, null, 2) + '\n';
-  const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, json);
-  writeFileSync(path.join(dir, 'latest.json'), json);
-  say(`figures written to ${path.relative(REPO_ROOT, file)} and bench/results/latest.json`);
 }

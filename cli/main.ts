@@ -58,30 +58,27 @@ const client = new NimbusClient(loadCliConfig({ url: opts.url, token: opts.token
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const print = (value: unknown, human: () => string) => out(opts.json ? JSON.stringify(value, null, 2) : human());
 
+/** Each command (`noun verb`) and what runs it, given the argument after the verb. */
+const COMMANDS: Record<string, (arg: string | undefined) => Promise<number>> = {
+  'server create': (arg) => createServer(required(arg, 'NAME')),
+  'server list': listServers,
+  'server show': (arg) => showServer(required(arg, 'ID')),
+  'server delete': (arg) => deleteServer(required(arg, 'ID')),
+  'host list': listHosts,
+  'image upload': (arg) => uploadImage(required(arg, 'FILE')),
+  'image list': listImages,
+};
+
 async function main(): Promise<number> {
   const [noun, verb, arg] = positionals;
   if (opts.help || !noun) {
     out(USAGE);
     return opts.help ? 0 : 2;
   }
-  switch (`${noun} ${verb ?? ''}`.trim()) {
-    case 'server create':
-      return createServer(required(arg, 'NAME'));
-    case 'server list':
-      return listServers();
-    case 'server show':
-      return showServer(required(arg, 'ID'));
-    case 'server delete':
-      return deleteServer(required(arg, 'ID'));
-    case 'host list':
-      return listHosts();
-    case 'image upload':
-      return uploadImage(required(arg, 'FILE'));
-    case 'image list':
-      return listImages();
-    default:
-      throw new UsageError(`unknown command: ${positionals.join(' ')}`);
-  }
+  const name = `${noun} ${verb ?? ''}`.trim();
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+  return command(arg);
 }
 
 function required(value: string | undefined, what: string): string {

@@ -1,12 +1,10 @@
-import { isCancellation, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import type { RecordsActivities } from '../contracts/activities.js';
+import { isCancellation, setCurrentDetails } from '@temporalio/workflow';
 import { TASK_STATE_OF_STEP, type BuildStep, type CreateInstanceInput } from '../contracts/instances.js';
-import { hostTiming, records, type HostTiming } from './activity-options.js';
+import { hostTiming, type HostTiming } from './activity-options.js';
 import { ProgressTracker } from './build-progress.js';
 import { StepFailure, failureMessage } from './failures.js';
+import { record } from './proxies.js';
 import { Saga } from './saga.js';
-
-const record = proxyActivities<RecordsActivities>(records());
 
 /** One build as its phases share it: the input, host timeouts, live progress and the saga. */
 export class Build {

@@ -7,27 +7,16 @@ import {
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import type {
-  ComputeActivities,
-  NetworkActivities,
-  RecordsActivities,
-  StorageActivities,
-  VolumeInfo,
-} from '../contracts/activities.js';
+import type { ComputeActivities, VolumeInfo } from '../contracts/activities.js';
 import type { CreateInstanceInput } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
-import { controlPlane, records, undo } from './activity-options.js';
+import { controlPlane, undo } from './activity-options.js';
 import { Build } from './build.js';
 import { StepFailure, toFault } from './failures.js';
 import { onHost } from './host-steps.js';
 import { placeAndSpawn } from './placement.js';
-
-const network = proxyActivities<NetworkActivities>(controlPlane(TaskQueues.network));
-const storage = proxyActivities<StorageActivities>(controlPlane(TaskQueues.storage));
-const record = proxyActivities<RecordsActivities>(records());
-const networkUndo = proxyActivities<NetworkActivities>(undo(TaskQueues.network));
-const storageUndo = proxyActivities<StorageActivities>(undo(TaskQueues.storage));
+import { network, networkUndo, record, storage, storageUndo } from './proxies.js';
 
 /**
  * Builds one instance: schedule → claim → pull image → spawn → port + VIF → volume →

@@ -1,17 +1,14 @@
 import { ApplicationFailure, CancellationScope, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { ComputeActivities, RecordsActivities, SchedulerActivities } from '../contracts/activities.js';
+import type { ComputeActivities } from '../contracts/activities.js';
 import { FaultCodes } from '../contracts/errors.js';
 import { MAX_SCHEDULING_ATTEMPTS, type Attempt, type BuildStep, type Fault } from '../contracts/instances.js';
 import { ComputeHostKey } from '../contracts/search-attributes.js';
-import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
-import { controlPlane, records, undo } from './activity-options.js';
+import { computeQueue } from '../contracts/task-queues.js';
+import { undo } from './activity-options.js';
 import type { Build } from './build.js';
 import { StepFailure, attemptOutcome, failureMessage, failureType, isFatal } from './failures.js';
 import { onHost } from './host-steps.js';
-
-const scheduler = proxyActivities<SchedulerActivities>(controlPlane(TaskQueues.scheduler));
-const schedulerUndo = proxyActivities<SchedulerActivities>(undo(TaskQueues.scheduler));
-const record = proxyActivities<RecordsActivities>(records());
+import { record, scheduler, schedulerUndo } from './proxies.js';
 
 /**
  * Places the build: schedule, claim, pull the image and spawn on one host. A failure that

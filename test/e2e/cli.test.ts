@@ -30,6 +30,10 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     }
   }
 
+  /** `nimbus server create NAME` from cirros on the default network (m1.tiny unless told), then `flags`. */
+  const createServer = (name: string, { flavor = 'm1.tiny', image = 'cirros' } = {}, ...flags: string[]) =>
+    nimbus('server', 'create', name, '--flavor', flavor, '--image', image, '--network', 'default', ...flags);
+
   const faultAll = async (step: string, times: number) => {
     for (const host of ['node-1', 'node-2', 'node-3'])
       await stack.api('PUT', `/v1/admin/hosts/${host}/faults`, { step, mode: 'error', times });
@@ -48,20 +52,7 @@ describe('nimbus CLI and the Temporal UI queries', () => {
   });
 
   it('creates an instance with --wait and exits 0 when it is ACTIVE', async () => {
-    const res = await nimbus(
-      'server',
-      'create',
-      'cli-ok',
-      '--flavor',
-      'm1.tiny',
-      '--image',
-      'cirros',
-      '--network',
-      'default',
-      '--volume-size',
-      '1',
-      '--wait',
-    );
+    const res = await createServer('cli-ok', {}, '--volume-size', '1', '--wait');
     assert.equal(res.code, 0, res.stderr + res.stdout);
     assert.match(res.stdout, /scheduling/);
     assert.match(res.stdout, /attempt 1 on node-\d: claimed/);
@@ -82,18 +73,7 @@ describe('nimbus CLI and the Temporal UI queries', () => {
   it('exits non-zero with the fault when the build ends ERROR', async () => {
     await faultAll('spawn', 1);
     try {
-      const res = await nimbus(
-        'server',
-        'create',
-        'cli-fail',
-        '--flavor',
-        'm1.tiny',
-        '--image',
-        'cirros',
-        '--network',
-        'default',
-        '--wait',
-      );
+      const res = await createServer('cli-fail', {}, '--wait');
       assert.equal(res.code, 1, res.stdout);
       assert.match(res.stdout, /ERROR: NoValidHost at claim: no valid host after 3 attempt\(s\)/);
       assert.equal((res.stdout.match(/^ {2}attempt \d on node-\d: failed/gm) ?? []).length, 3, res.stdout);
@@ -104,17 +84,7 @@ describe('nimbus CLI and the Temporal UI queries', () => {
 
   it("refuses bad usage with exit code 2 and bad input with the API's reason", async () => {
     assert.equal((await nimbus('server', 'create', 'x')).code, 2);
-    const bad = await nimbus(
-      'server',
-      'create',
-      'x',
-      '--flavor',
-      'm9.nope',
-      '--image',
-      'cirros',
-      '--network',
-      'default',
-    );
+    const bad = await createServer('x', { flavor: 'm9.nope' });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /error 422: .*flavor/);
   });
@@ -127,19 +97,7 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     const image = JSON.parse(up.stdout);
     assert.equal(image.status, 'active');
     assert.equal(image.sizeBytes, 3 * 1024 * 1024);
-    const res = await nimbus(
-      'server',
-      'create',
-      'cli-img',
-      '--flavor',
-      'm1.tiny',
-      '--image',
-      'sevens',
-      '--network',
-      'default',
-      '--wait',
-      '--json',
-    );
+    const res = await createServer('cli-img', { image: 'sevens' }, '--wait', '--json');
     assert.equal(res.code, 0, res.stderr);
     assert.equal(JSON.parse(res.stdout).image, 'sevens');
   });
@@ -151,21 +109,7 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     const failedOnNode1: string[] = [];
     try {
       for (const name of ['q-fail-1', 'q-fail-2']) {
-        const res = await nimbus(
-          'server',
-          'create',
-          name,
-          '--flavor',
-          'm1.tiny',
-          '--image',
-          'cirros',
-          '--network',
-          'default',
-          '--volume-size',
-          '1',
-          '--wait',
-          '--json',
-        );
+        const res = await createServer(name, {}, '--volume-size', '1', '--wait', '--json');
         assert.equal(res.code, 1);
         const inst = JSON.parse(res.stdout);
         assert.equal(inst.host, 'node-1');

@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { waitBuildEnded } from '../support/instances.js';
 import { useStack } from '../support/use-stack.js';
 import { ImageProxy } from './image-proxy.js';
 
@@ -52,16 +53,7 @@ describe('image service and node image cache', () => {
     return res.body.id;
   }
 
-  function settled(id: string, timeoutMs = 60_000) {
-    return stack.waitFor(
-      async () => {
-        const { body } = await stack.api('GET', `/v1/instances/${id}`);
-        return body.status === 'ACTIVE' || body.status === 'ERROR' ? body : null;
-      },
-      timeoutMs,
-      `instance ${id} ACTIVE or ERROR`,
-    );
-  }
+  const settled = (id: string) => waitBuildEnded(stack, id);
 
   /** The image service's own count of file downloads served, by kind (full or range). */
   async function downloads(imageId: string): Promise<{ full: number; range: number }> {

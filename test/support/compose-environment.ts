@@ -3,15 +3,8 @@
  * processes reads, none it does not, and one host name and node cache per compute agent.
  */
 import { ENV_VARS } from '../../core/config.js';
-import {
-  mapOr,
-  mounts,
-  servicesOf,
-  text,
-  type ComposeCheckOptions,
-  type ComposeDoc,
-  type Service,
-} from './compose-doc.js';
+import { mapOr, mounts, servicesOf, text } from './compose-doc.js';
+import type { ComposeCheckOptions, ComposeDoc, Service } from './compose-doc.js';
 
 const COMMON_APP_ENV = [
   'DATABASE_URL',

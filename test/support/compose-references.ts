@@ -5,17 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import {
-  dependencies,
-  hasHealthcheck,
-  mapOr,
-  mounts,
-  servicesOf,
-  text,
-  type ComposeCheckOptions,
-  type ComposeDoc,
-  type Service,
-} from './compose-doc.js';
+import { dependencies, hasHealthcheck, mapOr, mounts, servicesOf, text } from './compose-doc.js';
+import type { ComposeCheckOptions, ComposeDoc, Service } from './compose-doc.js';
 
 export function referenceProblems(doc: ComposeDoc, options: ComposeCheckOptions): string[] {
   const exists = options.exists ?? existsSync;

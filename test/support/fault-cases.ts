@@ -150,6 +150,18 @@ export async function deleteAndWait(stack: TestStack, id: string, ms = 60_000): 
   return waitSettled(stack, id, ms, ['DELETED']);
 }
 
+/** The undos of a build that failed attaching its new volume on `host`, in the order the saga runs them. */
+export function attachFailureUndos(host: string): string[] {
+  return [
+    `detachVolume(${host})`,
+    'deleteVolume',
+    `unplugVif(${host})`,
+    'deallocatePort',
+    `destroyDomain(${host})`,
+    `releaseClaim(${host})`,
+  ];
+}
+
 /** The undos of an instance that completed (`undo:*` actions, prefix dropped), in order. */
 export async function undone(db: DataSource, instanceId: string): Promise<string[]> {
   const rows: Array<{ step: string }> = await db.query(

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { FaultCodes } from '../../contracts/errors.js';
+import { attachFailureUndos } from '../support/fault-cases.js';
 import {
+  ATTACH_FAILS_ON_NODE_1,
   buildFailure,
   createInput,
   queryStatus,
@@ -70,14 +72,7 @@ describe('CreateInstance compensation', () => {
   });
 
   it('undoes every earlier step in reverse when attaching the volume fails', async () => {
-    // The attachment is half made on the host, then the step fails for good.
-    h.cloud.fail({
-      queue: n1,
-      activity: 'attachVolume',
-      mode: 'fatal',
-      type: FaultCodes.HostStepFailed,
-      when: 'after',
-    });
+    h.cloud.fail(ATTACH_FAILS_ON_NODE_1);
     const handle = await startCreate(h, createInput({ volume: { sizeGb: 1 } }));
 
     await buildFailure(handle, FaultCodes.HostStepFailed);
@@ -93,14 +88,7 @@ describe('CreateInstance compensation', () => {
     const status = await queryStatus(handle);
     assert.deepEqual(
       status.compensations.map((c) => c.name),
-      [
-        'detachVolume(node-1)',
-        'deleteVolume',
-        'unplugVif(node-1)',
-        'deallocatePort',
-        'destroyDomain(node-1)',
-        'releaseClaim(node-1)',
-      ],
+      attachFailureUndos('node-1'),
     );
   });
 

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, it } from 'node:test';
 import { FaultCodes } from '../../contracts/errors.js';
-import { buildFailure, createInput, queryStatus, startCreate, useHarness, unwiredOn } from './harness.js';
+import {
+  ATTACH_FAILS_ON_NODE_1,
+  buildFailure,
+  createInput,
+  queryStatus,
+  startCreate,
+  useHarness,
+  unwiredOn,
+} from './harness.js';
 
 /**
  * CreateInstance with the user's existing (standalone) volume: it is reserved instead of
@@ -56,13 +64,7 @@ describe('CreateInstance with an existing volume', () => {
   });
 
   it('detaches and gives the volume back, never deleting it, when attaching fails', async () => {
-    h.cloud.fail({
-      queue: n1,
-      activity: 'attachVolume',
-      mode: 'fatal',
-      type: FaultCodes.HostStepFailed,
-      when: 'after',
-    });
+    h.cloud.fail(ATTACH_FAILS_ON_NODE_1);
     const handle = await startCreate(h, createInput({ volume: { volumeId } }));
     await buildFailure(handle, FaultCodes.HostStepFailed);
     assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [

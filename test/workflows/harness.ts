@@ -4,6 +4,7 @@ import { beforeEach } from 'node:test';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { FaultCodes } from '../../contracts/errors.js';
 import type { BuildProgress, CreateInstanceInput, DeleteInstanceInput } from '../../contracts/instances.js';
 import { STATUS_QUERY } from '../../contracts/instances.js';
 import { ComputeHostKey, InstanceIdKey, InstanceStatusKey, ProjectIdKey } from '../../contracts/search-attributes.js';
@@ -13,6 +14,7 @@ import type { DeleteInstance } from '../../workflows/delete-instance.js';
 import { lateBound } from '../support/late-bound.js';
 import { useWorkflowEnv } from '../support/workflow-env.js';
 import { FakeCloud, HOSTS } from './fake-cloud.js';
+import type { FaultRule } from './fake-faults.js';
 
 /** A host the scheduler may offer but whose queue nobody polls: a dead host. */
 export const DEAD_HOST = 'node-4';
@@ -38,6 +40,15 @@ export function useHarness(): Harness {
   beforeEach(() => cloud.reset());
   return { env, client: lateBound('the workflow client', () => env.client), cloud };
 }
+
+/** Attaching a volume on node-1 fails for good, the attachment half made on the host first. */
+export const ATTACH_FAILS_ON_NODE_1: FaultRule = {
+  queue: 'compute.node-1',
+  activity: 'attachVolume',
+  mode: 'fatal',
+  type: FaultCodes.HostStepFailed,
+  when: 'after',
+};
 
 /** A wired build on compute queue `q` taken apart, newest first: VIF, port, domain, claim. */
 export const unwiredOn = (q: string): string[] => [

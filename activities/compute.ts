@@ -6,7 +6,7 @@ import type { PortInfo } from '../contracts/network.js';
 import type { VolumeInfo } from '../contracts/storage.js';
 import { DomainError } from '../core/errors.js';
 import type { HypervisorDriver } from '../core/hypervisor/driver.js';
-import { InjectedFault, type FaultInjector } from '../core/hypervisor/fault-injector.js';
+import { InjectedFailure, type FailureInjector } from '../core/hypervisor/failure-injector.js';
 import type { NodeImageCache } from '../core/images/node-cache.js';
 import { bindPort } from '../core/network/port-binding.js';
 import type { PortAllocator } from '../core/network/port-allocator.js';
@@ -28,7 +28,7 @@ export interface ComputeDeps {
   images: NodeImageCache;
   ports: PortAllocator;
   volumes: VolumeService;
-  faults: FaultInjector;
+  faults: FailureInjector;
   /** NIMBUS_IMAGE_CACHE_MAX_BYTES: after each pull, unused images are evicted down to this. */
   imageCacheMaxBytes?: number;
 }
@@ -64,8 +64,8 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
           await faults.before('claim', { instanceId, signal: Context.current().cancellationSignal });
         } catch (err) {
           // An injected claim error is the host saying no, as a full or stale host would.
-          if (err instanceof InjectedFault) {
-            throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, false, {
+          if (err instanceof InjectedFailure) {
+            throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, {
               host,
             });
           }

@@ -1,10 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { DomainError } from '../core/errors.js';
+import { FaultCodes, isDriverCode, isErrorCode, isPermanent } from '../contracts/errors.js';
 
 /**
- * Runs a domain call and classifies what it throws: a DomainError becomes an
- * ApplicationFailure of the same type (non-retryable unless the domain says otherwise),
- * anything else stays retryable (a lost connection, a deadlock, a crash in a library).
+ * Runs a domain call and classifies what it throws (see toApplicationFailure): the saga
+ * sees a stable failure type, and Temporal retries what is worth retrying.
  */
 export async function classified<T>(run: () => Promise<T>): Promise<T> {
   try {
@@ -14,16 +13,27 @@ export async function classified<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * By the error's code and nothing else. A code of our vocabulary (contracts/errors.ts)
+ * becomes an ApplicationFailure of that type, non-retryable only when the code is listed
+ * as permanent; a driver's code becomes HostStepFailed with the driver's code in the
+ * message and details. Any other error (ECONNREFUSED, ECONNRESET, ENOSPC, PostgreSQL's
+ * 57P01 after a restart, a crash in a library) is left as it is: Temporal retries it.
+ */
 export function toApplicationFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
-  const code = (err as { code?: unknown })?.code;
-  if (err instanceof DomainError) {
-    return ApplicationFailure.create({ type: err.code, message: err.message, nonRetryable: !err.retryable, details: [err.details], cause: err });
+  const code = (err as { code?: unknown } | null)?.code;
+  if (!(err instanceof Error) || !isErrorCode(code)) return err;
+  const details = { ...(err as { details?: Record<string, unknown> }).details };
+  const nonRetryable = isPermanent(code);
+  if (isDriverCode(code)) {
+    return ApplicationFailure.create({
+      type: FaultCodes.HostStepFailed,
+      message: `${code}: ${err.message}`,
+      nonRetryable,
+      details: [{ ...details, driverCode: code }],
+      cause: err,
+    });
   }
-  // Errors of core/ that carry a fault code without being DomainErrors (image cache, driver).
-  if (err instanceof Error && typeof code === 'string' && /^[A-Z][A-Za-z]+$/.test(code)) {
-    const retryable = (err as { retryable?: boolean }).retryable ?? false;
-    return ApplicationFailure.create({ type: code, message: err.message, nonRetryable: !retryable, cause: err });
-  }
-  return err;
+  return ApplicationFailure.create({ type: code, message: err.message, nonRetryable, details: [details], cause: err });
 }

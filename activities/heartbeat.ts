@@ -13,7 +13,10 @@ const MAX_INTERVAL_MS = 2000;
  * (workflows/activity-options.ts). Beats come at least three times per heartbeat timeout,
  * so a short timeout (tests) is never missed by a healthy agent.
  */
-export async function withHeartbeat<T>(run: (signal: AbortSignal) => Promise<T>, everyMs = MAX_INTERVAL_MS): Promise<T> {
+export async function withHeartbeat<T>(
+  run: (signal: AbortSignal) => Promise<T>,
+  everyMs = MAX_INTERVAL_MS,
+): Promise<T> {
   const ctx = Context.current();
   const timeoutMs = ctx.info.heartbeatTimeoutMs;
   const interval = timeoutMs ? Math.max(100, Math.min(everyMs, Math.floor(timeoutMs / 3))) : everyMs;

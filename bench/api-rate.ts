@@ -16,7 +16,10 @@ export interface ApiRateResult {
  * The read path under load: `concurrency` keep-alive clients on loopback ask for the same
  * path back to back for `seconds`. Bounded in time and in connections.
  */
-export async function benchApiRate(http: BenchHttp, opts: { path: string; seconds: number; concurrency: number }): Promise<ApiRateResult> {
+export async function benchApiRate(
+  http: BenchHttp,
+  opts: { path: string; seconds: number; concurrency: number },
+): Promise<ApiRateResult> {
   const samples: number[] = [];
   let errors = 0;
   const t0 = performance.now();

@@ -17,7 +17,10 @@ export interface Breakdown {
     workflowTaskRun: number;
     activityWait: number;
     activityRun: number;
-    /** Workflow tasks after the first that went to the normal queue, not the worker's sticky one: cache misses, each a replay. */
+    /**
+     * Workflow tasks after the first that went to the normal queue, not the worker's sticky one:
+     * cache misses, each a replay.
+     */
     workflowTasksOffSticky: number;
     /** Workflow tasks that timed out or failed and activities that timed out or failed: each one is a retry. */
     retries: number;
@@ -38,19 +41,40 @@ const ACT_STARTED = 11;
 const ACT_COMPLETED = 12;
 const RETRIES = new Set([8, 9, 13, 14]); // workflow task timed out / failed, activity failed / timed out
 const NAMES: Record<number, string> = {
-  1: 'started', 2: 'completed', 5: 'workflow task scheduled', 6: 'workflow task started', 7: 'workflow task completed',
-  8: 'workflow task timed out', 9: 'workflow task failed', 10: 'activity scheduled', 11: 'activity started',
-  12: 'activity completed', 13: 'activity failed', 14: 'activity timed out', 40: 'search attributes upserted',
+  1: 'started',
+  2: 'completed',
+  5: 'workflow task scheduled',
+  6: 'workflow task started',
+  7: 'workflow task completed',
+  8: 'workflow task timed out',
+  9: 'workflow task failed',
+  10: 'activity scheduled',
+  11: 'activity started',
+  12: 'activity completed',
+  13: 'activity failed',
+  14: 'activity timed out',
+  40: 'search attributes upserted',
 };
 
 export async function historyBreakdown(temporal: Client, workflowIds: string[]): Promise<Breakdown> {
-  const sums = { total: 0, workflowTaskWait: 0, workflowTaskRun: 0, activityWait: 0, activityRun: 0, workflowTasksOffSticky: 0, retries: 0 };
+  const sums = {
+    total: 0,
+    workflowTaskWait: 0,
+    workflowTaskRun: 0,
+    activityWait: 0,
+    activityRun: 0,
+    workflowTasksOffSticky: 0,
+    retries: 0,
+  };
   let longestGap: Breakdown['longestGap'] = null;
   const perType = new Map<string, { count: number; run: number; wait: number }>();
-  const histories = await runPool(workflowIds.length, 4, (i) => temporal.workflow.getHandle(workflowIds[i]).fetchHistory());
+  const histories = await runPool(workflowIds.length, 4, (i) =>
+    temporal.workflow.getHandle(workflowIds[i]).fetchHistory(),
+  );
   for (const [i, history] of histories.entries()) {
     const events = history.events ?? [];
-    const at = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    const at = (e: (typeof events)[number]) =>
+      Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
     const byId = new Map(events.map((e) => [Number(e.eventId), e]));
     if (events.length) sums.total += at(events[events.length - 1]) - at(events[0]);
     let workflowTasks = 0;
@@ -60,11 +84,23 @@ export async function historyBreakdown(temporal: Client, workflowIds: string[]):
       const since = k > 0 ? at(e) - at(events[k - 1]) : 0;
       if (since > (longestGap?.ms ?? 0)) {
         const name = (x: unknown) => NAMES[Number(x)] ?? `event type ${Number(x)}`;
-        longestGap = { workflowId: workflowIds[i], ms: Math.round(since), after: name(events[k - 1].eventType), before: name(type) };
+        longestGap = {
+          workflowId: workflowIds[i],
+          ms: Math.round(since),
+          after: name(events[k - 1].eventType),
+          before: name(type),
+        };
       }
-      if (type === WFT_SCHEDULED && workflowTasks++ > 0 && Number(e.workflowTaskScheduledEventAttributes?.taskQueue?.kind) !== STICKY) sums.workflowTasksOffSticky += 1;
-      if (type === WFT_STARTED) sums.workflowTaskWait += gap(byId, e.workflowTaskStartedEventAttributes?.scheduledEventId, e, at);
-      if (type === WFT_COMPLETED) sums.workflowTaskRun += gap(byId, e.workflowTaskCompletedEventAttributes?.startedEventId, e, at);
+      if (
+        type === WFT_SCHEDULED &&
+        workflowTasks++ > 0 &&
+        Number(e.workflowTaskScheduledEventAttributes?.taskQueue?.kind) !== STICKY
+      )
+        sums.workflowTasksOffSticky += 1;
+      if (type === WFT_STARTED)
+        sums.workflowTaskWait += gap(byId, e.workflowTaskStartedEventAttributes?.scheduledEventId, e, at);
+      if (type === WFT_COMPLETED)
+        sums.workflowTaskRun += gap(byId, e.workflowTaskCompletedEventAttributes?.startedEventId, e, at);
       if (type === ACT_STARTED) {
         const scheduledId = Number(e.activityTaskStartedEventAttributes?.scheduledEventId);
         const wait = gap(byId, scheduledId, e, at);
@@ -88,12 +124,18 @@ export async function historyBreakdown(temporal: Client, workflowIds: string[]):
     longestGap,
     perRun: Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, r(v / n)])) as Breakdown['perRun'],
     activities: Object.fromEntries(
-      [...perType].map(([name, s]) => [name, { perRun: r(s.count / n), runMs: r(s.run / Math.max(1, s.count)), waitMs: r(s.wait / Math.max(1, s.count)) }]),
+      [...perType].map(([name, s]) => [
+        name,
+        { perRun: r(s.count / n), runMs: r(s.run / Math.max(1, s.count)), waitMs: r(s.wait / Math.max(1, s.count)) },
+      ]),
     ),
   };
 }
 
-type Event = { eventType?: unknown; activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null };
+type Event = {
+  eventType?: unknown;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+};
 
 function gap<E>(byId: Map<number, E>, fromId: unknown, to: E, at: (e: E) => number): number {
   const from = byId.get(Number(fromId));

@@ -42,7 +42,12 @@ export interface PhaseResult {
  * the saga records ACTIVE in Postgres as its last activity, so the two moments are one
  * workflow task apart. The floor is timed the same way.
  */
-export async function buildOnce(http: BenchHttp, temporal: Client, name: string, request: BuildRequestShape): Promise<TimedRun & { id: string }> {
+export async function buildOnce(
+  http: BenchHttp,
+  temporal: Client,
+  name: string,
+  request: BuildRequestShape,
+): Promise<TimedRun & { id: string }> {
   const t0 = performance.now();
   const res = await http.request<{ id: string }>('POST', '/v1/instances', { name, ...request });
   if (res.status !== 202) throw new Error(`POST /v1/instances answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -53,7 +58,11 @@ export async function buildOnce(http: BenchHttp, temporal: Client, name: string,
 }
 
 /** Runs `count` timed tasks with bounded concurrency and summarizes them. */
-export async function timedPhase(count: number, concurrency: number, task: (i: number) => Promise<TimedRun>): Promise<PhaseResult> {
+export async function timedPhase(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<TimedRun>,
+): Promise<PhaseResult> {
   const errors: string[] = [];
   const t0 = performance.now();
   const outcomes = await runPool(count, concurrency, async (i) => {
@@ -65,7 +74,12 @@ export async function timedPhase(count: number, concurrency: number, task: (i: n
     }
   });
   const wallSeconds = (performance.now() - t0) / 1000;
-  return phaseResult(count, wallSeconds, outcomes.filter((x): x is TimedRun => x !== null), errors);
+  return phaseResult(
+    count,
+    wallSeconds,
+    outcomes.filter((x): x is TimedRun => x !== null),
+    errors,
+  );
 }
 
 /** N builds through the API with bounded concurrency. */
@@ -74,7 +88,9 @@ export function benchBuilds(
   temporal: Client,
   opts: { count: number; concurrency: number; request: BuildRequestShape; prefix: string },
 ): Promise<PhaseResult> {
-  return timedPhase(opts.count, opts.concurrency, (i) => buildOnce(http, temporal, `${opts.prefix}-${i}`, opts.request));
+  return timedPhase(opts.count, opts.concurrency, (i) =>
+    buildOnce(http, temporal, `${opts.prefix}-${i}`, opts.request),
+  );
 }
 
 /** Rounds run one after another: counts and wall time add up, percentiles come from all runs. */

@@ -26,7 +26,12 @@ function readStat(pid: number): ProcStat | null {
     const comm = text.slice(text.indexOf('(') + 1, close);
     const fields = text.slice(close + 2).split(' ');
     // fields[0] is state (field 3): utime and stime are fields 14 and 15.
-    return { pid, ppid: Number(fields[1]), comm, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+    return {
+      pid,
+      ppid: Number(fields[1]),
+      comm,
+      seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+    };
   } catch {
     return null; // gone between readdir and read
   }
@@ -37,7 +42,9 @@ export function cpuSnapshot(nameOf: (pid: number) => string | undefined): CpuSna
   const snapshot: CpuSnapshot = new Map();
   let pids: number[];
   try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+    pids = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return snapshot;
   }
@@ -68,7 +75,31 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): Record<string
   const out: Record<string, number> = {};
   for (const [pid, { group, seconds }] of after) {
     const used = seconds - (before.get(pid)?.seconds ?? 0);
-    out[group] = Math.round(((out[group] ?? 0) + used) * 100) / 100;
+    out[group] = round2((out[group] ?? 0) + used);
   }
-  return Object.fromEntries(Object.entries(out).filter(([, s]) => s > 0).sort(([, a], [, b]) => b - a));
+  return Object.fromEntries(
+    Object.entries(out)
+      .filter(([, s]) => s > 0)
+      .sort(([, a], [, b]) => b - a),
+  );
+}
+
+/** Adds one phase's CPU seconds per group into a running total. */
+export function addCpu(total: Record<string, number>, more: Record<string, number>): void {
+  for (const [group, seconds] of Object.entries(more)) total[group] = round2((total[group] ?? 0) + seconds);
+}
+
+/** CPU milliseconds per build, in all (`total`) and per group, from the seconds `n` builds used. */
+export function cpuPerBuild(cpu: Record<string, number>, n: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [group, seconds] of Object.entries(cpu)) {
+    out[group] = round2((seconds / Math.max(1, n)) * 1000); // ms per build
+    total += seconds;
+  }
+  return { total: round2((total / Math.max(1, n)) * 1000), ...out };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
 }

@@ -27,7 +27,8 @@ export async function floorPlanFromBuild(temporal: Client, instanceId: string): 
   let workflowTasks = 0;
   for (const event of history.events ?? []) {
     const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.taskQueue?.name) queues.push(HOST_QUEUE.test(scheduled.taskQueue.name) ? HOST_PLACEHOLDER : scheduled.taskQueue.name);
+    if (scheduled?.taskQueue?.name)
+      queues.push(HOST_QUEUE.test(scheduled.taskQueue.name) ? HOST_PLACEHOLDER : scheduled.taskQueue.name);
     if (event.workflowTaskCompletedEventAttributes) workflowTasks++;
   }
   if (queues.length === 0) throw new Error(`the history of build ${instanceId} has no activities`);
@@ -44,13 +45,21 @@ export async function floorOnce(temporal: Client, plan: FloorPlan, host: string)
   const input: BenchFloorInput = { queues: plan.queues.map((q) => (q === HOST_PLACEHOLDER ? `compute.${host}` : q)) };
   const workflowId = `bench-floor-${randomUUID()}`;
   const t0 = performance.now();
-  const handle = await temporal.workflow.start('BenchFloor', { taskQueue: TaskQueues.workflows, workflowId, args: [input] });
+  const handle = await temporal.workflow.start('BenchFloor', {
+    taskQueue: TaskQueues.workflows,
+    workflowId,
+    args: [input],
+  });
   const acceptedMs = performance.now() - t0;
   await handle.result();
   return { ms: performance.now() - t0, acceptedMs, workflowId };
 }
 
 /** N floor runs with the same concurrency as the builds, hosts taken in turn. */
-export function benchFloor(temporal: Client, plan: FloorPlan, opts: { count: number; concurrency: number; hosts: string[] }): Promise<PhaseResult> {
+export function benchFloor(
+  temporal: Client,
+  plan: FloorPlan,
+  opts: { count: number; concurrency: number; hosts: string[] },
+): Promise<PhaseResult> {
   return timedPhase(opts.count, opts.concurrency, (i) => floorOnce(temporal, plan, opts.hosts[i % opts.hosts.length]));
 }

@@ -17,7 +17,11 @@ export class BenchHttp {
     this.agent = new http.Agent({ keepAlive: true, maxSockets });
   }
 
-  request<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
+  request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
       const req = http.request(

@@ -21,14 +21,17 @@ import { REPO_ROOT } from '../core/config.js';
 import { seedImageStream } from '../core/images/seed-image.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
 
-const { values: args } = parseArgs({ options: { mib: { type: 'string', default: '1024' }, echo: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { mib: { type: 'string', default: '1024' }, echo: { type: 'boolean', default: false } },
+});
 const sizeBytes = Number(args.mib) * 1024 * 1024;
 if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new Error('--mib must be a positive integer');
 
 const MiB = 1024 * 1024;
 const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
 const started = performance.now();
-const say = (line: string) => console.log(`[image-memory ${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`);
+const say = (line: string) =>
+  console.log(`[image-memory ${((performance.now() - started) / 1000).toFixed(0)} s] ${line}`);
 
 /** VmRSS and VmHWM (peak RSS since the process started) of one process, in bytes. */
 function memoryOf(pid: number): { rss: number; hwm: number } {
@@ -88,7 +91,7 @@ async function uploadImage(stack: TestStack): Promise<{ id: string; sha256: stri
     headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/octet-stream' },
     body: Readable.toWeb(source) as ReadableStream<Uint8Array>,
     duplex: 'half',
-  } as RequestInit);
+  });
   const body = (await res.json()) as { sha256: string; sizeBytes: number; status: string };
   const seconds = (performance.now() - t0) / 1000;
   const sha256 = hash.digest('hex');
@@ -98,16 +101,28 @@ async function uploadImage(stack: TestStack): Promise<{ id: string; sha256: stri
   return { id: created.body.id, sha256, seconds };
 }
 
-async function buildFrom(stack: TestStack, imageId: string): Promise<{ host: string; seconds: number; progressSeen: number }> {
+async function buildFrom(
+  stack: TestStack,
+  imageId: string,
+): Promise<{ host: string; seconds: number; progressSeen: number }> {
   const t0 = performance.now();
-  const created = await stack.api('POST', '/v1/instances', { name: 'bench-image', flavor: 'm1.tiny', image: imageId, network: 'default' });
+  const created = await stack.api('POST', '/v1/instances', {
+    name: 'bench-image',
+    flavor: 'm1.tiny',
+    image: imageId,
+    network: 'default',
+  });
   if (created.status !== 202) throw new Error(`POST /v1/instances: ${created.status} ${JSON.stringify(created.body)}`);
   let progressSeen = 0;
-  const ended = await stack.waitFor(async () => {
-    const { body } = await stack.api('GET', `/v1/instances/${created.body.id}`);
-    if (body.progress?.image) progressSeen += 1;
-    return body.status === 'ACTIVE' || body.status === 'ERROR' ? body : null;
-  }, 15 * 60_000, 'the build from the big image to end');
+  const ended = await stack.waitFor(
+    async () => {
+      const { body } = await stack.api('GET', `/v1/instances/${created.body.id}`);
+      if (body.progress?.image) progressSeen += 1;
+      return body.status === 'ACTIVE' || body.status === 'ERROR' ? body : null;
+    },
+    15 * 60_000,
+    'the build from the big image to end',
+  );
   if (ended.status !== 'ACTIVE') throw new Error(`build ended ${ended.status}: ${JSON.stringify(ended.fault)}`);
   return { host: ended.host, seconds: (performance.now() - t0) / 1000, progressSeen };
 }
@@ -127,7 +142,10 @@ try {
   const built = await buildFrom(stack, image.id);
   const cached = statSync(path.join(stack.dataDir, 'nodes', built.host, 'images', image.sha256)).size;
   if (cached !== sizeBytes) throw new Error(`the node cache holds ${cached} bytes, not ${sizeBytes}`);
-  say(`built ACTIVE on ${built.host} in ${built.seconds.toFixed(1)} s (pull included); progress seen ${built.progressSeen} time(s)`);
+  say(
+    `built ACTIVE on ${built.host} in ${built.seconds.toFixed(1)} s (pull included); ` +
+      `progress seen ${built.progressSeen} time(s)`,
+  );
   sampler.stop();
 
   const end = { api: memoryOf(pids.api), agent: memoryOf(pids.agent) };
@@ -156,9 +174,14 @@ try {
     ['VmHWM before', 'vmHwmBeforeMiB'],
     ['VmHWM after', 'vmHwmAfterMiB'],
   ] as const) {
-    console.log(`  ${label.padEnd(18)} ${String(result.api[key]).padStart(7)} MiB ${String(result.agent[key]).padStart(7)} MiB`);
+    console.log(
+      `  ${label.padEnd(18)} ${String(result.api[key]).padStart(7)} MiB ${String(result.agent[key]).padStart(7)} MiB`,
+    );
   }
-  console.log(`\n  ${args.mib} MiB moved; the highest peak of either process is ${worst} MiB (${((worst / (sizeBytes / MiB)) * 100).toFixed(1)}% of the image).`);
+  const share = ((worst / (sizeBytes / MiB)) * 100).toFixed(1);
+  console.log(
+    `\n  ${args.mib} MiB moved; the highest peak of either process is ${worst} MiB (${share}% of the image).`,
+  );
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'image-memory.json'), JSON.stringify(result, null, 2) + '\n');

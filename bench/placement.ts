@@ -83,16 +83,19 @@ export async function benchPlacement(opts: PlacementBenchOptions = {}): Promise<
     log('starting a throwaway PostgreSQL');
     const t = await startTestDatabase();
     db = t.db;
-    stop = t.stop;
+    stop = () => t.stop();
   }
   try {
     await removeBenchHosts(db);
     const t0 = performance.now();
     const live = await insertHosts(db, hosts);
     log(`${hosts} hosts inserted (${live} live) in ${(performance.now() - t0).toFixed(0)} ms`);
-    const names = (await db.query(`SELECT name FROM hosts WHERE name LIKE $1`, [`${PREFIX}%`])).map((r: { name: string }) => r.name);
+    const names = (await db.query(`SELECT name FROM hosts WHERE name LIKE $1`, [`${PREFIX}%`])).map(
+      (r: { name: string }) => r.name,
+    );
     const pickFlavor = (): ResourceRequest => SEED_FLAVORS[Math.floor(Math.random() * (SEED_FLAVORS.length - 1))];
-    const pickExcluded = (): string[] => Array.from({ length: Math.floor(Math.random() * 3) }, () => names[Math.floor(Math.random() * names.length)]);
+    const pickExcluded = (): string[] =>
+      Array.from({ length: Math.floor(Math.random() * 3) }, () => names[Math.floor(Math.random() * names.length)]);
 
     const select = {} as Record<Weigher, LatencyStats>;
     for (const weigher of WEIGHERS) {
@@ -114,8 +117,12 @@ export async function benchPlacement(opts: PlacementBenchOptions = {}): Promise<
     const huge = { vcpus: 4096, ramMb: 16_777_216, diskGb: 1_000_000 };
     const noValidHost = await measure(Math.min(samples, 100), () =>
       spread.select(huge).then(
-        () => { throw new Error('a host took a flavor larger than any host'); },
-        (err: Error) => { if ((err as { code?: string }).code !== 'NoValidHost') throw err; },
+        () => {
+          throw new Error('a host took a flavor larger than any host');
+        },
+        (err: Error) => {
+          if ((err as { code?: string }).code !== 'NoValidHost') throw err;
+        },
       ),
     );
     log(`NoValidHost: ${format(noValidHost)}`);
@@ -157,7 +164,8 @@ async function insertHosts(db: DataSource, count: number): Promise<number> {
   );
   await db.query(`ANALYZE hosts`);
   const [{ live }] = await db.query(
-    `SELECT count(*)::int AS live FROM hosts WHERE name LIKE $1 AND NOT disabled AND last_heartbeat_at > now() - make_interval(secs => $2)`,
+    `SELECT count(*)::int AS live FROM hosts
+      WHERE name LIKE $1 AND NOT disabled AND last_heartbeat_at > now() - make_interval(secs => $2)`,
     [`${PREFIX}%`, SERVICE_DOWN_SEC],
   );
   return live;
@@ -190,7 +198,8 @@ async function measure(samples: number, run: () => Promise<unknown>): Promise<La
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100;
-const format = (s: LatencyStats) => `mean ${s.meanMs} ms, p50 ${s.p50Ms}, p95 ${s.p95Ms}, p99 ${s.p99Ms}, max ${s.maxMs} (${s.samples} samples)`;
+const format = (s: LatencyStats) =>
+  `mean ${s.meanMs} ms, p50 ${s.p50Ms}, p95 ${s.p95Ms}, p99 ${s.p99Ms}, max ${s.maxMs} (${s.samples} samples)`;
 
 export function formatPlacement(r: PlacementBenchResult): string {
   return [

@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '../core/config.js';
 import type { ApiRateResult } from './api-rate.js';
 import type { Breakdown } from './breakdown.js';
 import type { PhaseResult } from './build-latency.js';
@@ -11,9 +14,23 @@ export interface BenchResults {
   startedAt: string;
   command: string;
   machine: { cpus: number; cpuModel: string | null; memoryGb: number; node: string; loadAverageAtEnd: number[] };
-  options: { builds: number; concurrency: number; rounds: number; flavor: string; network: string; volumeGb: number; hypervisorDelayMs: number; apiSeconds: number; apiConcurrency: number; placementHosts: number };
+  options: {
+    builds: number;
+    concurrency: number;
+    rounds: number;
+    flavor: string;
+    network: string;
+    volumeGb: number;
+    hypervisorDelayMs: number;
+    apiSeconds: number;
+    apiConcurrency: number;
+    placementHosts: number;
+  };
   plan: { activitiesPerBuild: number; perQueue: Record<string, number>; workflowTasksPerBuild: number };
-  ours: Phase & { activeInPostgres: number; serverSideLatency: { what: string; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null } };
+  ours: Phase & {
+    activeInPostgres: number;
+    serverSideLatency: { what: string; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
+  };
   floor: Phase;
   rounds: unknown[];
   ratio: { wallTime: number; cpuPerBuild: number; mean: number; p50: number; p95: number; p99: number };
@@ -26,41 +43,80 @@ export interface BenchResults {
 }
 
 export function report(r: BenchResults): void {
-  const row = (label: string, p: Phase) => [label, p.succeeded, p.failed, p.wallSeconds, p.throughputPerSecond, p.latency.meanMs, p.latency.p50Ms, p.latency.p95Ms, p.latency.p99Ms];
+  const row = (label: string, p: Phase) => [
+    label,
+    p.succeeded,
+    p.failed,
+    p.wallSeconds,
+    p.throughputPerSecond,
+    p.latency.meanMs,
+    p.latency.p50Ms,
+    p.latency.p95Ms,
+    p.latency.p99Ms,
+  ];
   const out: string[] = [''];
   out.push(
-    `Builds: ${r.options.builds} × ${r.options.flavor}${r.options.volumeGb ? ` + ${r.options.volumeGb} GB volume` : ''}, ${r.options.concurrency} at a time, ` +
+    `Builds: ${r.options.builds} × ${r.options.flavor}` +
+      `${r.options.volumeGb ? ` + ${r.options.volumeGb} GB volume` : ''}, ${r.options.concurrency} at a time, ` +
       `in ${r.options.rounds} rounds alternating with the floor; ${r.plan.activitiesPerBuild} activities per build ` +
-      `(${Object.entries(r.plan.perQueue).map(([q, n]) => `${q} ${n}`).join(', ')})`,
+      `(${Object.entries(r.plan.perQueue)
+        .map(([q, n]) => `${q} ${n}`)
+        .join(', ')})`,
   );
   out.push(
-    table(['', 'ok', 'failed', 'wall s', 'builds/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms'], [
-      row('ours (POST → ACTIVE)', r.ours),
-      row('floor (no-op activities)', r.floor),
-      ['ratio ours/floor', '', '', r.ratio.wallTime, '', r.ratio.mean, r.ratio.p50, r.ratio.p95, r.ratio.p99],
-      ...(r.whatIfNoRecords ? [row(`what if: floor of ${r.whatIfNoRecords.activitiesPerBuild} (no records)`, r.whatIfNoRecords.floor)] : []),
-    ]),
+    table(
+      ['', 'ok', 'failed', 'wall s', 'builds/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms'],
+      [
+        row('ours (POST → ACTIVE)', r.ours),
+        row('floor (no-op activities)', r.floor),
+        ['ratio ours/floor', '', '', r.ratio.wallTime, '', r.ratio.mean, r.ratio.p50, r.ratio.p95, r.ratio.p99],
+        ...(r.whatIfNoRecords
+          ? [row(`what if: floor of ${r.whatIfNoRecords.activitiesPerBuild} (no records)`, r.whatIfNoRecords.floor)]
+          : []),
+      ],
+    ),
   );
   out.push(
-    `ACTIVE in the API: ${r.ours.activeInPostgres}/${r.ours.succeeded}; server-side (launchedAt - createdAt) p50 ${r.ours.serverSideLatency.p50Ms} ms, p99 ${r.ours.serverSideLatency.p99Ms} ms`,
+    `ACTIVE in the API: ${r.ours.activeInPostgres}/${r.ours.succeeded}; server-side (launchedAt - createdAt) ` +
+      `p50 ${r.ours.serverSideLatency.p50Ms} ms, p99 ${r.ours.serverSideLatency.p99Ms} ms`,
   );
   out.push('');
-  out.push(`Where a build's time goes (mean ms per run, from ${r.breakdown.ours.runs} + ${r.breakdown.floor.runs} histories):`);
-  const b = (k: keyof Breakdown['perRun']) => [r.breakdown.ours.perRun[k], r.breakdown.floor.perRun[k], round1(r.breakdown.ours.perRun[k] - r.breakdown.floor.perRun[k])];
   out.push(
-    table(['', 'ours', 'floor', 'difference'], [
-      ['accepted (POST 202 / client start), p50', r.ours.accepted.p50Ms, r.floor.accepted.p50Ms, round1(r.ours.accepted.p50Ms - r.floor.accepted.p50Ms)],
-      ['workflow tasks waiting for the worker', ...b('workflowTaskWait')],
-      ['workflow tasks running', ...b('workflowTaskRun')],
-      ['activities waiting for a worker', ...b('activityWait')],
-      ['activities running', ...b('activityRun')],
-      ['first to last event', ...b('total')],
-      ['workflow tasks off the sticky queue (cache misses)', ...b('workflowTasksOffSticky')],
-      ['timeouts and failures (each a retry)', ...b('retries')],
-    ]),
+    `Where a build's time goes (mean ms per run, from ${r.breakdown.ours.runs} + ${r.breakdown.floor.runs} histories):`,
   );
-  for (const [label, g] of [['ours', r.breakdown.ours.longestGap], ['floor', r.breakdown.floor.longestGap]] as const) {
-    if (g) out.push(`slowest run, ${label}: its longest wait was ${g.ms} ms, from ${g.after} to ${g.before} (${g.workflowId})`);
+  const b = (k: keyof Breakdown['perRun']) => [
+    r.breakdown.ours.perRun[k],
+    r.breakdown.floor.perRun[k],
+    round1(r.breakdown.ours.perRun[k] - r.breakdown.floor.perRun[k]),
+  ];
+  out.push(
+    table(
+      ['', 'ours', 'floor', 'difference'],
+      [
+        [
+          'accepted (POST 202 / client start), p50',
+          r.ours.accepted.p50Ms,
+          r.floor.accepted.p50Ms,
+          round1(r.ours.accepted.p50Ms - r.floor.accepted.p50Ms),
+        ],
+        ['workflow tasks waiting for the worker', ...b('workflowTaskWait')],
+        ['workflow tasks running', ...b('workflowTaskRun')],
+        ['activities waiting for a worker', ...b('activityWait')],
+        ['activities running', ...b('activityRun')],
+        ['first to last event', ...b('total')],
+        ['workflow tasks off the sticky queue (cache misses)', ...b('workflowTasksOffSticky')],
+        ['timeouts and failures (each a retry)', ...b('retries')],
+      ],
+    ),
+  );
+  for (const [label, g] of [
+    ['ours', r.breakdown.ours.longestGap],
+    ['floor', r.breakdown.floor.longestGap],
+  ] as const) {
+    if (g)
+      out.push(
+        `slowest run, ${label}: its longest wait was ${g.ms} ms, from ${g.after} to ${g.before} (${g.workflowId})`,
+      );
   }
   const noop = r.breakdown.floor.activities.noop;
   out.push(
@@ -71,22 +127,54 @@ export function report(r: BenchResults): void {
         .map(([name, a]) => [name, a.perRun, a.runMs, a.waitMs, noop ? round1(a.runMs - noop.runMs) : '-']),
     ),
   );
-  const cpuRow = (c: Record<string, number>) => Object.entries(c).map(([g, ms]) => `${g} ${ms}`).join(', ');
+  const cpuRow = (c: Record<string, number>) =>
+    Object.entries(c)
+      .map(([g, ms]) => `${g} ${ms}`)
+      .join(', ');
   out.push(`CPU ms per build, ours:  ${cpuRow(r.cpuMsPerBuild.ours)}`);
   out.push(`CPU ms per build, floor: ${cpuRow(r.cpuMsPerBuild.floor)}`);
   out.push(`CPU per build, ours/floor: ${r.ratio.cpuPerBuild}`);
   out.push('');
   out.push(
-    table(['API read', 'clients', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors'], [
-      [`GET /v1/instances/:id (${r.api.seconds} s)`, r.api.concurrency, r.api.requests, r.api.requestsPerSecond, r.api.latency.p50Ms, r.api.latency.p99Ms, r.api.errors],
-    ]),
+    table(
+      ['API read', 'clients', 'requests', 'req/s', 'p50 ms', 'p99 ms', 'errors'],
+      [
+        [
+          `GET /v1/instances/:id (${r.api.seconds} s)`,
+          r.api.concurrency,
+          r.api.requests,
+          r.api.requestsPerSecond,
+          r.api.latency.p50Ms,
+          r.api.latency.p99Ms,
+          r.api.errors,
+        ],
+      ],
+    ),
   );
   out.push('');
-  out.push(r.placement.status === 'ok' ? formatPlacement(r.placement.result) : `placement: failed: ${r.placement.error.split('\n')[0]}`);
-  out.push(`Total: ${r.totalSeconds} s on ${r.machine.cpus} cores (${r.machine.cpuModel}); load average at the end ${r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ')}`);
+  out.push(
+    r.placement.status === 'ok'
+      ? formatPlacement(r.placement.result)
+      : `placement: failed: ${r.placement.error.split('\n')[0]}`,
+  );
+  const load = r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ');
+  out.push(
+    `Total: ${r.totalSeconds} s on ${r.machine.cpus} cores (${r.machine.cpuModel}); load average at the end ${load}`,
+  );
   console.log(out.join('\n'));
 }
 
 function round1(x: number): number {
   return Math.round(x * 10) / 10;
+}
+
+/** Writes the figures to bench/results/bench-<timestamp>.json and latest.json; returns the first's repo path. */
+export function writeResults(r: BenchResults): string {
+  const dir = path.join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const json = JSON.stringify(r, null, 2) + '\n';
+  const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, json);
+  writeFileSync(path.join(dir, 'latest.json'), json);
+  return path.relative(REPO_ROOT, file);
 }

@@ -12,23 +12,27 @@
  * placement among 10,000 hosts. All figures go to bench/results/bench-<timestamp>.json and
  * bench/results/latest.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { TaskQueues } from '../contracts/task-queues.js';
-import { REPO_ROOT } from '../core/config.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
 import { benchApiRate } from './api-rate.js';
 import { historyBreakdown, type Breakdown } from './breakdown.js';
-import { benchBuilds, buildOnce, mergePhases, type BuildRequestShape, type PhaseResult, type TimedRun } from './build-latency.js';
-import { cpuDelta, cpuSnapshot } from './cpu.js';
+import {
+  benchBuilds,
+  buildOnce,
+  mergePhases,
+  type BuildRequestShape,
+  type PhaseResult,
+  type TimedRun,
+} from './build-latency.js';
+import { addCpu, cpuDelta, cpuPerBuild, cpuSnapshot } from './cpu.js';
 import { benchFloor, floorPlanFromBuild } from './floor.js';
 import { BenchHttp } from './http.js';
 import { benchPlacement } from './placement.js';
-import { report } from './report.js';
+import { report, writeResults } from './report.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -81,7 +85,10 @@ const stack: TestStack = await startTestStack({ env: stackEnv, agents: HOSTS, ec
 let temporal: Client | undefined;
 const http = new BenchHttp(stack.apiUrl, stack.adminToken, Math.max(concurrency, apiConcurrency) + 4);
 try {
-  temporal = new Client({ connection: await Connection.connect({ address: stack.temporalAddress }), namespace: stack.temporalNamespace });
+  temporal = new Client({
+    connection: await Connection.connect({ address: stack.temporalAddress }),
+    namespace: stack.temporalNamespace,
+  });
   const request: BuildRequestShape = {
     flavor: 'm1.tiny',
     image: 'cirros',
@@ -93,7 +100,11 @@ try {
   for (let i = 0; i < WARMUP_BUILDS; i++) warm.push((await buildOnce(http, temporal, `warmup-${i}`, request)).id);
   const plan = await floorPlanFromBuild(temporal, warm[0]);
   await benchFloor(temporal, plan, { count: WARMUP_FLOORS, concurrency: HOSTS.length, hosts: HOSTS });
-  say(`one build runs ${plan.queues.length} activities (${Object.entries(plan.perQueue).map(([q, n]) => `${q} ${n}`).join(', ')}) in ${plan.workflowTasks} workflow tasks`);
+  say(
+    `one build runs ${plan.queues.length} activities (${Object.entries(plan.perQueue)
+      .map(([q, n]) => `${q} ${n}`)
+      .join(', ')}) in ${plan.workflowTasks} workflow tasks`,
+  );
 
   // Ours and the floor alternate in rounds, so a neighbour's load on this shared machine
   // falls on both rather than on whichever phase it happened to coincide with.
@@ -103,14 +114,17 @@ try {
   const cpu = { ours: {} as Record<string, number>, floor: {} as Record<string, number> };
   for (let round = 0; round < rounds; round++) {
     const count = Math.floor(builds / rounds) + (round < builds % rounds ? 1 : 0);
-    say(`round ${round + 1}/${rounds}: ${count} builds through POST /v1/instances, then ${count} floor runs of ${plan.queues.length} no-op activities, ${concurrency} at a time`);
+    say(
+      `round ${round + 1}/${rounds}: ${count} builds through POST /v1/instances, ` +
+        `then ${count} floor runs of ${plan.queues.length} no-op activities, ${concurrency} at a time`,
+    );
     const cpu0 = cpuSnapshot(nameOf);
     oursRounds.push(await benchBuilds(http, temporal, { count, concurrency, request, prefix: `bench-r${round}` }));
     const cpu1 = cpuSnapshot(nameOf);
     floorRounds.push(await benchFloor(temporal, plan, { count, concurrency, hosts: HOSTS }));
     const cpu2 = cpuSnapshot(nameOf);
-    addInto(cpu.ours, cpuDelta(cpu0, cpu1));
-    addInto(cpu.floor, cpuDelta(cpu1, cpu2));
+    addCpu(cpu.ours, cpuDelta(cpu0, cpu1));
+    addCpu(cpu.floor, cpuDelta(cpu1, cpu2));
   }
   const ours = mergePhases(oursRounds);
   const ids = ours.runs.map((r) => r.workflowId.replace(/^instance-/, ''));
@@ -118,7 +132,10 @@ try {
   let withoutRecords: PhaseResult | undefined;
   if (args['what-if-no-records']) {
     const lean = { ...plan, queues: plan.queues.filter((q) => q !== TaskQueues.workflows) };
-    say(`what if: ${builds} floor runs of the ${lean.queues.length} activities that are not records, ${concurrency} at a time`);
+    say(
+      `what if: ${builds} floor runs of the ${lean.queues.length} activities that are not records, ` +
+        `${concurrency} at a time`,
+    );
     withoutRecords = await benchFloor(temporal, lean, { count: builds, concurrency, hosts: HOSTS });
   }
 
@@ -126,7 +143,11 @@ try {
   say(`reading ${BREAKDOWN_SAMPLE} histories of each to see where the time goes`);
   const breakdown = { ours: await breakdownOf(ours), floor: await breakdownOf(floor) };
   say(`GET /v1/instances/:id for ${apiSeconds} s, ${apiConcurrency} keep-alive clients`);
-  const api = await benchApiRate(http, { path: `/v1/instances/${ids[0] ?? warm[0]}`, seconds: apiSeconds, concurrency: apiConcurrency });
+  const api = await benchApiRate(http, {
+    path: `/v1/instances/${ids[0] ?? warm[0]}`,
+    seconds: apiSeconds,
+    concurrency: apiConcurrency,
+  });
 
   say(`placement among ${placementHosts} hosts`);
   // bench/placement.ts adds its hosts to this stack's database (named bench-*) and removes them after.
@@ -135,7 +156,7 @@ try {
     (err: Error) => ({ status: 'failed' as const, error: err.stack ?? String(err) }),
   );
 
-  const cpuMsPerBuild = { ours: perBuild(cpu.ours, ours.succeeded), floor: perBuild(cpu.floor, floor.succeeded) };
+  const cpuMsPerBuild = { ours: cpuPerBuild(cpu.ours, ours.succeeded), floor: cpuPerBuild(cpu.floor, floor.succeeded) };
   const ratio = {
     wallTime: round(ours.wallSeconds / floor.wallSeconds),
     // CPU time per build is the steadiest figure on a machine shared with other work.
@@ -148,26 +169,58 @@ try {
   const results = {
     startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadAverageAtEnd: os.loadavg() },
-    options: { builds, concurrency, rounds, flavor: request.flavor, network: request.network, volumeGb, hypervisorDelayMs: 0, apiSeconds, apiConcurrency, placementHosts },
-    plan: { activitiesPerBuild: plan.queues.length, perQueue: plan.perQueue, workflowTasksPerBuild: plan.workflowTasks },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      loadAverageAtEnd: os.loadavg(),
+    },
+    options: {
+      builds,
+      concurrency,
+      rounds,
+      flavor: request.flavor,
+      network: request.network,
+      volumeGb,
+      hypervisorDelayMs: 0,
+      apiSeconds,
+      apiConcurrency,
+      placementHosts,
+    },
+    plan: {
+      activitiesPerBuild: plan.queues.length,
+      perQueue: plan.perQueue,
+      workflowTasksPerBuild: plan.workflowTasks,
+    },
     ours: { ...ours, runs: undefined, activeInPostgres: check.active, serverSideLatency: check.serverSide },
     floor: { ...floor, runs: undefined },
     rounds: oursRounds.map((o, i) => ({
       builds: o.count,
       ours: { wallSeconds: o.wallSeconds, p50Ms: o.latency.p50Ms, p99Ms: o.latency.p99Ms },
-      floor: { wallSeconds: floorRounds[i].wallSeconds, p50Ms: floorRounds[i].latency.p50Ms, p99Ms: floorRounds[i].latency.p99Ms },
+      floor: {
+        wallSeconds: floorRounds[i].wallSeconds,
+        p50Ms: floorRounds[i].latency.p50Ms,
+        p99Ms: floorRounds[i].latency.p99Ms,
+      },
     })),
     ratio,
     cpuMsPerBuild,
     breakdown,
-    ...(withoutRecords ? { whatIfNoRecords: { activitiesPerBuild: plan.queues.filter((q) => q !== TaskQueues.workflows).length, floor: { ...withoutRecords, runs: undefined } } } : {}),
+    ...(withoutRecords
+      ? {
+          whatIfNoRecords: {
+            activitiesPerBuild: plan.queues.filter((q) => q !== TaskQueues.workflows).length,
+            floor: { ...withoutRecords, runs: undefined },
+          },
+        }
+      : {}),
     api,
     placement,
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,
   };
   report(results);
-  writeResults(results);
+  say(`figures written to ${writeResults(results)} and bench/results/latest.json`);
   if (ours.failed > 0 || floor.failed > 0 || check.active !== ours.succeeded) process.exitCode = 1;
 } catch (err) {
   console.error(err);
@@ -184,24 +237,44 @@ try {
 async function benchNetwork(needed: number): Promise<string> {
   if (needed <= 240) return 'default';
   const prefix = 32 - Math.ceil(Math.log2(needed + 8));
-  const res = await http.request('POST', '/v1/networks', { name: 'bench', cidr: `10.64.0.0/${prefix}`, segmentation: { type: 'vlan', id: 640 } });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`could not create the bench network: ${res.status} ${JSON.stringify(res.body)}`);
+  const res = await http.request('POST', '/v1/networks', {
+    name: 'bench',
+    cidr: `10.64.0.0/${prefix}`,
+    segmentation: { type: 'vlan', id: 640 },
+  });
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`could not create the bench network: ${res.status} ${JSON.stringify(res.body)}`);
   return 'bench';
 }
 
-/** What a user would check: every timed build is ACTIVE in the API (a list holds up to 1,000), and its server-side build time. */
+/**
+ * What a user would check: every timed build is ACTIVE in the API (a list holds up to 1,000),
+ * and its server-side build time.
+ */
 async function verifyActive(ids: string[]) {
-  const res = await http.request<Array<{ id: string; status: string; createdAt: string; launchedAt: string | null }>>('GET', '/v1/instances?status=ACTIVE');
+  const res = await http.request<Array<{ id: string; status: string; createdAt: string; launchedAt: string | null }>>(
+    'GET',
+    '/v1/instances?status=ACTIVE',
+  );
   const wanted = new Set(ids);
   const rows = (Array.isArray(res.body) ? res.body : []).filter((r) => wanted.has(r.id) && r.launchedAt);
   const ms = rows.map((r) => Date.parse(r.launchedAt!) - Date.parse(r.createdAt)).sort((a, b) => a - b);
   const at = (p: number) => ms[Math.min(ms.length - 1, Math.max(0, Math.ceil((p / 100) * ms.length) - 1))] ?? null;
-  return { active: rows.length, serverSide: { what: 'launchedAt - createdAt in Postgres', p50Ms: at(50), p95Ms: at(95), p99Ms: at(99) } };
+  return {
+    active: rows.length,
+    serverSide: { what: 'launchedAt - createdAt in Postgres', p50Ms: at(50), p95Ms: at(95), p99Ms: at(99) },
+  };
 }
 
 /** Means from runs spread evenly over the phase (every round is represented); the stall from its slowest run. */
 async function breakdownOf(phase: PhaseResult): Promise<Breakdown> {
-  const result = await historyBreakdown(temporal!, sample(phase.runs.map((r) => r.workflowId), BREAKDOWN_SAMPLE));
+  const result = await historyBreakdown(
+    temporal!,
+    sample(
+      phase.runs.map((r) => r.workflowId),
+      BREAKDOWN_SAMPLE,
+    ),
+  );
   const slowest = phase.runs.reduce<TimedRun | undefined>((m, r) => (!m || r.ms > m.ms ? r : m), undefined);
   if (slowest) result.longestGap = (await historyBreakdown(temporal!, [slowest.workflowId])).longestGap;
   return result;
@@ -213,30 +286,6 @@ function sample<T>(list: T[], n: number): T[] {
   return Array.from({ length: n }, (_, i) => list[Math.floor((i * list.length) / n)]);
 }
 
-function addInto(total: Record<string, number>, more: Record<string, number>): void {
-  for (const [group, seconds] of Object.entries(more)) total[group] = round((total[group] ?? 0) + seconds);
-}
-
-function perBuild(cpu: Record<string, number>, n: number): Record<string, number> {
-  const out: Record<string, number> = {};
-  let total = 0;
-  for (const [group, seconds] of Object.entries(cpu)) {
-    out[group] = round((seconds / Math.max(1, n)) * 1000); // ms per build
-    total += seconds;
-  }
-  return { total: round((total / Math.max(1, n)) * 1000), ...out };
-}
-
 function round(x: number): number {
   return Math.round(x * 100) / 100;
-}
-
-function writeResults(r: unknown): void {
-  const dir = path.join(REPO_ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const json = JSON.stringify(r, null, 2) + '\n';
-  const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, json);
-  writeFileSync(path.join(dir, 'latest.json'), json);
-  say(`figures written to ${path.relative(REPO_ROOT, file)} and bench/results/latest.json`);
 }

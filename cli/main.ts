@@ -33,10 +33,18 @@ const { values: opts, positionals } = (() => {
     return parseArgs({
       allowPositionals: true,
       options: {
-        flavor: { type: 'string' }, image: { type: 'string' }, network: { type: 'string' }, 'volume-size': { type: 'string' },
-        wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
-        url: { type: 'string' }, token: { type: 'string' }, name: { type: 'string' },
-        status: { type: 'string' }, host: { type: 'string' }, timeout: { type: 'string', default: '600' },
+        flavor: { type: 'string' },
+        image: { type: 'string' },
+        network: { type: 'string' },
+        'volume-size': { type: 'string' },
+        wait: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        name: { type: 'string' },
+        status: { type: 'string' },
+        host: { type: 'string' },
+        timeout: { type: 'string', default: '600' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -50,22 +58,27 @@ const client = new NimbusClient(loadCliConfig({ url: opts.url, token: opts.token
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const print = (value: unknown, human: () => string) => out(opts.json ? JSON.stringify(value, null, 2) : human());
 
+/** Each command (`noun verb`) and what runs it, given the argument after the verb. */
+const COMMANDS: Record<string, (arg: string | undefined) => Promise<number>> = {
+  'server create': (arg) => createServer(required(arg, 'NAME')),
+  'server list': listServers,
+  'server show': (arg) => showServer(required(arg, 'ID')),
+  'server delete': (arg) => deleteServer(required(arg, 'ID')),
+  'host list': listHosts,
+  'image upload': (arg) => uploadImage(required(arg, 'FILE')),
+  'image list': listImages,
+};
+
 async function main(): Promise<number> {
   const [noun, verb, arg] = positionals;
   if (opts.help || !noun) {
     out(USAGE);
     return opts.help ? 0 : 2;
   }
-  switch (`${noun} ${verb ?? ''}`.trim()) {
-    case 'server create': return createServer(required(arg, 'NAME'));
-    case 'server list': return listServers();
-    case 'server show': return showServer(required(arg, 'ID'));
-    case 'server delete': return deleteServer(required(arg, 'ID'));
-    case 'host list': return listHosts();
-    case 'image upload': return uploadImage(required(arg, 'FILE'));
-    case 'image list': return listImages();
-    default: throw new UsageError(`unknown command: ${positionals.join(' ')}`);
-  }
+  const name = `${noun} ${verb ?? ''}`.trim();
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`unknown command: ${positionals.join(' ')}`);
+  return command(arg);
 }
 
 function required(value: string | undefined, what: string): string {
@@ -87,7 +100,12 @@ async function createServer(name: string): Promise<number> {
   }
   const instance = await client.request('POST', '/v1/instances', body);
   if (!opts.wait) {
-    print(instance, () => `instance ${instance.id} accepted (${instance.status}/${instance.taskState}); follow it with: nimbus server show ${instance.id}`);
+    print(
+      instance,
+      () =>
+        `instance ${instance.id} accepted (${instance.status}/${instance.taskState}); ` +
+        `follow it with: nimbus server show ${instance.id}`,
+    );
     return 0;
   }
   if (!opts.json) out(`instance ${instance.id} (${name}) accepted; building...`);
@@ -114,20 +132,25 @@ async function waitForEnd(id: string, good: string[], bad: string[]): Promise<nu
         lastState = state;
       }
       const pull = inst.progress?.image;
-      if (tty && state === 'pulling_image' && pull) process.stdout.write(`\r    ${progressBar(pull.bytesDone, pull.bytesTotal)}`);
+      if (tty && state === 'pulling_image' && pull)
+        process.stdout.write(`\r    ${progressBar(pull.bytesDone, pull.bytesTotal)}`);
     }
     if (inst.taskState === null && (good.includes(inst.status) || bad.includes(inst.status))) {
       const ok = good.includes(inst.status);
+      const where = inst.fault ? `${inst.fault.step ?? '?'}${inst.fault.host ? ` on ${inst.fault.host}` : ''}` : '';
       print(inst, () =>
         ok
           ? table([instanceSummary(inst)], ['id', 'name', 'status', 'host', 'flavor', 'ip', 'volumes'])
-          : `${inst.status}${inst.fault ? `: ${inst.fault.code} at ${inst.fault.step ?? '?'}${inst.fault.host ? ` on ${inst.fault.host}` : ''}: ${inst.fault.message}` : ''}`,
+          : `${inst.status}${inst.fault ? `: ${inst.fault.code} at ${where}: ${inst.fault.message}` : ''}`,
       );
-      if (!ok && opts.json) process.stderr.write(`${inst.status}${inst.fault ? `: ${inst.fault.code}: ${inst.fault.message}` : ''}\n`);
+      if (!ok && opts.json)
+        process.stderr.write(`${inst.status}${inst.fault ? `: ${inst.fault.code}: ${inst.fault.message}` : ''}\n`);
       return ok ? 0 : 1;
     }
     if (Date.now() > deadline) {
-      process.stderr.write(`gave up waiting after ${opts.timeout} s; the instance is ${inst.status}/${inst.taskState}\n`);
+      process.stderr.write(
+        `gave up waiting after ${opts.timeout} s; the instance is ${inst.status}/${inst.taskState}\n`,
+      );
       return 1;
     }
     await sleep(500);
@@ -138,8 +161,10 @@ async function listServers(): Promise<number> {
   const q = new URLSearchParams();
   if (opts.status) q.set('status', opts.status);
   if (opts.host) q.set('host', opts.host);
-  const list = await client.request('GET', `/v1/instances${q.size ? `?${q}` : ''}`);
-  print(list, () => table(list.map(instanceSummary), ['id', 'name', 'status', 'task', 'host', 'flavor', 'ip', 'volumes']));
+  const list = await client.request('GET', `/v1/instances${q.size ? `?${q.toString()}` : ''}`);
+  print(list, () =>
+    table(list.map(instanceSummary), ['id', 'name', 'status', 'task', 'host', 'flavor', 'ip', 'volumes']),
+  );
   return 0;
 }
 
@@ -147,9 +172,19 @@ async function showServer(id: string): Promise<number> {
   const inst = await client.request('GET', `/v1/instances/${id}?live=true`);
   print(inst, () => {
     const lines = [table([instanceSummary(inst)], ['id', 'name', 'status', 'task', 'host', 'flavor', 'ip', 'volumes'])];
-    for (const a of inst.addresses) lines.push(`address  ${a.network} ${a.ip} ${a.mac} ${a.segmentation.type}${a.segmentation.id !== null ? ` ${a.segmentation.id}` : ''}`);
-    for (const v of inst.volumes) lines.push(`volume   ${v.id} ${v.sizeGb} GB ${v.status} ${v.device ?? ''} ${v.connection ? `${v.connection.targetIqn} ${v.connection.targetPortal} lun ${v.connection.targetLun}` : ''}`.trimEnd());
-    inst.attempts.forEach((a: any, i: number) => lines.push(`attempt  ${i + 1} ${a.host} ${a.outcome}${a.reason ? ` (${a.reason})` : ''}`));
+    for (const a of inst.addresses) {
+      const segment = `${a.segmentation.type}${a.segmentation.id !== null ? ` ${a.segmentation.id}` : ''}`;
+      lines.push(`address  ${a.network} ${a.ip} ${a.mac} ${segment}`);
+    }
+    for (const v of inst.volumes) {
+      const target = v.connection
+        ? `${v.connection.targetIqn} ${v.connection.targetPortal} lun ${v.connection.targetLun}`
+        : '';
+      lines.push(`volume   ${v.id} ${v.sizeGb} GB ${v.status} ${v.device ?? ''} ${target}`.trimEnd());
+    }
+    inst.attempts.forEach((a: any, i: number) =>
+      lines.push(`attempt  ${i + 1} ${a.host} ${a.outcome}${a.reason ? ` (${a.reason})` : ''}`),
+    );
     if (inst.fault) lines.push(`fault    ${inst.fault.code} at ${inst.fault.step ?? '?'}: ${inst.fault.message}`);
     return lines.join('\n');
   });
@@ -170,8 +205,10 @@ async function listHosts(): Promise<number> {
   print(hosts, () =>
     table(
       hosts.map((h: any) => ({
-        name: h.name, status: h.status,
-        vcpus: `${h.vcpusUsed}/${h.vcpus * h.cpuAllocationRatio}`, ram_mb: `${h.ramMbUsed}/${h.ramMb * h.ramAllocationRatio}`,
+        name: h.name,
+        status: h.status,
+        vcpus: `${h.vcpusUsed}/${h.vcpus * h.cpuAllocationRatio}`,
+        ram_mb: `${h.ramMbUsed}/${h.ramMb * h.ramAllocationRatio}`,
         disk_gb: `${h.diskGbUsed}/${h.diskGb * h.diskAllocationRatio}`,
       })),
       ['name', 'status', 'vcpus', 'ram_mb', 'disk_gb'],
@@ -182,7 +219,9 @@ async function listHosts(): Promise<number> {
 
 async function uploadImage(file: string): Promise<number> {
   const size = statSync(file).size;
-  const image = await client.request('POST', '/v1/images', { name: opts.name ?? path.basename(file).replace(/[^A-Za-z0-9._-]/g, '-') });
+  const image = await client.request('POST', '/v1/images', {
+    name: opts.name ?? path.basename(file).replace(/[^A-Za-z0-9._-]/g, '-'),
+  });
   const stored = await client.request('PUT', `/v1/images/${image.id}/file`, undefined, {
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     raw: Readable.toWeb(createReadStream(file)) as unknown as RequestInit['body'],

@@ -5,3 +5,4 @@ export * from './activities.js';
 export * from './network.js';
 export * from './storage.js';
 export * from './search-attributes.js';
+export * from './failure-injection.js';

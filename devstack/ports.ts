@@ -18,7 +18,7 @@ function close(server: net.Server): Promise<void> {
 function ephemeralRange(): [number, number] {
   try {
     const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low! > 1024 && high! > low!) return [low!, high!];
+    if (low > 1024 && high > low) return [low, high];
   } catch {
     // Not Linux: assume the IANA range.
   }
@@ -51,7 +51,7 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const [port] = await freePorts(1, host);
-  return port!;
+  return port;
 }
 
 export async function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {

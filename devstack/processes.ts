@@ -131,10 +131,7 @@ export function childExited(child: ChildProcess): Promise<void> {
 }
 
 /** Stops a child we spawned: `signal`, then SIGKILL after `timeoutMs`. Resolves once it is gone. */
-export async function stopChildProcess(
-  child: ChildProcess,
-  options: TerminateOptions = {},
-): Promise<void> {
+export async function stopChildProcess(child: ChildProcess, options: TerminateOptions = {}): Promise<void> {
   const { signal = 'SIGTERM', timeoutMs = 5000 } = options;
   const exited = childExited(child);
   if (child.exitCode !== null || child.signalCode !== null) return;

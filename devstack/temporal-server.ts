@@ -1,21 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
-import { guardChild } from './exit-guard.js';
 import { assertPortFree } from './ports.js';
-import {
-  OutputTail,
-  removePidFile,
-  stopChildProcess,
-  stopLeftover,
-  writePidFile,
-} from './processes.js';
+import { removePidFile, stopLeftover, writePidFile, type OutputTail } from './processes.js';
 import { ensureSearchAttributes, type SearchAttributeSpec } from './search-attributes.js';
+import { guardedStop, tailOutput } from './server-process.js';
 
 export interface TemporalServerOptions {
   /** Absolute path of the Temporal CLI (see resolveTemporalCli). */
@@ -104,35 +97,22 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     stdio: ['ignore', 'pipe', 'pipe'],
     env: serverEnv(),
   });
-  const tail = new OutputTail(200);
   let spawnError: Error | undefined;
   child.once('error', (error) => {
     spawnError = error;
   });
-  for (const stream of [child.stdout!, child.stderr!]) {
-    createInterface({ input: stream }).on('line', (line) => {
-      tail.push(line);
-      log.debug({ temporal: line }, 'temporal dev server');
-    });
-  }
+  const tail = tailOutput(child, 200, (line) => log.debug({ temporal: line }, 'temporal dev server'));
   const pid = child.pid;
   if (pid === undefined) {
     await new Promise((resolve) => setImmediate(resolve));
     throw new Error(`Cannot start the Temporal dev server (${options.cli}): ${spawnError?.message ?? 'no pid'}`);
   }
   writePidFile(pidFile, pid);
-  const unguard = guardChild(pid, 'SIGTERM');
-  child.once('exit', unguard);
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      await stopChildProcess(child, { signal: 'SIGTERM', timeoutMs: options.stopTimeoutMs ?? 5000 });
-      unguard();
-      removePidFile(pidFile);
-    })();
-    return stopped;
-  };
+  const stop = guardedStop(child, pid, {
+    signal: 'SIGTERM',
+    timeoutMs: options.stopTimeoutMs ?? 5000,
+    afterStop: () => removePidFile(pidFile),
+  });
 
   try {
     await waitUntilReady(child, tail, options, address);
@@ -156,7 +136,8 @@ async function waitUntilReady(
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
-        `The Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail}`,
+        `The Temporal dev server exited (${child.exitCode ?? child.signalCode}) before it was ready:\n` +
+          tail.toString(),
       );
     }
     let connection: Connection | undefined;
@@ -176,6 +157,6 @@ async function waitUntilReady(
   }
   throw new Error(
     `The Temporal dev server on ${address} was not ready after ${timeoutMs / 1000}s ` +
-      `(${(lastError as Error | undefined)?.message ?? 'no answer'}). Its output:\n${tail}`,
+      `(${(lastError as Error | undefined)?.message ?? 'no answer'}). Its output:\n${tail.toString()}`,
   );
 }

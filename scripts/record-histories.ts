@@ -18,13 +18,40 @@ interface Scenario {
   name: string;
   description: string;
   /** Drives the stack; returns the workflow ids to save (the first is the scenario's own). */
-  run(ctx: { stack: TestStack; create(body?: object): Promise<string>; settle(id: string, status: string): Promise<any> }): Promise<string[]>;
+  run(ctx: {
+    stack: TestStack;
+    create: (body?: object) => Promise<string>;
+    settle: (id: string, status: string) => Promise<any>;
+  }): Promise<string[]>;
 }
 
 const fault = (stack: TestStack, host: string, step: string, mode: string, times = 1) =>
   stack.api('PUT', `/v1/admin/hosts/${host}/faults`, { step, mode, times });
 
 const everyHost = ['node-1', 'node-2', 'node-3'];
+
+/** `step` fails once on node-1, the first pick; the build is ACTIVE elsewhere after a `outcome` attempt. */
+const activeAfterFirstPickFails =
+  (step: string, outcome: string): Scenario['run'] =>
+  async ({ stack, create, settle }) => {
+    await fault(stack, 'node-1', step, 'error');
+    const id = await create();
+    const inst = await settle(id, 'ACTIVE');
+    if (inst.attempts[0]?.outcome !== outcome) {
+      throw new Error(`expected a ${outcome} attempt first: ${JSON.stringify(inst.attempts)}`);
+    }
+    return [`instance-${id}`];
+  };
+
+/** A build whose `step` fails (injected errors, `times` on each host) wherever it goes: it ends in ERROR. */
+const failingEverywhere =
+  (step: string, times: number, body?: object): Scenario['run'] =>
+  async ({ stack, create, settle }) => {
+    for (const h of everyHost) await fault(stack, h, step, 'error', times);
+    const id = await create(body);
+    await settle(id, 'ERROR');
+    return [`instance-${id}`];
+  };
 
 const SCENARIOS: Scenario[] = [
   {
@@ -38,63 +65,50 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'success-after-refusal',
-    description: 'node-1 (the spread weigher\'s first pick among equal hosts) refuses the claim (injected); the build is ACTIVE on another host.',
-    async run({ stack, create, settle }) {
-      await fault(stack, 'node-1', 'claim', 'error');
-      const id = await create();
-      const inst = await settle(id, 'ACTIVE');
-      if (inst.attempts[0]?.outcome !== 'refused') throw new Error(`expected a refusal first: ${JSON.stringify(inst.attempts)}`);
-      return [`instance-${id}`];
-    },
+    description:
+      "node-1 (the spread weigher's first pick among equal hosts) refuses the claim (injected); " +
+      'the build is ACTIVE on another host.',
+    run: activeAfterFirstPickFails('claim', 'refused'),
   },
   {
     name: 'success-after-reschedule',
-    description: 'Spawn fails on node-1, the first pick (injected error); its domain and claim are undone and the build is ACTIVE on another host.',
-    async run({ stack, create, settle }) {
-      await fault(stack, 'node-1', 'spawn', 'error');
-      const id = await create();
-      const inst = await settle(id, 'ACTIVE');
-      if (inst.attempts[0]?.outcome !== 'failed') throw new Error(`expected a failed attempt first: ${JSON.stringify(inst.attempts)}`);
-      return [`instance-${id}`];
-    },
+    description:
+      'Spawn fails on node-1, the first pick (injected error); its domain and claim are undone ' +
+      'and the build is ACTIVE on another host.',
+    run: activeAfterFirstPickFails('spawn', 'failed'),
   },
   {
     name: 'no-valid-host',
-    description: 'Spawn fails on all three hosts; after three attempts the build is ERROR/NoValidHost with every attempt compensated.',
-    async run({ stack, create, settle }) {
-      for (const h of everyHost) await fault(stack, h, 'spawn', 'error', 3);
-      const id = await create();
-      await settle(id, 'ERROR');
-      return [`instance-${id}`];
-    },
+    description:
+      'Spawn fails on all three hosts; after three attempts the build is ERROR/NoValidHost ' +
+      'with every attempt compensated.',
+    run: failingEverywhere('spawn', 3),
   },
   {
     name: 'fail-at-plug-vif',
-    description: 'Plugging the VIF fails (injected, every retry): the port, domain and claim are compensated in reverse; ERROR.',
-    async run({ stack, create, settle }) {
-      for (const h of everyHost) await fault(stack, h, 'plug_vif', 'error', 5);
-      const id = await create();
-      await settle(id, 'ERROR');
-      return [`instance-${id}`];
-    },
+    description:
+      'Plugging the VIF fails (injected, every retry): the port, domain and claim are compensated in reverse; ERROR.',
+    run: failingEverywhere('plug_vif', 5),
   },
   {
     name: 'fail-at-attach-volume',
-    description: 'Attaching the volume fails: detach, volume delete, VIF unplug, port release, domain destroy and claim release run in reverse; ERROR.',
-    async run({ stack, create, settle }) {
-      for (const h of everyHost) await fault(stack, h, 'attach_volume', 'error', 5);
-      const id = await create({ volume: { sizeGb: 2 } });
-      await settle(id, 'ERROR');
-      return [`instance-${id}`];
-    },
+    description:
+      'Attaching the volume fails: detach, volume delete, VIF unplug, port release, domain destroy ' +
+      'and claim release run in reverse; ERROR.',
+    run: failingEverywhere('attach_volume', 5, { volume: { sizeGb: 2 } }),
   },
   {
     name: 'cancel-during-spawn',
-    description: 'DELETE while the spawn hangs: the workflow is cancelled, the saga compensates and the instance is DELETED.',
+    description:
+      'DELETE while the spawn hangs: the workflow is cancelled, the saga compensates and the instance is DELETED.',
     async run({ stack, create, settle }) {
       for (const h of everyHost) await fault(stack, h, 'spawn', 'hang');
       const id = await create();
-      await stack.waitFor(async () => (await stack.api('GET', `/v1/instances/${id}`)).body.taskState === 'spawning', 30_000, 'spawning');
+      await stack.waitFor(
+        async () => (await stack.api('GET', `/v1/instances/${id}`)).body.taskState === 'spawning',
+        30_000,
+        'spawning',
+      );
       await stack.api('DELETE', `/v1/instances/${id}`);
       await settle(id, 'DELETED');
       return [`instance-${id}`];
@@ -102,10 +116,13 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'success-with-existing-volume',
-    description: 'A build that attaches a standalone volume the user made first: reserve, attach, ACTIVE (the volume is never deleted by the build).',
+    description:
+      'A build that attaches a standalone volume the user made first: reserve, attach, ACTIVE ' +
+      '(the volume is never deleted by the build).',
     async run({ stack, create, settle }) {
       const vol = await stack.api('POST', '/v1/volumes', { name: 'data', sizeGb: 2 });
-      if (vol.status !== 201 && vol.status !== 202) throw new Error(`volume create failed: ${vol.status} ${JSON.stringify(vol.body)}`);
+      if (vol.status !== 201 && vol.status !== 202)
+        throw new Error(`volume create failed: ${vol.status} ${JSON.stringify(vol.body)}`);
       const id = await create({ volume: { id: vol.body.id } });
       await settle(id, 'ACTIVE');
       return [`instance-${id}`];
@@ -113,7 +130,9 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'delete-active',
-    description: 'An ACTIVE instance with a volume is deleted: DeleteInstance detaches and deletes the volume, frees the port, destroys the domain, releases the claim.',
+    description:
+      'An ACTIVE instance with a volume is deleted: DeleteInstance detaches and deletes the volume, ' +
+      'frees the port, destroys the domain, releases the claim.',
     async run({ stack, create, settle }) {
       const id = await create({ volume: { sizeGb: 1 } });
       await settle(id, 'ACTIVE');
@@ -132,15 +151,25 @@ async function recordScenario(scenario: Scenario): Promise<void> {
   try {
     let n = 0;
     const create = async (extra: object = {}) => {
-      const res = await stack.api('POST', '/v1/instances', { name: `${scenario.name}-${++n}`, flavor: 'm1.tiny', image: 'cirros', network: 'default', ...extra });
+      const res = await stack.api('POST', '/v1/instances', {
+        name: `${scenario.name}-${++n}`,
+        flavor: 'm1.tiny',
+        image: 'cirros',
+        network: 'default',
+        ...extra,
+      });
       if (res.status !== 202) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.id as string;
     };
     const settle = (id: string, status: string) =>
-      stack.waitFor(async () => {
-        const { body } = await stack.api('GET', `/v1/instances/${id}`);
-        return body.status === status && body.taskState === null ? body : null;
-      }, 90_000, `${id} ${status}`);
+      stack.waitFor(
+        async () => {
+          const { body } = await stack.api('GET', `/v1/instances/${id}`);
+          return body.status === status && body.taskState === null ? body : null;
+        },
+        90_000,
+        `${id} ${status}`,
+      );
     const [workflowId] = await scenario.run({ stack, create, settle });
     const handle = client.workflow.getHandle(workflowId);
     await handle.result().catch(() => undefined); // Failed and cancelled builds are histories too.
@@ -151,12 +180,22 @@ async function recordScenario(scenario: Scenario): Promise<void> {
       file,
       // The history in the proto3 JSON form `temporal workflow show --output json` prints.
       JSON.stringify(
-        { scenario: scenario.name, description: scenario.description, workflowId, workflowType: description.type, status: description.status.name, history: JSON.parse(historyToJSON(history)) },
+        {
+          scenario: scenario.name,
+          description: scenario.description,
+          workflowId,
+          workflowType: description.type,
+          status: description.status.name,
+          history: JSON.parse(historyToJSON(history)),
+        },
         null,
         1,
       ) + '\n',
     );
-    console.log(`${scenario.name}: ${description.type} ${description.status.name}, ${history.events?.length} events → ${path.relative(REPO_ROOT, file)}`);
+    const saved = path.relative(REPO_ROOT, file);
+    console.log(
+      `${scenario.name}: ${description.type} ${description.status.name}, ${history.events?.length} events → ${saved}`,
+    );
   } catch (err) {
     console.error(stack.logs(80).join('\n'));
     throw err;

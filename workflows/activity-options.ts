@@ -9,7 +9,12 @@ export const DEFAULT_HOST_PICKUP_TIMEOUT_SEC = 10;
 export const controlPlane = (taskQueue: string): ActivityOptions => ({
   taskQueue,
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 10 },
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 10,
+  },
   // Wait for the step to really stop before compensating, or an undo could race its step.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
@@ -33,7 +38,11 @@ export interface HostTiming {
  */
 export const DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC = 20;
 
-export function hostTiming(input: { hostPickupTimeoutSec?: number; hostStepTimeoutSec?: number; hostHeartbeatTimeoutSec?: number }): HostTiming {
+export function hostTiming(input: {
+  hostPickupTimeoutSec?: number;
+  hostStepTimeoutSec?: number;
+  hostHeartbeatTimeoutSec?: number;
+}): HostTiming {
   return {
     pickupSec: input.hostPickupTimeoutSec ?? DEFAULT_HOST_PICKUP_TIMEOUT_SEC,
     stepSec: input.hostStepTimeoutSec,
@@ -49,13 +58,20 @@ const asTiming = (t: HostTiming | number): HostTiming => (typeof t === 'number' 
  * A crashed agent misses its heartbeats and the step is retried (the restarted agent
  * finishes it); a hung one runs into its start-to-close, three times, then the saga moves on.
  */
-export const hostLocal = (host: string, timing: HostTiming | number, startToClose: string, heartbeat?: string): ActivityOptions => {
+export const hostLocal = (
+  host: string,
+  timing: HostTiming | number,
+  startToClose: string,
+  heartbeat?: string,
+): ActivityOptions => {
   const t = asTiming(timing);
   return {
     taskQueue: computeQueue(host),
     scheduleToStartTimeout: `${t.pickupSec} seconds`,
     startToCloseTimeout: t.stepSec ? `${t.stepSec} seconds` : startToClose,
-    heartbeatTimeout: t.heartbeatSec ? `${t.heartbeatSec} seconds` : (heartbeat ?? `${DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC} seconds`),
+    heartbeatTimeout: t.heartbeatSec
+      ? `${t.heartbeatSec} seconds`
+      : (heartbeat ?? `${DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC} seconds`),
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   };

@@ -16,7 +16,11 @@ export async function BenchFloor({ queues }: BenchFloorInput): Promise<number> {
   for (const taskQueue of queues) {
     let proxy = proxies.get(taskQueue);
     if (!proxy) {
-      proxy = proxyActivities<NoopActivities>({ taskQueue, startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 3 } });
+      proxy = proxyActivities<NoopActivities>({
+        taskQueue,
+        startToCloseTimeout: '30 seconds',
+        retry: { maximumAttempts: 3 },
+      });
       proxies.set(taskQueue, proxy);
     }
     await proxy.noop();

@@ -1,5 +1,13 @@
-import { defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Attempt, BuildProgress, BuildStep, CompensationRun, Fault, InstanceStatus, TaskState } from '../contracts/instances.js';
+import { defineQuery, setHandler } from '@temporalio/workflow';
+import type {
+  Attempt,
+  BuildProgress,
+  BuildStep,
+  CompensationRun,
+  Fault,
+  InstanceStatus,
+  TaskState,
+} from '../contracts/instances.js';
 import { STATUS_QUERY } from '../contracts/instances.js';
 
 export const statusQuery = defineQuery<BuildProgress>(STATUS_QUERY);
@@ -11,7 +19,16 @@ export class ProgressTracker {
   readonly state: BuildProgress;
 
   constructor(instanceId: string) {
-    this.state = { instanceId, status: 'BUILD', taskState: null, host: null, steps: [], attempts: [], compensations: [], fault: null };
+    this.state = {
+      instanceId,
+      status: 'BUILD',
+      taskState: null,
+      host: null,
+      steps: [],
+      attempts: [],
+      compensations: [],
+      fault: null,
+    };
     setHandler(statusQuery, () => this.state);
   }
 
@@ -42,9 +59,5 @@ export class ProgressTracker {
 
   ended(status: InstanceStatus, fault: Fault | null = null): void {
     Object.assign(this.state, { status, taskState: null, fault });
-  }
-
-  get workflowId(): string {
-    return workflowInfo().workflowId;
   }
 }

@@ -1,15 +1,11 @@
 import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ComputeActivities, NetworkActivities, RecordsActivities, SchedulerActivities, StorageActivities } from '../contracts/activities.js';
+import type { ComputeActivities } from '../contracts/activities.js';
 import type { DeleteInstanceInput } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
-import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
-import { hostTiming, records, undo } from './activity-options.js';
+import { computeQueue } from '../contracts/task-queues.js';
+import { hostTiming, undo } from './activity-options.js';
 import { failureMessage, isHostUnreachable } from './failures.js';
-
-const scheduler = proxyActivities<SchedulerActivities>(undo(TaskQueues.scheduler));
-const network = proxyActivities<NetworkActivities>(undo(TaskQueues.network));
-const storage = proxyActivities<StorageActivities>(undo(TaskQueues.storage));
-const record = proxyActivities<RecordsActivities>(records());
+import { networkUndo, record, schedulerUndo, storageUndo } from './proxies.js';
 
 /**
  * Tears an instance down in the reverse order of its build: volumes, VIF and port, domain,
@@ -32,19 +28,23 @@ export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> 
       await run(compute);
     } catch (err) {
       if (!isHostUnreachable(err)) throw err;
-      log.warn('host did not answer; its reconciliation will finish the job', { host, what, error: failureMessage(err) });
+      log.warn('host did not answer; its reconciliation will finish the job', {
+        host,
+        what,
+        error: failureMessage(err),
+      });
     }
   }
 
-  for (const vol of await storage.listInstanceVolumes({ instanceId })) {
+  for (const vol of await storageUndo.listInstanceVolumes({ instanceId })) {
     await onHost(`detach volume ${vol.volumeId}`, (c) => c.detachVolume({ instanceId, volumeId: vol.volumeId }));
-    if (vol.deleteOnTermination) await storage.deleteVolume({ volumeId: vol.volumeId });
-    else await storage.markVolumeDetached({ volumeId: vol.volumeId });
+    if (vol.deleteOnTermination) await storageUndo.deleteVolume({ volumeId: vol.volumeId });
+    else await storageUndo.markVolumeDetached({ volumeId: vol.volumeId });
   }
   await onHost('unplug VIF', (c) => c.unplugVif({ instanceId }));
-  await network.deallocatePort({ instanceId });
+  await networkUndo.deallocatePort({ instanceId });
   await onHost('destroy domain', (c) => c.destroyDomain({ instanceId }));
-  await scheduler.releaseClaim({ instanceId });
+  await schedulerUndo.releaseClaim({ instanceId });
   await record.recordDeleted({ instanceId });
   if (workflowInfo().typedSearchAttributes.get(InstanceStatusKey) !== undefined) {
     upsertSearchAttributes([{ key: InstanceStatusKey, value: 'DELETED' }]);

@@ -1,9 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  TimeoutFailure,
-  isCancellation,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation } from '@temporalio/workflow';
 import { FATAL_FAULTS, FaultCodes } from '../contracts/errors.js';
 import type { AttemptOutcome, BuildStep, Fault } from '../contracts/instances.js';
 
@@ -53,14 +48,24 @@ export function toFault(err: unknown): Fault {
     const inner = toFault(err.error);
     return { ...inner, step: err.step, host: inner.host ?? err.host };
   }
-  if (isCancellation(err)) return { code: FaultCodes.BuildCancelled, message: 'the build was cancelled', step: null, host: null };
+  if (isCancellation(err))
+    return { code: FaultCodes.BuildCancelled, message: 'the build was cancelled', step: null, host: null };
   const type = failureType(err);
   if (type && type !== 'Error') return { code: type, message: failureMessage(err), step: null, host: null };
-  if (isHostUnreachable(err)) return { code: FaultCodes.HostStepFailed, message: `host did not answer: ${failureMessage(err)}`, step: null, host: null };
+  if (isHostUnreachable(err))
+    return {
+      code: FaultCodes.HostStepFailed,
+      message: `host did not answer: ${failureMessage(err)}`,
+      step: null,
+      host: null,
+    };
   // A host step that hung (start-to-close) or whose agent died (heartbeat) on every attempt.
   const timeout = err instanceof ActivityFailure ? err.cause : undefined;
   if (timeout instanceof TimeoutFailure) {
-    const why = timeout.timeoutType === 'HEARTBEAT' ? 'the host stopped heartbeating (its agent died)' : 'the step did not finish in time';
+    const why =
+      timeout.timeoutType === 'HEARTBEAT'
+        ? 'the host stopped heartbeating (its agent died)'
+        : 'the step did not finish in time';
     return { code: FaultCodes.HostStepFailed, message: `${why}: ${failureMessage(err)}`, step: null, host: null };
   }
   return { code: FaultCodes.InternalError, message: failureMessage(err), step: null, host: null };

@@ -30,10 +30,6 @@ export class Saga {
     other.undos = [];
   }
 
-  get size(): number {
-    return this.undos.length;
-  }
-
   async compensate(): Promise<void> {
     const undos = this.undos.reverse();
     this.undos = [];

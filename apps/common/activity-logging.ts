@@ -23,7 +23,10 @@ export function activityLogging(log: Logger): ActivityInterceptorsFactory {
           log.info({ ...fields, ms: Date.now() - started, outcome: 'completed' }, `${fields.activity} completed`);
           return result;
         } catch (err) {
-          log.info({ ...fields, ms: Date.now() - started, outcome: 'failed', error: (err as Error).message }, `${fields.activity} failed`);
+          log.info(
+            { ...fields, ms: Date.now() - started, outcome: 'failed', error: (err as Error).message },
+            `${fields.activity} failed`,
+          );
           throw err;
         }
       },

@@ -7,5 +7,7 @@ export const WORKFLOW_BUNDLE_PATH = path.join(REPO_ROOT, 'dist', 'workflow-bundl
 
 /** Production workers load the prebuilt bundle (`npm run build` makes it); without one, bundle at start. */
 export function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  return existsSync(WORKFLOW_BUNDLE_PATH) ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } } : { workflowsPath: WORKFLOWS_PATH };
+  return existsSync(WORKFLOW_BUNDLE_PATH)
+    ? { workflowBundle: { codePath: WORKFLOW_BUNDLE_PATH } }
+    : { workflowsPath: WORKFLOWS_PATH };
 }

@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
-import { HostFaultStore } from '../../core/faults/host-fault-store.js';
+import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { builtGuestImage, guestImageCacheDir } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
@@ -61,7 +61,7 @@ const db = await createDataSource(config.databaseUrl, {
   poolSize: 10,
   applicationName: `nimbus-agent-${host}`,
 }).initialize();
-const faults = new HostFaultStore(db).injectorFor(host);
+const faults = new HostInjectionStore(db).injectorFor(host);
 const dir = nodeDir(config, host);
 // The configured driver, locked per instance and obeying injected faults (driver-factory.ts).
 const driver = createHypervisorDriver({
@@ -120,7 +120,7 @@ const evictImages = () =>
     )
     .catch((err) => log.warn({ err }, 'image cache eviction failed'));
 await evictImages();
-const eviction = setInterval(evictImages, 60_000);
+const eviction = setInterval(() => void evictImages(), 60_000);
 
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const worker = await Worker.create({

@@ -27,7 +27,10 @@ const log = createLogger('controller', config.logLevel);
 installTemporalRuntime(log);
 
 await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken });
-const db = await createDataSource(config.databaseUrl, { poolSize: 20, applicationName: 'nimbus-controller' }).initialize();
+const db = await createDataSource(config.databaseUrl, {
+  poolSize: 20,
+  applicationName: 'nimbus-controller',
+}).initialize();
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const namespace = config.temporalNamespace;
 const claims = new ClaimService(db);
@@ -47,9 +50,19 @@ const workers = await Promise.all([
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.scheduler,
-    activities: { ...noop, ...createSchedulerActivities({ selector: new HostSelector(db, config.serviceDownTimeSec, config.schedulerWeigher), claims }) },
+    activities: {
+      ...noop,
+      ...createSchedulerActivities({
+        selector: new HostSelector(db, config.serviceDownTimeSec, config.schedulerWeigher),
+        claims,
+      }),
+    },
   }),
-  Worker.create({ ...shared, taskQueue: TaskQueues.network, activities: { ...noop, ...createNetworkActivities({ ports: new PortAllocator(db) }) } }),
+  Worker.create({
+    ...shared,
+    taskQueue: TaskQueues.network,
+    activities: { ...noop, ...createNetworkActivities({ ports: new PortAllocator(db) }) },
+  }),
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.storage,
@@ -57,7 +70,10 @@ const workers = await Promise.all([
   }),
 ]);
 
-log.info({ queues: Object.values(TaskQueues), temporal: config.temporalAddress, weigher: config.schedulerWeigher }, 'controller started');
+log.info(
+  { queues: Object.values(TaskQueues), temporal: config.temporalAddress, weigher: config.schedulerWeigher },
+  'controller started',
+);
 try {
   // The Temporal runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker.
   await Promise.all(workers.map((w) => w.run()));

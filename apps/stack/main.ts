@@ -15,11 +15,9 @@ function banner(stack: StackHandle, config: NimbusConfig): string {
     '',
     infraOnly ? 'Nimbus infrastructure is running (no apps).' : 'Nimbus is running.',
     '',
-    ...(infraOnly ? [] : [
-      `  REST API     ${stack.apiUrl}/v1`,
-      `  GraphQL      ${stack.graphqlUrl}`,
-      `  API docs     ${stack.docsUrl}`,
-    ]),
+    ...(infraOnly
+      ? []
+      : [`  REST API     ${stack.apiUrl}/v1`, `  GraphQL      ${stack.graphqlUrl}`, `  API docs     ${stack.docsUrl}`]),
     `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal: see its own UI)'}`,
     `  Temporal     ${stack.temporalAddress} (namespace ${stack.temporalNamespace})`,
     `  PostgreSQL   ${stack.databaseUrl}`,

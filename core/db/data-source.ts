@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { ENTITIES } from './entities/index.js';
+import * as entities from './entities/index.js';
 import { MIGRATIONS } from './migrations/index.js';
+
+/** The entities module exports the entity classes and nothing else. */
+const ENTITIES = Object.values(entities);
 
 export interface DataSourceOptions {
   /** Pool size: the API and the controller serve many concurrent activities. */

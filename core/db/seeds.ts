@@ -12,10 +12,21 @@ export const SEED_FLAVORS = [
 ];
 
 export const SEED_HOSTS = ['node-1', 'node-2', 'node-3'].map((name) => ({
-  name, vcpus: 8, ramMb: 16384, diskGb: 160, cpuAllocationRatio: 4.0, ramAllocationRatio: 1.0, diskAllocationRatio: 1.0,
+  name,
+  vcpus: 8,
+  ramMb: 16384,
+  diskGb: 160,
+  cpuAllocationRatio: 4.0,
+  ramAllocationRatio: 1.0,
+  diskAllocationRatio: 1.0,
 }));
 
-export const SEED_NETWORK = { name: 'default', cidr: '10.0.0.0/24', segmentationType: 'vlan' as const, segmentationId: 100 };
+export const SEED_NETWORK = {
+  name: 'default',
+  cidr: '10.0.0.0/24',
+  segmentationType: 'vlan' as const,
+  segmentationId: 100,
+};
 export const SEED_POOL = { name: 'default', capacityGb: 10_000 };
 export const ADMIN_PROJECT = 'admin';
 
@@ -37,18 +48,31 @@ export async function seed(tx: EntityManager, adminToken?: string): Promise<void
   // Seeded hosts are "down" until their agent registers and heartbeats.
   for (const h of SEED_HOSTS) {
     await tx.query(
-      `INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio)
+      `INSERT INTO hosts
+         (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING`,
       [h.name, h.vcpus, h.ramMb, h.diskGb, h.cpuAllocationRatio, h.ramAllocationRatio, h.diskAllocationRatio],
     );
   }
   const net = planSubnet({ cidr: SEED_NETWORK.cidr });
   await tx.query(
-    `INSERT INTO networks (name, cidr, gateway, allocation_start, allocation_end, dns_servers, segmentation_type, segmentation_id)
+    `INSERT INTO networks
+       (name, cidr, gateway, allocation_start, allocation_end, dns_servers, segmentation_type, segmentation_id)
      VALUES ($1, $2, $3, $4, $5, '{}', $6, $7) ON CONFLICT (name) DO NOTHING`,
-    [SEED_NETWORK.name, net.cidr, net.gateway, net.allocationStart, net.allocationEnd, SEED_NETWORK.segmentationType, SEED_NETWORK.segmentationId],
+    [
+      SEED_NETWORK.name,
+      net.cidr,
+      net.gateway,
+      net.allocationStart,
+      net.allocationEnd,
+      SEED_NETWORK.segmentationType,
+      SEED_NETWORK.segmentationId,
+    ],
   );
-  await tx.query(`INSERT INTO storage_pools (name, capacity_gb) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [SEED_POOL.name, SEED_POOL.capacityGb]);
+  await tx.query(`INSERT INTO storage_pools (name, capacity_gb) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`, [
+    SEED_POOL.name,
+    SEED_POOL.capacityGb,
+  ]);
   await tx.query(`INSERT INTO projects (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [ADMIN_PROJECT]);
   if (adminToken) {
     await tx.query(

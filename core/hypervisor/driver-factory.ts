@@ -1,11 +1,12 @@
+import { DriverCodes } from '../../contracts/errors.js';
 import { DomainError } from '../errors.js';
 import type { HostResources, HypervisorDriver, HypervisorType } from './driver.js';
 import { HYPERVISOR_TYPES } from './driver.js';
 import { FakeDriver } from './fake-driver.js';
-import { NoFaults, type FaultInjector } from './fault-injector.js';
+import { NoInjections, type FailureInjector } from './failure-injector.js';
 import { locked } from './locked.js';
 import { QemuDriver, type QemuDriverOptions } from './qemu/qemu-driver.js';
-import { withFaults } from './with-faults.js';
+import { withInjections } from './with-injections.js';
 
 export interface HypervisorOptions {
   /** NIMBUS_HYPERVISOR (validated by core/config.ts). */
@@ -16,19 +17,19 @@ export interface HypervisorOptions {
   delayMs?: number;
   /** The fake host's capacity; unset fields take the seeds' values. */
   fakeResources?: Partial<Omit<HostResources, 'hypervisorType'>>;
-  faults?: FaultInjector;
+  faults?: FailureInjector;
   /** The QEMU driver's settings besides the node dir (qemu/qemu-driver.ts). */
   qemu?: Omit<QemuDriverOptions, 'nodeDir'>;
 }
 
 /** NIMBUS_HYPERVISOR named a driver this build does not have. */
-export const UnknownHypervisor = 'UnknownHypervisor';
+export const UnknownHypervisor = DriverCodes.UnknownHypervisor;
 
 /**
  * The hypervisor driver a compute agent uses, chosen by configuration (Nova's
  * `compute_driver`), with what every driver gets around it:
  *
- *   withFaults(locked(driver))
+ *   withInjections(locked(driver))
  *
  * Faults outside, lock inside: an injected hang waits before taking the instance's lock,
  * so it blocks nothing but itself and ends when the activity's signal aborts; an injected
@@ -36,7 +37,7 @@ export const UnknownHypervisor = 'UnknownHypervisor';
  * the instance to itself.
  */
 export function createHypervisorDriver(opts: HypervisorOptions): HypervisorDriver {
-  return withFaults(locked(baseDriver(opts)), opts.faults ?? NoFaults);
+  return withInjections(locked(baseDriver(opts)), opts.faults ?? NoInjections);
 }
 
 function baseDriver(opts: HypervisorOptions): HypervisorDriver {

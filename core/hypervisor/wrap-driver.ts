@@ -1,12 +1,12 @@
 import type { HypervisorDriver, OperationOptions } from './driver.js';
-import type { FaultStep } from './fault-injector.js';
+import type { InjectionStep } from './failure-injector.js';
 
 /**
  * Runs a driver's step; `around` may wait before it (a lock, an injected fault), skip it
  * (by throwing) or time it. It must call `run` at most once.
  */
 export type AroundStep = <T>(
-  step: FaultStep,
+  step: InjectionStep,
   instanceId: string,
   opts: OperationOptions | undefined,
   run: () => Promise<T>,

@@ -1,17 +1,17 @@
 import { FaultCodes } from '../../contracts/errors.js';
+import { DomainError } from '../errors.js';
 
 /**
  * The bytes are not the image that was registered. Another host would download the same
  * bytes, so the saga aborts instead of rescheduling (contracts FATAL_FAULTS).
  */
-export class ImageChecksumMismatchError extends Error {
-  override name = 'ImageChecksumMismatch';
-  readonly code = FaultCodes.ImageChecksumMismatch;
+export class ImageChecksumMismatchError extends DomainError {
   constructor(
     readonly expected: { sha256: string; sizeBytes?: number },
     readonly actual: { sha256: string | null; sizeBytes: number },
   ) {
     super(
+      FaultCodes.ImageChecksumMismatch,
       `image checksum mismatch: expected sha256 ${expected.sha256}` +
         (expected.sizeBytes === undefined ? '' : ` (${expected.sizeBytes} bytes)`) +
         `, got ${actual.sha256 ?? 'more bytes than expected'} (${actual.sizeBytes} bytes)`,
@@ -20,29 +20,24 @@ export class ImageChecksumMismatchError extends Error {
 }
 
 /** The image service does not know the image (404): fatal, like a bad checksum. */
-export class ImageNotFoundError extends Error {
-  override name = 'ImageNotFound';
-  readonly code = FaultCodes.ImageNotFound;
+export class ImageNotFoundError extends DomainError {
   constructor(readonly imageId: string) {
-    super(`image ${imageId} not found on the image service`);
+    super(FaultCodes.ImageNotFound, `image ${imageId} not found on the image service`, { imageId });
   }
 }
 
 /**
- * The download broke (network, 5xx, auth). Retryable: the partial file is kept and the
- * next attempt resumes from `bytesOnDisk`.
+ * The download broke (network, 5xx, auth). Retryable (its code is, in contracts/errors.ts):
+ * the partial file is kept and the next attempt resumes from `bytesOnDisk`.
  */
-export class ImageDownloadError extends Error {
-  override name = 'ImageDownloadFailed';
-  readonly code = 'ImageDownloadFailed';
-  /** Read by activities/failures.ts: the activity is retried on this host and resumes. */
-  readonly retryable = true;
+export class ImageDownloadError extends DomainError {
   constructor(
     message: string,
     readonly bytesOnDisk: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(FaultCodes.ImageDownloadFailed, message, { bytesOnDisk });
+    if (options && 'cause' in options) this.cause = options.cause;
   }
 }
 

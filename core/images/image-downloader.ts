@@ -3,7 +3,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { ImageChecksumMismatchError, ImageDownloadError, ImageNotFoundError } from './errors.js';
 import { parseContentRange } from './range.js';
 
@@ -86,7 +85,11 @@ export class ImageDownloader {
       if (res.status === 404) {
         await res.body?.cancel();
         throw new ImageNotFoundError(image.id);
-      } else if (offset > 0 && res.status === 206 && parseContentRange(res.headers.get('content-range'))?.start === offset) {
+      } else if (
+        offset > 0 &&
+        res.status === 206 &&
+        parseContentRange(res.headers.get('content-range'))?.start === offset
+      ) {
         append = true;
       } else if (offset > 0 && (res.status === 206 || res.status === 416)) {
         // The server resumed from elsewhere or cannot resume at all: start over.
@@ -121,7 +124,7 @@ export class ImageDownloader {
           next(null, chunk);
         },
       });
-      const body = res.body ? Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]);
+      const body = res.body ? Readable.fromWeb(res.body) : Readable.from([]);
       try {
         await pipeline(body, counter, createWriteStream(partial, { flags: append ? 'a' : 'w' }), { signal });
       } catch (err) {
@@ -131,9 +134,13 @@ export class ImageDownloader {
         }
         if (signal.aborted) throw signal.reason;
         const onDisk = await sizeOf(partial);
-        throw new ImageDownloadError(`download of image ${image.id} broke at byte ${onDisk} of ${total}: ${message(err)}`, onDisk, {
-          cause: err,
-        });
+        throw new ImageDownloadError(
+          `download of image ${image.id} broke at byte ${onDisk} of ${total}: ${message(err)}`,
+          onDisk,
+          {
+            cause: err,
+          },
+        );
       }
       if (done !== reported) progress(done, total);
     }

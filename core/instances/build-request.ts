@@ -3,7 +3,6 @@ import { Flavor, Image, Network, Volume } from '../db/entities/index.js';
 import { ValidationError } from '../errors.js';
 import { isUuid } from '../ids.js';
 
-
 export interface BuildRequest {
   name: string;
   flavor: string;
@@ -28,7 +27,8 @@ async function byNameOrId<T extends ObjectLiteral & { id: string; name: string }
   ref: string,
 ): Promise<T> {
   const repo = db.getRepository(entity);
-  const found = (isUuid(ref) ? await repo.findOneBy({ id: ref } as never) : null) ?? (await repo.findOneBy({ name: ref } as never));
+  const found =
+    (isUuid(ref) ? await repo.findOneBy({ id: ref } as never) : null) ?? (await repo.findOneBy({ name: ref } as never));
   if (!found) throw new ValidationError(field, `no ${field} named or with id "${ref}"`);
   return found;
 }
@@ -43,12 +43,17 @@ async function existingVolume(db: DataSource, id: string, projectId: string | un
     throw new ValidationError('volume.id', `no volume with id "${id}" in your project`);
   }
   if (volume.deleteOnTermination) throw new ValidationError('volume.id', `volume ${id} belongs to another instance`);
-  if (volume.status !== 'available') throw new ValidationError('volume.id', `volume ${id} is ${volume.status}, not available`);
+  if (volume.status !== 'available')
+    throw new ValidationError('volume.id', `volume ${id} is ${volume.status}, not available`);
   return volume;
 }
 
 /** Everything a build refers to, checked before anything is written or started. */
-export async function resolveBuildRequest(db: DataSource, req: BuildRequest, projectId?: string): Promise<ResolvedBuild> {
+export async function resolveBuildRequest(
+  db: DataSource,
+  req: BuildRequest,
+  projectId?: string,
+): Promise<ResolvedBuild> {
   const [flavor, image, network, volume] = await Promise.all([
     byNameOrId(db, Flavor, 'flavor', req.flavor),
     byNameOrId(db, Image, 'image', req.image),

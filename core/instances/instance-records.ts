@@ -10,20 +10,27 @@ import { Instance, InstanceFault, SchedulingAttempt } from '../db/entities/index
 export class InstanceRecords {
   constructor(private readonly db: DataSource) {}
 
-  async setTaskState(instanceId: string, update: { status?: InstanceStatus; taskState: TaskState | null; host?: string | null }): Promise<void> {
+  async setTaskState(
+    instanceId: string,
+    update: { status?: InstanceStatus; taskState: TaskState | null; host?: string | null },
+  ): Promise<void> {
     const set: Partial<Instance> = { taskState: update.taskState };
     if (update.status) set.status = update.status;
     if (update.host !== undefined) set.host = update.host;
     // A deleted instance stays deleted whatever a late activity says.
     await this.db.query(
-      `UPDATE instances SET task_state = $2, status = COALESCE($3, status), host = CASE WHEN $4 THEN $5 ELSE host END, updated_at = now()
+      `UPDATE instances
+       SET task_state = $2, status = COALESCE($3, status), host = CASE WHEN $4 THEN $5 ELSE host END, updated_at = now()
        WHERE id = $1 AND status <> 'DELETED'`,
       [instanceId, set.taskState, set.status ?? null, update.host !== undefined, update.host ?? null],
     );
   }
 
   async setHost(instanceId: string, host: string | null): Promise<void> {
-    await this.db.query(`UPDATE instances SET host = $2, updated_at = now() WHERE id = $1 AND status <> 'DELETED'`, [instanceId, host]);
+    await this.db.query(`UPDATE instances SET host = $2, updated_at = now() WHERE id = $1 AND status <> 'DELETED'`, [
+      instanceId,
+      host,
+    ]);
   }
 
   /**
@@ -42,7 +49,15 @@ export class InstanceRecords {
     // A deleted instance stays deleted whatever a late activity says.
     const moveTaskState = `task AS (
       UPDATE instances SET task_state = $6, updated_at = now() WHERE $7 AND id = $1 AND status <> 'DELETED')`;
-    const params = [input.instanceId, input.step, input.host, input.phase, input.message ?? null, input.taskState ?? null, input.taskState !== undefined];
+    const params = [
+      input.instanceId,
+      input.step,
+      input.host,
+      input.phase,
+      input.message ?? null,
+      input.taskState ?? null,
+      input.taskState !== undefined,
+    ];
     if (input.phase === 'start' || input.phase === 'compensated') {
       // Idempotent: a retried start does not add a second running row.
       params[1] = input.phase === 'compensated' ? `undo:${input.step}` : input.step;
@@ -51,7 +66,8 @@ export class InstanceRecords {
         `WITH ${moveTaskState}
          INSERT INTO instance_actions (instance_id, step, host, outcome, message, started_at, finished_at)
          SELECT $1, $2, $3, $4, $5, now(), CASE WHEN $4 = 'compensated' THEN now() END
-         WHERE NOT EXISTS (SELECT 1 FROM instance_actions WHERE instance_id = $1 AND step = $2 AND host IS NOT DISTINCT FROM $3 AND outcome = $4)`,
+         WHERE NOT EXISTS (SELECT 1 FROM instance_actions
+           WHERE instance_id = $1 AND step = $2 AND host IS NOT DISTINCT FROM $3 AND outcome = $4)`,
         params,
       );
       return;
@@ -59,8 +75,10 @@ export class InstanceRecords {
     // Close the latest running row of the step; a finish without a recorded start still leaves a finished row.
     await this.db.query(
       `WITH ${moveTaskState},
-       open AS (SELECT id FROM instance_actions WHERE instance_id = $1 AND step = $2 AND outcome = 'running' ORDER BY started_at DESC LIMIT 1),
-       closed AS (UPDATE instance_actions a SET outcome = $4, message = $5, finished_at = now() FROM open WHERE a.id = open.id RETURNING a.id)
+       open AS (SELECT id FROM instance_actions WHERE instance_id = $1 AND step = $2 AND outcome = 'running'
+         ORDER BY started_at DESC LIMIT 1),
+       closed AS (UPDATE instance_actions a SET outcome = $4, message = $5, finished_at = now()
+         FROM open WHERE a.id = open.id RETURNING a.id)
        INSERT INTO instance_actions (instance_id, step, host, outcome, message, started_at, finished_at)
        SELECT $1, $2, $3, $4, $5, now(), now() WHERE NOT EXISTS (SELECT 1 FROM closed)`,
       params,
@@ -82,14 +100,17 @@ export class InstanceRecords {
       [instanceId, fault.code, fault.message, fault.step, fault.host],
     );
     await this.db.query(
-      `UPDATE instances SET status = 'ERROR', task_state = NULL, updated_at = now() WHERE id = $1 AND status <> 'DELETED'`,
+      `UPDATE instances SET status = 'ERROR', task_state = NULL, updated_at = now()
+       WHERE id = $1 AND status <> 'DELETED'`,
       [instanceId],
     );
   }
 
   async markActive(instanceId: string, host: string): Promise<void> {
     await this.db.query(
-      `UPDATE instances SET status = 'ACTIVE', task_state = NULL, host = $2, launched_at = COALESCE(launched_at, now()), updated_at = now()
+      `UPDATE instances
+       SET status = 'ACTIVE', task_state = NULL, host = $2, launched_at = COALESCE(launched_at, now()),
+           updated_at = now()
        WHERE id = $1 AND status <> 'DELETED'`,
       [instanceId, host],
     );
@@ -97,7 +118,9 @@ export class InstanceRecords {
 
   async markDeleted(instanceId: string): Promise<void> {
     await this.db.query(
-      `UPDATE instances SET status = 'DELETED', task_state = NULL, deleted_at = COALESCE(deleted_at, now()), updated_at = now() WHERE id = $1`,
+      `UPDATE instances SET status = 'DELETED', task_state = NULL, deleted_at = COALESCE(deleted_at, now()),
+           updated_at = now()
+       WHERE id = $1`,
       [instanceId],
     );
   }

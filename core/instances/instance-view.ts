@@ -11,8 +11,21 @@ export interface InstanceView {
   host: string | null;
   flavor: string;
   image: string;
-  addresses: Array<{ network: string; ip: string; mac: string; portId: string; segmentation: { type: string; id: number | null } }>;
-  volumes: Array<{ id: string; sizeGb: number; status: string; device: string | null; deleteOnTermination: boolean; connection: { targetIqn: string; targetPortal: string; targetLun: number } | null }>;
+  addresses: Array<{
+    network: string;
+    ip: string;
+    mac: string;
+    portId: string;
+    segmentation: { type: string; id: number | null };
+  }>;
+  volumes: Array<{
+    id: string;
+    sizeGb: number;
+    status: string;
+    device: string | null;
+    deleteOnTermination: boolean;
+    connection: { targetIqn: string; targetPortal: string; targetLun: number } | null;
+  }>;
   attempts: Attempt[];
   fault: Fault | null;
   createdAt: string;
@@ -64,8 +77,10 @@ export class InstanceViews {
         [keys],
       ),
       this.db.query(
-        `SELECT a.instance_id, v.id, v.size_gb, v.status, a.device, v.delete_on_termination, v.target_iqn, v.target_portal, v.target_lun
-         FROM volume_attachments a JOIN volumes v ON v.id = a.volume_id WHERE a.instance_id = ANY($1) ORDER BY a.created_at`,
+        `SELECT a.instance_id, v.id, v.size_gb, v.status, a.device, v.delete_on_termination,
+                v.target_iqn, v.target_portal, v.target_lun
+         FROM volume_attachments a JOIN volumes v ON v.id = a.volume_id
+         WHERE a.instance_id = ANY($1) ORDER BY a.created_at`,
         [keys],
       ),
       this.db.query(`SELECT * FROM scheduling_attempts WHERE instance_id = ANY($1) ORDER BY attempt_no`, [keys]),
@@ -96,7 +111,9 @@ export class InstanceViews {
           status: v.status,
           device: v.device,
           deleteOnTermination: v.delete_on_termination,
-          connection: v.target_iqn ? { targetIqn: v.target_iqn, targetPortal: v.target_portal, targetLun: v.target_lun } : null,
+          connection: v.target_iqn
+            ? { targetIqn: v.target_iqn, targetPortal: v.target_portal, targetLun: v.target_lun }
+            : null,
         })),
         attempts: by(attempts, r.id).map((a: any) => ({ host: a.host, outcome: a.outcome, reason: a.reason })),
         fault: fault ? { code: fault.code, message: fault.message, step: fault.step, host: fault.host } : null,

@@ -53,61 +53,100 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
   const add = (kind: ViolationKind, rows: Row[], detail: (r: Row) => string) => {
     for (const r of rows) found.push({ kind, id: String(r.id), detail: detail(r) });
   };
-  const owner = (r: Row) => (r.status ? `instance ${r.instance_id} is ${r.status}` : `instance ${r.instance_id} does not exist`);
+  const owner = (r: Row) =>
+    r.status ? `instance ${r.instance_id} is ${r.status}` : `instance ${r.instance_id} does not exist`;
 
-  add('claim', await db.query(
-    `SELECT c.instance_id AS id, c.instance_id, c.host, i.status FROM claims c
+  add(
+    'claim',
+    await db.query(
+      `SELECT c.instance_id AS id, c.instance_id, c.host, i.status FROM claims c
      LEFT JOIN instances i ON i.id = c.instance_id
      WHERE i.status IS NULL OR i.status NOT IN ${LIVE}`,
-  ), (r) => `claim on ${r.host} held for ${owner(r)}`);
+    ),
+    (r) => `claim on ${r.host} held for ${owner(r)}`,
+  );
 
-  add('port', await db.query(
-    `SELECT p.id, p.instance_id, host(a.address) AS ip, i.status FROM ports p
+  add(
+    'port',
+    await db.query(
+      `SELECT p.id, p.instance_id, host(a.address) AS ip, i.status FROM ports p
      LEFT JOIN instances i ON i.id = p.instance_id
      LEFT JOIN ip_allocations a ON a.port_id = p.id
      WHERE p.instance_id IS NOT NULL AND (i.status IS NULL OR i.status NOT IN ${LIVE})`,
-  ), (r) => `port${r.ip ? ` with ${r.ip}` : ''} kept for ${owner(r)}`);
+    ),
+    (r) => `port${r.ip ? ` with ${r.ip}` : ''} kept for ${owner(r)}`,
+  );
 
-  add('ip_allocation', await db.query(
-    `SELECT a.id, host(a.address) AS ip, a.port_id, p.instance_id, i.status FROM ip_allocations a
+  add(
+    'ip_allocation',
+    await db.query(
+      `SELECT a.id, host(a.address) AS ip, a.port_id, p.instance_id, i.status FROM ip_allocations a
      LEFT JOIN ports p ON p.id = a.port_id
      LEFT JOIN instances i ON i.id = p.instance_id
      WHERE p.id IS NULL OR (p.instance_id IS NOT NULL AND (i.status IS NULL OR i.status NOT IN ${LIVE}))`,
-  ), (r) => `${r.ip} allocated to ${r.instance_id === undefined || r.instance_id === null ? `port ${r.port_id}, which does not exist` : owner(r)}`);
+    ),
+    (r) =>
+      `${r.ip} allocated to ` +
+      `${r.instance_id === undefined || r.instance_id === null ? `port ${r.port_id}, which does not exist` : owner(r)}`,
+  );
 
-  add('attachment', await db.query(
-    `SELECT va.volume_id AS id, va.instance_id, va.host, i.status, v.status AS volume_status FROM volume_attachments va
+  add(
+    'attachment',
+    await db.query(
+      `SELECT va.volume_id AS id, va.instance_id, va.host, i.status, v.status AS volume_status
+     FROM volume_attachments va
      LEFT JOIN instances i ON i.id = va.instance_id
      LEFT JOIN volumes v ON v.id = va.volume_id
      WHERE i.status IS NULL OR i.status NOT IN ${LIVE} OR v.id IS NULL OR v.status = 'deleted'`,
-  ), (r) => `volume attached on ${r.host} for ${owner(r)}${r.volume_status === 'deleted' ? ' (the volume is deleted)' : ''}`);
+    ),
+    (r) =>
+      `volume attached on ${r.host} for ${owner(r)}${r.volume_status === 'deleted' ? ' (the volume is deleted)' : ''}`,
+  );
 
   // A build's volume names its instance; one made before the owner column knew only its attachment.
-  add('volume', await db.query(
-    `SELECT v.id, v.status AS volume_status, v.instance_id, i.status FROM volumes v
+  add(
+    'volume',
+    await db.query(
+      `SELECT v.id, v.status AS volume_status, v.instance_id, i.status FROM volumes v
      LEFT JOIN instances i ON i.id = v.instance_id
      WHERE v.delete_on_termination AND v.status <> 'deleted'
        AND (i.status IS NULL OR i.status NOT IN ${LIVE})
        AND NOT EXISTS (
          SELECT 1 FROM volume_attachments va JOIN instances li ON li.id = va.instance_id
          WHERE va.volume_id = v.id AND v.instance_id IS NULL AND li.status IN ${LIVE})`,
-  ), (r) => `${r.volume_status} volume outlived ${r.instance_id ? owner(r) : 'its instance (no live instance has it attached)'}`);
+    ),
+    (r) =>
+      `${r.volume_status} volume outlived ` +
+      `${r.instance_id ? owner(r) : 'its instance (no live instance has it attached)'}`,
+  );
 
-  add('host_usage', await db.query(
-    `SELECT h.name AS id, h.vcpus_used, h.ram_mb_used, h.disk_gb_used,
-            COALESCE(SUM(c.vcpus), 0)::int AS vcpus, COALESCE(SUM(c.ram_mb), 0)::int AS ram_mb, COALESCE(SUM(c.disk_gb), 0)::int AS disk_gb
+  add(
+    'host_usage',
+    await db.query(
+      `SELECT h.name AS id, h.vcpus_used, h.ram_mb_used, h.disk_gb_used,
+            COALESCE(SUM(c.vcpus), 0)::int AS vcpus, COALESCE(SUM(c.ram_mb), 0)::int AS ram_mb,
+            COALESCE(SUM(c.disk_gb), 0)::int AS disk_gb
      FROM hosts h LEFT JOIN claims c ON c.host = h.name
      GROUP BY h.name
-     HAVING h.vcpus_used <> COALESCE(SUM(c.vcpus), 0) OR h.ram_mb_used <> COALESCE(SUM(c.ram_mb), 0) OR h.disk_gb_used <> COALESCE(SUM(c.disk_gb), 0)`,
-  ), (r) =>
-    `usage ${r.vcpus_used} vCPU / ${r.ram_mb_used} MB / ${r.disk_gb_used} GB, but its claims sum to ${r.vcpus} vCPU / ${r.ram_mb} MB / ${r.disk_gb} GB`);
+     HAVING h.vcpus_used <> COALESCE(SUM(c.vcpus), 0) OR h.ram_mb_used <> COALESCE(SUM(c.ram_mb), 0)
+         OR h.disk_gb_used <> COALESCE(SUM(c.disk_gb), 0)`,
+    ),
+    (r) =>
+      `usage ${r.vcpus_used} vCPU / ${r.ram_mb_used} MB / ${r.disk_gb_used} GB, ` +
+      `but its claims sum to ${r.vcpus} vCPU / ${r.ram_mb} MB / ${r.disk_gb} GB`,
+  );
 
-  add('storage_pool', await db.query(
-    `SELECT p.name AS id, p.allocated_gb, COALESCE(SUM(v.size_gb) FILTER (WHERE v.status <> 'deleted'), 0)::int AS volumes_gb
+  add(
+    'storage_pool',
+    await db.query(
+      `SELECT p.name AS id, p.allocated_gb,
+            COALESCE(SUM(v.size_gb) FILTER (WHERE v.status <> 'deleted'), 0)::int AS volumes_gb
      FROM storage_pools p LEFT JOIN volumes v ON v.pool = p.name
      GROUP BY p.name
      HAVING p.allocated_gb <> COALESCE(SUM(v.size_gb) FILTER (WHERE v.status <> 'deleted'), 0)`,
-  ), (r) => `${r.allocated_gb} GB allocated, but its volumes sum to ${r.volumes_gb} GB`);
+    ),
+    (r) => `${r.allocated_gb} GB allocated, but its volumes sum to ${r.volumes_gb} GB`,
+  );
 
   if (options.domainsByHost) found.push(...(await checkDomains(db, options.domainsByHost)));
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
@@ -119,7 +158,8 @@ async function checkDomains(db: DataSource, domainsByHost: Map<string, string[]>
   const ids = [...new Set([...domainsByHost.values()].flat())];
   const hosts = [...domainsByHost.keys()];
   const rows: Array<{ id: string; status: string; host: string | null }> = await db.query(
-    `SELECT id::text AS id, status, host FROM instances WHERE id::text = ANY($1) OR (status = 'ACTIVE' AND host = ANY($2))`,
+    `SELECT id::text AS id, status, host FROM instances
+     WHERE id::text = ANY($1) OR (status = 'ACTIVE' AND host = ANY($2))`,
     [ids, hosts],
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -127,13 +167,21 @@ async function checkDomains(db: DataSource, domainsByHost: Map<string, string[]>
     for (const id of domains) {
       const inst = byId.get(id);
       if (inst && inst.host === host && (inst.status === 'BUILD' || inst.status === 'ACTIVE')) continue;
-      const why = !inst ? 'no such instance' : inst.host !== host ? `instance is ${inst.status} on ${inst.host ?? 'no host'}` : `instance is ${inst.status}`;
+      const why = !inst
+        ? 'no such instance'
+        : inst.host !== host
+          ? `instance is ${inst.status} on ${inst.host ?? 'no host'}`
+          : `instance is ${inst.status}`;
       found.push({ kind: 'domain', id, detail: `domain on ${host}: ${why}` });
     }
     const present = new Set(domains);
     for (const r of rows) {
       if (r.status === 'ACTIVE' && r.host === host && !present.has(r.id)) {
-        found.push({ kind: 'missing_domain', id: r.id, detail: `instance is ACTIVE on ${host}, which has no domain for it` });
+        found.push({
+          kind: 'missing_domain',
+          id: r.id,
+          detail: `instance is ACTIVE on ${host}, which has no domain for it`,
+        });
       }
     }
   }

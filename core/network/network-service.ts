@@ -1,17 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { NetworkConflicts } from '../../contracts/errors.js';
 import { Network } from '../db/entities/index.js';
 import { DomainError, NotFoundError } from '../errors.js';
 import { planNetwork, type NetworkRequest } from './network-spec.js';
 import { isUuid } from '../ids.js';
-
-/** Conflicts with other networks or with what uses one; the API answers 409 with these types. */
-export const NetworkConflicts = {
-  NameInUse: 'NetworkNameInUse',
-  Overlap: 'NetworkOverlap',
-  SegmentationInUse: 'SegmentationIdInUse',
-  InUse: 'NetworkInUse',
-} as const;
-
 
 /**
  * Networks as an operator manages them. Creation checks the new network against every
@@ -40,12 +32,26 @@ export class NetworkService {
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('nimbus:networks'))`);
       const [named] = await tx.query(`SELECT 1 FROM networks WHERE name = $1`, [plan.name]);
       if (named) throw new DomainError(NetworkConflicts.NameInUse, `a network named ${plan.name} exists`);
-      const [overlap] = await tx.query(`SELECT name, cidr::text AS cidr FROM networks WHERE cidr && $1::cidr ORDER BY name LIMIT 1`, [plan.cidr]);
-      if (overlap) throw new DomainError(NetworkConflicts.Overlap, `${plan.cidr} overlaps network ${overlap.name} (${overlap.cidr})`);
+      const [overlap] = await tx.query(
+        `SELECT name, cidr::text AS cidr FROM networks WHERE cidr && $1::cidr ORDER BY name LIMIT 1`,
+        [plan.cidr],
+      );
+      if (overlap)
+        throw new DomainError(
+          NetworkConflicts.Overlap,
+          `${plan.cidr} overlaps network ${overlap.name} (${overlap.cidr})`,
+        );
       const { type, id } = plan.segmentation;
       if (id !== null) {
-        const [same] = await tx.query(`SELECT name FROM networks WHERE segmentation_type = $1 AND segmentation_id = $2 LIMIT 1`, [type, id]);
-        if (same) throw new DomainError(NetworkConflicts.SegmentationInUse, `${type} ${id} is already used by network ${same.name}`);
+        const [same] = await tx.query(
+          `SELECT name FROM networks WHERE segmentation_type = $1 AND segmentation_id = $2 LIMIT 1`,
+          [type, id],
+        );
+        if (same)
+          throw new DomainError(
+            NetworkConflicts.SegmentationInUse,
+            `${type} ${id} is already used by network ${same.name}`,
+          );
       }
       const repo = tx.getRepository(Network);
       const network = repo.create({
@@ -78,8 +84,11 @@ export class NetworkService {
         [network.id],
       );
       if (ports > 0 || building > 0) {
-        const uses = [ports > 0 ? `${ports} port(s)` : null, building > 0 ? `${building} build(s) in progress` : null].filter(Boolean);
-        throw new DomainError(NetworkConflicts.InUse, `network ${network.name} is in use by ${uses.join(' and ')}`, false, {
+        const uses = [
+          ports > 0 ? `${ports} port(s)` : null,
+          building > 0 ? `${building} build(s) in progress` : null,
+        ].filter(Boolean);
+        throw new DomainError(NetworkConflicts.InUse, `network ${network.name} is in use by ${uses.join(' and ')}`, {
           ports,
           building,
         });

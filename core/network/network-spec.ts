@@ -38,7 +38,8 @@ export function planSegmentation(seg: SegmentationRequest): Segmentation {
   const range = SEGMENTATION_ID_RANGE[seg.type];
   if (!range) throw new ValidationError('segmentation.type', `${String(seg.type)} is not flat, vlan or vxlan`);
   const what = seg.type === 'vlan' ? 'a VLAN id' : 'a VXLAN VNI';
-  if (id === null) throw new ValidationError('segmentation.id', `a ${seg.type} network needs ${what} (${range.min}-${range.max})`);
+  if (id === null)
+    throw new ValidationError('segmentation.id', `a ${seg.type} network needs ${what} (${range.min}-${range.max})`);
   if (!Number.isInteger(id) || id < range.min || id > range.max) {
     throw new ValidationError('segmentation.id', `${what} is ${range.min}-${range.max} (got ${id})`);
   }
@@ -48,11 +49,17 @@ export function planSegmentation(seg: SegmentationRequest): Segmentation {
 /** Resolvers a port's guest is told about: IPv4 or IPv6 addresses, each once, at most five. */
 export function planDnsServers(servers: string[] | null | undefined): string[] {
   const list = servers ?? [];
-  if (list.length > MAX_DNS_SERVERS) throw new ValidationError('dnsServers', `at most ${MAX_DNS_SERVERS} DNS servers (got ${list.length})`);
+  if (list.length > MAX_DNS_SERVERS)
+    throw new ValidationError('dnsServers', `at most ${MAX_DNS_SERVERS} DNS servers (got ${list.length})`);
   const seen = new Set<string>();
   return list.map((raw) => {
-    // Four-part decimal only (ipaddr.js also takes "10" or "0x0a.1"), and no IPv6 zone: a guest's resolv.conf holds neither.
-    if (typeof raw !== 'string' || !(ipaddr.IPv4.isValidFourPartDecimal(raw) || ipaddr.IPv6.isValid(raw)) || raw.includes('%')) {
+    // Four-part decimal only (ipaddr.js also takes "10" or "0x0a.1"), and no IPv6 zone: a guest's resolv.conf
+    // holds neither.
+    if (
+      typeof raw !== 'string' ||
+      !(ipaddr.IPv4.isValidFourPartDecimal(raw) || ipaddr.IPv6.isValid(raw)) ||
+      raw.includes('%')
+    ) {
       throw new ValidationError('dnsServers', `${String(raw)} is not an IP address`);
     }
     const normalized = ipaddr.process(raw).toString();
@@ -69,5 +76,10 @@ export function planDnsServers(servers: string[] | null | undefined): string[] {
  */
 export function planNetwork(req: NetworkRequest): NetworkPlan {
   const subnet = planSubnet(req);
-  return { ...subnet, name: req.name, dnsServers: planDnsServers(req.dnsServers), segmentation: planSegmentation(req.segmentation) };
+  return {
+    ...subnet,
+    name: req.name,
+    dnsServers: planDnsServers(req.dnsServers),
+    segmentation: planSegmentation(req.segmentation),
+  };
 }

@@ -96,7 +96,7 @@ export class PortAllocator {
         if (existing) return existing;
       }
     }
-    throw new DomainError(FaultCodes.InternalError, 'could not find a free MAC address after 8 tries', true);
+    throw new DomainError(FaultCodes.InternalError, 'could not find a free MAC address after 8 tries');
   }
 
   private async addressOf(portId: string): Promise<string | null> {
@@ -140,9 +140,13 @@ export class PortAllocator {
       if (Number(free) <= 0) {
         // Release the port so an aborted build leaks nothing, then fail for good.
         await this.db.getRepository(Port).delete({ id: port.id });
-        throw new DomainError(FaultCodes.NetworkExhausted, `network ${network.name} (${network.cidr}) has no free address`, false, {
-          networkId: network.id,
-        });
+        throw new DomainError(
+          FaultCodes.NetworkExhausted,
+          `network ${network.name} (${network.cidr}) has no free address`,
+          {
+            networkId: network.id,
+          },
+        );
       }
       // Lost a race for the last candidates seen; look again.
     }

@@ -16,7 +16,10 @@ export interface PortRow {
 }
 
 /** Ports with their address and network, oldest first: the admin's view of IPAM. */
-export async function listPorts(db: DataSource, filter: { instanceId?: string; networkId?: string } = {}): Promise<PortRow[]> {
+export async function listPorts(
+  db: DataSource,
+  filter: { instanceId?: string; networkId?: string } = {},
+): Promise<PortRow[]> {
   const rows: any[] = await db.query(
     `SELECT p.id, p.network_id, n.name AS network_name, p.instance_id, p.project_id, p.host, p.mac_address::text AS mac,
             host(a.address) AS ip, p.status, p.device_name, n.segmentation_type, n.segmentation_id, p.created_at

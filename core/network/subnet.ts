@@ -18,7 +18,9 @@ export interface SubnetPlan {
 }
 
 export function ipv4ToInt(address: string): number {
-  return ipaddr.IPv4.parse(address).toByteArray().reduce((acc, byte) => acc * 256 + byte, 0);
+  return ipaddr.IPv4.parse(address)
+    .toByteArray()
+    .reduce((acc, byte) => acc * 256 + byte, 0);
 }
 
 export function intToIpv4(value: number): string {

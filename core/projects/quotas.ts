@@ -21,7 +21,11 @@ export interface QuotaUsage {
  * caller's transaction ends: concurrent builds of one project queue here, so the count they
  * see always includes each other and a quota can never be overrun by a burst.
  */
-export async function reserveWithinQuota(tx: EntityManager, projectId: string, request: QuotaRequest): Promise<QuotaUsage> {
+export async function reserveWithinQuota(
+  tx: EntityManager,
+  projectId: string,
+  request: QuotaRequest,
+): Promise<QuotaUsage> {
   const [project] = await tx.query(
     `SELECT quota_instances, quota_vcpus, quota_ram_mb, quota_volume_gb FROM projects WHERE id = $1 FOR UPDATE`,
     [projectId],
@@ -36,9 +40,16 @@ export async function reserveWithinQuota(tx: EntityManager, projectId: string, r
   ];
   for (const [key, limit, unit] of limits) {
     if (limit !== null && usage[key] + request[key] > limit) {
-      throw new DomainError(FaultCodes.QuotaExceeded, `quota exceeded: ${usage[key]} of ${limit} ${unit} in use, ${request[key]} more asked`, false, {
-        resource: key, limit, used: usage[key], requested: request[key],
-      });
+      throw new DomainError(
+        FaultCodes.QuotaExceeded,
+        `quota exceeded: ${usage[key]} of ${limit} ${unit} in use, ${request[key]} more asked`,
+        {
+          resource: key,
+          limit,
+          used: usage[key],
+          requested: request[key],
+        },
+      );
     }
   }
   return usage;
@@ -47,13 +58,16 @@ export async function reserveWithinQuota(tx: EntityManager, projectId: string, r
 export async function quotaUsage(tx: Pick<EntityManager, 'query'>, projectId: string): Promise<QuotaUsage> {
   const [[i], [v]] = await Promise.all([
     tx.query(
-      `SELECT count(*)::int AS instances, coalesce(sum(f.vcpus), 0)::int AS vcpus, coalesce(sum(f.ram_mb), 0)::int AS ram_mb
-       FROM instances i JOIN flavors f ON f.id = i.flavor_id WHERE i.project_id = $1 AND i.status IN ('BUILD', 'ACTIVE')`,
+      `SELECT count(*)::int AS instances, coalesce(sum(f.vcpus), 0)::int AS vcpus,
+              coalesce(sum(f.ram_mb), 0)::int AS ram_mb
+       FROM instances i JOIN flavors f ON f.id = i.flavor_id
+       WHERE i.project_id = $1 AND i.status IN ('BUILD', 'ACTIVE')`,
       [projectId],
     ),
     // Volumes that exist, plus the new volumes of builds that have not made theirs yet.
     tx.query(
-      `SELECT (SELECT coalesce(sum(size_gb), 0) FROM volumes WHERE project_id = $1 AND status NOT IN ('deleted', 'error'))
+      `SELECT (SELECT coalesce(sum(size_gb), 0) FROM volumes
+               WHERE project_id = $1 AND status NOT IN ('deleted', 'error'))
             + (SELECT coalesce(sum(i.volume_size_gb), 0) FROM instances i
                WHERE i.project_id = $1 AND i.status = 'BUILD' AND i.volume_size_gb IS NOT NULL
                  AND NOT EXISTS (SELECT 1 FROM volumes v WHERE v.instance_id = i.id)) AS gb`,

@@ -2,8 +2,7 @@ import type { DataSource } from 'typeorm';
 import { FaultCodes } from '../../contracts/errors.js';
 import { Claim } from '../db/entities/index.js';
 import { DomainError } from '../errors.js';
-import { freeRoom } from './host-registry.js';
-import type { ResourceRequest } from './host-selector.js';
+import { fitsSql, shortfalls, type ResourceRequest } from './capacity.js';
 
 /**
  * Claims: resources held on one host for one instance. A claim is a conditional update
@@ -18,19 +17,20 @@ export class ClaimService {
     await this.db.transaction(async (tx) => {
       // Concurrent retries of one claim queue here: a row lock cannot guard a claim row not yet written.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`claim:${instanceId}`]);
-      const existing = await tx.getRepository(Claim).findOne({ where: { instanceId }, lock: { mode: 'pessimistic_write' } });
+      const existing = await tx
+        .getRepository(Claim)
+        .findOne({ where: { instanceId }, lock: { mode: 'pessimistic_write' } });
       if (existing?.host === host) return;
       if (existing) await this.releaseWith(tx.query.bind(tx), instanceId);
       const [, affected] = await tx.query(
         `UPDATE hosts SET vcpus_used = vcpus_used + $2, ram_mb_used = ram_mb_used + $3, disk_gb_used = disk_gb_used + $4
          WHERE name = $1 AND NOT disabled
-           AND vcpus_used + $2 <= vcpus * cpu_allocation_ratio
-           AND ram_mb_used + $3 <= ram_mb * ram_allocation_ratio
-           AND disk_gb_used + $4 <= disk_gb * disk_allocation_ratio`,
+           AND ${fitsSql({ vcpus: '$2', ramMb: '$3', diskGb: '$4' })}`,
         [host, req.vcpus, req.ramMb, req.diskGb],
       );
-      if (affected === 0) throw new DomainError(FaultCodes.HostRefused, await this.refusalReason(host, req), false, { host });
-      await tx.getRepository(Claim).insert({ instanceId, host, vcpus: req.vcpus, ramMb: req.ramMb, diskGb: req.diskGb });
+      if (affected === 0) throw new DomainError(FaultCodes.HostRefused, await this.refusalReason(host, req), { host });
+      const { vcpus, ramMb, diskGb } = req;
+      await tx.getRepository(Claim).insert({ instanceId, host, vcpus, ramMb, diskGb });
     });
   }
 
@@ -43,11 +43,17 @@ export class ClaimService {
     return this.db.getRepository(Claim).findOneBy({ instanceId });
   }
 
-  private async releaseWith(query: (sql: string, params: unknown[]) => Promise<any>, instanceId: string): Promise<void> {
-    const [rows] = await query(`DELETE FROM claims WHERE instance_id = $1 RETURNING host, vcpus, ram_mb, disk_gb`, [instanceId]);
+  private async releaseWith(
+    query: (sql: string, params: unknown[]) => Promise<any>,
+    instanceId: string,
+  ): Promise<void> {
+    const [rows] = await query(`DELETE FROM claims WHERE instance_id = $1 RETURNING host, vcpus, ram_mb, disk_gb`, [
+      instanceId,
+    ]);
     for (const c of rows as Array<{ host: string; vcpus: number; ram_mb: number; disk_gb: number }>) {
       await query(
-        `UPDATE hosts SET vcpus_used = vcpus_used - $2, ram_mb_used = ram_mb_used - $3, disk_gb_used = disk_gb_used - $4 WHERE name = $1`,
+        `UPDATE hosts SET vcpus_used = vcpus_used - $2, ram_mb_used = ram_mb_used - $3, disk_gb_used = disk_gb_used - $4
+         WHERE name = $1`,
         [c.host, c.vcpus, c.ram_mb, c.disk_gb],
       );
     }
@@ -57,10 +63,7 @@ export class ClaimService {
     const [h] = await this.db.query(`SELECT * FROM hosts WHERE name = $1`, [host]);
     if (!h) return `host ${host} is not registered`;
     if (h.disabled) return `host ${host} is disabled`;
-    const lacks: string[] = [];
-    if (h.vcpus_used + req.vcpus > h.vcpus * h.cpu_allocation_ratio) lacks.push(`vCPU (${freeRoom(h.vcpus, h.cpu_allocation_ratio, h.vcpus_used)} free, ${req.vcpus} asked)`);
-    if (h.ram_mb_used + req.ramMb > h.ram_mb * h.ram_allocation_ratio) lacks.push(`RAM (${freeRoom(h.ram_mb, h.ram_allocation_ratio, h.ram_mb_used)} MB free, ${req.ramMb} MB asked)`);
-    if (h.disk_gb_used + req.diskGb > h.disk_gb * h.disk_allocation_ratio) lacks.push(`disk (${freeRoom(h.disk_gb, h.disk_allocation_ratio, h.disk_gb_used)} GB free, ${req.diskGb} GB asked)`);
+    const lacks = shortfalls(h, req);
     return `host ${host} lacks ${lacks.join(', ') || 'room (usage changed meanwhile)'}`;
   }
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Host } from '../db/entities/index.js';
+import { freeRoom } from './capacity.js';
 
 export interface HostCapacity {
   name: string;
@@ -36,11 +37,6 @@ export interface HostView {
   lastHeartbeatAt: string | null;
 }
 
-/** capacity × ratio − used, whole units (a fraction of a vCPU or MB cannot be claimed). */
-export function freeRoom(total: number, ratio: number, used: number): number {
-  return Math.floor(total * ratio) - used;
-}
-
 /** Compute hosts: registration by their agents, heartbeats, and the liveness the scheduler trusts. */
 export class HostRegistry {
   constructor(
@@ -51,12 +47,22 @@ export class HostRegistry {
   /** An agent announces its capacity; usage is left alone (it is the sum of live claims). */
   async register(cap: HostCapacity): Promise<void> {
     await this.db.query(
-      `INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio, last_heartbeat_at)
+      `INSERT INTO hosts
+         (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio,
+          last_heartbeat_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
        ON CONFLICT (name) DO UPDATE SET vcpus = $2, ram_mb = $3, disk_gb = $4,
          cpu_allocation_ratio = $5, ram_allocation_ratio = $6, disk_allocation_ratio = $7,
          last_heartbeat_at = now(), updated_at = now()`,
-      [cap.name, cap.vcpus, cap.ramMb, cap.diskGb, cap.cpuAllocationRatio ?? 4.0, cap.ramAllocationRatio ?? 1.0, cap.diskAllocationRatio ?? 1.0],
+      [
+        cap.name,
+        cap.vcpus,
+        cap.ramMb,
+        cap.diskGb,
+        cap.cpuAllocationRatio ?? 4.0,
+        cap.ramAllocationRatio ?? 1.0,
+        cap.diskAllocationRatio ?? 1.0,
+      ],
     );
   }
 
@@ -65,7 +71,9 @@ export class HostRegistry {
   }
 
   async setDisabled(name: string, disabled: boolean, reason: string | null = null): Promise<boolean> {
-    const res = await this.db.getRepository(Host).update({ name }, { disabled, disabledReason: disabled ? reason : null });
+    const res = await this.db
+      .getRepository(Host)
+      .update({ name }, { disabled, disabledReason: disabled ? reason : null });
     return (res.affected ?? 0) > 0;
   }
 
@@ -79,7 +87,8 @@ export class HostRegistry {
 
   private async query(name: string | null): Promise<HostView[]> {
     const rows: Array<Host & { alive: boolean }> = await this.db.query(
-      `SELECT h.*, (h.last_heartbeat_at IS NOT NULL AND h.last_heartbeat_at > now() - make_interval(secs => $1)) AS alive,
+      `SELECT h.*,
+              (h.last_heartbeat_at IS NOT NULL AND h.last_heartbeat_at > now() - make_interval(secs => $1)) AS alive,
               COALESCE(c.instances, 0)::int AS instances
        FROM hosts h
        LEFT JOIN (SELECT host, count(*) AS instances FROM claims GROUP BY host) c ON c.host = h.name

@@ -1,14 +1,14 @@
 import type { DataSource } from 'typeorm';
 import { FaultCodes } from '../../contracts/errors.js';
 import { DomainError } from '../errors.js';
+import { fitsSql, freeRoomSql, tooSmallSql, type ResourceRequest } from './capacity.js';
 
-export interface ResourceRequest {
-  vcpus: number;
-  ramMb: number;
-  diskGb: number;
-}
+export type { ResourceRequest } from './capacity.js';
 
 /** spread: most free RAM first (Nova's default, fewer noisy neighbours); pack: least (fills hosts, frees others). */
+/** Where the request's fields are in the queries below. */
+const REQUEST_PARAMS = { vcpus: '$1', ramMb: '$2', diskGb: '$3' } as const;
+
 export const WEIGHERS = ['spread', 'pack'] as const;
 export type Weigher = (typeof WEIGHERS)[number];
 
@@ -27,17 +27,15 @@ export class HostSelector {
 
   async select(req: ResourceRequest, excludeHosts: string[] = []): Promise<string> {
     const order = this.weigher === 'spread' ? 'DESC' : 'ASC';
-    // Free RAM is written exactly as in the IDX_hosts_free_ram_* indexes, so PostgreSQL walks
+    // Free RAM is the expression of the IDX_hosts_free_ram_* indexes, so PostgreSQL walks
     // hosts in weigher order from the first with enough RAM and stops at the first that passes.
     const rows: Array<{ name: string }> = await this.db.query(
       `SELECT name FROM hosts
        WHERE NOT disabled
          AND last_heartbeat_at > now() - make_interval(secs => $4)
-         AND vcpus_used + $1 <= vcpus * cpu_allocation_ratio
-         AND ram_mb * ram_allocation_ratio - ram_mb_used >= $2
-         AND disk_gb_used + $3 <= disk_gb * disk_allocation_ratio
+         AND ${fitsSql(REQUEST_PARAMS)}
          AND NOT (name = ANY($5::text[]))
-       ORDER BY (ram_mb * ram_allocation_ratio - ram_mb_used) ${order}, name
+       ORDER BY (${freeRoomSql('ramMb')}) ${order}, name
        LIMIT 1`,
       [req.vcpus, req.ramMb, req.diskGb, this.serviceDownTimeSec, excludeHosts],
     );
@@ -50,8 +48,9 @@ export class HostSelector {
     const [c] = await this.db.query(
       `SELECT count(*)::int AS total,
          count(*) FILTER (WHERE disabled)::int AS disabled,
-         count(*) FILTER (WHERE NOT disabled AND (last_heartbeat_at IS NULL OR last_heartbeat_at <= now() - make_interval(secs => $4)))::int AS down,
-         count(*) FILTER (WHERE vcpus * cpu_allocation_ratio < $1 OR ram_mb * ram_allocation_ratio < $2 OR disk_gb * disk_allocation_ratio < $3)::int AS too_small
+         count(*) FILTER (WHERE NOT disabled
+           AND (last_heartbeat_at IS NULL OR last_heartbeat_at <= now() - make_interval(secs => $4)))::int AS down,
+         count(*) FILTER (WHERE ${tooSmallSql(REQUEST_PARAMS)})::int AS too_small
        FROM hosts`,
       [req.vcpus, req.ramMb, req.diskGb, this.serviceDownTimeSec],
     );

@@ -1,3 +1,4 @@
+import { DriverCodes } from '../../contracts/errors.js';
 import type { IscsiConnection } from '../../contracts/storage.js';
 import { DomainError } from '../errors.js';
 import type { OperationOptions, VolumeAttachSpec } from '../hypervisor/driver.js';
@@ -14,7 +15,7 @@ export interface VolumeConnector {
 }
 
 /** A connection the host cannot use (a malformed target, CHAP without credentials): no retry fixes it. */
-export const VolumeConnectionInvalid = 'VolumeConnectionInvalid';
+export const VolumeConnectionInvalid = DriverCodes.VolumeConnectionInvalid;
 
 const IQN = /^iqn\.\d{4}-\d{2}\.[a-z0-9.-]+(:[\x21-\x7e]+)?$/;
 const PORTAL = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
@@ -44,8 +45,7 @@ export class IscsiConnector implements VolumeConnector {
 /** What the hypervisor attaches for an iSCSI connection; throws VolumeConnectionInvalid. */
 export function attachSpecOf(volumeId: string, connection: IscsiConnection): VolumeAttachSpec {
   const { targetIqn, targetPortal, targetLun } = connection;
-  const refuse = (why: string) =>
-    new DomainError(VolumeConnectionInvalid, `volume ${volumeId}: ${why}`, false, { volumeId });
+  const refuse = (why: string) => new DomainError(VolumeConnectionInvalid, `volume ${volumeId}: ${why}`, { volumeId });
   if (!IQN.test(targetIqn ?? '')) throw refuse(`target ${JSON.stringify(targetIqn)} is not an iSCSI qualified name`);
   const portal = PORTAL.exec(targetPortal ?? '');
   if (!portal || Number(portal[2]) < 1 || Number(portal[2]) > 65535) {

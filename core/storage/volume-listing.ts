@@ -40,7 +40,13 @@ export async function listVolumes(db: DataSource, filter: VolumeFilter = {}): Pr
        AND ($4::uuid[] IS NULL OR v.id = ANY($4::uuid[]))
        AND ($5 OR $3::text = 'deleted' OR v.status <> 'deleted')
      ORDER BY v.created_at, v.id`,
-    [filter.projectId ?? null, filter.instanceId ?? null, filter.status ?? null, filter.ids ?? null, filter.includeDeleted ?? false],
+    [
+      filter.projectId ?? null,
+      filter.instanceId ?? null,
+      filter.status ?? null,
+      filter.ids ?? null,
+      filter.includeDeleted ?? false,
+    ],
   );
   return rows.map((r) => ({
     id: r.id,
@@ -61,7 +67,10 @@ export async function listVolumes(db: DataSource, filter: VolumeFilter = {}): Pr
   }));
 }
 
-/** One volume, deleted ones included (a GET of a deleted volume shows it deleted); null when absent or another project's. */
+/**
+ * One volume, deleted ones included (a GET of a deleted volume shows it deleted); null when absent or another
+ * project's.
+ */
 export async function findVolume(db: DataSource, id: string, projectId?: string): Promise<VolumeRecord | null> {
   const [found] = await listVolumes(db, { ids: [id], projectId, includeDeleted: true });
   return found ?? null;

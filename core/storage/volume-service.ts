@@ -1,22 +1,18 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { FaultCodes } from '../../contracts/errors.js';
+import { FaultCodes, VolumeConflicts } from '../../contracts/errors.js';
 import { StoragePool, Volume, VolumeAttachment } from '../db/entities/index.js';
 import type { IscsiConnection, IscsiTarget } from '../../contracts/storage.js';
 import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { VolumeBackend, VolumeExport } from './backends/backend.js';
 import { FakeVolumeBackend } from './backends/fake.js';
 
-/** Conflicts a user's request can run into; the API answers 409 with these types. */
-export const VolumeConflicts = {
-  InUse: 'VolumeInUse',
-} as const;
-
 type LockedVolume = Pick<Volume, 'id' | 'projectId' | 'sizeGb' | 'pool' | 'status' | 'deleteOnTermination'>;
 
 /** The volume row, locked for the rest of the transaction; null when there is none. */
 async function lockVolume(tx: EntityManager, volumeId: string): Promise<LockedVolume | null> {
   const [row] = await tx.query(
-    `SELECT id, project_id AS "projectId", size_gb AS "sizeGb", pool, status, delete_on_termination AS "deleteOnTermination"
+    `SELECT id, project_id AS "projectId", size_gb AS "sizeGb", pool, status,
+            delete_on_termination AS "deleteOnTermination"
      FROM volumes WHERE id = $1 FOR UPDATE`,
     [volumeId],
   );
@@ -78,10 +74,9 @@ export class VolumeService {
     const volume = { volumeId: created.id, sizeGb: created.sizeGb, pool: created.pool };
     await this.backend.createVolume(volume);
     const exp = await this.backend.createExport(volume);
-    await this.db.getRepository(Volume).update(
-      { id: input.volumeId, status: 'creating' },
-      { ...exp, status: 'available' },
-    );
+    await this.db
+      .getRepository(Volume)
+      .update({ id: input.volumeId, status: 'creating' }, { ...exp, status: 'available' });
     return this.get(input.volumeId);
   }
 
@@ -121,7 +116,11 @@ export class VolumeService {
     await this.backend.terminateConnection(volumeId, null);
     await this.db.transaction(async (tx) => {
       await tx.getRepository(VolumeAttachment).delete({ volumeId });
-      await tx.query(`UPDATE volumes SET status = 'available', updated_at = now() WHERE id = $1 AND status IN ('in-use', 'attaching')`, [volumeId]);
+      await tx.query(
+        `UPDATE volumes SET status = 'available', updated_at = now()
+         WHERE id = $1 AND status IN ('in-use', 'attaching')`,
+        [volumeId],
+      );
     });
   }
 
@@ -135,21 +134,29 @@ export class VolumeService {
     await this.db.transaction(async (tx) => {
       const volume = await lockVolume(tx, input.volumeId);
       if (!volume || volume.status === 'deleted' || volume.projectId !== input.projectId) {
-        throw new DomainError(FaultCodes.VolumeNotAvailable, `volume ${input.volumeId} does not exist in the instance's project`);
+        throw new DomainError(
+          FaultCodes.VolumeNotAvailable,
+          `volume ${input.volumeId} does not exist in the instance's project`,
+        );
       }
-      const [mine] = await tx.query(`SELECT 1 FROM volume_attachments WHERE volume_id = $1 AND instance_id = $2`, [input.volumeId, input.instanceId]);
+      const [mine] = await tx.query(`SELECT 1 FROM volume_attachments WHERE volume_id = $1 AND instance_id = $2`, [
+        input.volumeId,
+        input.instanceId,
+      ]);
       if (mine) return;
       if (volume.deleteOnTermination) {
         throw new DomainError(FaultCodes.VolumeNotAvailable, `volume ${input.volumeId} belongs to another instance`);
       }
       if (volume.status !== 'available') {
-        throw new DomainError(FaultCodes.VolumeNotAvailable, `volume ${input.volumeId} is ${volume.status}, not available`);
+        throw new DomainError(
+          FaultCodes.VolumeNotAvailable,
+          `volume ${input.volumeId} is ${volume.status}, not available`,
+        );
       }
-      await tx.query(`INSERT INTO volume_attachments (volume_id, instance_id, host, device) VALUES ($1, $2, $3, NULL)`, [
-        input.volumeId,
-        input.instanceId,
-        input.host,
-      ]);
+      await tx.query(
+        `INSERT INTO volume_attachments (volume_id, instance_id, host, device) VALUES ($1, $2, $3, NULL)`,
+        [input.volumeId, input.instanceId, input.host],
+      );
       await tx.query(`UPDATE volumes SET status = 'attaching', updated_at = now() WHERE id = $1`, [input.volumeId]);
     });
     return this.get(input.volumeId);
@@ -163,9 +170,16 @@ export class VolumeService {
     await this.db.transaction(async (tx) => {
       const volume = await lockVolume(tx, input.volumeId);
       if (!volume) return;
-      const [, released] = await tx.query(`DELETE FROM volume_attachments WHERE volume_id = $1 AND instance_id = $2`, [input.volumeId, input.instanceId]);
+      const [, released] = await tx.query(`DELETE FROM volume_attachments WHERE volume_id = $1 AND instance_id = $2`, [
+        input.volumeId,
+        input.instanceId,
+      ]);
       if (released > 0) {
-        await tx.query(`UPDATE volumes SET status = 'available', updated_at = now() WHERE id = $1 AND status IN ('in-use', 'attaching')`, [input.volumeId]);
+        await tx.query(
+          `UPDATE volumes SET status = 'available', updated_at = now()
+           WHERE id = $1 AND status IN ('in-use', 'attaching')`,
+          [input.volumeId],
+        );
       }
     });
   }
@@ -193,13 +207,20 @@ export class VolumeService {
   async deleteDetached(volumeId: string, projectId?: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const volume = await lockVolume(tx, volumeId);
-      if (!volume || (projectId !== undefined && volume.projectId !== projectId)) throw new NotFoundError('volume', volumeId);
+      if (!volume || (projectId !== undefined && volume.projectId !== projectId))
+        throw new NotFoundError('volume', volumeId);
       if (volume.status === 'deleted') return;
       if (volume.deleteOnTermination) {
-        throw new DomainError(VolumeConflicts.InUse, `volume ${volumeId} belongs to an instance and is deleted with it`);
+        throw new DomainError(
+          VolumeConflicts.InUse,
+          `volume ${volumeId} belongs to an instance and is deleted with it`,
+        );
       }
       if (volume.status !== 'available' && volume.status !== 'error') {
-        throw new DomainError(VolumeConflicts.InUse, `volume ${volumeId} is ${volume.status}: detach it (delete its instance) first`);
+        throw new DomainError(
+          VolumeConflicts.InUse,
+          `volume ${volumeId} is ${volume.status}: detach it (delete its instance) first`,
+        );
       }
       await this.deleteLocked(tx, volume);
     });
@@ -210,10 +231,20 @@ export class VolumeService {
     // Under the row lock and before the row says deleted: a failure here leaves it to a retry.
     await this.backend.deleteVolume({ volumeId: volume.id, sizeGb: volume.sizeGb, pool: volume.pool });
     await tx.getRepository(VolumeAttachment).delete({ volumeId: volume.id });
-    await tx.query(`UPDATE storage_pools SET allocated_gb = allocated_gb - $2 WHERE name = $1`, [volume.pool, volume.sizeGb]);
+    await tx.query(`UPDATE storage_pools SET allocated_gb = allocated_gb - $2 WHERE name = $1`, [
+      volume.pool,
+      volume.sizeGb,
+    ]);
     await tx.getRepository(Volume).update(
       { id: volume.id },
-      { status: 'deleted', targetIqn: null, targetPortal: null, targetLun: null, chapUsername: null, chapSecret: null },
+      {
+        status: 'deleted',
+        targetIqn: null,
+        targetPortal: null,
+        targetLun: null,
+        chapUsername: null,
+        chapSecret: null,
+      },
     );
   }
 
@@ -223,7 +254,8 @@ export class VolumeService {
     pools.sort((a, b) => b.capacityGb - b.allocatedGb - (a.capacityGb - a.allocatedGb));
     for (const pool of pools) {
       const [, affected] = await tx.query(
-        `UPDATE storage_pools SET allocated_gb = allocated_gb + $2 WHERE name = $1 AND capacity_gb - allocated_gb >= $2`,
+        `UPDATE storage_pools SET allocated_gb = allocated_gb + $2
+         WHERE name = $1 AND capacity_gb - allocated_gb >= $2`,
         [pool.name, sizeGb],
       );
       if (affected > 0) return pool.name;

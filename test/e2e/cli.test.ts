@@ -6,17 +6,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { REPO_ROOT, loadConfig } from '../../core/config.js';
 import { resolveTemporalCli } from '../../devstack/temporal-cli.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 
 const run = promisify(execFile);
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 describe('nimbus CLI and the Temporal UI queries', () => {
-  let stack: TestStack;
+  const { stack } = useStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '20' } });
   let env: NodeJS.ProcessEnv;
 
   /** Runs the CLI; never throws on a non-zero exit (the exit code is what is tested). */
@@ -30,23 +30,29 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     }
   }
 
+  /** `nimbus server create NAME` from cirros on the default network (m1.tiny unless told), then `flags`. */
+  const createServer = (name: string, { flavor = 'm1.tiny', image = 'cirros' } = {}, ...flags: string[]) =>
+    nimbus('server', 'create', name, '--flavor', flavor, '--image', image, '--network', 'default', ...flags);
+
   const faultAll = async (step: string, times: number) => {
-    for (const host of ['node-1', 'node-2', 'node-3']) await stack.api('PUT', `/v1/admin/hosts/${host}/faults`, { step, mode: 'error', times });
+    for (const host of ['node-1', 'node-2', 'node-3'])
+      await stack.api('PUT', `/v1/admin/hosts/${host}/faults`, { step, mode: 'error', times });
   };
   const clearAll = async () => {
     for (const host of ['node-1', 'node-2', 'node-3']) await stack.api('DELETE', `/v1/admin/hosts/${host}/faults`);
   };
 
-  before(async () => {
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '20' } });
-    env = { ...process.env, NIMBUS_URL: stack.apiUrl, NIMBUS_TOKEN: stack.adminToken, NIMBUS_CONFIG: '/nonexistent/nimbus.json' };
-  });
-  after(async () => {
-    await stack?.stop();
+  before(() => {
+    env = {
+      ...process.env,
+      NIMBUS_URL: stack.apiUrl,
+      NIMBUS_TOKEN: stack.adminToken,
+      NIMBUS_CONFIG: '/nonexistent/nimbus.json',
+    };
   });
 
   it('creates an instance with --wait and exits 0 when it is ACTIVE', async () => {
-    const res = await nimbus('server', 'create', 'cli-ok', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'default', '--volume-size', '1', '--wait');
+    const res = await createServer('cli-ok', {}, '--volume-size', '1', '--wait');
     assert.equal(res.code, 0, res.stderr + res.stdout);
     assert.match(res.stdout, /scheduling/);
     assert.match(res.stdout, /attempt 1 on node-\d: claimed/);
@@ -55,7 +61,10 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     const list = await nimbus('server', 'list', '--json');
     assert.equal(list.code, 0);
     const listed = JSON.parse(list.stdout);
-    assert.deepEqual(listed.map((i: any) => [i.name, i.status]), [['cli-ok', 'ACTIVE']]);
+    assert.deepEqual(
+      listed.map((i: any) => [i.name, i.status]),
+      [['cli-ok', 'ACTIVE']],
+    );
 
     const hosts = await nimbus('host', 'list');
     assert.match(hosts.stdout, /node-1\s+up/);
@@ -64,18 +73,18 @@ describe('nimbus CLI and the Temporal UI queries', () => {
   it('exits non-zero with the fault when the build ends ERROR', async () => {
     await faultAll('spawn', 1);
     try {
-      const res = await nimbus('server', 'create', 'cli-fail', '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'default', '--wait');
+      const res = await createServer('cli-fail', {}, '--wait');
       assert.equal(res.code, 1, res.stdout);
       assert.match(res.stdout, /ERROR: NoValidHost at claim: no valid host after 3 attempt\(s\)/);
-      assert.equal((res.stdout.match(/^  attempt \d on node-\d: failed/gm) ?? []).length, 3, res.stdout);
+      assert.equal((res.stdout.match(/^ {2}attempt \d on node-\d: failed/gm) ?? []).length, 3, res.stdout);
     } finally {
       await clearAll();
     }
   });
 
-  it('refuses bad usage with exit code 2 and bad input with the API\'s reason', async () => {
+  it("refuses bad usage with exit code 2 and bad input with the API's reason", async () => {
     assert.equal((await nimbus('server', 'create', 'x')).code, 2);
-    const bad = await nimbus('server', 'create', 'x', '--flavor', 'm9.nope', '--image', 'cirros', '--network', 'default');
+    const bad = await createServer('x', { flavor: 'm9.nope' });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /error 422: .*flavor/);
   });
@@ -88,7 +97,7 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     const image = JSON.parse(up.stdout);
     assert.equal(image.status, 'active');
     assert.equal(image.sizeBytes, 3 * 1024 * 1024);
-    const res = await nimbus('server', 'create', 'cli-img', '--flavor', 'm1.tiny', '--image', 'sevens', '--network', 'default', '--wait', '--json');
+    const res = await createServer('cli-img', { image: 'sevens' }, '--wait', '--json');
     assert.equal(res.code, 0, res.stderr);
     assert.equal(JSON.parse(res.stdout).image, 'sevens');
   });
@@ -100,7 +109,7 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     const failedOnNode1: string[] = [];
     try {
       for (const name of ['q-fail-1', 'q-fail-2']) {
-        const res = await nimbus('server', 'create', name, '--flavor', 'm1.tiny', '--image', 'cirros', '--network', 'default', '--volume-size', '1', '--wait', '--json');
+        const res = await createServer(name, {}, '--volume-size', '1', '--wait', '--json');
         assert.equal(res.code, 1);
         const inst = JSON.parse(res.stdout);
         assert.equal(inst.host, 'node-1');
@@ -112,15 +121,35 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     }
     // ComputeHost is the host a build last ran on: the failed builds whose last attempt was node-1.
     const errors = (await stack.api('GET', '/v1/instances?status=ERROR')).body as any[];
-    const expected = errors.filter((i) => (i.host ?? i.attempts.at(-1)?.host) === 'node-1').map((i) => `instance-${i.id}`).sort();
+    const expected = errors
+      .filter((i) => (i.host ?? i.attempts.at(-1)?.host) === 'node-1')
+      .map((i) => `instance-${i.id}`)
+      .sort();
     assert.ok(failedOnNode1.every((id) => expected.includes(id)));
     const temporal = await resolveTemporalCli(loadConfig());
     const query = 'ComputeHost="node-1" AND InstanceStatus="ERROR"';
-    const found = await stack.waitFor(async () => {
-      const { stdout } = await run(temporal, ['workflow', 'list', '--address', stack.temporalAddress, '--namespace', stack.temporalNamespace, '--query', query, '--output', 'json']);
-      const ids = (JSON.parse(stdout || '[]') as Array<{ execution: { workflowId: string } }>).map((w) => w.execution.workflowId).sort();
-      return ids.length === expected.length ? ids : null;
-    }, 20_000, query);
+    const found = await stack.waitFor(
+      async () => {
+        const { stdout } = await run(temporal, [
+          'workflow',
+          'list',
+          '--address',
+          stack.temporalAddress,
+          '--namespace',
+          stack.temporalNamespace,
+          '--query',
+          query,
+          '--output',
+          'json',
+        ]);
+        const ids = (JSON.parse(stdout || '[]') as Array<{ execution: { workflowId: string } }>)
+          .map((w) => w.execution.workflowId)
+          .sort();
+        return ids.length === expected.length ? ids : null;
+      },
+      20_000,
+      query,
+    );
     assert.deepEqual(found, expected);
   });
 });

@@ -9,34 +9,28 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Connection } from '@temporalio/client';
-import type { DataSource } from 'typeorm';
 import { nodeDir } from '../../core/config.js';
 import {
-  FAST_FAILURE_ENV, HOSTS, armFault, clearFaults, createInstance, deleteAndWait, enableOnly, faultTimesLeft, undone,
-  waitAgentServing, waitPlaced, waitSettled,
+  FAST_FAILURE_ENV,
+  HOSTS,
+  armFault,
+  clearFaults,
+  createInstance,
+  deleteAndWait,
+  enableOnly,
+  faultTimesLeft,
+  undone,
+  waitAgentServing,
+  waitPlaced,
+  waitSettled,
 } from '../support/fault-cases.js';
-import { buildingInstances, connectToStackDb, readDomains, violations, waitUntilClean } from '../support/invariants.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { buildingInstances, readDomains, violations, waitUntilClean } from '../support/invariants.js';
+import { useStack } from '../support/use-stack.js';
 
 describe('crash recovery', () => {
-  let stack: TestStack;
-  let db: DataSource;
-  let temporal: Connection;
-
-  before(async () => {
-    stack = await startTestStack({ env: FAST_FAILURE_ENV });
-    db = await connectToStackDb(stack);
-    temporal = await Connection.connect({ address: stack.temporalAddress });
-  });
-
-  after(async () => {
-    await temporal?.close();
-    await db?.destroy();
-    await stack?.stop();
-  });
+  const { stack, db, connection: temporal } = useStack({ env: FAST_FAILURE_ENV, db: true, client: true });
 
   async function reset(): Promise<void> {
     await enableOnly(stack, HOSTS);
@@ -46,18 +40,24 @@ describe('crash recovery', () => {
     }
   }
 
+  /** After a reset, a build on `host` alone whose `step` hangs there; resolves once the step runs. */
+  async function buildHangingAt(host: string, step: string, name: string): Promise<string> {
+    await reset();
+    await enableOnly(stack, [host]);
+    await armFault(stack, host, step, 'hang', 1);
+    const id = await createInstance(stack, name);
+    assert.equal(await waitPlaced(stack, id), host);
+    await stack.waitFor(async () => (await faultTimesLeft(stack, host, step)) === 0, 30_000, `${step} running`);
+    return id;
+  }
+
   async function assertClean(): Promise<void> {
     await waitUntilClean(stack, db);
     assert.deepEqual(await buildingInstances(db), []);
   }
 
   it('kill -9 of the agent during spawn, restarted: the build ends ACTIVE', async () => {
-    await reset();
-    await enableOnly(stack, ['node-1']);
-    await armFault(stack, 'node-1', 'spawn', 'hang', 1);
-    const id = await createInstance(stack, 'crash-spawn');
-    assert.equal(await waitPlaced(stack, id), 'node-1');
-    await stack.waitFor(async () => (await faultTimesLeft(stack, 'node-1', 'spawn')) === 0, 30_000, 'spawn running');
+    const id = await buildHangingAt('node-1', 'spawn', 'crash-spawn');
     // Rescheduling is allowed too, should the agent come back too late for the retry.
     await enableOnly(stack, ['node-1', 'node-2']);
     await stack.supervisor.killChild('node-1');
@@ -74,12 +74,7 @@ describe('crash recovery', () => {
   });
 
   it('kill -9 of the agent with a domain booted, not back in time: ERROR, and its return destroys the orphan', async () => {
-    await reset();
-    await enableOnly(stack, ['node-2']);
-    await armFault(stack, 'node-2', 'plug_vif', 'hang', 1);
-    const id = await createInstance(stack, 'crash-plug');
-    assert.equal(await waitPlaced(stack, id), 'node-2');
-    await stack.waitFor(async () => (await faultTimesLeft(stack, 'node-2', 'plug_vif')) === 0, 30_000, 'plug_vif running');
+    const id = await buildHangingAt('node-2', 'plug_vif', 'crash-plug');
     assert.ok((await readDomains(stack.dataDir)).get('node-2')?.includes(id), 'the domain was spawned');
     await stack.supervisor.killChild('node-2');
     // The agent stays down past the heartbeat and pickup timeouts: the build cannot go on.
@@ -91,7 +86,10 @@ describe('crash recovery', () => {
     // The control-plane undos ran; the host's could not, so its disk still has the domain.
     const undos = await undone(db, id);
     assert.ok(undos.includes('deallocatePort') && undos.includes('releaseClaim(node-2)'), undos.join(', '));
-    assert.deepEqual((await violations(stack, db)).map((v) => [v.kind, v.id]), [['domain', id]]);
+    assert.deepEqual(
+      (await violations(stack, db)).map((v) => [v.kind, v.id]),
+      [['domain', id]],
+    );
     stack.supervisor.startChild('node-2');
     await assertClean();
   });
@@ -111,8 +109,14 @@ describe('crash recovery', () => {
     stack.supervisor.startChild('node-3');
     await waitAgentServing(stack, temporal, 'node-3');
     assert.ok(!(await readDomains(stack.dataDir)).get('node-3')?.includes(orphan), 'the orphan was destroyed');
-    assert.ok(stack.supervisor.recentOutput('node-3', 100).some((l) => l.includes(id) && /no domain here/.test(l)), 'the missing one is reported');
-    assert.deepEqual((await violations(stack, db)).map((v) => [v.kind, v.id]), [['missing_domain', id]]);
+    assert.ok(
+      stack.supervisor.recentOutput('node-3', 100).some((l) => l.includes(id) && /no domain here/.test(l)),
+      'the missing one is reported',
+    );
+    assert.deepEqual(
+      (await violations(stack, db)).map((v) => [v.kind, v.id]),
+      [['missing_domain', id]],
+    );
     await deleteAndWait(stack, id);
     await assertClean();
   });
@@ -143,10 +147,14 @@ describe('crash recovery', () => {
       ids.push(id);
     }
     await enableOnly(stack, HOSTS);
-    await stack.waitFor(async () => (await Promise.all(HOSTS.map((h) => faultTimesLeft(stack, h, 'spawn')))).every((n) => n === 0), 30_000, 'three spawns hanging');
-    await stack.temporal!.kill();
+    await stack.waitFor(
+      async () => (await Promise.all(HOSTS.map((h) => faultTimesLeft(stack, h, 'spawn')))).every((n) => n === 0),
+      30_000,
+      'three spawns hanging',
+    );
+    await stack.temporal.kill();
     await sleep(2000);
-    await stack.temporal!.start();
+    await stack.temporal.start();
     for (const id of ids) {
       const done = await waitSettled(stack, id, 120_000);
       assert.equal(done.status, 'ACTIVE', JSON.stringify(done));

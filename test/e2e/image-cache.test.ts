@@ -14,23 +14,23 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { waitBuildEnded } from '../support/instances.js';
+import { useStack } from '../support/use-stack.js';
 import { ImageProxy } from './image-proxy.js';
 
 const MiB = 1024 * 1024;
 
 describe('image service and node image cache', () => {
-  let stack: TestStack;
   const proxy = new ImageProxy();
+  const { stack } = useStack(async () => ({
+    env: { NIMBUS_HYPERVISOR_DELAY_MS: '50', NIMBUS_API_URL: await proxy.listen() },
+  }));
 
-  before(async () => {
-    const proxyUrl = await proxy.listen();
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '50', NIMBUS_API_URL: proxyUrl } });
+  before(() => {
     proxy.targetPort = Number(new URL(stack.apiUrl).port);
   });
 
   after(async () => {
-    await stack?.stop();
     await proxy.close();
   });
 
@@ -53,12 +53,7 @@ describe('image service and node image cache', () => {
     return res.body.id;
   }
 
-  function settled(id: string, timeoutMs = 60_000) {
-    return stack.waitFor(async () => {
-      const { body } = await stack.api('GET', `/v1/instances/${id}`);
-      return body.status === 'ACTIVE' || body.status === 'ERROR' ? body : null;
-    }, timeoutMs, `instance ${id} ACTIVE or ERROR`);
-  }
+  const settled = (id: string) => waitBuildEnded(stack, id);
 
   /** The image service's own count of file downloads served, by kind (full or range). */
   async function downloads(imageId: string): Promise<{ full: number; range: number }> {
@@ -66,13 +61,19 @@ describe('image service and node image cache', () => {
     const count = (kind: string) =>
       body
         .split('\n')
-        .filter((l) => l.startsWith('nimbus_image_downloads_total{') && l.includes(`image="${imageId}"`) && l.includes(`kind="${kind}"`))
+        .filter(
+          (l) =>
+            l.startsWith('nimbus_image_downloads_total{') &&
+            l.includes(`image="${imageId}"`) &&
+            l.includes(`kind="${kind}"`),
+        )
         .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
     return { full: count('full'), range: count('range') };
   }
 
   const cacheDir = (host: string) => path.join(stack.dataDir, 'nodes', host, 'images');
-  const files = async (host: string) => (await readdir(cacheDir(host), { recursive: true }).catch(() => [])).map(String);
+  const files = async (host: string) =>
+    (await readdir(cacheDir(host), { recursive: true }).catch(() => [])).map(String);
 
   it('stores an upload content-addressed, serves it whole and by Range', async () => {
     const bytes = randomBytes(3 * MiB + 5);
@@ -91,10 +92,16 @@ describe('image service and node image cache', () => {
     assert.equal(part.status, 206);
     assert.equal(part.headers.get('content-range'), `bytes ${2 * MiB}-${bytes.length - 1}/${bytes.length}`);
     assert.ok(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(2 * MiB)));
-    const beyond = await stack.api('GET', `/v1/images/${image.id}/file`, undefined, { headers: { range: `bytes=${bytes.length}-` } });
+    const beyond = await stack.api('GET', `/v1/images/${image.id}/file`, undefined, {
+      headers: { range: `bytes=${bytes.length}-` },
+    });
     assert.equal(beyond.status, 416);
     assert.deepEqual(await downloads(image.id), { full: 0, range: 1 });
-    assert.equal((await stack.api('PUT', `/v1/images/${image.id}/file`, bytes)).status, 409, 'an image\'s bytes are immutable');
+    assert.equal(
+      (await stack.api('PUT', `/v1/images/${image.id}/file`, bytes)).status,
+      409,
+      "an image's bytes are immutable",
+    );
   });
 
   it('ends a build of a corrupted image ERROR with ImageChecksumMismatch, on one host, leaving nothing behind', async () => {
@@ -112,11 +119,22 @@ describe('image service and node image cache', () => {
     assert.match(ended.fault.message, new RegExp(image.sha256));
     const host = ended.fault.host;
     assert.match(host, /^node-[123]$/);
-    assert.deepEqual(ended.attempts.map((a: any) => a.host), [host], 'no other host is tried: it would get the same bytes');
+    assert.deepEqual(
+      ended.attempts.map((a: any) => a.host),
+      [host],
+      'no other host is tried: it would get the same bytes',
+    );
 
     const left = await files(host);
-    assert.deepEqual(left.filter((f) => f !== 'partial' && f !== 'in-use.json'), [], `node cache of ${host}: ${left.join(', ')}`);
-    assert.ok(!(await readFile(path.join(cacheDir(host), 'in-use.json'), 'utf8')).includes(image.sha256), 'the image is not pinned');
+    assert.deepEqual(
+      left.filter((f) => f !== 'partial' && f !== 'in-use.json'),
+      [],
+      `node cache of ${host}: ${left.join(', ')}`,
+    );
+    assert.ok(
+      !(await readFile(path.join(cacheDir(host), 'in-use.json'), 'utf8')).includes(image.sha256),
+      'the image is not pinned',
+    );
     const hosts = (await stack.api('GET', '/v1/hosts')).body;
     const usage = hosts.find((h: any) => h.name === host);
     assert.deepEqual([usage.vcpusUsed, usage.ramMbUsed, usage.diskGbUsed], [0, 0, 0], 'the claim was released');
@@ -135,10 +153,14 @@ describe('image service and node image cache', () => {
     assert.equal(refused.status, 409, 'an image a build is using cannot be deleted');
     assert.match(refused.headers.get('content-type') ?? '', /problem\+json/);
 
-    await stack.waitFor(async () => {
-      const views = await Promise.all(ids.map(async (id) => (await stack.api('GET', `/v1/instances/${id}`)).body));
-      return views.every((v) => v.taskState === 'pulling_image');
-    }, 20_000, 'both builds pulling at the same time');
+    await stack.waitFor(
+      async () => {
+        const views = await Promise.all(ids.map(async (id) => (await stack.api('GET', `/v1/instances/${id}`)).body));
+        return views.every((v) => v.taskState === 'pulling_image');
+      },
+      20_000,
+      'both builds pulling at the same time',
+    );
 
     for (const id of ids) {
       const ended = await settled(id);
@@ -162,11 +184,15 @@ describe('image service and node image cache', () => {
 
     const id = await build('resumed-1', image.id);
     const seen: Array<{ bytesDone: number; bytesTotal: number }> = [];
-    const ended = await stack.waitFor(async () => {
-      const { body } = await stack.api('GET', `/v1/instances/${id}`);
-      if (body.progress?.image) seen.push(body.progress.image);
-      return body.status === 'ACTIVE' || body.status === 'ERROR' ? body : null;
-    }, 60_000, 'resumed build ACTIVE');
+    const ended = await stack.waitFor(
+      async () => {
+        const { body } = await stack.api('GET', `/v1/instances/${id}`);
+        if (body.progress?.image) seen.push(body.progress.image);
+        return body.status === 'ACTIVE' || body.status === 'ERROR' ? body : null;
+      },
+      60_000,
+      'resumed build ACTIVE',
+    );
     assert.equal(ended.status, 'ACTIVE', JSON.stringify(ended.fault));
     assert.equal(ended.attempts.length, 1, 'resumed on the same host, not rescheduled');
 
@@ -179,11 +205,21 @@ describe('image service and node image cache', () => {
     assert.deepEqual(await downloads(image.id), { full: 1, range: 1 });
 
     assert.ok(seen.length > 0, 'GET showed the pull progress while pulling');
-    assert.ok(seen.every((p) => p.bytesTotal === bytes.length && p.bytesDone >= 0 && p.bytesDone <= bytes.length), JSON.stringify(seen));
-    assert.ok(seen.some((p) => p.bytesDone > 0 && p.bytesDone < bytes.length), `a partial figure was seen: ${JSON.stringify(seen)}`);
+    assert.ok(
+      seen.every((p) => p.bytesTotal === bytes.length && p.bytesDone >= 0 && p.bytesDone <= bytes.length),
+      JSON.stringify(seen),
+    );
+    assert.ok(
+      seen.some((p) => p.bytesDone > 0 && p.bytesDone < bytes.length),
+      `a partial figure was seen: ${JSON.stringify(seen)}`,
+    );
 
     const cached = await readFile(path.join(cacheDir(ended.host), image.sha256));
     assert.equal(createHash('sha256').update(cached).digest('hex'), image.sha256);
-    assert.deepEqual((await files(ended.host)).filter((f) => f.startsWith('partial/')), [], 'no partial file left');
+    assert.deepEqual(
+      (await files(ended.host)).filter((f) => f.startsWith('partial/')),
+      [],
+      'no partial file left',
+    );
   });
 });

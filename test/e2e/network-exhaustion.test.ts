@@ -5,10 +5,11 @@
  * saga gives back everything it took (no port, no address, no host capacity leaked).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { roomyHosts } from '../support/stack.js';
+import { useStack } from '../support/use-stack.js';
 
 const BUILDS = 300;
 const ADDRESSES = 253; // a /24: 254 host addresses less the gateway
@@ -32,33 +33,30 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 }
 
 describe('an exhausted network', () => {
-  let stack: TestStack;
-
-  before(async () => {
-    // The seeded hosts (3 × 8 vCPU, 16 GB) hold ~96 tiny builds: these hold all 300, so only
-    // the network can run out.
-    stack = await startTestStack({
-      env: { NIMBUS_HOST_VCPUS: '512', NIMBUS_HOST_RAM_MB: '1000000', NIMBUS_HOST_DISK_GB: '100000', NIMBUS_HYPERVISOR_DELAY_MS: '0' },
-    });
-  });
-
-  after(async () => {
-    await stack?.stop();
-  });
+  // The seeded hosts (3 × 8 vCPU, 16 GB) hold ~96 tiny builds: these hold all 300, so only
+  // the network can run out.
+  const { stack } = useStack({ env: roomyHosts(512, 1_000_000, 100_000) });
 
   it(`hands a /24's ${ADDRESSES} addresses to ${ADDRESSES} of ${BUILDS} builds once each; the rest fail NetworkExhausted and leak nothing`, async () => {
-    const net = await stack.api('POST', '/v1/networks', { name: 'small', cidr: '10.99.0.0/24', segmentation: { type: 'vlan', id: 999 } });
+    const net = await stack.api('POST', '/v1/networks', {
+      name: 'small',
+      cidr: '10.99.0.0/24',
+      segmentation: { type: 'vlan', id: 999 },
+    });
     assert.equal(net.status, 201, JSON.stringify(net.body));
 
     const started = Date.now();
-    const posted = await pool(Array.from({ length: BUILDS }, (_, i) => i), POST_CONCURRENCY, (i) =>
-      stack.api('POST', '/v1/instances', { name: `x-${i}`, flavor: 'm1.tiny', image: 'cirros', network: 'small' }),
+    const posted = await pool(
+      Array.from({ length: BUILDS }, (_, i) => i),
+      POST_CONCURRENCY,
+      (i) =>
+        stack.api('POST', '/v1/instances', { name: `x-${i}`, flavor: 'm1.tiny', image: 'cirros', network: 'small' }),
     );
     for (const p of posted) assert.equal(p.status, 202, JSON.stringify(p.body));
     const ids = new Set(posted.map((p) => p.body.id as string));
     const postedIn = (Date.now() - started) / 1000;
 
-    let mine: any[] = [];
+    let mine: any[];
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     let reported = Date.now();
     for (;;) {
@@ -70,7 +68,10 @@ describe('an exhausted network', () => {
         console.log(`${((reported - started) / 1000).toFixed(0)} s: ${BUILDS - building} of ${BUILDS} settled`);
       }
       if (Date.now() > deadline) {
-        assert.fail(`after ${SETTLE_TIMEOUT_MS / 1000} s, ${building} of ${BUILDS} builds are still BUILD (${mine.filter((i) => i.status === 'ACTIVE').length} ACTIVE)`);
+        const active = mine.filter((i) => i.status === 'ACTIVE').length;
+        assert.fail(
+          `after ${SETTLE_TIMEOUT_MS / 1000} s, ${building} of ${BUILDS} builds are still BUILD (${active} ACTIVE)`,
+        );
       }
       await sleep(3000);
     }
@@ -94,11 +95,18 @@ describe('an exhausted network', () => {
     assert.equal(new Set(addresses.map((a: any) => a.mac)).size, active.length, 'distinct MACs');
     for (const a of addresses) {
       assert.match(a.ip, /^10\.99\.0\.(\d+)$/);
-      assert.ok(!['10.99.0.0', '10.99.0.1', '10.99.0.255'].includes(a.ip), `${a.ip}: never the network, gateway or broadcast address`);
+      assert.ok(
+        !['10.99.0.0', '10.99.0.1', '10.99.0.255'].includes(a.ip),
+        `${a.ip}: never the network, gateway or broadcast address`,
+      );
     }
 
     for (const i of failed) {
-      assert.deepEqual({ code: i.fault?.code, step: i.fault?.step }, { code: 'NetworkExhausted', step: 'allocate_port' }, JSON.stringify(i.fault));
+      assert.deepEqual(
+        { code: i.fault?.code, step: i.fault?.step },
+        { code: 'NetworkExhausted', step: 'allocate_port' },
+        JSON.stringify(i.fault),
+      );
       assert.match(i.fault.message, /network small \(10\.99\.0\.0\/24\) has no free address/);
       assert.deepEqual(i.addresses, [], 'a failed build keeps no address');
     }
@@ -112,7 +120,9 @@ describe('an exhausted network', () => {
     const db = new pg.Client({ connectionString: stack.databaseUrl });
     await db.connect();
     try {
-      const { rows } = await db.query(`SELECT count(*)::int AS n FROM ip_allocations WHERE network_id = $1`, [net.body.id]);
+      const { rows } = await db.query(`SELECT count(*)::int AS n FROM ip_allocations WHERE network_id = $1`, [
+        net.body.id,
+      ]);
       assert.equal(rows[0].n, active.length, 'one address row per ACTIVE instance');
     } finally {
       await db.end();

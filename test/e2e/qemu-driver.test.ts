@@ -88,7 +88,7 @@ describe('QEMU driver with a real guest', { skip }, () => {
     const pid = (await driver.pid(id))!;
     assert.ok(pid && (await isQemuOf(pid, id)), 'a QEMU process with -uuid <instance id>');
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
-    const accel = argv[argv.indexOf('-accel') + 1]!.split(',')[0];
+    const accel = argv[argv.indexOf('-accel') + 1].split(',')[0];
     assert.equal(host.hypervisorType, `qemu/${accel}`, 'the host reports the accelerator its guests use');
     if (accel === 'tcg') assert.equal(argv[argv.indexOf('-cpu') + 1], 'max', 'never -cpu host on TCG');
     const overlay = driver.files.overlay(id);

@@ -6,13 +6,20 @@
  * DELETE of an ACTIVE instance runs DeleteInstance.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { DataSource } from 'typeorm';
+import { before, describe, it } from 'node:test';
 import {
-  FAST_FAILURE_ENV, armFault, clearFaults, createInstance, deleteAndWait, enableOnly, faultTimesLeft, getInstance, waitSettled,
+  FAST_FAILURE_ENV,
+  armFault,
+  clearFaults,
+  createInstance,
+  deleteAndWait,
+  enableOnly,
+  faultTimesLeft,
+  getInstance,
+  waitSettled,
 } from '../support/fault-cases.js';
-import { buildingInstances, connectToStackDb, waitUntilClean } from '../support/invariants.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { buildingInstances, waitUntilClean } from '../support/invariants.js';
+import { useStack } from '../support/use-stack.js';
 
 const HOST = 'node-1';
 
@@ -29,20 +36,12 @@ const CASES: Array<{ during: string; volume: boolean; hang?: string; taskState?:
 ];
 
 describe('DELETE during each step of a build', () => {
-  let stack: TestStack;
-  let db: DataSource;
+  // Slow hypervisor steps, so a build is still in the networking and volume steps when polled.
+  const { stack, db } = useStack({ env: { ...FAST_FAILURE_ENV, NIMBUS_HYPERVISOR_DELAY_MS: '300' }, db: true });
 
   before(async () => {
-    // Slow hypervisor steps, so a build is still in the networking and volume steps when polled.
-    stack = await startTestStack({ env: { ...FAST_FAILURE_ENV, NIMBUS_HYPERVISOR_DELAY_MS: '300' } });
-    db = await connectToStackDb(stack);
     // One host, so the hang is where the build is.
     await enableOnly(stack, [HOST]);
-  });
-
-  after(async () => {
-    await db?.destroy();
-    await stack?.stop();
   });
 
   for (const c of CASES) {
@@ -52,12 +51,20 @@ describe('DELETE during each step of a build', () => {
       const id = await createInstance(stack, `del-${c.during.split(' ')[0]}`, c.volume);
       if (c.hang) {
         // The fault fired: the step is running and will not finish by itself.
-        await stack.waitFor(async () => (await faultTimesLeft(stack, HOST, c.hang!)) === 0, 30_000, `${c.hang} hanging`);
+        await stack.waitFor(
+          async () => (await faultTimesLeft(stack, HOST, c.hang!)) === 0,
+          30_000,
+          `${c.hang} hanging`,
+        );
       } else {
-        await stack.waitFor(async () => {
-          const body = await getInstance(stack, id);
-          return body.taskState === c.taskState || body.status !== 'BUILD';
-        }, 30_000, `task state ${c.taskState}`);
+        await stack.waitFor(
+          async () => {
+            const body = await getInstance(stack, id);
+            return body.taskState === c.taskState || body.status !== 'BUILD';
+          },
+          30_000,
+          `task state ${c.taskState}`,
+        );
       }
       const res = await stack.api('DELETE', `/v1/instances/${id}`);
       assert.equal(res.status, 202);

@@ -4,11 +4,11 @@
  * concurrent builds, and an Idempotency-Key starts one build however often it is sent.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { describe, it } from 'node:test';
+import { useStack } from '../support/use-stack.js';
 
 describe('tenants, quotas and idempotency', () => {
-  let stack: TestStack;
+  const { stack } = useStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '0' } });
   const tiny = (name: string) => ({ name, flavor: 'm1.tiny', image: 'cirros', network: 'default' });
 
   async function project(name: string, quotas?: object): Promise<{ id: string; token: string }> {
@@ -21,17 +21,14 @@ describe('tenants, quotas and idempotency', () => {
   }
 
   const settled = (id: string, token: string) =>
-    stack.waitFor(async () => {
-      const { body } = await stack.api('GET', `/v1/instances/${id}`, undefined, { token });
-      return body.taskState === null && body.status !== 'BUILD' ? body : null;
-    }, 60_000, `instance ${id} settled`);
-
-  before(async () => {
-    stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '0' } });
-  });
-  after(async () => {
-    await stack?.stop();
-  });
+    stack.waitFor(
+      async () => {
+        const { body } = await stack.api('GET', `/v1/instances/${id}`, undefined, { token });
+        return body.taskState === null && body.status !== 'BUILD' ? body : null;
+      },
+      60_000,
+      `instance ${id} settled`,
+    );
 
   it('keeps each project to its own instances and admin endpoints to admins', async () => {
     const a = await project('team-a');
@@ -47,9 +44,17 @@ describe('tenants, quotas and idempotency', () => {
     assert.equal(peek.body.type, 'urn:nimbus:problem:not-found');
     assert.equal((await stack.api('DELETE', `/v1/instances/${id}`, undefined, { token: b.token })).status, 404);
     assert.deepEqual((await stack.api('GET', '/v1/instances', undefined, { token: b.token })).body, []);
-    assert.deepEqual((await stack.api('GET', '/v1/instances', undefined, { token: a.token })).body.map((i: any) => i.id), [id]);
+    assert.deepEqual(
+      (await stack.api('GET', '/v1/instances', undefined, { token: a.token })).body.map((i: any) => i.id),
+      [id],
+    );
 
-    for (const [method, path] of [['GET', '/v1/hosts'], ['GET', '/v1/ports'], ['POST', '/v1/projects'], ['GET', '/v1/admin/invariants']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/hosts'],
+      ['GET', '/v1/ports'],
+      ['POST', '/v1/projects'],
+      ['GET', '/v1/admin/invariants'],
+    ] as const) {
       const res = await stack.api(method, path, method === 'POST' ? { name: 'x' } : undefined, { token: a.token });
       assert.equal(res.status, 403, `${method} ${path} refuses a project token`);
     }
@@ -59,7 +64,9 @@ describe('tenants, quotas and idempotency', () => {
 
   it('enforces the instance quota atomically under 20 concurrent builds', async () => {
     const c = await project('team-c', { instances: 3 });
-    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.api('POST', '/v1/instances', tiny(`c-${i}`), { token: c.token })));
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => stack.api('POST', '/v1/instances', tiny(`c-${i}`), { token: c.token })),
+    );
     const accepted = replies.filter((r) => r.status === 202);
     const refused = replies.filter((r) => r.status !== 202);
     assert.equal(accepted.length, 3, replies.map((r) => r.status).join(','));
@@ -74,7 +81,7 @@ describe('tenants, quotas and idempotency', () => {
     assert.equal((await stack.api('GET', '/v1/instances', undefined, { token: c.token })).body.length, 3);
 
     // A deleted instance gives its share back.
-    const first = accepted[0]!.body.id;
+    const first = accepted[0].body.id;
     await settled(first, c.token);
     await stack.api('DELETE', `/v1/instances/${first}`, undefined, { token: c.token });
     await settled(first, c.token);
@@ -84,7 +91,10 @@ describe('tenants, quotas and idempotency', () => {
 
   it('counts RAM and volume quotas too', async () => {
     const d = await project('team-d', { ramMb: 1024, volumeGb: 5 });
-    assert.equal((await stack.api('POST', '/v1/instances', { ...tiny('d-1'), volume: { sizeGb: 4 } }, { token: d.token })).status, 202);
+    assert.equal(
+      (await stack.api('POST', '/v1/instances', { ...tiny('d-1'), volume: { sizeGb: 4 } }, { token: d.token })).status,
+      202,
+    );
     const vol = await stack.api('POST', '/v1/instances', { ...tiny('d-2'), volume: { sizeGb: 2 } }, { token: d.token });
     assert.equal(vol.status, 403);
     assert.match(vol.body.detail, /GB of volumes/);
@@ -97,8 +107,13 @@ describe('tenants, quotas and idempotency', () => {
   it('starts one build per Idempotency-Key, and refuses the key with another body', async () => {
     const e = await project('team-e');
     const headers = { 'idempotency-key': 'build-web-7' };
-    const replies = await Promise.all(Array.from({ length: 5 }, () => stack.api('POST', '/v1/instances', tiny('web-7'), { token: e.token, headers })));
-    assert.deepEqual(replies.map((r) => r.status), [202, 202, 202, 202, 202]);
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () => stack.api('POST', '/v1/instances', tiny('web-7'), { token: e.token, headers })),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [202, 202, 202, 202, 202],
+    );
     assert.equal(new Set(replies.map((r) => r.body.id)).size, 1, 'the same instance every time');
     assert.equal((await stack.api('GET', '/v1/instances', undefined, { token: e.token })).body.length, 1);
     const other = await stack.api('POST', '/v1/instances', tiny('web-8'), { token: e.token, headers });

@@ -14,7 +14,7 @@ import { bundle, loadHistories, replayAll } from '../support/histories.js';
 const DIST = path.join(REPO_ROOT, 'dist');
 // Inside the checkout so the bundler resolves @temporalio/* from node_modules.
 const VARIANTS = path.join(DIST, 'replay-variants');
-const ANCHOR = 'const progress = new ProgressTracker(instanceId);';
+const ANCHOR = 'const build = new Build(input);';
 
 /** Copies the compiled workflows and contracts and rewrites create-instance.js. */
 function variant(name: string, rewrite: (source: string) => string): string {
@@ -48,9 +48,13 @@ describe('the replay net', () => {
   });
 
   it('passes the same change guarded by patched()', async () => {
-    const guarded = `${ANCHOR}\n    if (patched('record-initial-task-state')) await record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
+    const guarded =
+      `${ANCHOR}\n    if (patched('record-initial-task-state')) ` +
+      `await record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
     const failures = await replayAll(
-      await bundle(variant('patched-step', (s) => s.replace(ANCHOR, guarded).replace(/import \{/, 'import { patched,'))),
+      await bundle(
+        variant('patched-step', (s) => s.replace(ANCHOR, guarded).replace(/import \{/, 'import { patched,')),
+      ),
       creates,
     );
     assert.deepEqual(failures, []);

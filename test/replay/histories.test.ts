@@ -20,8 +20,15 @@ describe('recorded histories replay against the current workflow code', () => {
   it('has the scenarios that matter', () => {
     const names = histories.map((h) => h.scenario);
     for (const required of [
-      'success-with-volume', 'success-after-refusal', 'success-after-reschedule', 'no-valid-host',
-      'fail-at-plug-vif', 'fail-at-attach-volume', 'cancel-during-spawn', 'delete-active', 'success-with-existing-volume',
+      'success-with-volume',
+      'success-after-refusal',
+      'success-after-reschedule',
+      'no-valid-host',
+      'fail-at-plug-vif',
+      'fail-at-attach-volume',
+      'cancel-during-spawn',
+      'delete-active',
+      'success-with-existing-volume',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }
@@ -34,7 +41,12 @@ describe('recorded histories replay against the current workflow code', () => {
       failures,
       [],
       failures
-        .map((f) => `${f.scenario}: ${f.error}\n  A change to workflow code broke running builds. Guard it with patched() (see README, "Changing workflows safely"), or, if no such build runs anywhere, re-record.`)
+        .map(
+          (f) =>
+            `${f.scenario}: ${f.error}\n  A change to workflow code broke running builds. ` +
+            `Guard it with patched() (see README, "Changing workflows safely"), ` +
+            `or, if no such build runs anywhere, re-record.`,
+        )
         .join('\n'),
     );
   });

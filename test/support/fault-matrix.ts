@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { Connection } from '@temporalio/client';
+import { describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import {
-  FAST_FAILURE_ENV, HOSTS, armFault, clearFaults, createInstance, enableOnly, type FaultMode, type InstanceBody,
-  undone, waitAgentServing, waitPlaced, waitSettled,
+  FAST_FAILURE_ENV,
+  HOSTS,
+  armFault,
+  clearFaults,
+  createInstance,
+  enableOnly,
+  type InjectionMode,
+  type InstanceBody,
+  undone,
+  waitAgentServing,
+  waitPlaced,
+  waitSettled,
 } from './fault-cases.js';
-import { actionLog, buildingInstances, connectToStackDb, waitUntilClean } from './invariants.js';
-import { startTestStack, type TestStack } from './stack.js';
+import { actionLog, buildingInstances, waitUntilClean } from './invariants.js';
+import { useStack } from './use-stack.js';
 
 /**
  * One fault mode at every host step of the saga, on one stack (test/e2e/saga-faults-*.test.ts).
@@ -29,10 +38,22 @@ type Case =
   | { kind: 'undo'; step: 'destroy' | 'unplug_vif' | 'detach_volume'; undo: string };
 
 const ROUNDS: Array<Array<[Case, string]>> = [
-  [[{ kind: 'elsewhere', step: 'claim' }, 'node-1'], [{ kind: 'error', step: 'plug_vif' }, 'node-2']],
-  [[{ kind: 'elsewhere', step: 'pull_image' }, 'node-1'], [{ kind: 'error', step: 'attach_volume' }, 'node-2']],
-  [[{ kind: 'elsewhere', step: 'spawn' }, 'node-1'], [{ kind: 'undo', step: 'destroy', undo: 'destroyDomain' }, 'node-2']],
-  [[{ kind: 'undo', step: 'unplug_vif', undo: 'unplugVif' }, 'node-1'], [{ kind: 'undo', step: 'detach_volume', undo: 'detachVolume' }, 'node-2']],
+  [
+    [{ kind: 'elsewhere', step: 'claim' }, 'node-1'],
+    [{ kind: 'error', step: 'plug_vif' }, 'node-2'],
+  ],
+  [
+    [{ kind: 'elsewhere', step: 'pull_image' }, 'node-1'],
+    [{ kind: 'error', step: 'attach_volume' }, 'node-2'],
+  ],
+  [
+    [{ kind: 'elsewhere', step: 'spawn' }, 'node-1'],
+    [{ kind: 'undo', step: 'destroy', undo: 'destroyDomain' }, 'node-2'],
+  ],
+  [
+    [{ kind: 'undo', step: 'unplug_vif', undo: 'unplugVif' }, 'node-1'],
+    [{ kind: 'undo', step: 'detach_volume', undo: 'detachVolume' }, 'node-2'],
+  ],
 ];
 const SPARE = 'node-3';
 
@@ -41,24 +62,10 @@ const SPARE = 'node-3';
  * attach_volume / spawn and the undos), so that a slow mode's halves are files of their own
  * that each stay well under two minutes.
  */
-export function faultMatrix(mode: FaultMode, part?: 'steps' | 'spawn-and-undos'): void {
+export function faultMatrix(mode: InjectionMode, part?: 'steps' | 'spawn-and-undos'): void {
   const rounds = part === 'steps' ? ROUNDS.slice(0, 2) : part === 'spawn-and-undos' ? ROUNDS.slice(2) : ROUNDS;
   describe(`the saga with a '${mode}' fault at ${part === undefined ? 'each host step' : part === 'steps' ? 'claim, pull_image, plug_vif, attach_volume' : 'spawn and each undo'}`, () => {
-    let stack: TestStack;
-    let db: DataSource;
-    let temporal: Connection;
-
-    before(async () => {
-      stack = await startTestStack({ env: FAST_FAILURE_ENV });
-      db = await connectToStackDb(stack);
-      temporal = await Connection.connect({ address: stack.temporalAddress });
-    });
-
-    after(async () => {
-      await temporal?.close();
-      await db?.destroy();
-      await stack?.stop();
-    });
+    const { stack, db, connection: temporal } = useStack({ env: FAST_FAILURE_ENV, db: true, client: true });
 
     for (const round of rounds) {
       const names = round.map(([c, host]) => `${c.step} on ${host}`).join(' and ');
@@ -115,11 +122,16 @@ export function faultMatrix(mode: FaultMode, part?: 'steps' | 'spawn-and-undos')
       assert.equal(inst.fault?.code, mode === 'error' || c.kind === 'undo' ? 'InjectedFault' : 'HostStepFailed', why);
       assert.ok(log.includes(`${failedStep}@${host}:failed`), `the action log shows the failed step\n${why}`);
       const undos = await undone(db, inst.id);
-      for (const u of [`releaseClaim(${host})`, 'deallocatePort', ...(c.kind === 'error' && c.step === 'plug_vif' ? [] : ['deleteVolume'])]) {
+      for (const u of [
+        `releaseClaim(${host})`,
+        'deallocatePort',
+        ...(c.kind === 'error' && c.step === 'plug_vif' ? [] : ['deleteVolume']),
+      ]) {
         assert.ok(undos.includes(u), `${u} was undone\n${why}`);
       }
       // A hung undo is cut by its timeout and retried until it succeeds.
-      if (c.kind === 'undo' && mode === 'hang') assert.ok(undos.includes(`${c.undo}(${host})`), `${c.undo} was retried to success\n${why}`);
+      if (c.kind === 'undo' && mode === 'hang')
+        assert.ok(undos.includes(`${c.undo}(${host})`), `${c.undo} was retried to success\n${why}`);
     }
   });
 }

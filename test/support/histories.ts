@@ -24,7 +24,10 @@ export function loadHistories(): RecordedHistory[] {
 }
 
 // The replay tests provoke non-determinism on purpose: the SDK core need not warn about each one.
-Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+});
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -33,7 +36,10 @@ export function bundle(workflowsPath: string): Promise<WorkflowBundle> {
 }
 
 /** Replays each history against the bundle; returns the failures with a readable reason. */
-export async function replayAll(workflowBundle: WorkflowBundle, histories: RecordedHistory[]): Promise<Array<{ scenario: string; error: string }>> {
+export async function replayAll(
+  workflowBundle: WorkflowBundle,
+  histories: RecordedHistory[],
+): Promise<Array<{ scenario: string; error: string }>> {
   const byId = new Map(histories.map((h) => [h.workflowId, h]));
   const failures: Array<{ scenario: string; error: string }> = [];
   const results = Worker.runReplayHistories(

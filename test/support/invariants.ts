@@ -31,7 +31,13 @@ export async function readDomains(dataDir: string): Promise<Map<string, string[]
     } catch {
       // A node that never spawned has no domains folder: it has no domains.
     }
-    byHost.set(host, files.filter((f) => f.endsWith('.json') && !isAtomicTempFile(f)).map((f) => f.slice(0, -'.json'.length)).sort());
+    byHost.set(
+      host,
+      files
+        .filter((f) => f.endsWith('.json') && !isAtomicTempFile(f))
+        .map((f) => f.slice(0, -'.json'.length))
+        .sort(),
+    );
   }
   return byHost;
 }
@@ -63,14 +69,17 @@ export async function waitUntilClean(stack: TestStack, db: DataSource, timeoutMs
 
 /** Instances still building: at the end of a test there must be none. */
 export async function buildingInstances(db: DataSource): Promise<string[]> {
-  const rows: Array<{ id: string; task_state: string | null }> = await db.query(`SELECT id, task_state FROM instances WHERE status = 'BUILD'`);
+  const rows: Array<{ id: string; task_state: string | null }> = await db.query(
+    `SELECT id, task_state FROM instances WHERE status = 'BUILD'`,
+  );
   return rows.map((r) => `${r.id} (${r.task_state})`);
 }
 
 /** The instance's action log: steps that ran and undos, in order, as `step@host:outcome`. */
 export async function actionLog(db: DataSource, instanceId: string): Promise<string[]> {
   const rows: Array<{ step: string; host: string | null; outcome: string }> = await db.query(
-    `SELECT step, host, outcome FROM instance_actions WHERE instance_id = $1 ORDER BY started_at, finished_at NULLS LAST`,
+    `SELECT step, host, outcome FROM instance_actions
+     WHERE instance_id = $1 ORDER BY started_at, finished_at NULLS LAST`,
     [instanceId],
   );
   return rows.map((r) => `${r.step}${r.host ? `@${r.host}` : ''}:${r.outcome}`);

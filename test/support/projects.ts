@@ -13,7 +13,11 @@ export async function createProject(stack: TestStack, name: string): Promise<{ p
   try {
     const { rows } = await client.query(`INSERT INTO projects (name) VALUES ($1) RETURNING id`, [name]);
     const token = `nimbus-${randomBytes(16).toString('hex')}`;
-    await client.query(`INSERT INTO api_tokens (token_sha256, project_id, is_admin, name) VALUES ($1, $2, false, $3)`, [sha256Hex(token), rows[0].id, name]);
+    await client.query(`INSERT INTO api_tokens (token_sha256, project_id, is_admin, name) VALUES ($1, $2, false, $3)`, [
+      sha256Hex(token),
+      rows[0].id,
+      name,
+    ]);
     return { projectId: rows[0].id, token };
   } finally {
     await client.end();

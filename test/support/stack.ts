@@ -61,6 +61,16 @@ function baseEnv(): Record<string, string | undefined> {
   return env;
 }
 
+/** Hosts with room for every build, for tests of something other than the scheduler; instant hypervisor steps. */
+export function roomyHosts(vcpus: number, ramMb: number, diskGb: number): Record<string, string> {
+  return {
+    NIMBUS_HOST_VCPUS: String(vcpus),
+    NIMBUS_HOST_RAM_MB: String(ramMb),
+    NIMBUS_HOST_DISK_GB: String(diskGb),
+    NIMBUS_HYPERVISOR_DELAY_MS: '0',
+  };
+}
+
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const { agents = ['node-1', 'node-2', 'node-3'], echo = false } = options;
   // A test file killed by the runner must not leave servers behind.
@@ -116,8 +126,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...handle,
     config,
     logs: (lines = 200) => tail.toArray(lines),
-    api: (method, requestPath, body, requestOptions) =>
-      apiRequest(handle, method, requestPath, body, requestOptions),
+    api: (method, requestPath, body, requestOptions) => apiRequest(handle, method, requestPath, body, requestOptions),
     waitFor,
     stop: () =>
       (stopping ??= (async () => {
@@ -131,15 +140,19 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 
   if (agents.length > 0 && options.waitForHosts !== false) {
     try {
-      await waitFor(async () => {
-        const { status, body } = await stack.api<Array<{ name: string; status: string }>>('GET', '/v1/hosts');
-        if (status !== 200 || !Array.isArray(body)) return false;
-        return agents.every((host) => body.some((row) => row.name === host && row.status === 'up'));
-      }, 60_000, `hosts ${agents.join(', ')} up in GET /v1/hosts`);
+      await waitFor(
+        async () => {
+          const { status, body } = await stack.api<Array<{ name: string; status: string }>>('GET', '/v1/hosts');
+          if (status !== 200 || !Array.isArray(body)) return false;
+          return agents.every((host) => body.some((row) => row.name === host && row.status === 'up'));
+        },
+        60_000,
+        `hosts ${agents.join(', ')} up in GET /v1/hosts`,
+      );
     } catch (error) {
       const logs = stack.logs(60).join('\n');
       await stack.stop();
-      throw new Error(`${(error as Error).message}\nLast stack output:\n${logs}`);
+      throw new Error(`${(error as Error).message}\nLast stack output:\n${logs}`, { cause: error });
     }
   }
   return stack;
@@ -182,7 +195,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const value = await predicate();
-      if (value) return value as NonNullable<T>;
+      if (value) return value;
     } catch (error) {
       lastError = error;
     }

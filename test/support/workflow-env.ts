@@ -1,15 +1,24 @@
 import path from 'node:path';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { after, before } from 'node:test';
+import {
+  DefaultLogger,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REPO_ROOT, loadConfig } from '../../core/config.js';
 import { resolveTemporalCli } from '../../devstack/temporal-cli.js';
 import { InstanceIdKey, InstanceStatusKey, ComputeHostKey, ProjectIdKey } from '../../contracts/search-attributes.js';
 import { TaskQueues } from '../../contracts/task-queues.js';
+import { lateBound } from './late-bound.js';
 
 /**
  * Workflow tests against a real Temporal dev server (the pinned CLI, never the SDK's
  * download: the network is closed) with every activity mocked. One server, one bundle and
- * one worker per task queue for each test file; start them in `before`, stop in `after`.
+ * one worker per task queue for each test file: `useWorkflowEnv` starts them in `before`
+ * and stops them in `after`.
  */
 
 /** The compiled workflows, so a test always runs the current code rather than a stale bundle. */
@@ -60,10 +69,7 @@ export interface WorkerSet {
  * queue, all on the environment's connection. Heartbeats are flushed quickly so that a
  * cancellation reaches a hanging activity in a fraction of a second.
  */
-export async function startWorkers(
-  env: TestWorkflowEnvironment,
-  options: { records: object; activityQueues: Record<string, object> },
-): Promise<WorkerSet> {
+export async function startWorkers(env: TestWorkflowEnvironment, options: WorkerActivities): Promise<WorkerSet> {
   const common = {
     connection: env.nativeConnection,
     shutdownGraceTime: '2 seconds',
@@ -89,4 +95,29 @@ export async function startWorkers(
       await Promise.allSettled(running);
     },
   };
+}
+
+export interface WorkerActivities {
+  /** The records activities, served by the workflow queue's worker. */
+  records: object;
+  /** Activities by task queue, one worker each. */
+  activityQueues: Record<string, object>;
+}
+
+/**
+ * A dev server and workers over the given activities for the tests of this file or
+ * `describe` block: started in a `before` hook, stopped (workers first) in an `after` hook.
+ */
+export function useWorkflowEnv(activities: () => WorkerActivities): TestWorkflowEnvironment {
+  let env: TestWorkflowEnvironment | undefined;
+  let workers: WorkerSet | undefined;
+  before(async () => {
+    env = await startWorkflowEnv();
+    workers = await startWorkers(env, activities());
+  });
+  after(async () => {
+    await workers?.stop();
+    await env?.teardown();
+  });
+  return lateBound('the workflow environment', () => env);
 }

@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { DomainError } from '../../core/errors.js';
+import { describe, it } from 'node:test';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
+import { domainError } from '../support/domain-error.js';
 
-let t: TestDatabase;
 let claims: ClaimService;
 let hosts: HostRegistry;
 
-before(async () => {
-  t = await startTestDatabase();
-  claims = new ClaimService(t.db);
-  hosts = new HostRegistry(t.db, 30);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  claims = new ClaimService(db);
+  hosts = new HostRegistry(db, 30);
 });
 
 /** A host of this test's own: 8 vCPUs (×4), 16384 MB, 160 GB. */
@@ -42,14 +37,7 @@ async function claimSums(host: string): Promise<{ vcpus: number; ramMb: number; 
   return r;
 }
 
-function hostRefused(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof DomainError, `expected DomainError, got ${String(err)}`);
-    assert.equal(err.code, 'HostRefused');
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
+const hostRefused = (pattern: RegExp) => domainError('HostRefused', pattern);
 
 const LARGE = { vcpus: 4, ramMb: 8192, diskGb: 80 };
 
@@ -61,7 +49,10 @@ describe('ClaimService', () => {
     assert.deepEqual(await usage(host), { vcpus: 4, ramMb: 8192, diskGb: 80 });
     const claim = await claims.claimOf(instanceId);
     assert.ok(claim);
-    assert.deepEqual({ host: claim.host, vcpus: claim.vcpus, ramMb: claim.ramMb, diskGb: claim.diskGb }, { host, ...LARGE });
+    assert.deepEqual(
+      { host: claim.host, vcpus: claim.vcpus, ramMb: claim.ramMb, diskGb: claim.diskGb },
+      { host, ...LARGE },
+    );
   });
 
   it('10 concurrent 8192 MB claims on a 16384 MB host: exactly 2 succeed, 8 are refused, usage = sum of claims', async () => {
@@ -130,7 +121,10 @@ describe('ClaimService', () => {
     const host = await freshHost();
     // 8 vCPUs × 4.0 = 32 schedulable; RAM and disk at ratio 1.0.
     await claims.claim(randomUUID(), host, { vcpus: 32, ramMb: 1, diskGb: 1 });
-    await assert.rejects(claims.claim(randomUUID(), host, { vcpus: 1, ramMb: 1, diskGb: 1 }), hostRefused(/lacks vCPU \(0 free, 1 asked\)/));
+    await assert.rejects(
+      claims.claim(randomUUID(), host, { vcpus: 1, ramMb: 1, diskGb: 1 }),
+      hostRefused(/lacks vCPU \(0 free, 1 asked\)/),
+    );
     const other = await freshHost();
     await assert.rejects(
       claims.claim(randomUUID(), other, { vcpus: 1, ramMb: 20000, diskGb: 200 }),
@@ -144,7 +138,10 @@ describe('ClaimService', () => {
     await hosts.setDisabled(host, true, 'maintenance');
     const instanceId = randomUUID();
     await assert.rejects(claims.claim(instanceId, host, LARGE), hostRefused(/is disabled/));
-    await assert.rejects(claims.claim(instanceId, `ghost-${randomUUID().slice(0, 8)}`, LARGE), hostRefused(/is not registered/));
+    await assert.rejects(
+      claims.claim(instanceId, `ghost-${randomUUID().slice(0, 8)}`, LARGE),
+      hostRefused(/is not registered/),
+    );
     assert.equal(await claims.claimOf(instanceId), null);
     assert.deepEqual(await usage(host), { vcpus: 0, ramMb: 0, diskGb: 0 });
   });

@@ -1,26 +1,30 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { describe, it } from 'node:test';
+import { useTestDatabase } from '../support/database.js';
 import { SEED_FLAVORS, SEED_HOSTS, sha256Hex } from '../../core/db/seeds.js';
 import { MIGRATIONS } from '../../core/db/migrations/index.js';
 
-let t: TestDatabase;
-before(async () => {
-  t = await startTestDatabase();
-});
-after(async () => {
-  await t?.stop();
-});
+const t = useTestDatabase();
 
 describe('test database', () => {
   it('is migrated and seeded', async () => {
     const flavors: Array<{ name: string }> = await t.db.query(`SELECT name FROM flavors ORDER BY ram_mb`);
-    assert.deepEqual(flavors.map((f) => f.name), SEED_FLAVORS.map((f) => f.name));
+    assert.deepEqual(
+      flavors.map((f) => f.name),
+      SEED_FLAVORS.map((f) => f.name),
+    );
     const hosts: Array<{ name: string }> = await t.db.query(`SELECT name FROM hosts ORDER BY name`);
-    assert.deepEqual(hosts.map((h) => h.name), SEED_HOSTS.map((h) => h.name));
-    const [net] = await t.db.query(`SELECT cidr::text, host(gateway) AS gateway, segmentation_id FROM networks WHERE name = 'default'`);
+    assert.deepEqual(
+      hosts.map((h) => h.name),
+      SEED_HOSTS.map((h) => h.name),
+    );
+    const [net] = await t.db.query(
+      `SELECT cidr::text, host(gateway) AS gateway, segmentation_id FROM networks WHERE name = 'default'`,
+    );
     assert.deepEqual(net, { cidr: '10.0.0.0/24', gateway: '10.0.0.1', segmentation_id: 100 });
-    const [token] = await t.db.query(`SELECT is_admin FROM api_tokens WHERE token_sha256 = $1`, [sha256Hex(t.adminToken)]);
+    const [token] = await t.db.query(`SELECT is_admin FROM api_tokens WHERE token_sha256 = $1`, [
+      sha256Hex(t.adminToken),
+    ]);
     assert.equal(token?.is_admin, true);
   });
 
@@ -28,7 +32,7 @@ describe('test database', () => {
     const { prepareDatabase } = await import('../../core/db/prepare.js');
     await prepareDatabase(t.url, { adminToken: t.adminToken });
     const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM migrations`);
-    assert.equal(n, MIGRATIONS.length, "each migration ran exactly once");
+    assert.equal(n, MIGRATIONS.length, 'each migration ran exactly once');
     const [{ f }] = await t.db.query(`SELECT count(*)::int AS f FROM flavors`);
     assert.equal(f, SEED_FLAVORS.length);
   });

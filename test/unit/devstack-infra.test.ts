@@ -96,14 +96,26 @@ describe('Temporal dev server', () => {
   let cli: string;
   let server: TemporalServer;
   const temporalDir = () => path.join(dir, 'temporal');
+  const options = (dataDir = temporalDir()) => ({
+    cli,
+    dataDir,
+    port: temporalPort,
+    uiPort,
+    namespace: 'default',
+    log,
+  });
+  const start = async () => {
+    const temporal = await startTemporalServer(options());
+    started.push(temporal);
+    return temporal;
+  };
 
   before(async () => {
     cli = await resolveTemporalCli(loadConfig());
   });
 
   it('starts with the Nimbus search attributes registered in its namespace', async () => {
-    server = await startTemporalServer({ cli, dataDir: temporalDir(), port: temporalPort, uiPort, namespace: 'default', log });
-    started.push(server);
+    server = await start();
     assert.equal(server.address, `127.0.0.1:${temporalPort}`);
     const connection = await Connection.connect({ address: server.address });
     try {
@@ -124,8 +136,7 @@ describe('Temporal dev server', () => {
 
   it('replaces a server a killed launcher left running, keeping its data file', async () => {
     const leftover = server;
-    server = await startTemporalServer({ cli, dataDir: temporalDir(), port: temporalPort, uiPort, namespace: 'default', log });
-    started.push(server);
+    server = await start();
     assert.equal(isProcessAlive(leftover.pid), false);
     const connection = await Connection.connect({ address: server.address });
     try {
@@ -148,10 +159,7 @@ describe('Temporal dev server', () => {
     const squatter = net.createServer();
     await new Promise<void>((resolve) => squatter.listen(temporalPort, '127.0.0.1', resolve));
     try {
-      await assert.rejects(
-        startTemporalServer({ cli, dataDir: path.join(dir, 'temporal-2'), port: temporalPort, uiPort, namespace: 'default', log }),
-        /NIMBUS_TEMPORAL_PORT/,
-      );
+      await assert.rejects(startTemporalServer(options(path.join(dir, 'temporal-2'))), /NIMBUS_TEMPORAL_PORT/);
     } finally {
       squatter.close();
     }

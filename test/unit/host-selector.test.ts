@@ -1,25 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { DomainError } from '../../core/errors.js';
+import { describe, it } from 'node:test';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { HostSelector, isNeverFits } from '../../core/scheduling/host-selector.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
+import { domainError } from '../support/domain-error.js';
 
 const DOWN_AFTER_SEC = 30;
 
-let t: TestDatabase;
 let registry: HostRegistry;
 let claims: ClaimService;
 
-before(async () => {
-  t = await startTestDatabase();
-  registry = new HostRegistry(t.db, DOWN_AFTER_SEC);
-  claims = new ClaimService(t.db);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  registry = new HostRegistry(db, DOWN_AFTER_SEC);
+  claims = new ClaimService(db);
 });
 
 const TINY = { vcpus: 1, ramMb: 512, diskGb: 1 };
@@ -37,17 +32,13 @@ async function onlyLive(count: number, ramMb = 16384): Promise<string[]> {
 }
 
 async function ageHeartbeat(name: string, secondsAgo: number): Promise<void> {
-  await t.db.query(`UPDATE hosts SET last_heartbeat_at = now() - make_interval(secs => $2) WHERE name = $1`, [name, secondsAgo]);
+  await t.db.query(`UPDATE hosts SET last_heartbeat_at = now() - make_interval(secs => $2) WHERE name = $1`, [
+    name,
+    secondsAgo,
+  ]);
 }
 
-function noValidHost(pattern: RegExp) {
-  return (err: unknown) => {
-    assert.ok(err instanceof DomainError, `expected DomainError, got ${String(err)}`);
-    assert.equal(err.code, 'NoValidHost');
-    assert.match(err.message, pattern);
-    return true;
-  };
-}
+const noValidHost = (pattern: RegExp) => domainError('NoValidHost', pattern);
 
 describe('HostRegistry', () => {
   it('register and heartbeat make a host up, with its capacity and default ratios', async () => {
@@ -58,7 +49,17 @@ describe('HostRegistry', () => {
     assert.ok(h);
     assert.equal(h.status, 'up');
     assert.deepEqual(
-      [h.vcpus, h.ramMb, h.diskGb, h.vcpusUsed, h.ramMbUsed, h.diskGbUsed, h.cpuAllocationRatio, h.ramAllocationRatio, h.diskAllocationRatio],
+      [
+        h.vcpus,
+        h.ramMb,
+        h.diskGb,
+        h.vcpusUsed,
+        h.ramMbUsed,
+        h.diskGbUsed,
+        h.cpuAllocationRatio,
+        h.ramAllocationRatio,
+        h.diskAllocationRatio,
+      ],
       [16, 32768, 500, 0, 0, 0, 4, 1, 1],
     );
     await ageHeartbeat(name, DOWN_AFTER_SEC + 30);
@@ -66,7 +67,7 @@ describe('HostRegistry', () => {
     await registry.heartbeat(name);
     const back = await registry.get(name);
     assert.equal(back?.status, 'up');
-    assert.ok(Date.now() - Date.parse(back!.lastHeartbeatAt!) < 10_000);
+    assert.ok(Date.now() - Date.parse(back.lastHeartbeatAt!) < 10_000);
   });
 
   it('seeded hosts are down until their agent registers', async () => {

@@ -21,7 +21,7 @@ function reachable(entries: string[]): Set<string> {
     seen.add(file);
     if (!file.endsWith('.ts')) continue;
     for (const m of readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(IMPORT)) {
-      const spec = (m[1] ?? m[2])!;
+      const spec = m[1] ?? m[2];
       if (!spec.startsWith('.')) {
         queue.push(spec);
         continue;

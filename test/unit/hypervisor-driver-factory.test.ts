@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../core/config.js';
 import { DomainError } from '../../core/errors.js';
 import { createHypervisorDriver, UnknownHypervisor } from '../../core/hypervisor/driver-factory.js';
-import { InjectedFault, InMemoryFaultInjector } from '../../core/hypervisor/fault-injector.js';
+import { InjectedFailure, InMemoryFailureInjector } from '../../core/hypervisor/failure-injector.js';
 
 let nodeDir: string;
 before(async () => {
@@ -47,11 +47,11 @@ describe('hypervisor driver factory', () => {
   });
 
   it('wraps the driver in fault injection (host set-up and reads are never faulted)', async () => {
-    const faults = new InMemoryFaultInjector([{ step: 'destroy', mode: 'error', times: 1 }]);
+    const faults = new InMemoryFailureInjector([{ step: 'destroy', mode: 'error', times: 1 }]);
     const driver = createHypervisorDriver({ type: 'fake', nodeDir, faults });
     await driver.initHost();
     await driver.listDomains();
-    await assert.rejects(driver.destroy('inst-1'), InjectedFault);
+    await assert.rejects(driver.destroy('inst-1'), InjectedFailure);
     await driver.destroy('inst-1');
   });
 });

@@ -1,27 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { diskDeviceName } from '../../core/hypervisor/device-names.js';
 import type { DomainSpec, VifSpec, VolumeAttachSpec } from '../../core/hypervisor/driver.js';
 import { DomainConflictError, DomainNotFoundError, ImageNotCachedError } from '../../core/hypervisor/errors.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
 import { locked } from '../../core/hypervisor/locked.js';
+import { useNodeDir } from '../support/node-dir.js';
 
 let nodeDir: string;
 let imagePath: string;
 
-beforeEach(async () => {
-  nodeDir = await mkdtemp(path.join(tmpdir(), 'nimbus-hv-'));
-  imagePath = path.join(nodeDir, 'images', 'img');
-  await mkdir(path.dirname(imagePath), { recursive: true });
-  await writeFile(imagePath, 'not really a disk');
-});
-
-afterEach(async () => {
-  await rm(nodeDir, { recursive: true, force: true });
-});
+useNodeDir('nimbus-hv-', { each: true }, (node) => ({ dir: nodeDir, imagePath } = node));
 
 function spec(instanceId = 'inst-1', overrides: Partial<DomainSpec> = {}): DomainSpec {
   return {

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Domain, HypervisorDriver, OperationOptions, VifSpec } from '../../core/hypervisor/driver.js';
-import { InjectedFault, InMemoryFaultInjector } from '../../core/hypervisor/fault-injector.js';
+import { InjectedFailure, InMemoryFailureInjector } from '../../core/hypervisor/failure-injector.js';
 import { locked } from '../../core/hypervisor/locked.js';
-import { withFaults } from '../../core/hypervisor/with-faults.js';
+import { withInjections } from '../../core/hypervisor/with-injections.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,17 +20,17 @@ function stubDriver(log: string[]): HypervisorDriver {
     log.push(`${name} end`);
   };
   return {
-    initHost: async () => void log.push('initHost'),
-    getHostResources: async () => ({ vcpus: 2, ramMb: 1024, diskGb: 10, hypervisorType: 'stub' }),
+    initHost: () => (log.push('initHost'), Promise.resolve()),
+    getHostResources: () => Promise.resolve({ vcpus: 2, ramMb: 1024, diskGb: 10, hypervisorType: 'stub' }),
     spawn: async (spec, opts) => (await step(`spawn ${spec.instanceId}`, opts), {} as Domain),
     destroy: (id, opts) => step(`destroy ${id}`, opts),
     plugVif: async (id, vif, opts) => (await step(`plug ${id} ${vif.portId}`, opts), vif),
     unplugVif: (id, portId, opts) => step(`unplug ${id} ${portId ?? 'all'}`, opts),
     attachVolume: async (id, vol, opts) => (await step(`attach ${id} ${vol.volumeId}`, opts), { device: 'vdb' }),
     detachVolume: (id, volumeId, opts) => step(`detach ${id} ${volumeId}`, opts),
-    listDomains: async () => (log.push('list'), []),
-    getDomain: async (id) => (log.push(`get ${id}`), null),
-    getConsoleOutput: async (id) => (log.push(`console ${id}`), ''),
+    listDomains: () => (log.push('list'), Promise.resolve([])),
+    getDomain: (id) => (log.push(`get ${id}`), Promise.resolve(null)),
+    getConsoleOutput: (id) => (log.push(`console ${id}`), Promise.resolve('')),
   };
 }
 
@@ -89,13 +89,13 @@ describe('locked(driver)', () => {
 
 const target = { targetIqn: 'iqn.2010-10.org.nimbus:volume-v', targetPortal: '127.0.0.1:3260', targetLun: 0 };
 
-describe('withFaults(driver)', () => {
+describe('withInjections(driver)', () => {
   it('fails the named step before it reaches any driver, then lets it through', async () => {
     const log: string[] = [];
-    const faults = new InMemoryFaultInjector([{ step: 'attach_volume', mode: 'error', times: 1 }]);
-    const driver = withFaults(stubDriver(log), faults);
+    const faults = new InMemoryFailureInjector([{ step: 'attach_volume', mode: 'error', times: 1 }]);
+    const driver = withInjections(stubDriver(log), faults);
     await driver.plugVif('i-1', vif('p1'));
-    await assert.rejects(driver.attachVolume('i-1', { volumeId: 'v', connection: target }), InjectedFault);
+    await assert.rejects(driver.attachVolume('i-1', { volumeId: 'v', connection: target }), InjectedFailure);
     assert.deepEqual(await driver.attachVolume('i-1', { volumeId: 'v', connection: target }), { device: 'vdb' });
     assert.deepEqual(log, ['plug i-1 p1 start', 'plug i-1 p1 end', 'attach i-1 v start', 'attach i-1 v end']);
   });
@@ -103,19 +103,19 @@ describe('withFaults(driver)', () => {
   it('a crash fault calls the crash and the step never happens', async () => {
     const log: string[] = [];
     let crashes = 0;
-    const faults = new InMemoryFaultInjector([{ step: 'detach_volume', mode: 'crash', times: 1 }], {
+    const faults = new InMemoryFailureInjector([{ step: 'detach_volume', mode: 'crash', times: 1 }], {
       crash: () => void crashes++,
     });
-    const driver = withFaults(stubDriver(log), faults);
-    await assert.rejects(driver.detachVolume('i-1', 'v'), InjectedFault);
+    const driver = withInjections(stubDriver(log), faults);
+    await assert.rejects(driver.detachVolume('i-1', 'v'), InjectedFailure);
     assert.equal(crashes, 1);
     assert.deepEqual(log, []);
   });
 
   it('composed as the factory does, a hang holds no lock and ends when its signal aborts', async () => {
     const log: string[] = [];
-    const faults = new InMemoryFaultInjector([{ step: 'spawn', mode: 'hang', times: 1 }]);
-    const driver = withFaults(locked(stubDriver(log)), faults);
+    const faults = new InMemoryFailureInjector([{ step: 'spawn', mode: 'hang', times: 1 }]);
+    const driver = withInjections(locked(stubDriver(log)), faults);
     const controller = new AbortController();
     const hung = driver.spawn({ instanceId: 'i-1' } as never, { signal: controller.signal });
     // The build's undo on the same instance is not stuck behind the hang.

@@ -17,7 +17,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createComputeActivities, type ComputeDeps, type PullProgress } from '../../activities/compute.js';
 import type { ImageRef } from '../../contracts/instances.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
-import { NoFaults } from '../../core/hypervisor/fault-injector.js';
+import { NoInjections } from '../../core/hypervisor/failure-injector.js';
 import { ImageStore } from '../../core/images/image-store.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { contentRange, parseRange } from '../../core/images/range.js';
@@ -52,7 +52,10 @@ before(async () => {
         'content-length': range ? range.end - range.start + 1 : st!.sizeBytes,
         ...(range ? { 'content-range': contentRange(range, st!.sizeBytes) } : {}),
       });
-      const body = store.createReadStream(sha, { ...range, end: cut === undefined ? range?.end : (range?.start ?? 0) + cut - 1 });
+      const body = store.createReadStream(sha, {
+        ...range,
+        end: cut === undefined ? range?.end : (range?.start ?? 0) + cut - 1,
+      });
       body.pipe(res, { end: cut === undefined });
       // Half the body, then the connection drops, as a flaky network or a killed proxy would.
       if (cut !== undefined) body.on('end', () => setTimeout(() => res.socket?.destroy(), 20));
@@ -82,13 +85,21 @@ async function image(id: string, size: number): Promise<ImageRef> {
 
 function activities(extra: Partial<ComputeDeps> = {}) {
   const images = new NodeImageCache({ nodeDir, baseUrl, token: TOKEN, progressEveryBytes: 64 * 1024 });
-  const deps = { host: 'node-t', driver: new FakeDriver({ nodeDir }), images, faults: NoFaults, ...extra } as ComputeDeps;
+  const deps = {
+    host: 'node-t',
+    driver: new FakeDriver({ nodeDir }),
+    images,
+    faults: NoInjections,
+    ...extra,
+  } as ComputeDeps;
   return { images, act: createComputeActivities(deps) };
 }
 
 /** Runs an activity in a mock context; returns its outcome and every heartbeat's details. */
 async function run<T>(fn: () => Promise<T>, heartbeatDetails?: unknown) {
-  const env = new MockActivityEnvironment(heartbeatDetails === undefined ? {} : { heartbeatDetails }, { logger: quiet });
+  const env = new MockActivityEnvironment(heartbeatDetails === undefined ? {} : { heartbeatDetails }, {
+    logger: quiet,
+  });
   const beats: PullProgress[] = [];
   env.on('heartbeat', (d: PullProgress) => beats.push(d));
   try {
@@ -103,7 +114,10 @@ const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, err
 
 async function cacheFiles(): Promise<string[]> {
   const root = path.join(nodeDir, 'images');
-  return (await readdir(root, { recursive: true }).catch(() => [] as string[])).map(String).filter((f) => f !== 'partial').sort();
+  return (await readdir(root, { recursive: true }).catch(() => [] as string[]))
+    .map(String)
+    .filter((f) => f !== 'partial')
+    .sort();
 }
 
 async function inUse(): Promise<Record<string, string[]>> {
@@ -146,7 +160,9 @@ describe('pullImage', () => {
     const other = await image('other', 200 * 1024 + 1);
     served.set('real', other.sha256); // the service now serves other bytes under this image
     const { act } = activities();
-    const pulled = await run(() => act.pullImage({ instanceId: 'i-2', image: { ...real, sizeBytes: other.sizeBytes } }));
+    const pulled = await run(() =>
+      act.pullImage({ instanceId: 'i-2', image: { ...real, sizeBytes: other.sizeBytes } }),
+    );
     assert.ok(pulled.error instanceof ApplicationFailure, String(pulled.error));
     assert.equal(pulled.error.type, 'ImageChecksumMismatch');
     assert.equal(pulled.error.nonRetryable, true);

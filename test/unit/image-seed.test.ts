@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { seedImageSha256, seedImageStream, SEED_IMAGE_NAME, SEED_IMAGE_SIZE_BYTES } from '../../core/images/seed-image.js';
+import {
+  seedImageSha256,
+  seedImageStream,
+  SEED_IMAGE_NAME,
+  SEED_IMAGE_SIZE_BYTES,
+} from '../../core/images/seed-image.js';
 
 async function digest(stream: NodeJS.ReadableStream): Promise<{ sha256: string; size: number; head: Buffer }> {
   const hash = createHash('sha256');

@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { InstanceRecords } from '../../core/instances/instance-records.js';
-import { insertInstance, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, useTestDatabase } from '../support/database.js';
 
-let t: TestDatabase;
 let records: InstanceRecords;
 
-before(async () => {
-  t = await startTestDatabase();
-  records = new InstanceRecords(t.db);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  records = new InstanceRecords(db);
 });
 
 interface ActionRow {
@@ -31,9 +26,12 @@ async function actions(instanceId: string): Promise<ActionRow[]> {
   );
 }
 
-async function instance(id: string): Promise<{ status: string; task_state: string | null; host: string | null; launched: boolean; deleted: boolean }> {
+async function instance(
+  id: string,
+): Promise<{ status: string; task_state: string | null; host: string | null; launched: boolean; deleted: boolean }> {
   const [row] = await t.db.query(
-    `SELECT status, task_state, host, launched_at IS NOT NULL AS launched, deleted_at IS NOT NULL AS deleted FROM instances WHERE id = $1`,
+    `SELECT status, task_state, host, launched_at IS NOT NULL AS launched, deleted_at IS NOT NULL AS deleted
+     FROM instances WHERE id = $1`,
     [id],
   );
   return row;
@@ -43,9 +41,13 @@ describe('InstanceRecords', () => {
   it('records a step as running, then closes that row as succeeded', async () => {
     const { id } = await insertInstance(t.db);
     await records.recordStep({ instanceId: id, step: 'spawn', host: 'node-1', phase: 'start' });
-    assert.deepEqual(await actions(id), [{ step: 'spawn', host: 'node-1', outcome: 'running', message: null, started: true, finished: false }]);
+    assert.deepEqual(await actions(id), [
+      { step: 'spawn', host: 'node-1', outcome: 'running', message: null, started: true, finished: false },
+    ]);
     await records.recordStep({ instanceId: id, step: 'spawn', host: 'node-1', phase: 'succeeded' });
-    assert.deepEqual(await actions(id), [{ step: 'spawn', host: 'node-1', outcome: 'succeeded', message: null, started: true, finished: true }]);
+    assert.deepEqual(await actions(id), [
+      { step: 'spawn', host: 'node-1', outcome: 'succeeded', message: null, started: true, finished: true },
+    ]);
   });
 
   it('a retried start adds no second running row', async () => {
@@ -82,14 +84,25 @@ describe('InstanceRecords', () => {
     await records.recordStep({ instanceId: id, step: 'claim', host: 'node-2', phase: 'succeeded' });
     assert.deepEqual(
       (await actions(id)).map((r) => [r.host, r.outcome]),
-      [['node-1', 'failed'], ['node-2', 'succeeded']],
+      [
+        ['node-1', 'failed'],
+        ['node-2', 'succeeded'],
+      ],
     );
   });
 
   it('a finish without a recorded start still leaves a finished row', async () => {
     const { id } = await insertInstance(t.db);
-    await records.recordStep({ instanceId: id, step: 'allocate_port', host: null, phase: 'failed', message: 'exhausted' });
-    assert.deepEqual(await actions(id), [{ step: 'allocate_port', host: null, outcome: 'failed', message: 'exhausted', started: true, finished: true }]);
+    await records.recordStep({
+      instanceId: id,
+      step: 'allocate_port',
+      host: null,
+      phase: 'failed',
+      message: 'exhausted',
+    });
+    assert.deepEqual(await actions(id), [
+      { step: 'allocate_port', host: null, outcome: 'failed', message: 'exhausted', started: true, finished: true },
+    ]);
   });
 
   it('records scheduling attempts in order; a retried attempt overwrites its own number', async () => {
@@ -108,11 +121,20 @@ describe('InstanceRecords', () => {
 
   it('a step that starts with a task state moves the instance to it; a deleted instance stays as it was', async () => {
     const { id } = await insertInstance(t.db, { taskState: 'scheduling', host: 'node-1' });
-    await records.recordStep({ instanceId: id, step: 'pull_image', host: 'node-1', phase: 'start', taskState: 'pulling_image' });
+    await records.recordStep({
+      instanceId: id,
+      step: 'pull_image',
+      host: 'node-1',
+      phase: 'start',
+      taskState: 'pulling_image',
+    });
     assert.equal((await instance(id)).task_state, 'pulling_image');
     await records.recordStep({ instanceId: id, step: 'pull_image', host: 'node-1', phase: 'succeeded' });
     assert.equal((await instance(id)).task_state, 'pulling_image', 'a step without a task state leaves it alone');
-    assert.deepEqual((await actions(id)).map((r) => [r.step, r.outcome]), [['pull_image', 'succeeded']]);
+    assert.deepEqual(
+      (await actions(id)).map((r) => [r.step, r.outcome]),
+      [['pull_image', 'succeeded']],
+    );
     await records.markDeleted(id);
     await records.recordStep({ instanceId: id, step: 'spawn', host: 'node-1', phase: 'start', taskState: 'spawning' });
     assert.deepEqual([(await instance(id)).status, (await instance(id)).task_state], ['DELETED', null]);
@@ -121,13 +143,25 @@ describe('InstanceRecords', () => {
   it('moves through task states and hosts, then ACTIVE with a launch time', async () => {
     const { id } = await insertInstance(t.db);
     await records.setTaskState(id, { taskState: 'spawning', host: 'node-3' });
-    assert.deepEqual(await instance(id), { status: 'BUILD', task_state: 'spawning', host: 'node-3', launched: false, deleted: false });
+    assert.deepEqual(await instance(id), {
+      status: 'BUILD',
+      task_state: 'spawning',
+      host: 'node-3',
+      launched: false,
+      deleted: false,
+    });
     await records.setTaskState(id, { taskState: 'networking' });
     assert.equal((await instance(id)).host, 'node-3', 'host kept when not given');
     await records.setHost(id, null);
     assert.equal((await instance(id)).host, null);
     await records.markActive(id, 'node-3');
-    assert.deepEqual(await instance(id), { status: 'ACTIVE', task_state: null, host: 'node-3', launched: true, deleted: false });
+    assert.deepEqual(await instance(id), {
+      status: 'ACTIVE',
+      task_state: null,
+      host: 'node-3',
+      launched: true,
+      deleted: false,
+    });
   });
 
   it('a fault sets ERROR, clears the task state, and a newer fault replaces it', async () => {
@@ -148,7 +182,13 @@ describe('InstanceRecords', () => {
     await records.setTaskState(id, { status: 'BUILD', taskState: 'spawning', host: 'node-3' });
     await records.setHost(id, 'node-3');
     await records.recordFault(id, { code: 'BuildCancelled', message: 'cancelled', step: 'plug_vif', host: 'node-2' });
-    assert.deepEqual(await instance(id), { status: 'DELETED', task_state: null, host: 'node-2', launched: false, deleted: true });
+    assert.deepEqual(await instance(id), {
+      status: 'DELETED',
+      task_state: null,
+      host: 'node-2',
+      launched: false,
+      deleted: true,
+    });
   });
 
   it('markDeleted keeps the first deletion time', async () => {

@@ -1,45 +1,36 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { InstanceRecords } from '../../core/instances/instance-records.js';
 import { InstanceViews } from '../../core/instances/instance-view.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
-import { insertInstance, insertNetwork, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, insertNetwork, useTestDatabase } from '../support/database.js';
 
 const PORTAL = '198.51.100.7:3260';
 
-let t: TestDatabase;
-let views: InstanceViews;
-let records: InstanceRecords;
-let ports: PortAllocator;
-let volumes: VolumeService;
-
-before(async () => {
-  t = await startTestDatabase();
-  views = new InstanceViews(t.db);
-  records = new InstanceRecords(t.db);
-  ports = new PortAllocator(t.db);
-  volumes = new VolumeService(t.db, PORTAL);
-});
-after(async () => {
-  await t?.stop();
-});
+const t = useTestDatabase(({ db }) => ({
+  views: new InstanceViews(db),
+  records: new InstanceRecords(db),
+  ports: new PortAllocator(db),
+  volumes: new VolumeService(db, PORTAL),
+}));
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('InstanceViews', () => {
   it('shows a built instance as the API contract does: addresses, volumes, attempts', async () => {
     const inst = await insertInstance(t.db, { flavor: 'm1.small' });
-    const port = await ports.allocate({ instanceId: inst.id, networkId: inst.networkId, host: 'node-2', projectId: inst.projectId });
+    const { networkId, projectId } = inst;
+    const port = await t.ports.allocate({ instanceId: inst.id, networkId, host: 'node-2', projectId });
     const volumeId = randomUUID();
-    const vol = await volumes.create({ volumeId, projectId: inst.projectId, sizeGb: 1, deleteOnTermination: true });
-    await volumes.markAttached({ volumeId, instanceId: inst.id, host: 'node-2', device: 'vdb' });
-    await records.recordAttempt(inst.id, 1, { host: 'node-1', outcome: 'refused', reason: 'host node-1 lacks RAM' });
-    await records.recordAttempt(inst.id, 2, { host: 'node-2', outcome: 'claimed', reason: null });
-    await records.markActive(inst.id, 'node-2');
+    const vol = await t.volumes.create({ volumeId, projectId: inst.projectId, sizeGb: 1, deleteOnTermination: true });
+    await t.volumes.markAttached({ volumeId, instanceId: inst.id, host: 'node-2', device: 'vdb' });
+    await t.records.recordAttempt(inst.id, 1, { host: 'node-1', outcome: 'refused', reason: 'host node-1 lacks RAM' });
+    await t.records.recordAttempt(inst.id, 2, { host: 'node-2', outcome: 'claimed', reason: null });
+    await t.records.markActive(inst.id, 'node-2');
 
-    const view = await views.get(inst.id);
+    const view = await t.views.get(inst.id);
     assert.ok(view);
     assert.equal(view.id, inst.id);
     assert.equal(view.name, inst.name);
@@ -76,16 +67,26 @@ describe('InstanceViews', () => {
   it('shows a failed build with its fault and nothing left attached', async () => {
     const inst = await insertInstance(t.db, { taskState: 'networking', host: 'node-1' });
     const net = await insertNetwork(t.db, '10.77.0.0/29', { segmentationType: 'flat', segmentationId: null });
-    await ports.allocate({ instanceId: inst.id, networkId: net.id, host: 'node-1' });
-    await ports.deallocate(inst.id);
-    await records.recordAttempt(inst.id, 1, { host: 'node-1', outcome: 'claimed', reason: null });
-    await records.recordFault(inst.id, { code: 'NetworkExhausted', message: 'network full', step: 'allocate_port', host: null });
+    await t.ports.allocate({ instanceId: inst.id, networkId: net.id, host: 'node-1' });
+    await t.ports.deallocate(inst.id);
+    await t.records.recordAttempt(inst.id, 1, { host: 'node-1', outcome: 'claimed', reason: null });
+    await t.records.recordFault(inst.id, {
+      code: 'NetworkExhausted',
+      message: 'network full',
+      step: 'allocate_port',
+      host: null,
+    });
 
-    const view = await views.get(inst.id);
+    const view = await t.views.get(inst.id);
     assert.ok(view);
     assert.equal(view.status, 'ERROR');
     assert.equal(view.taskState, null);
-    assert.deepEqual(view.fault, { code: 'NetworkExhausted', message: 'network full', step: 'allocate_port', host: null });
+    assert.deepEqual(view.fault, {
+      code: 'NetworkExhausted',
+      message: 'network full',
+      step: 'allocate_port',
+      host: null,
+    });
     assert.deepEqual(view.addresses, []);
     assert.deepEqual(view.volumes, []);
     assert.equal(view.launchedAt, null);
@@ -94,21 +95,23 @@ describe('InstanceViews', () => {
   it('shows a port on a flat network with a null segmentation id, and a detached volume not at all', async () => {
     const net = await insertNetwork(t.db, '10.78.0.0/28', { segmentationType: 'flat', segmentationId: null });
     const inst = await insertInstance(t.db, { networkId: net.id });
-    const port = await ports.allocate({ instanceId: inst.id, networkId: net.id, host: 'node-1' });
+    const port = await t.ports.allocate({ instanceId: inst.id, networkId: net.id, host: 'node-1' });
     const volumeId = randomUUID();
-    await volumes.create({ volumeId, projectId: inst.projectId, sizeGb: 1, deleteOnTermination: false });
-    await volumes.markAttached({ volumeId, instanceId: inst.id, host: 'node-1', device: 'vdb' });
-    await volumes.markDetached(volumeId);
-    const view = await views.get(inst.id);
-    assert.deepEqual(view?.addresses, [{ network: net.name, ip: port.ip, mac: port.mac, portId: port.portId, segmentation: { type: 'flat', id: null } }]);
+    await t.volumes.create({ volumeId, projectId: inst.projectId, sizeGb: 1, deleteOnTermination: false });
+    await t.volumes.markAttached({ volumeId, instanceId: inst.id, host: 'node-1', device: 'vdb' });
+    await t.volumes.markDetached(volumeId);
+    const view = await t.views.get(inst.id);
+    assert.deepEqual(view?.addresses, [
+      { network: net.name, ip: port.ip, mac: port.mac, portId: port.portId, segmentation: { type: 'flat', id: null } },
+    ]);
     assert.deepEqual(view?.volumes, []);
   });
 
   it('get answers null for an unknown id, or for another project', async () => {
     const inst = await insertInstance(t.db);
-    assert.equal(await views.get(randomUUID()), null);
-    assert.equal(await views.get(inst.id, randomUUID()), null);
-    assert.equal((await views.get(inst.id, inst.projectId))?.id, inst.id);
+    assert.equal(await t.views.get(randomUUID()), null);
+    assert.equal(await t.views.get(inst.id, randomUUID()), null);
+    assert.equal((await t.views.get(inst.id, inst.projectId))?.id, inst.id);
   });
 
   it('list filters by project, status and host, newest first', async () => {
@@ -117,11 +120,20 @@ describe('InstanceViews', () => {
     const b = await insertInstance(t.db, { status: 'ERROR', taskState: null, host });
     const c = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
     await t.db.query(`UPDATE instances SET created_at = created_at - interval '1 minute' WHERE id = $1`, [a.id]);
-    const onHost = await views.list({ host });
-    assert.deepEqual(onHost.map((v) => v.id), [c.id, b.id, a.id]);
-    assert.deepEqual((await views.list({ host, status: 'ACTIVE' })).map((v) => v.id), [c.id, a.id]);
-    assert.deepEqual((await views.list({ host, limit: 1 })).map((v) => v.id), [c.id]);
-    assert.deepEqual(await views.list({ host, projectId: randomUUID() }), []);
-    assert.equal((await views.list({ host, projectId: a.projectId })).length, 3);
+    const onHost = await t.views.list({ host });
+    assert.deepEqual(
+      onHost.map((v) => v.id),
+      [c.id, b.id, a.id],
+    );
+    assert.deepEqual(
+      (await t.views.list({ host, status: 'ACTIVE' })).map((v) => v.id),
+      [c.id, a.id],
+    );
+    assert.deepEqual(
+      (await t.views.list({ host, limit: 1 })).map((v) => v.id),
+      [c.id],
+    );
+    assert.deepEqual(await t.views.list({ host, projectId: randomUUID() }), []);
+    assert.equal((await t.views.list({ host, projectId: a.projectId })).length, 3);
   });
 });

@@ -5,32 +5,28 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { checkInvariants, type Violation } from '../../core/invariants/check-invariants.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
-import { insertInstance, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, useTestDatabase } from '../support/database.js';
 
-let t: TestDatabase;
-let claims: ClaimService;
-let ports: PortAllocator;
-let volumes: VolumeService;
-
-before(async () => {
-  t = await startTestDatabase();
-  claims = new ClaimService(t.db);
-  ports = new PortAllocator(t.db);
-  volumes = new VolumeService(t.db, '127.0.0.1:3260');
-});
-after(() => t?.stop());
+const t = useTestDatabase(({ db }) => ({
+  claims: new ClaimService(db),
+  ports: new PortAllocator(db),
+  volumes: new VolumeService(db, '127.0.0.1:3260'),
+}));
 
 const tiny = { vcpus: 1, ramMb: 512, diskGb: 1 };
 
 /** A host of the test's own, so usage checks see only this test's claims. */
 async function freshHost(): Promise<string> {
   const name = `inv-${randomUUID().slice(0, 8)}`;
-  await t.db.query(`INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, last_heartbeat_at) VALUES ($1, 8, 16384, 160, now())`, [name]);
+  await t.db.query(
+    `INSERT INTO hosts (name, vcpus, ram_mb, disk_gb, last_heartbeat_at) VALUES ($1, 8, 16384, 160, now())`,
+    [name],
+  );
   return name;
 }
 
@@ -39,7 +35,10 @@ async function setStatus(id: string, status: string): Promise<void> {
 }
 
 /** The violations about the given ids (tests share one database). */
-async function violationsOf(ids: string[], opts?: Parameters<typeof checkInvariants>[1]): Promise<Array<Pick<Violation, 'kind' | 'id'>>> {
+async function violationsOf(
+  ids: string[],
+  opts?: Parameters<typeof checkInvariants>[1],
+): Promise<Array<Pick<Violation, 'kind' | 'id'>>> {
   const all = await checkInvariants(t.db, opts);
   return all.filter((v) => ids.includes(v.id)).map(({ kind, id }) => ({ kind, id }));
 }
@@ -52,37 +51,46 @@ describe('checkInvariants', () => {
   it('leaves the claim, port and address of a live instance alone, and reports them once it is ERROR', async () => {
     const host = await freshHost();
     const inst = await insertInstance(t.db, { status: 'BUILD', host });
-    await claims.claim(inst.id, host, tiny);
-    const port = await ports.allocate({ instanceId: inst.id, networkId: inst.networkId, host });
+    await t.claims.claim(inst.id, host, tiny);
+    const port = await t.ports.allocate({ instanceId: inst.id, networkId: inst.networkId, host });
     const [{ id: ipId }] = await t.db.query(`SELECT id FROM ip_allocations WHERE port_id = $1`, [port.portId]);
     const ids = [inst.id, port.portId, ipId, host];
     assert.deepEqual(await violationsOf(ids), []);
 
     await setStatus(inst.id, 'ERROR');
     const found = await checkInvariants(t.db);
-    assert.deepEqual(found.filter((v) => ids.includes(v.id)).map((v) => v.kind), ['claim', 'ip_allocation', 'port']);
+    assert.deepEqual(
+      found.filter((v) => ids.includes(v.id)).map((v) => v.kind),
+      ['claim', 'ip_allocation', 'port'],
+    );
     const claim = found.find((v) => v.kind === 'claim' && v.id === inst.id)!;
     assert.match(claim.detail, new RegExp(`claim on ${host} held for instance ${inst.id} is ERROR`));
-    assert.match(found.find((v) => v.kind === 'port' && v.id === port.portId)!.detail, new RegExp(port.ip.replace(/\./g, '\\.')));
+    assert.match(
+      found.find((v) => v.kind === 'port' && v.id === port.portId)!.detail,
+      new RegExp(port.ip.replace(/\./g, '\\.')),
+    );
 
-    await claims.release(inst.id);
-    await ports.deallocate(inst.id);
+    await t.claims.release(inst.id);
+    await t.ports.deallocate(inst.id);
     assert.deepEqual(await violationsOf(ids), []);
   });
 
   it('reports what is held for an instance that does not exist, and an address whose port is gone', async () => {
     const host = await freshHost();
     const ghost = randomUUID();
-    await claims.claim(ghost, host, tiny);
+    await t.claims.claim(ghost, host, tiny);
     const inst = await insertInstance(t.db, { status: 'ACTIVE', host });
-    const port = await ports.allocate({ instanceId: inst.id, networkId: inst.networkId, host });
+    const port = await t.ports.allocate({ instanceId: inst.id, networkId: inst.networkId, host });
     const [{ id: ipId }] = await t.db.query(`SELECT id FROM ip_allocations WHERE port_id = $1`, [port.portId]);
     // A port row deleted on its own (by hand, or a half-done release) strands its address.
     await t.db.query(`DELETE FROM ports WHERE id = $1`, [port.portId]);
     const found = await checkInvariants(t.db);
     assert.match(found.find((v) => v.id === ghost)!.detail, /does not exist/);
-    assert.deepEqual(found.filter((v) => v.id === ipId).map((v) => v.kind), ['ip_allocation']);
-    await claims.release(ghost);
+    assert.deepEqual(
+      found.filter((v) => v.id === ipId).map((v) => v.kind),
+      ['ip_allocation'],
+    );
+    await t.claims.release(ghost);
     await t.db.query(`DELETE FROM ip_allocations WHERE id = $1`, [ipId]);
     assert.deepEqual(await violationsOf([ghost, ipId, host]), []);
   });
@@ -91,26 +99,34 @@ describe('checkInvariants', () => {
     const host = await freshHost();
     const inst = await insertInstance(t.db, { status: 'ACTIVE', host });
     const volumeId = randomUUID();
-    await volumes.create({ volumeId, projectId: inst.projectId, sizeGb: 1, deleteOnTermination: true, instanceId: inst.id });
+    const owned = { volumeId, projectId: inst.projectId, sizeGb: 1, deleteOnTermination: true, instanceId: inst.id };
+    await t.volumes.create(owned);
     const standalone = randomUUID();
-    await volumes.create({ volumeId: standalone, projectId: inst.projectId, sizeGb: 1, deleteOnTermination: false });
+    await t.volumes.create({ volumeId: standalone, projectId: inst.projectId, sizeGb: 1, deleteOnTermination: false });
     // Created but never attached (the attach failed): only the owner column links it to the build.
     assert.deepEqual(await violationsOf([volumeId, standalone]), []);
     await setStatus(inst.id, 'DELETED');
     assert.deepEqual(await violationsOf([volumeId, standalone]), [{ kind: 'volume', id: volumeId }]);
 
-    await volumes.markAttached({ volumeId, instanceId: inst.id, host, device: 'vdb' });
-    assert.deepEqual(await violationsOf([volumeId]), [{ kind: 'attachment', id: volumeId }, { kind: 'volume', id: volumeId }]);
-    await volumes.delete(volumeId);
-    await volumes.delete(standalone);
+    await t.volumes.markAttached({ volumeId, instanceId: inst.id, host, device: 'vdb' });
+    assert.deepEqual(await violationsOf([volumeId]), [
+      { kind: 'attachment', id: volumeId },
+      { kind: 'volume', id: volumeId },
+    ]);
+    await t.volumes.delete(volumeId);
+    await t.volumes.delete(standalone);
     assert.deepEqual(await violationsOf([volumeId, standalone]), []);
-    assert.deepEqual(await checkInvariants(t.db).then((all) => all.filter((v) => v.kind === 'storage_pool')), [], 'pool allocation follows the volumes');
+    assert.deepEqual(
+      await checkInvariants(t.db).then((all) => all.filter((v) => v.kind === 'storage_pool')),
+      [],
+      'pool allocation follows the volumes',
+    );
   });
 
   it('reports host usage that is not the sum of its claims, and pool allocation that is not the sum of its volumes', async () => {
     const host = await freshHost();
     const inst = await insertInstance(t.db, { status: 'ACTIVE', host });
-    await claims.claim(inst.id, host, tiny);
+    await t.claims.claim(inst.id, host, tiny);
     assert.deepEqual(await violationsOf([host]), []);
     // A release that returned the claim's row but not its usage (or the reverse).
     await t.db.query(`UPDATE hosts SET ram_mb_used = ram_mb_used + 512 WHERE name = $1`, [host]);
@@ -123,7 +139,7 @@ describe('checkInvariants', () => {
     await t.db.query(`UPDATE storage_pools SET allocated_gb = allocated_gb + 2 WHERE name = $1`, [pool]);
     assert.deepEqual(await violationsOf([pool]), [{ kind: 'storage_pool', id: pool }]);
     await t.db.query(`UPDATE storage_pools SET allocated_gb = allocated_gb - 2 WHERE name = $1`, [pool]);
-    await claims.release(inst.id);
+    await t.claims.release(inst.id);
     assert.deepEqual(await violationsOf([host, pool]), []);
   });
 
@@ -142,11 +158,17 @@ describe('checkInvariants', () => {
     ]);
     const ids = [active.id, building.id, failed.id, movedAway.id, lost.id, stray];
     const found = (await checkInvariants(t.db, { domainsByHost })).filter((v) => ids.includes(v.id));
-    assert.deepEqual(found.map(({ kind, id }) => ({ kind, id })), [
-      ...[failed.id, movedAway.id, stray].sort((a, b) => a.localeCompare(b)).map((id) => ({ kind: 'domain', id })),
-      { kind: 'missing_domain', id: lost.id },
-    ]);
-    assert.match(found.find((v) => v.id === movedAway.id)!.detail, new RegExp(`domain on ${host}: instance is ACTIVE on ${other}`));
+    assert.deepEqual(
+      found.map(({ kind, id }) => ({ kind, id })),
+      [
+        ...[failed.id, movedAway.id, stray].sort((a, b) => a.localeCompare(b)).map((id) => ({ kind: 'domain', id })),
+        { kind: 'missing_domain', id: lost.id },
+      ],
+    );
+    assert.match(
+      found.find((v) => v.id === movedAway.id)!.detail,
+      new RegExp(`domain on ${host}: instance is ACTIVE on ${other}`),
+    );
     // Without the domains (the API's view) none of these is visible.
     assert.deepEqual(await violationsOf(ids), []);
   });

@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.js';
 import { MAC_PREFIX } from '../../core/network/mac-address.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ipv4ToInt } from '../../core/network/subnet.js';
-import { insertNetwork, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertNetwork, useTestDatabase } from '../support/database.js';
 
-let t: TestDatabase;
 let ports: PortAllocator;
 
-before(async () => {
-  t = await startTestDatabase();
-  ports = new PortAllocator(t.db);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(({ db }) => {
+  ports = new PortAllocator(db);
 });
 
 const MAC = new RegExp(`^${MAC_PREFIX}(:[0-9a-f]{2}){3}$`);
@@ -56,9 +51,15 @@ describe('PortAllocator', () => {
       },
     });
     const ip = ipv4ToInt(port.ip);
-    assert.ok(ip >= ipv4ToInt(net.allocationStart) && ip <= ipv4ToInt(net.allocationEnd), `${port.ip} outside the range`);
+    assert.ok(
+      ip >= ipv4ToInt(net.allocationStart) && ip <= ipv4ToInt(net.allocationEnd),
+      `${port.ip} outside the range`,
+    );
     assert.notEqual(port.ip, net.gateway);
-    const [row] = await t.db.query(`SELECT host, instance_id, mac_address::text AS mac, status FROM ports WHERE id = $1`, [port.portId]);
+    const [row] = await t.db.query(
+      `SELECT host, instance_id, mac_address::text AS mac, status FROM ports WHERE id = $1`,
+      [port.portId],
+    );
     assert.deepEqual(row, { host: 'node-1', instance_id: instanceId, mac: port.mac, status: 'down' });
   });
 
@@ -69,7 +70,9 @@ describe('PortAllocator', () => {
     const again = await ports.allocate({ instanceId, networkId: net.id, host: 'node-1' });
     assert.deepEqual(again, first);
     // Concurrent retries of the same activity also converge on one port.
-    const racing = await Promise.all(Array.from({ length: 5 }, () => ports.allocate({ instanceId, networkId: net.id, host: 'node-1' })));
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () => ports.allocate({ instanceId, networkId: net.id, host: 'node-1' })),
+    );
     for (const p of racing) assert.deepEqual(p, first);
     assert.deepEqual(await rowsOf(net.id), { ports: 1, addresses: 1, portsWithoutIp: 0 });
   });
@@ -136,8 +139,12 @@ describe('PortAllocator', () => {
     const net = await insertNetwork(t.db, '10.25.0.0/29');
     const owners = Array.from({ length: 5 }, () => randomUUID());
     const taken = [];
-    for (const instanceId of owners) taken.push(await ports.allocate({ instanceId, networkId: net.id, host: 'node-1' }));
-    await assert.rejects(ports.allocate({ instanceId: randomUUID(), networkId: net.id, host: 'node-1' }), isNetworkExhausted);
+    for (const instanceId of owners)
+      taken.push(await ports.allocate({ instanceId, networkId: net.id, host: 'node-1' }));
+    await assert.rejects(
+      ports.allocate({ instanceId: randomUUID(), networkId: net.id, host: 'node-1' }),
+      isNetworkExhausted,
+    );
 
     assert.equal(await ports.deallocate(owners[2]), 1);
     assert.equal(await ports.deallocate(owners[2]), 0);

@@ -49,28 +49,47 @@ describe('planDnsServers', () => {
     refuses(() => planDnsServers(['192.0.2.1/24']), 'dnsServers', /not an IP address/);
     refuses(() => planDnsServers(['fe80::1%eth0']), 'dnsServers', /not an IP address/);
     refuses(() => planDnsServers(['2001:db8::1', '2001:DB8:0::1']), 'dnsServers', /listed twice/);
-    refuses(() => planDnsServers(['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4', '1.1.1.5', '1.1.1.6']), 'dnsServers', /at most 5/);
+    refuses(
+      () => planDnsServers(['1.1.1.1', '1.1.1.2', '1.1.1.3', '1.1.1.4', '1.1.1.5', '1.1.1.6']),
+      'dnsServers',
+      /at most 5/,
+    );
   });
 });
 
 describe('planNetwork', () => {
   it('plans subnet, segmentation and resolvers together', () => {
     const plan = planNetwork({
-      name: 'n1', cidr: '10.1.0.0/28', allocationStart: '10.1.0.4', allocationEnd: '10.1.0.9',
-      dnsServers: ['192.0.2.53'], segmentation: { type: 'vxlan', id: 5001 },
+      name: 'n1',
+      cidr: '10.1.0.0/28',
+      allocationStart: '10.1.0.4',
+      allocationEnd: '10.1.0.9',
+      dnsServers: ['192.0.2.53'],
+      segmentation: { type: 'vxlan', id: 5001 },
     });
     assert.deepEqual(plan, {
-      name: 'n1', cidr: '10.1.0.0/28', gateway: '10.1.0.1', allocationStart: '10.1.0.4', allocationEnd: '10.1.0.9', allocatable: 6,
-      dnsServers: ['192.0.2.53'], segmentation: { type: 'vxlan', id: 5001 },
+      name: 'n1',
+      cidr: '10.1.0.0/28',
+      gateway: '10.1.0.1',
+      allocationStart: '10.1.0.4',
+      allocationEnd: '10.1.0.9',
+      allocatable: 6,
+      dnsServers: ['192.0.2.53'],
+      segmentation: { type: 'vxlan', id: 5001 },
     });
   });
 
   it('refuses an allocation range that leaves the CIDR, whatever else is right', () => {
     refuses(
-      () => planNetwork({ name: 'n1', cidr: '10.1.0.0/28', allocationEnd: '10.1.0.15', segmentation: { type: 'flat' } }),
+      () =>
+        planNetwork({ name: 'n1', cidr: '10.1.0.0/28', allocationEnd: '10.1.0.15', segmentation: { type: 'flat' } }),
       'allocationEnd',
       /not a host address of 10\.1\.0\.0\/28/,
     );
-    refuses(() => planNetwork({ name: 'n1', cidr: '10.1.0.0/33', segmentation: { type: 'flat' } }), 'cidr', /not a CIDR/);
+    refuses(
+      () => planNetwork({ name: 'n1', cidr: '10.1.0.0/33', segmentation: { type: 'flat' } }),
+      'cidr',
+      /not a CIDR/,
+    );
   });
 });

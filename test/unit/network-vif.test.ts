@@ -79,8 +79,8 @@ describe('plugVif / unplugVif activities', () => {
     const driver = createHypervisorDriver({ type: 'fake', nodeDir });
     const vifs = new FakeVifDriver();
     const statuses: string[] = [];
-    const ports = { setStatus: async (_id: string, status: string) => void statuses.push(status) };
-    const images = { releaseInstance: async () => undefined };
+    const ports = { setStatus: (_id: string, status: string) => (statuses.push(status), Promise.resolve()) };
+    const images = { releaseInstance: () => Promise.resolve() };
     const deps = { host: 'node-1', driver, vifs, ports, images } as unknown as ComputeDeps;
     return { activities: createComputeActivities(deps), driver, vifs, statuses };
   }
@@ -105,7 +105,10 @@ describe('plugVif / unplugVif activities', () => {
     const { activities, driver, vifs, statuses } = compute();
     await spawned(driver, 'inst-1');
     const binding = bindPort({ ...port, segmentation: { type: 'vlan', id: 100 } }, 'tap');
-    await new MockActivityEnvironment().run(activities.plugVif, { instanceId: 'inst-1', port: { ...port, binding } });
+    await new MockActivityEnvironment().run(activities.plugVif.bind(activities), {
+      instanceId: 'inst-1',
+      port: { ...port, binding },
+    });
     const [vif] = (await driver.getDomain('inst-1'))!.vifs;
     assert.deepEqual([vif.tapDevice, vif.bridge], ['tap3f1c9a2e-5b', null]);
     assert.deepEqual(vifs.devices(), { '': ['tap3f1c9a2e-5b'] });
@@ -115,7 +118,7 @@ describe('plugVif / unplugVif activities', () => {
   it('derives the binding of a port recorded before bindings existed (old histories)', async () => {
     const { activities, driver, vifs, statuses } = compute();
     await spawned(driver, 'inst-2');
-    await new MockActivityEnvironment().run(activities.plugVif, { instanceId: 'inst-2', port });
+    await new MockActivityEnvironment().run(activities.plugVif.bind(activities), { instanceId: 'inst-2', port });
     const [vif] = (await driver.getDomain('inst-2'))!.vifs;
     assert.deepEqual(
       [vif.portId, vif.ip, vif.mac, vif.tapDevice, vif.bridge],
@@ -123,8 +126,8 @@ describe('plugVif / unplugVif activities', () => {
     );
     assert.deepEqual(vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b'] });
 
-    await new MockActivityEnvironment().run(activities.unplugVif, { instanceId: 'inst-2' });
-    await new MockActivityEnvironment().run(activities.unplugVif, { instanceId: 'inst-2' });
+    await new MockActivityEnvironment().run(activities.unplugVif.bind(activities), { instanceId: 'inst-2' });
+    await new MockActivityEnvironment().run(activities.unplugVif.bind(activities), { instanceId: 'inst-2' });
     assert.deepEqual((await driver.getDomain('inst-2'))!.vifs, []);
     assert.deepEqual(vifs.devices(), {}, 'the host devices went with the NIC');
     assert.deepEqual(statuses, ['active', 'down', 'down']);
@@ -133,9 +136,9 @@ describe('plugVif / unplugVif activities', () => {
   it('destroying a domain removes the host devices of its NICs too', async () => {
     const { activities, driver, vifs } = compute();
     await spawned(driver, 'inst-3');
-    await new MockActivityEnvironment().run(activities.plugVif, { instanceId: 'inst-3', port });
+    await new MockActivityEnvironment().run(activities.plugVif.bind(activities), { instanceId: 'inst-3', port });
     assert.deepEqual(vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b'] });
-    await new MockActivityEnvironment().run(activities.destroyDomain, { instanceId: 'inst-3' });
+    await new MockActivityEnvironment().run(activities.destroyDomain.bind(activities), { instanceId: 'inst-3' });
     assert.equal(await driver.getDomain('inst-3'), null);
     assert.deepEqual(vifs.devices(), {});
   });

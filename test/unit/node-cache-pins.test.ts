@@ -28,7 +28,8 @@ const sha = (c: string) => c.repeat(64);
 async function cacheWith(name: string, images: Record<string, number>): Promise<NodeImageCache> {
   const nodeDir = path.join(dir, name);
   await mkdir(path.join(nodeDir, 'images'), { recursive: true });
-  for (const [digest, size] of Object.entries(images)) await writeFile(path.join(nodeDir, 'images', digest), Buffer.alloc(size));
+  for (const [digest, size] of Object.entries(images))
+    await writeFile(path.join(nodeDir, 'images', digest), Buffer.alloc(size));
   return new NodeImageCache({ nodeDir, baseUrl: 'http://127.0.0.1:9', token: 't' });
 }
 
@@ -52,7 +53,11 @@ describe('node cache in-use marks', () => {
     await first.markInUse(sha('a'), 'gone-1');
     await first.markInUse(sha('b'), 'live');
     await first.markInUse(sha('b'), 'gone-2');
-    const restarted = new NodeImageCache({ nodeDir: path.dirname(first.root), baseUrl: 'http://127.0.0.1:9', token: 't' });
+    const restarted = new NodeImageCache({
+      nodeDir: path.dirname(first.root),
+      baseUrl: 'http://127.0.0.1:9',
+      token: 't',
+    });
     assert.deepEqual(await restarted.releaseAllExcept(new Set(['live', 'elsewhere'])), ['gone-1', 'gone-2']);
     assert.deepEqual(await pins(restarted), { [sha('b')]: ['live'] });
     assert.deepEqual((await restarted.evict(0)).evicted, [sha('a')]);

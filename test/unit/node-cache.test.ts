@@ -1,79 +1,37 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ImageChecksumMismatchError, ImageDownloadError, ImageNotFoundError } from '../../core/images/errors.js';
-import { ImageStore } from '../../core/images/image-store.js';
-import { NodeImageCache, type CacheableImage } from '../../core/images/node-cache.js';
-import { contentRange, parseRange } from '../../core/images/range.js';
-import { seedImageStream } from '../../core/images/seed-image.js';
+import { NodeImageCache } from '../../core/images/node-cache.js';
+import { useImageServer, type ImageServer, type ImageServerFixture } from '../support/image-server.js';
 
 const TOKEN = 'test-token';
 
-/** A tiny image service: GET /v1/images/:id/file with Range, plus knobs to misbehave. */
-interface ImageServer {
-  baseUrl: string;
-  requests: Array<{ id: string; range: string | undefined; authorization: string | undefined }>;
-  /** Per request, in order: close the connection after this many body bytes (undefined = no cut). */
-  cuts: Array<number | undefined>;
-  ignoreRange: boolean;
-  /** image id → blob digest in the store (the served bytes). */
-  files: Map<string, string>;
-  close(): Promise<void>;
-}
-
-let dir: string;
-let store: ImageStore;
 let server: ImageServer;
 let nodeDir: string;
+let image: ImageServerFixture['image'];
 
-before(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'nimbus-cache-'));
-  store = new ImageStore(path.join(dir, 'store'));
-  server = await startImageServer(store);
-});
-
-after(async () => {
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-});
-
-beforeEach(async () => {
-  nodeDir = await mkdtemp(path.join(dir, 'node-'));
-  server.requests.length = 0;
-  server.cuts.length = 0;
-  server.ignoreRange = false;
-});
-
-afterEach(async () => {
-  await rm(nodeDir, { recursive: true, force: true });
-});
+useImageServer(TOKEN, (fixture) => ({ server, nodeDir, image } = fixture));
 
 function cache(): NodeImageCache {
   return new NodeImageCache({ nodeDir, baseUrl: server.baseUrl + '/', token: TOKEN });
 }
 
-/** Registers an image of `size` deterministic bytes under `id` and returns its reference. */
-async function image(id: string, size: number): Promise<CacheableImage> {
-  const { sha256, sizeBytes } = await store.put(seedImageStream(size));
-  server.files.set(id, sha256);
-  return { id, sha256, sizeBytes };
-}
-
 async function sha256Of(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 describe('NodeImageCache', () => {
   it('downloads, verifies and places the image, then serves it from the cache', async () => {
     const img = await image('img-a', 1024 * 1024 + 7);
     const progress: number[] = [];
-    const first = await cache().ensure(img, { onProgress: (done, total) => (assert.equal(total, img.sizeBytes), progress.push(done)) });
+    const first = await cache().ensure(img, {
+      onProgress: (done, total) => (assert.equal(total, img.sizeBytes), progress.push(done)),
+    });
     assert.equal(first.downloaded, true);
     assert.equal(first.path, path.join(nodeDir, 'images', img.sha256));
     assert.equal(await sha256Of(first.path), img.sha256);
@@ -82,7 +40,10 @@ describe('NodeImageCache', () => {
 
     assert.equal(progress.at(-1), img.sizeBytes);
     assert.ok(progress.length <= img.sizeBytes / (256 * 1024) + 2, `progress throttled (${progress.length} calls)`);
-    assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
+    assert.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+    );
 
     const second = await cache().ensure(img);
     assert.deepEqual(second, { path: first.path, downloaded: false });
@@ -223,7 +184,10 @@ describe('NodeImageCache', () => {
 
     // Nothing unused left to delete: the in-use image keeps the total above the limit.
     assert.deepEqual((await restarted.evict(0)).evicted, [a.sha256]);
-    assert.deepEqual((await restarted.list()).map((i) => i.sha256), [b.sha256]);
+    assert.deepEqual(
+      (await restarted.list()).map((i) => i.sha256),
+      [b.sha256],
+    );
 
     await restarted.release(b.sha256, 'inst-1');
     await restarted.release(b.sha256, 'inst-1');
@@ -234,60 +198,4 @@ describe('NodeImageCache', () => {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function startImageServer(blobs: ImageStore): Promise<ImageServer> {
-  const state: Omit<ImageServer, 'baseUrl' | 'close'> = { requests: [], cuts: [], ignoreRange: false, files: new Map() };
-  const http: Server = createServer((req, res) => {
-    const match = /^\/v1\/images\/([^/]+)\/file$/.exec(req.url ?? '');
-    const id = match ? decodeURIComponent(match[1]) : '';
-    state.requests.push({ id, range: req.headers.range, authorization: req.headers.authorization });
-    const cut = state.cuts.shift();
-    const sha = state.files.get(id);
-    if (!sha || req.headers.authorization !== `Bearer ${TOKEN}`) {
-      res.writeHead(sha ? 401 : 404).end();
-      return;
-    }
-    void blobs.stat(sha).then((st) => {
-      const size = st!.sizeBytes;
-      const range = state.ignoreRange ? null : parseRange(req.headers.range, size);
-      if (range === 'unsatisfiable') {
-        res.writeHead(416, { 'content-range': contentRange(range, size) }).end();
-        return;
-      }
-      const length = range ? range.end - range.start + 1 : size;
-      res.writeHead(range ? 206 : 200, {
-        'content-length': length,
-        'accept-ranges': 'bytes',
-        ...(range ? { 'content-range': contentRange(range, size) } : {}),
-      });
-      const body: Readable = blobs.createReadStream(sha, range ?? {});
-      if (cut === undefined) {
-        body.pipe(res);
-        return;
-      }
-      let sent = 0;
-      body.on('data', (chunk: Buffer) => {
-        if (sent + chunk.length < cut) {
-          sent += chunk.length;
-          res.write(chunk);
-          return;
-        }
-        body.destroy();
-        // Let the client read what was sent, then drop the connection mid-body.
-        res.write(chunk.subarray(0, cut - sent), () => setTimeout(() => res.socket?.destroy(), 50));
-        sent = cut;
-      });
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  return Object.assign(state, {
-    baseUrl: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        http.closeAllConnections();
-        http.close(() => resolve());
-      }),
-  });
 }

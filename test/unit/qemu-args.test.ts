@@ -18,7 +18,7 @@ const launch: QemuLaunch = {
 
 /** The value after a flag, for every occurrence. */
 function values(args: string[], flag: string): string[] {
-  return args.flatMap((a, i) => (a === flag ? [args[i + 1]!] : []));
+  return args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
 }
 
 describe('QEMU command line', () => {
@@ -32,8 +32,8 @@ describe('QEMU command line', () => {
     assert.deepEqual(values(args, '-chardev'), ['file,id=console,path=/n/console.log,append=on']);
     assert.deepEqual(values(args, '-smp'), ['2']);
     assert.deepEqual(values(args, '-m'), ['512']);
-    assert.ok(values(args, '-name')[0]!.startsWith('guest=web,,1,'), 'commas in the name are escaped');
-    const root = JSON.parse(values(args, '-blockdev')[0]!);
+    assert.ok(values(args, '-name')[0].startsWith('guest=web,,1,'), 'commas in the name are escaped');
+    const root = JSON.parse(values(args, '-blockdev')[0]);
     assert.deepEqual(root, {
       driver: 'qcow2',
       'node-name': 'root',
@@ -58,7 +58,7 @@ describe('QEMU command line', () => {
     assert.deepEqual(values(args, '-append'), ['console=ttyS0']);
     const disk = qemuArgs(launch);
     assert.deepEqual(values(disk, '-bios'), []);
-    assert.match(values(disk, '-device')[0]!, /bootindex=1/);
+    assert.match(values(disk, '-device')[0], /bootindex=1/);
   });
 
   it('forwards the guest port 80 to loopback only when user networking is asked for', () => {

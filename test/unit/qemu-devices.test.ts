@@ -33,7 +33,8 @@ beforeEach(async () => {
         const error = refuse[cmd.execute];
         sock.write(JSON.stringify(error ? { error, id: cmd.id } : { return: {}, id: cmd.id }) + '\n');
         if (cmd.execute === 'device_del' && !error) {
-          setTimeout(() => sock.write(`{"event": "DEVICE_DELETED", "data": {"device": "${cmd.arguments?.id}"}}\n`), 20);
+          const event = { event: 'DEVICE_DELETED', data: { device: cmd.arguments?.id } };
+          setTimeout(() => sock.write(JSON.stringify(event) + '\n'), 20);
         }
       }
     });
@@ -58,8 +59,8 @@ describe('QMP hot-plug sequences', () => {
       sent.map((c) => c.execute),
       ['object-add', 'blockdev-add', 'device_add'],
     );
-    assert.deepEqual(sent[0]!.arguments, { 'qom-type': 'secret', id: 'sec-5e0c3a1b2d4f4a6b8c9d0e1f', data: 's3cret' });
-    const file = (sent[1]!.arguments as { file: Record<string, unknown> }).file;
+    assert.deepEqual(sent[0].arguments, { 'qom-type': 'secret', id: 'sec-5e0c3a1b2d4f4a6b8c9d0e1f', data: 's3cret' });
+    const file = (sent[1].arguments as { file: Record<string, unknown> }).file;
     assert.equal(file.driver, 'iscsi');
     assert.equal(file.portal, '127.0.0.1:3260');
     assert.equal(file.target, connection.targetIqn);
@@ -67,7 +68,7 @@ describe('QMP hot-plug sequences', () => {
     assert.equal(file.user, 'u');
     assert.equal(file['password-secret'], 'sec-5e0c3a1b2d4f4a6b8c9d0e1f');
     assert.ok(!JSON.stringify(sent.slice(1)).includes('s3cret'), 'the secret travels only in object-add');
-    assert.equal(sent[2]!.arguments?.serial, volumeId.slice(0, 20));
+    assert.equal(sent[2].arguments?.serial, volumeId.slice(0, 20));
   });
 
   it('treats QEMU\'s "duplicate" refusals of a retried attach as done', async () => {
@@ -108,7 +109,7 @@ describe('QMP hot-plug sequences', () => {
       {
         execute: 'device_add',
         arguments: { driver: 'virtio-net-pci', id: 'nic-3f1c9a2e5b7d4e8f9a0b1c2d', mac: 'fa:16:3e:00:00:09' },
-        id: sent[0]!.id,
+        id: sent[0].id,
       },
     ]);
   });

@@ -26,8 +26,8 @@ describe('API rate limit', () => {
     mw(req('/healthz'), res, (err?: unknown) => outcomes.push(err));
     assert.equal(outcomes[0], undefined);
     assert.ok(outcomes[1] instanceof Problem);
-    assert.equal((outcomes[1] as Problem).status, 429);
-    assert.equal((outcomes[1] as Problem).type, 'urn:nimbus:problem:rate-limited');
+    assert.equal(outcomes[1].status, 429);
+    assert.equal(outcomes[1].type, 'urn:nimbus:problem:rate-limited');
     assert.equal(headers['Retry-After'], '1');
     assert.equal(outcomes[2], undefined);
   });

@@ -3,28 +3,25 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { reconcileHost } from '../../core/compute/reconciler.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
 import { createLogger } from '../../core/logger.js';
 import { bindPort } from '../../core/network/port-binding.js';
 import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
-import { insertInstance, startTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertInstance, useTestDatabase } from '../support/database.js';
 
 const log = createLogger('test', 'silent');
 
-let t: TestDatabase;
 let dir: string;
 let imagePath: string;
 
-before(async () => {
-  t = await startTestDatabase();
+const t = useTestDatabase(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'nimbus-reconcile-'));
   imagePath = path.join(dir, 'cirros.img');
   await writeFile(imagePath, 'not really a disk image');
 });
 after(async () => {
-  await t?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -35,7 +32,15 @@ function freshNode(): { host: string; driver: FakeDriver } {
 }
 
 async function spawn(driver: FakeDriver, instanceId: string): Promise<void> {
-  await driver.spawn({ instanceId, name: `vm-${instanceId.slice(0, 8)}`, vcpus: 1, ramMb: 512, diskGb: 1, imagePath, imageSha256: 'a'.repeat(64) });
+  await driver.spawn({
+    instanceId,
+    name: `vm-${instanceId.slice(0, 8)}`,
+    vcpus: 1,
+    ramMb: 512,
+    diskGb: 1,
+    imagePath,
+    imageSha256: 'a'.repeat(64),
+  });
 }
 
 async function domainIds(driver: FakeDriver): Promise<string[]> {
@@ -69,7 +74,7 @@ describe('reconcileHost', () => {
     assert.deepEqual(await domainIds(driver), []);
   });
 
-  it('removes the host devices of an orphan\'s NICs with its domain', async () => {
+  it("removes the host devices of an orphan's NICs with its domain", async () => {
     const { host, driver } = freshNode();
     const deleted = await insertInstance(t.db, { status: 'DELETED', taskState: null, host });
     await spawn(driver, deleted.id);

@@ -17,7 +17,10 @@ describe('scheduler configuration', () => {
   });
 
   it('refuses an unknown weigher and a pickup timeout that is not a positive number', () => {
-    assert.throws(() => loadConfig({ NIMBUS_SCHEDULER_WEIGHER: 'random' }), (err: unknown) => err instanceof ConfigError && /spread, pack/.test(err.message));
+    assert.throws(
+      () => loadConfig({ NIMBUS_SCHEDULER_WEIGHER: 'random' }),
+      (err: unknown) => err instanceof ConfigError && /spread, pack/.test(err.message),
+    );
     for (const bad of ['0', '-1', 'soon']) {
       assert.throws(() => loadConfig({ NIMBUS_HOST_PICKUP_TIMEOUT: bad }), ConfigError, bad);
     }

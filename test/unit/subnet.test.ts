@@ -37,7 +37,12 @@ describe('planSubnet', () => {
     const inside = planSubnet({ cidr: '10.1.0.0/28', gateway: '10.1.0.14' });
     assert.equal(inside.gateway, '10.1.0.14');
     assert.equal(inside.allocatable, 13);
-    const outside = planSubnet({ cidr: '10.1.0.0/28', gateway: '10.1.0.1', allocationStart: '10.1.0.5', allocationEnd: '10.1.0.9' });
+    const outside = planSubnet({
+      cidr: '10.1.0.0/28',
+      gateway: '10.1.0.1',
+      allocationStart: '10.1.0.5',
+      allocationEnd: '10.1.0.9',
+    });
     assert.deepEqual(
       [outside.gateway, outside.allocationStart, outside.allocationEnd, outside.allocatable],
       ['10.1.0.1', '10.1.0.5', '10.1.0.9', 5],
@@ -67,7 +72,11 @@ describe('planSubnet', () => {
   });
 
   it('refuses a gateway outside the subnet, or on its network or broadcast address', () => {
-    refuses(() => planSubnet({ cidr: '10.1.0.0/28', gateway: '10.2.0.1' }), 'gateway', /not a host address of 10\.1\.0\.0\/28/);
+    refuses(
+      () => planSubnet({ cidr: '10.1.0.0/28', gateway: '10.2.0.1' }),
+      'gateway',
+      /not a host address of 10\.1\.0\.0\/28/,
+    );
     refuses(() => planSubnet({ cidr: '10.1.0.0/28', gateway: '10.1.0.0' }), 'gateway', /not a host address/);
     refuses(() => planSubnet({ cidr: '10.1.0.0/28', gateway: '10.1.0.15' }), 'gateway', /not a host address/);
     refuses(() => planSubnet({ cidr: '10.1.0.0/28', gateway: 'gateway' }), 'gateway', /not an IPv4 address/);
@@ -79,9 +88,19 @@ describe('planSubnet', () => {
       'allocationStart',
       /starts after it ends/,
     );
-    refuses(() => planSubnet({ cidr: '10.1.0.0/28', allocationEnd: '10.1.1.3' }), 'allocationEnd', /not a host address/);
     refuses(
-      () => planSubnet({ cidr: '10.1.0.0/28', gateway: '10.1.0.4', allocationStart: '10.1.0.4', allocationEnd: '10.1.0.4' }),
+      () => planSubnet({ cidr: '10.1.0.0/28', allocationEnd: '10.1.1.3' }),
+      'allocationEnd',
+      /not a host address/,
+    );
+    refuses(
+      () =>
+        planSubnet({
+          cidr: '10.1.0.0/28',
+          gateway: '10.1.0.4',
+          allocationStart: '10.1.0.4',
+          allocationEnd: '10.1.0.4',
+        }),
       'cidr',
       /no address besides the gateway/,
     );

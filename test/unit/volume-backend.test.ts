@@ -99,14 +99,17 @@ describe('attachVolume / detachVolume activities', () => {
     await driver.spawn({ instanceId: 'inst-1', name: 'web', vcpus: 1, ramMb: 512, diskGb: 1, ...image });
     const marks: string[] = [];
     const volumes = {
-      markAttached: async ({ device }: { device: string }) => void marks.push(`attached ${device}`),
-      markDetached: async () => void marks.push('detached'),
+      markAttached: ({ device }: { device: string }) => (marks.push(`attached ${device}`), Promise.resolve()),
+      markDetached: () => (marks.push('detached'), Promise.resolve()),
     };
     const deps = { host: 'node-1', driver, connector: new IscsiConnector(), volumes } as unknown as ComputeDeps;
     const activities = createComputeActivities(deps);
     const info = { volumeId, sizeGb: 1, connection };
     assert.deepEqual(
-      await new MockActivityEnvironment().run(activities.attachVolume, { instanceId: 'inst-1', volume: info }),
+      await new MockActivityEnvironment().run(activities.attachVolume.bind(activities), {
+        instanceId: 'inst-1',
+        volume: info,
+      }),
       { device: 'vdb' },
     );
     const domain = (await driver.getDomain('inst-1'))!;
@@ -118,7 +121,10 @@ describe('attachVolume / detachVolume activities', () => {
       },
     ]);
     assert.ok(!JSON.stringify(domain).includes(connection.authPassword!));
-    await new MockActivityEnvironment().run(activities.detachVolume, { instanceId: 'inst-1', volumeId });
+    await new MockActivityEnvironment().run(activities.detachVolume.bind(activities), {
+      instanceId: 'inst-1',
+      volumeId,
+    });
     assert.deepEqual((await driver.getDomain('inst-1'))!.volumes, []);
     assert.deepEqual(marks, ['attached vdb', 'detached']);
   });

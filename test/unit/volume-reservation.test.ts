@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DomainError, NotFoundError } from '../../core/errors.js';
 import { findVolume, listVolumes } from '../../core/storage/volume-listing.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 
 /**
  * Standalone volumes and their use by builds: reserve (available → attaching, keyed by
@@ -12,23 +12,24 @@ import { startTestDatabase, type TestDatabase } from '../support/database.js';
  * and a user's delete that refuses anything held.
  */
 
-let t: TestDatabase;
 let volumes: VolumeService;
 let projectId: string;
 let otherProjectId: string;
 
-before(async () => {
-  t = await startTestDatabase();
-  volumes = new VolumeService(t.db, '192.0.2.10:3260');
-  [{ id: projectId }] = await t.db.query(`SELECT id FROM projects WHERE name = 'admin'`);
-  [{ id: otherProjectId }] = await t.db.query(`INSERT INTO projects (name) VALUES ('other') RETURNING id`);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(async ({ db }) => {
+  volumes = new VolumeService(db, '192.0.2.10:3260');
+  [{ id: projectId }] = await db.query(`SELECT id FROM projects WHERE name = 'admin'`);
+  [{ id: otherProjectId }] = await db.query(`INSERT INTO projects (name) VALUES ('other') RETURNING id`);
 });
 
 function standalone(sizeGb = 1, project = projectId) {
-  return volumes.create({ volumeId: randomUUID(), projectId: project, sizeGb, name: 'data', deleteOnTermination: false });
+  return volumes.create({
+    volumeId: randomUUID(),
+    projectId: project,
+    sizeGb,
+    name: 'data',
+    deleteOnTermination: false,
+  });
 }
 
 function reserve(volumeId: string, instanceId: string, project = projectId) {
@@ -63,13 +64,19 @@ describe('standalone volumes and reservations', () => {
     const reserved = await reserve(v.id, instanceId);
     assert.equal(reserved.status, 'attaching');
     assert.deepEqual(volumes.connectionOf(reserved), volumes.connectionOf(v));
-    assert.deepEqual(await state(v.id), { status: 'attaching', attachment: { instanceId, host: 'node-2', device: null } });
+    assert.deepEqual(await state(v.id), {
+      status: 'attaching',
+      attachment: { instanceId, host: 'node-2', device: null },
+    });
     // A retried reservation by the same build is the same reservation.
     assert.equal((await reserve(v.id, instanceId)).status, 'attaching');
     assert.deepEqual(await volumes.attachmentsOf(instanceId), [{ volumeId: v.id, deleteOnTermination: false }]);
 
     await volumes.markAttached({ volumeId: v.id, instanceId, host: 'node-2', device: 'vdb' });
-    assert.deepEqual(await state(v.id), { status: 'in-use', attachment: { instanceId, host: 'node-2', device: 'vdb' } });
+    assert.deepEqual(await state(v.id), {
+      status: 'in-use',
+      attachment: { instanceId, host: 'node-2', device: 'vdb' },
+    });
     assert.equal((await reserve(v.id, instanceId)).status, 'in-use', 'a retry after the attach changes nothing');
 
     await volumes.markDetached(v.id);
@@ -83,7 +90,10 @@ describe('standalone volumes and reservations', () => {
     await assert.rejects(reserve(v.id, randomUUID()), refused('VolumeNotAvailable', /is attaching, not available/));
 
     const theirs = await standalone(1, otherProjectId);
-    await assert.rejects(reserve(theirs.id, randomUUID()), refused('VolumeNotAvailable', /does not exist in the instance's project/));
+    await assert.rejects(
+      reserve(theirs.id, randomUUID()),
+      refused('VolumeNotAvailable', /does not exist in the instance's project/),
+    );
     await assert.rejects(reserve(randomUUID(), randomUUID()), refused('VolumeNotAvailable', /does not exist/));
 
     const owned = await volumes.create({ volumeId: randomUUID(), projectId, sizeGb: 1, deleteOnTermination: true });
@@ -109,7 +119,7 @@ describe('standalone volumes and reservations', () => {
     const first = randomUUID();
     await reserve(v.id, first);
     await volumes.unreserve({ volumeId: v.id, instanceId: randomUUID() });
-    assert.equal((await state(v.id)).status, 'attaching', 'another build\'s undo leaves it alone');
+    assert.equal((await state(v.id)).status, 'attaching', "another build's undo leaves it alone");
     await volumes.unreserve({ volumeId: v.id, instanceId: first });
     assert.deepEqual(await state(v.id), { status: 'available', attachment: null });
 
@@ -117,7 +127,10 @@ describe('standalone volumes and reservations', () => {
     const second = randomUUID();
     await reserve(v.id, second);
     await volumes.unreserve({ volumeId: v.id, instanceId: first });
-    assert.deepEqual(await state(v.id), { status: 'attaching', attachment: { instanceId: second, host: 'node-2', device: null } });
+    assert.deepEqual(await state(v.id), {
+      status: 'attaching',
+      attachment: { instanceId: second, host: 'node-2', device: null },
+    });
     // Unreserving an attached volume (the host's detach failed) still returns it.
     await volumes.markAttached({ volumeId: v.id, instanceId: second, host: 'node-2', device: 'vdb' });
     await volumes.unreserve({ volumeId: v.id, instanceId: second });
@@ -143,7 +156,11 @@ describe('standalone volumes and reservations', () => {
     await assert.rejects(volumes.deleteDetached(owned.id), refused('VolumeInUse', /deleted with it/));
 
     await volumes.markDetached(v.id);
-    await assert.rejects(volumes.deleteDetached(v.id, otherProjectId), (err) => err instanceof NotFoundError, "another project's volume is not found");
+    await assert.rejects(
+      volumes.deleteDetached(v.id, otherProjectId),
+      (err) => err instanceof NotFoundError,
+      "another project's volume is not found",
+    );
     const room = await allocated();
     await volumes.deleteDetached(v.id, projectId);
     assert.equal(await allocated(), room - 4);

@@ -1,23 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DomainError } from '../../core/errors.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
-import { startTestDatabase, type TestDatabase } from '../support/database.js';
+import { useTestDatabase } from '../support/database.js';
 
 const PORTAL = '192.0.2.10:3260';
 
-let t: TestDatabase;
 let volumes: VolumeService;
 let projectId: string;
 
-before(async () => {
-  t = await startTestDatabase();
-  volumes = new VolumeService(t.db, PORTAL);
-  [{ id: projectId }] = await t.db.query(`SELECT id FROM projects WHERE name = 'admin'`);
-});
-after(async () => {
-  await t?.stop();
+const t = useTestDatabase(async ({ db }) => {
+  volumes = new VolumeService(db, PORTAL);
+  [{ id: projectId }] = await db.query(`SELECT id FROM projects WHERE name = 'admin'`);
 });
 
 async function allocated(pool: string): Promise<number> {
@@ -31,7 +26,13 @@ async function totalAllocated(): Promise<number> {
 }
 
 function create(sizeGb: number, volumeId = randomUUID()) {
-  return volumes.create({ volumeId, projectId, sizeGb, name: `vol-${volumeId.slice(0, 8)}`, deleteOnTermination: true });
+  return volumes.create({
+    volumeId,
+    projectId,
+    sizeGb,
+    name: `vol-${volumeId.slice(0, 8)}`,
+    deleteOnTermination: true,
+  });
 }
 
 function poolExhausted(err: unknown): boolean {
@@ -115,18 +116,25 @@ describe('VolumeService', () => {
   });
 
   it('never over-commits a pool under concurrent creates', async () => {
-    const pools: Array<{ name: string; capacity_gb: number }> = await t.db.query(`SELECT name, capacity_gb FROM storage_pools`);
+    const pools: Array<{ name: string; capacity_gb: number }> = await t.db.query(
+      `SELECT name, capacity_gb FROM storage_pools`,
+    );
     // Leave 25 GB free in all pools together, then ask for 10 × 5 GB at once.
-    await t.db.query(`UPDATE storage_pools SET capacity_gb = allocated_gb + CASE WHEN name = 'default' THEN 25 ELSE 0 END`);
+    await t.db.query(
+      `UPDATE storage_pools SET capacity_gb = allocated_gb + CASE WHEN name = 'default' THEN 25 ELSE 0 END`,
+    );
     try {
       const results = await Promise.allSettled(Array.from({ length: 10 }, () => create(5)));
       const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       assert.equal(results.length - refused.length, 5);
       for (const r of refused) poolExhausted(r.reason);
-      const [row] = await t.db.query(`SELECT capacity_gb - allocated_gb AS free FROM storage_pools WHERE name = 'default'`);
+      const [row] = await t.db.query(
+        `SELECT capacity_gb - allocated_gb AS free FROM storage_pools WHERE name = 'default'`,
+      );
       assert.equal(row.free, 0);
     } finally {
-      for (const p of pools) await t.db.query(`UPDATE storage_pools SET capacity_gb = $2 WHERE name = $1`, [p.name, p.capacity_gb]);
+      for (const p of pools)
+        await t.db.query(`UPDATE storage_pools SET capacity_gb = $2 WHERE name = $1`, [p.name, p.capacity_gb]);
     }
   });
 
@@ -165,7 +173,9 @@ describe('VolumeService', () => {
     const owner = randomUUID();
     await volumes.markAttached({ volumeId: v.id, instanceId: owner, host: 'node-1', device: 'vdb' });
     await volumes.markAttached({ volumeId: v.id, instanceId: randomUUID(), host: 'node-3', device: 'vdc' });
-    const [att] = await t.db.query(`SELECT instance_id, host, device FROM volume_attachments WHERE volume_id = $1`, [v.id]);
+    const [att] = await t.db.query(`SELECT instance_id, host, device FROM volume_attachments WHERE volume_id = $1`, [
+      v.id,
+    ]);
     assert.deepEqual(att, { instance_id: owner, host: 'node-1', device: 'vdb' });
   });
 
@@ -187,6 +197,9 @@ describe('VolumeService', () => {
   });
 
   it('get of an unknown volume is NotFound', async () => {
-    await assert.rejects(volumes.get(randomUUID()), (err: unknown) => err instanceof DomainError && err.code === 'NotFound');
+    await assert.rejects(
+      volumes.get(randomUUID()),
+      (err: unknown) => err instanceof DomainError && err.code === 'NotFound',
+    );
   });
 });

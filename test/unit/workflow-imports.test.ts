@@ -1,49 +1,66 @@
 /**
- * The rule STYLE.md asks a lint rule for: workflow code imports only the workflow SDK and the
- * shared contracts — no Node built-ins, no NestJS/TypeORM classes, no domain or activity code —
- * so the sandboxed bundle stays deterministic and small.
+ * The workflow import rule is an ESLint rule (eslint.config.js, `npm run lint`): workflow code
+ * imports only the workflow SDK, its own files and contracts/ — no Node built-ins, no
+ * NestJS/TypeORM classes, no domain or activity code — so the sandboxed bundle stays
+ * deterministic and small. These tests show the rule fails on a violation and passes on clean
+ * code. The rule needs no type information, so the type-aware rules are switched off here:
+ * each lint is a single in-memory file and takes milliseconds.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
 import { REPO_ROOT } from '../../core/config.js';
 
-const ALLOWED_PACKAGES = new Set(['@temporalio/workflow', '@temporalio/common']);
+const eslint = new ESLint({ cwd: REPO_ROOT, overrideConfig: tseslint.configs.disableTypeChecked });
 
-function importsOf(file: string): string[] {
-  const source = readFileSync(file, 'utf8');
-  return [...source.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...source.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+async function lint(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return result.messages.map((m) => `${m.ruleId ?? 'fatal'}: ${m.message}`);
 }
 
-function check(dir: string, allowedDirs: string[]): string[] {
-  const problems: string[] = [];
-  for (const name of readdirSync(path.join(REPO_ROOT, dir)).filter((f) => f.endsWith('.ts'))) {
-    const file = path.join(REPO_ROOT, dir, name);
-    for (const spec of importsOf(file)) {
-      if (spec.startsWith('.')) {
-        const target = path.relative(REPO_ROOT, path.resolve(path.dirname(file), spec));
-        if (!allowedDirs.some((d) => target.startsWith(`${d}/`))) problems.push(`${dir}/${name} imports ${spec} (outside ${allowedDirs.join(', ')})`);
-      } else if (!ALLOWED_PACKAGES.has(spec)) {
-        problems.push(`${dir}/${name} imports ${spec}`);
-      }
-    }
+const CLEAN = `import { log, proxyActivities } from '@temporalio/workflow';
+import type { NoopActivities } from '../contracts/activities.js';
+import { failureMessage } from './failures.js';
+
+const { noop } = proxyActivities<NoopActivities>({ startToCloseTimeout: '1 minute' });
+
+export async function Clean(): Promise<void> {
+  await noop().catch((err: unknown) => log.warn(failureMessage(err)));
+}
+`;
+
+describe('workflow import rule (ESLint)', () => {
+  it('passes a workflow that imports the SDK, contracts/ and its own files', async () => {
+    assert.deepEqual(await lint('workflows/clean.ts', CLEAN), []);
+  });
+
+  for (const [what, code] of [
+    ['a Node built-in', `import fs from 'node:fs';\nexport const f = fs;\n`],
+    ['domain code', `import { isUuid } from '../core/ids.js';\nexport const f = isUuid;\n`],
+    ['activity code', `import * as a from '../activities/index.js';\nexport const f = a;\n`],
+    ['a path that leaves contracts/', `import * as c from '../contracts/../core/ids.js';\nexport const f = c;\n`],
+    ['another package', `import { DataSource } from 'typeorm';\nexport const f = DataSource;\n`],
+  ]) {
+    it(`fails a workflow that imports ${what}`, async () => {
+      const problems = await lint('workflows/violation.ts', code);
+      assert.ok(problems.length === 1 && problems[0].startsWith('no-restricted-imports:'), problems.join('\n'));
+    });
   }
-  return problems;
-}
 
-describe('workflow code imports', () => {
-  it('workflows/ imports only the workflow SDK, contracts/ and itself', () => {
-    assert.deepEqual(check('workflows', ['workflows', 'contracts']), []);
+  it('fails a dynamic import in workflow code', async () => {
+    const problems = await lint('workflows/violation.ts', `export const f = () => import('node:fs');\n`);
+    assert.deepEqual(problems, ['no-restricted-syntax: Workflow code has no dynamic imports.']);
   });
 
-  it('contracts/ (imported by workflows) imports only the SDK and itself', () => {
-    assert.deepEqual(check('contracts', ['contracts']), []);
+  it('holds contracts/ (imported by workflows) to the SDK and itself', async () => {
+    const clean = `import { SearchAttributeType } from '@temporalio/common';\nexport const t = SearchAttributeType;\n`;
+    assert.deepEqual(await lint('contracts/clean.ts', clean), []);
+    const problems = await lint('contracts/violation.ts', `import path from 'node:path';\nexport const p = path;\n`);
+    assert.ok(problems.length === 1 && problems[0].startsWith('no-restricted-imports:'), problems.join('\n'));
   });
 
-  it('catches a forbidden import (the check can fail)', () => {
-    // core/ may use Node and TypeORM: held to the workflow rule, it must be reported.
-    const problems = check('core', ['core']);
-    assert.ok(problems.some((p) => p.includes('imports node:')), problems.join('\n'));
+  it('does not apply outside workflows/ and contracts/', async () => {
+    assert.deepEqual(await lint('core/elsewhere.ts', `import fs from 'node:fs';\nexport const f = fs;\n`), []);
   });
 });

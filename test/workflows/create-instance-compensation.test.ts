@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { FaultCodes } from '../../contracts/errors.js';
-import { buildFailure, createInput, queryStatus, searchAttributes, startCreate, startHarness, type Harness } from './harness.js';
+import { attachFailureUndos } from '../support/fault-cases.js';
+import {
+  ATTACH_FAILS_ON_NODE_1,
+  buildFailure,
+  createInput,
+  queryStatus,
+  searchAttributes,
+  startCreate,
+  useHarness,
+  unwiredOn,
+} from './harness.js';
 
 /**
  * CreateInstance when a failure no other host would fix, or a cancellation, ends the
@@ -14,23 +24,14 @@ import { buildFailure, createInput, queryStatus, searchAttributes, startCreate, 
 const n1 = 'compute.node-1';
 
 describe('CreateInstance compensation', () => {
-  let h: Harness;
-
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
-  beforeEach(() => h.cloud.reset());
+  const h = useHarness();
 
   it('aborts on NetworkExhausted without rescheduling and undoes the build in reverse', async () => {
     h.cloud.fail({ queue: 'network', activity: 'allocatePort', mode: 'fatal', type: FaultCodes.NetworkExhausted });
     const input = createInput({ volume: { sizeGb: 1 } });
     const handle = await startCreate(h, input);
 
-    const failure = await buildFailure(handle);
-    assert.equal(failure.type, FaultCodes.NetworkExhausted);
+    await buildFailure(handle, FaultCodes.NetworkExhausted);
     assert.deepEqual(h.cloud.actions(), [
       'scheduler:selectHost', // once: a full IP pool is not the host's fault
       `${n1}:claimResources`,
@@ -55,43 +56,40 @@ describe('CreateInstance compensation', () => {
     assert.deepEqual(status.attempts, [{ host: 'node-1', outcome: 'claimed', reason: null }]);
     assert.deepEqual(
       status.compensations.map((c) => [c.name, c.outcome]),
-      [['deallocatePort', 'succeeded'], ['destroyDomain(node-1)', 'succeeded'], ['releaseClaim(node-1)', 'succeeded']],
+      [
+        ['deallocatePort', 'succeeded'],
+        ['destroyDomain(node-1)', 'succeeded'],
+        ['releaseClaim(node-1)', 'succeeded'],
+      ],
     );
     // Each undo also closes its action row, so the API shows what was rolled back.
-    const compensated = h.cloud.recordsOf('recordStep').filter((r) => r.phase === 'compensated').map((r) => r.step);
+    const compensated = h.cloud
+      .recordsOf('recordStep')
+      .filter((r) => r.phase === 'compensated')
+      .map((r) => r.step);
     assert.deepEqual(compensated, ['deallocatePort', 'destroyDomain(node-1)', 'releaseClaim(node-1)']);
     assert.deepEqual(await searchAttributes(handle), { status: 'ERROR', host: 'node-1' });
   });
 
   it('undoes every earlier step in reverse when attaching the volume fails', async () => {
-    // The attachment is half made on the host, then the step fails for good.
-    h.cloud.fail({ queue: n1, activity: 'attachVolume', mode: 'fatal', type: FaultCodes.HostStepFailed, when: 'after' });
+    h.cloud.fail(ATTACH_FAILS_ON_NODE_1);
     const handle = await startCreate(h, createInput({ volume: { sizeGb: 1 } }));
 
-    const failure = await buildFailure(handle);
-    assert.equal(failure.type, FaultCodes.HostStepFailed);
-    assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [
-      `${n1}:detachVolume`,
-      'storage:deleteVolume',
-      `${n1}:unplugVif`,
-      'network:deallocatePort',
-      `${n1}:destroyDomain`,
-      'scheduler:releaseClaim',
-      'instances:recordFault',
-    ]);
+    await buildFailure(handle, FaultCodes.HostStepFailed);
+    const undos = [`${n1}:detachVolume`, 'storage:deleteVolume', ...unwiredOn(n1)];
+    assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [...undos, 'instances:recordFault']);
     const [{ fault }] = h.cloud.recordsOf('recordFault');
-    assert.deepEqual({ ...fault, message: '' }, { code: FaultCodes.HostStepFailed, message: '', step: 'attach_volume', host: 'node-1' });
+    assert.deepEqual(
+      { ...fault, message: '' },
+      { code: FaultCodes.HostStepFailed, message: '', step: 'attach_volume', host: 'node-1' },
+    );
     assert.equal(h.cloud.volumes.size, 0, 'the volume the build created is deleted');
     assert.deepEqual(h.cloud.leftovers(), []);
     const status = await queryStatus(handle);
-    assert.deepEqual(status.compensations.map((c) => c.name), [
-      'detachVolume(node-1)',
-      'deleteVolume',
-      'unplugVif(node-1)',
-      'deallocatePort',
-      'destroyDomain(node-1)',
-      'releaseClaim(node-1)',
-    ]);
+    assert.deepEqual(
+      status.compensations.map((c) => c.name),
+      attachFailureUndos('node-1'),
+    );
   });
 
   it('compensates and records DELETED when the build is cancelled during spawn', async () => {
@@ -105,17 +103,27 @@ describe('CreateInstance compensation', () => {
       () => assert.fail('a cancelled build does not complete'),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure, `cancelled, got ${String(err)}`);
+    assert.ok(
+      err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure,
+      `cancelled, got ${String(err)}`,
+    );
     assert.equal((await handle.describe()).status.name, 'CANCELLED');
     // The spawn step acknowledged the cancellation before its undo ran (no race).
-    assert.deepEqual(h.cloud.actions(`${n1}:spawnDomain`), [`${n1}:destroyDomain`, 'scheduler:releaseClaim', 'instances:recordDeleted']);
+    assert.deepEqual(h.cloud.actions(`${n1}:spawnDomain`), [
+      `${n1}:destroyDomain`,
+      'scheduler:releaseClaim',
+      'instances:recordDeleted',
+    ]);
     assert.deepEqual(h.cloud.recordsOf('recordDeleted'), [{ instanceId: input.instanceId }]);
     assert.deepEqual(h.cloud.recordsOf('recordFault'), [], 'a cancelled build is not a fault');
     assert.deepEqual(h.cloud.leftovers(), []);
 
     const status = await queryStatus(handle);
     assert.equal(status.status, 'DELETED');
-    assert.deepEqual(status.compensations.map((c) => c.outcome), ['succeeded', 'succeeded']);
+    assert.deepEqual(
+      status.compensations.map((c) => c.outcome),
+      ['succeeded', 'succeeded'],
+    );
     assert.equal((await searchAttributes(handle)).status, 'DELETED');
   });
 
@@ -130,7 +138,10 @@ describe('CreateInstance compensation', () => {
     await h.cloud.reached('instances:recordAttempt', 2);
     await handle.cancel();
 
-    await assert.rejects(handle.result(), (e: unknown) => e instanceof WorkflowFailedError && e.cause instanceof CancelledFailure);
+    await assert.rejects(
+      handle.result(),
+      (e: unknown) => e instanceof WorkflowFailedError && e.cause instanceof CancelledFailure,
+    );
     assert.deepEqual(h.cloud.leftovers(), [], 'node-1 keeps neither the domain nor the claim');
     assert.deepEqual(h.cloud.recordsOf('recordDeleted'), [{ instanceId: input.instanceId }]);
   });
@@ -151,11 +162,14 @@ describe('CreateInstance compensation', () => {
     ]);
     assert.deepEqual(h.cloud.leftovers(), []);
     const status = await queryStatus(handle);
-    assert.deepEqual(status.compensations.map((c) => [c.name, c.outcome]), [
-      ['deallocatePort', 'succeeded'],
-      ['destroyDomain(node-1)', 'succeeded'],
-      ['releaseClaim(node-1)', 'succeeded'],
-    ]);
+    assert.deepEqual(
+      status.compensations.map((c) => [c.name, c.outcome]),
+      [
+        ['deallocatePort', 'succeeded'],
+        ['destroyDomain(node-1)', 'succeeded'],
+        ['releaseClaim(node-1)', 'succeeded'],
+      ],
+    );
   });
 
   it('logs an undo that fails for good and still runs the others', async () => {
@@ -165,7 +179,11 @@ describe('CreateInstance compensation', () => {
     const input = createInput();
     const handle = await startCreate(h, input);
 
-    assert.equal((await buildFailure(handle)).type, FaultCodes.NetworkExhausted, 'the original failure is what the build reports');
+    assert.equal(
+      (await buildFailure(handle)).type,
+      FaultCodes.NetworkExhausted,
+      'the original failure is what the build reports',
+    );
     assert.deepEqual(h.cloud.actions('network:allocatePort'), [
       'network:deallocatePort',
       `${n1}:destroyDomain`,
@@ -173,11 +191,14 @@ describe('CreateInstance compensation', () => {
       'instances:recordFault',
     ]);
     const status = await queryStatus(handle);
-    assert.deepEqual(status.compensations.map((c) => [c.name, c.outcome]), [
-      ['deallocatePort', 'succeeded'],
-      ['destroyDomain(node-1)', 'failed'],
-      ['releaseClaim(node-1)', 'succeeded'],
-    ]);
+    assert.deepEqual(
+      status.compensations.map((c) => [c.name, c.outcome]),
+      [
+        ['deallocatePort', 'succeeded'],
+        ['destroyDomain(node-1)', 'failed'],
+        ['releaseClaim(node-1)', 'succeeded'],
+      ],
+    );
     assert.match(status.compensations[1].error ?? '', /DomainStuck/);
     // Only the domain is left, for the host's reconciliation to find.
     assert.deepEqual(h.cloud.leftovers(), [`domain node-1/${input.instanceId}`]);

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { FaultCodes } from '../../contracts/errors.js';
-import { buildFailure, createInput, queryStatus, startCreate, startHarness, type Harness } from './harness.js';
+import {
+  ATTACH_FAILS_ON_NODE_1,
+  buildFailure,
+  createInput,
+  queryStatus,
+  startCreate,
+  useHarness,
+  unwiredOn,
+} from './harness.js';
 
 /**
  * CreateInstance with the user's existing (standalone) volume: it is reserved instead of
@@ -12,52 +20,67 @@ import { buildFailure, createInput, queryStatus, startCreate, startHarness, type
 const n1 = 'compute.node-1';
 
 describe('CreateInstance with an existing volume', () => {
-  let h: Harness;
+  const h = useHarness();
   let volumeId: string;
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
   beforeEach(() => {
-    h.cloud.reset();
     volumeId = randomUUID();
-    h.cloud.volumes.set(volumeId, { volumeId, instanceId: null, sizeGb: 5, status: 'available', deleteOnTermination: false });
+    h.cloud.volumes.set(volumeId, {
+      volumeId,
+      instanceId: null,
+      sizeGb: 5,
+      status: 'available',
+      deleteOnTermination: false,
+    });
   });
 
   it('reserves and attaches the volume instead of creating one', async () => {
     const input = createInput({ volume: { volumeId } });
     const handle = await startCreate(h, input);
     assert.deepEqual(await handle.result(), { host: 'node-1' });
-    assert.deepEqual(h.cloud.actions('network:allocatePort'), [`${n1}:plugVif`, 'storage:reserveVolume', `${n1}:attachVolume`, 'instances:recordActive']);
-    const taskStates = h.cloud.recordsOf('recordStep').filter((r) => r.phase === 'start' && r.taskState).map((r) => r.taskState);
+    assert.deepEqual(h.cloud.actions('network:allocatePort'), [
+      `${n1}:plugVif`,
+      'storage:reserveVolume',
+      `${n1}:attachVolume`,
+      'instances:recordActive',
+    ]);
+    const taskStates = h.cloud
+      .recordsOf('recordStep')
+      .filter((r) => r.phase === 'start' && r.taskState)
+      .map((r) => r.taskState);
     assert.deepEqual(taskStates, ['scheduling', 'pulling_image', 'spawning', 'networking', 'attaching_volume']);
-    assert.deepEqual(
-      (await queryStatus(handle)).steps.map((s) => s.step).slice(-2),
-      ['reserve_volume', 'attach_volume'],
-    );
-    assert.deepEqual(h.cloud.volumes.get(volumeId), { volumeId, instanceId: input.instanceId, sizeGb: 5, status: 'in-use', deleteOnTermination: false });
+    assert.deepEqual((await queryStatus(handle)).steps.map((s) => s.step).slice(-2), [
+      'reserve_volume',
+      'attach_volume',
+    ]);
+    assert.deepEqual(h.cloud.volumes.get(volumeId), {
+      volumeId,
+      instanceId: input.instanceId,
+      sizeGb: 5,
+      status: 'in-use',
+      deleteOnTermination: false,
+    });
     assert.ok(h.cloud.attachments.has(`node-1/${volumeId}`));
   });
 
   it('detaches and gives the volume back, never deleting it, when attaching fails', async () => {
-    h.cloud.fail({ queue: n1, activity: 'attachVolume', mode: 'fatal', type: FaultCodes.HostStepFailed, when: 'after' });
+    h.cloud.fail(ATTACH_FAILS_ON_NODE_1);
     const handle = await startCreate(h, createInput({ volume: { volumeId } }));
-    const failure = await buildFailure(handle);
-    assert.equal(failure.type, FaultCodes.HostStepFailed);
+    await buildFailure(handle, FaultCodes.HostStepFailed);
     assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [
       `${n1}:detachVolume`,
       'storage:unreserveVolume',
-      `${n1}:unplugVif`,
-      'network:deallocatePort',
-      `${n1}:destroyDomain`,
-      'scheduler:releaseClaim',
+      ...unwiredOn(n1),
       'instances:recordFault',
     ]);
     assert.ok(!h.cloud.calls.includes('storage:deleteVolume'), 'a standalone volume is never deleted by a build');
-    assert.deepEqual(h.cloud.volumes.get(volumeId), { volumeId, instanceId: null, sizeGb: 5, status: 'available', deleteOnTermination: false });
+    assert.deepEqual(h.cloud.volumes.get(volumeId), {
+      volumeId,
+      instanceId: null,
+      sizeGb: 5,
+      status: 'available',
+      deleteOnTermination: false,
+    });
     assert.deepEqual(h.cloud.leftovers(), []);
   });
 
@@ -65,16 +88,15 @@ describe('CreateInstance with an existing volume', () => {
     const holder = randomUUID();
     h.cloud.volumes.get(volumeId)!.instanceId = holder;
     const handle = await startCreate(h, createInput({ volume: { volumeId } }));
-    const failure = await buildFailure(handle);
-    assert.equal(failure.type, FaultCodes.VolumeNotAvailable);
+    await buildFailure(handle, FaultCodes.VolumeNotAvailable);
     const [{ fault }] = h.cloud.recordsOf('recordFault');
-    assert.deepEqual({ code: fault.code, step: fault.step }, { code: FaultCodes.VolumeNotAvailable, step: 'reserve_volume' });
+    assert.deepEqual(
+      { code: fault.code, step: fault.step },
+      { code: FaultCodes.VolumeNotAvailable, step: 'reserve_volume' },
+    );
     assert.deepEqual(h.cloud.actions('storage:reserveVolume'), [
       'storage:unreserveVolume', // registered before its step: a no-op for a build that holds nothing
-      `${n1}:unplugVif`,
-      'network:deallocatePort',
-      `${n1}:destroyDomain`,
-      'scheduler:releaseClaim',
+      ...unwiredOn(n1),
       'instances:recordFault',
     ]);
     assert.equal(h.cloud.volumes.get(volumeId)!.instanceId, holder, 'the other build keeps its hold');

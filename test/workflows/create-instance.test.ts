@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FaultCodes } from '../../contracts/errors.js';
-import { DEAD_HOST, buildFailure, createInput, queryStatus, searchAttributes, startCreate, startHarness, type Harness } from './harness.js';
+import {
+  DEAD_HOST,
+  buildFailure,
+  createInput,
+  queryStatus,
+  searchAttributes,
+  startCreate,
+  useHarness,
+} from './harness.js';
 
 /**
  * CreateInstance against a real dev server with a fake cloud behind every queue: the
@@ -15,17 +23,11 @@ const n3 = 'compute.node-3';
 
 /** The build's calls on one host until it is ACTIVE: claim, pull, spawn. */
 const placedOn = (q: string) => [`${q}:claimResources`, `${q}:pullImage`, `${q}:spawnDomain`];
+/** Placed, then wired and recorded ACTIVE: the rest of a build without a volume. */
+const builtOn = (q: string) => [...placedOn(q), 'network:allocatePort', `${q}:plugVif`, 'instances:recordActive'];
 
 describe('CreateInstance', () => {
-  let h: Harness;
-
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
-  beforeEach(() => h.cloud.reset());
+  const h = useHarness();
 
   it('builds an instance with a volume: every step in order, ACTIVE in the query and search attributes', async () => {
     const input = createInput({ volume: { sizeGb: 1 } });
@@ -43,7 +45,10 @@ describe('CreateInstance', () => {
     ]);
     assert.deepEqual(h.cloud.recordsOf('recordActive'), [{ instanceId: input.instanceId, host: 'node-1' }]);
     // The task states the API shows, in the order the user sees them.
-    const taskStates = h.cloud.recordsOf('recordStep').filter((r) => r.phase === 'start' && r.taskState).map((r) => r.taskState);
+    const taskStates = h.cloud
+      .recordsOf('recordStep')
+      .filter((r) => r.phase === 'start' && r.taskState)
+      .map((r) => r.taskState);
     assert.deepEqual(taskStates, ['scheduling', 'pulling_image', 'spawning', 'networking', 'attaching_volume']);
 
     const status = await queryStatus(handle);
@@ -54,7 +59,9 @@ describe('CreateInstance', () => {
     assert.deepEqual(status.attempts, [{ host: 'node-1', outcome: 'claimed', reason: null }]);
     assert.deepEqual(
       status.steps.map((s) => [s.step, s.outcome]),
-      ['schedule', 'claim', 'pull_image', 'spawn', 'allocate_port', 'plug_vif', 'create_volume', 'attach_volume'].map((s) => [s, 'succeeded']),
+      ['schedule', 'claim', 'pull_image', 'spawn', 'allocate_port', 'plug_vif', 'create_volume', 'attach_volume'].map(
+        (s) => [s, 'succeeded'],
+      ),
     );
     assert.ok(status.steps.every((s) => s.finishedAt !== null && s.finishedAt >= s.startedAt));
     assert.deepEqual(status.compensations, []);
@@ -62,14 +69,17 @@ describe('CreateInstance', () => {
     assert.deepEqual(await searchAttributes(handle), { status: 'ACTIVE', host: 'node-1' });
     // What a live instance holds: nothing was undone.
     const volumeId = [...h.cloud.volumes.keys()][0];
-    assert.deepEqual(h.cloud.leftovers().sort(), [
-      `attachment node-1/${volumeId}`,
-      `claim ${input.instanceId} on node-1`,
-      `domain node-1/${input.instanceId}`,
-      `port ${input.instanceId}`,
-      `vif node-1/${input.instanceId}`,
-      `volume ${volumeId}`,
-    ].sort());
+    assert.deepEqual(
+      h.cloud.leftovers().sort(),
+      [
+        `attachment node-1/${volumeId}`,
+        `claim ${input.instanceId} on node-1`,
+        `domain node-1/${input.instanceId}`,
+        `port ${input.instanceId}`,
+        `vif node-1/${input.instanceId}`,
+        `volume ${volumeId}`,
+      ].sort(),
+    );
   });
 
   it('moves to the next host when the first refuses the claim, releasing the first claim', async () => {
@@ -83,20 +93,20 @@ describe('CreateInstance', () => {
       `${n1}:claimResources`,
       'scheduler:releaseClaim',
       'scheduler:selectHost',
-      ...placedOn(n2),
-      'network:allocatePort',
-      `${n2}:plugVif`,
-      'instances:recordActive',
+      ...builtOn(n2),
     ]);
     const status = await queryStatus(handle);
     assert.equal(status.attempts.length, 2);
     assert.deepEqual({ ...status.attempts[0], reason: null }, { host: 'node-1', outcome: 'refused', reason: null });
     assert.match(status.attempts[0].reason ?? '', /not enough free room/);
     assert.deepEqual(status.attempts[1], { host: 'node-2', outcome: 'claimed', reason: null });
-    assert.deepEqual(h.cloud.recordsOf('recordAttempt').map((r) => [r.attemptNo, r.attempt.host, r.attempt.outcome]), [
-      [1, 'node-1', 'refused'],
-      [2, 'node-2', 'claimed'],
-    ]);
+    assert.deepEqual(
+      h.cloud.recordsOf('recordAttempt').map((r) => [r.attemptNo, r.attempt.host, r.attempt.outcome]),
+      [
+        [1, 'node-1', 'refused'],
+        [2, 'node-2', 'claimed'],
+      ],
+    );
     assert.deepEqual([...h.cloud.claims], [[input.instanceId, 'node-2']], 'only the second host holds a claim');
     assert.deepEqual(await searchAttributes(handle), { status: 'ACTIVE', host: 'node-2' });
   });
@@ -116,13 +126,16 @@ describe('CreateInstance', () => {
       `${n1}:destroyDomain`,
       'scheduler:releaseClaim',
       'scheduler:selectHost',
-      ...placedOn(n2),
-      'network:allocatePort',
-      `${n2}:plugVif`,
-      'instances:recordActive',
+      ...builtOn(n2),
     ]);
     const status = await queryStatus(handle);
-    assert.deepEqual(status.attempts.map((a) => [a.host, a.outcome]), [['node-1', 'failed'], ['node-2', 'claimed']]);
+    assert.deepEqual(
+      status.attempts.map((a) => [a.host, a.outcome]),
+      [
+        ['node-1', 'failed'],
+        ['node-2', 'claimed'],
+      ],
+    );
     assert.match(status.attempts[0].reason ?? '', /spawnDomain on compute\.node-1 failed/);
     assert.deepEqual(status.compensations, [
       { name: 'destroyDomain(node-1)', outcome: 'succeeded', error: null },
@@ -140,30 +153,40 @@ describe('CreateInstance', () => {
     const input = createInput({ volume: { sizeGb: 1 } });
     const handle = await startCreate(h, input);
 
-    const failure = await buildFailure(handle);
-    assert.equal(failure.type, FaultCodes.NoValidHost);
+    const failure = await buildFailure(handle, FaultCodes.NoValidHost);
     for (const host of ['node-1', 'node-2', 'node-3']) assert.match(failure.message, new RegExp(host));
-    assert.match(failure.message, /attempt 1 on node-1: refused.*attempt 2 on node-2: failed.*attempt 3 on node-3: failed/);
+    assert.match(
+      failure.message,
+      /attempt 1 on node-1: refused.*attempt 2 on node-2: failed.*attempt 3 on node-3: failed/,
+    );
 
     const [fault] = h.cloud.recordsOf('recordFault');
-    assert.deepEqual({ ...fault.fault, message: '' }, { code: FaultCodes.NoValidHost, message: '', step: 'claim', host: null });
+    assert.deepEqual(
+      { ...fault.fault, message: '' },
+      { code: FaultCodes.NoValidHost, message: '', step: 'claim', host: null },
+    );
     assert.equal(fault.fault.message, failure.message);
     assert.equal(h.cloud.actions().filter((c) => c === 'scheduler:selectHost').length, 3, 'at most three attempts');
-    assert.ok(!h.cloud.actions().some((c) => c.startsWith('network:') || c.startsWith('storage:')), 'nothing after placement ran');
+    assert.ok(
+      !h.cloud.actions().some((c) => c.startsWith('network:') || c.startsWith('storage:')),
+      'nothing after placement ran',
+    );
     assert.deepEqual(h.cloud.leftovers(), []);
 
     const status = await queryStatus(handle);
     assert.equal(status.status, 'ERROR');
     assert.equal(status.fault?.code, FaultCodes.NoValidHost);
-    assert.deepEqual(status.attempts.map((a) => a.outcome), ['refused', 'failed', 'failed']);
+    assert.deepEqual(
+      status.attempts.map((a) => a.outcome),
+      ['refused', 'failed', 'failed'],
+    );
     assert.equal((await searchAttributes(handle)).status, 'ERROR');
   });
 
   it('fails NoValidHost at the schedule step when no host has room at all', async () => {
     h.cloud.hostOrder = [];
     const handle = await startCreate(h, createInput());
-    const failure = await buildFailure(handle);
-    assert.equal(failure.type, FaultCodes.NoValidHost);
+    const failure = await buildFailure(handle, FaultCodes.NoValidHost);
     assert.match(failure.message, /no host has room/);
     assert.equal(h.cloud.recordsOf('recordFault')[0]?.fault.step, 'schedule');
     assert.deepEqual(h.cloud.actions(), ['scheduler:selectHost', 'instances:recordFault']);
@@ -176,10 +199,20 @@ describe('CreateInstance', () => {
     assert.deepEqual(await handle.result(), { host: 'node-1' });
 
     const status = await queryStatus(handle);
-    assert.deepEqual(status.attempts.map((a) => [a.host, a.outcome]), [[DEAD_HOST, 'timeout'], ['node-1', 'claimed']]);
+    assert.deepEqual(
+      status.attempts.map((a) => [a.host, a.outcome]),
+      [
+        [DEAD_HOST, 'timeout'],
+        ['node-1', 'claimed'],
+      ],
+    );
     assert.match(status.attempts[0].reason ?? '', /SCHEDULE_TO_START/);
     // The claim was never taken on the dead host; its release runs on the scheduler queue anyway.
-    assert.deepEqual(h.cloud.actions().slice(0, 3), ['scheduler:selectHost', 'scheduler:releaseClaim', 'scheduler:selectHost']);
+    assert.deepEqual(h.cloud.actions().slice(0, 3), [
+      'scheduler:selectHost',
+      'scheduler:releaseClaim',
+      'scheduler:selectHost',
+    ]);
     assert.deepEqual([...h.cloud.claims], [[input.instanceId, 'node-1']]);
     assert.deepEqual(await searchAttributes(handle), { status: 'ACTIVE', host: 'node-1' });
   });

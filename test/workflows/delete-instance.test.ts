@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { DEAD_HOST, searchAttributes, startDelete, startHarness, type Harness } from './harness.js';
+import { describe, it } from 'node:test';
+import { DEAD_HOST, searchAttributes, startDelete, useHarness, unwiredOn } from './harness.js';
 
 /**
  * DeleteInstance against a real dev server with a fake cloud: an ACTIVE instance is torn
@@ -12,15 +12,7 @@ import { DEAD_HOST, searchAttributes, startDelete, startHarness, type Harness } 
 const n1 = 'compute.node-1';
 
 describe('DeleteInstance', () => {
-  let h: Harness;
-
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.stop();
-  });
-  beforeEach(() => h.cloud.reset());
+  const h = useHarness();
 
   it('releases an owned volume, the port, the domain and the claim, then records DELETED', async () => {
     const instanceId = randomUUID();
@@ -32,10 +24,7 @@ describe('DeleteInstance', () => {
       'storage:listInstanceVolumes',
       `${n1}:detachVolume`,
       'storage:deleteVolume',
-      `${n1}:unplugVif`,
-      'network:deallocatePort',
-      `${n1}:destroyDomain`,
-      'scheduler:releaseClaim',
+      ...unwiredOn(n1),
       'instances:recordDeleted',
     ]);
     assert.deepEqual(h.cloud.recordsOf('recordTaskState'), [{ instanceId, taskState: 'deleting' }]);
@@ -50,7 +39,11 @@ describe('DeleteInstance', () => {
     h.cloud.seedActive(instanceId, 'node-1', { volumeId: 'vol-kept', deleteOnTermination: false });
     await (await startDelete(h, { instanceId, host: 'node-1' })).result();
 
-    assert.deepEqual(h.cloud.actions().slice(0, 3), ['storage:listInstanceVolumes', `${n1}:detachVolume`, 'storage:markVolumeDetached']);
+    assert.deepEqual(h.cloud.actions().slice(0, 3), [
+      'storage:listInstanceVolumes',
+      `${n1}:detachVolume`,
+      'storage:markVolumeDetached',
+    ]);
     assert.ok(!h.cloud.actions().includes('storage:deleteVolume'));
     assert.deepEqual(h.cloud.volumes.get('vol-kept'), {
       volumeId: 'vol-kept',
@@ -77,10 +70,7 @@ describe('DeleteInstance', () => {
     // The second run finds no volume and every other step is a no-op.
     assert.deepEqual(h.cloud.actions().slice(first), [
       'storage:listInstanceVolumes',
-      `${n1}:unplugVif`,
-      'network:deallocatePort',
-      `${n1}:destroyDomain`,
-      'scheduler:releaseClaim',
+      ...unwiredOn(n1),
       'instances:recordDeleted',
     ]);
     assert.deepEqual(h.cloud.recordsOf('recordDeleted'), [{ instanceId }, { instanceId }]);

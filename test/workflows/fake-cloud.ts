@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import type {
   ComputeActivities,
   NetworkActivities,
@@ -10,40 +10,17 @@ import type {
 } from '../../contracts/activities.js';
 import { FaultCodes } from '../../contracts/errors.js';
 import { TaskQueues, computeQueue } from '../../contracts/task-queues.js';
+import { FaultPlan, applyInjection, type FaultRule } from './fake-faults.js';
+
+export type { InjectionMode, FaultRule } from './fake-faults.js';
 
 /**
  * An in-memory cloud behind the mocked activities: it records every call in order
  * (`compute.node-1:claimResources`), keeps the live resources (claims, domains, VIFs,
  * ports, volumes, attachments) so a test can assert nothing is left after compensation,
- * and fails or hangs a given activity on a given queue when told to. Every operation is
+ * and fails or hangs a given activity on a given queue when told to (fake-faults.ts). Every operation is
  * idempotent, keyed as the real services are (instance id, volume id).
  */
-
-export type FaultMode =
-  /** The host says no: non-retryable HostRefused. */
-  | 'refuse'
-  /** A failure no retry fixes: non-retryable ApplicationFailure of `type`. */
-  | 'fatal'
-  /** A plain Error: Temporal retries it under the activity's retry policy. */
-  | 'error'
-  /** Runs until cancelled (or for `ms`), heartbeating so a cancellation arrives; ends cancelled. */
-  | 'hang';
-
-export interface FaultRule {
-  queue: string;
-  activity: string;
-  mode: FaultMode;
-  /** For 'fatal' (and typed host failures): the ApplicationFailure type. */
-  type?: string;
-  /** How many calls fail (default: every call). */
-  times?: number;
-  /** How many matching calls pass before the fault starts (default 0). */
-  skip?: number;
-  /** For 'hang': finish normally after this long unless cancelled first (default: never). */
-  ms?: number;
-  /** 'after': the step's effect happens first (a domain defined, then the boot fails). */
-  when?: 'before' | 'after';
-}
 
 export interface RecordedCall {
   name: keyof RecordsActivities;
@@ -72,7 +49,7 @@ export class FakeCloud {
   readonly ports = new Map<string, PortInfo>(); // instanceId → port
   readonly volumes = new Map<string, Volume>(); // volumeId → volume
   readonly attachments = new Set<string>(); // `${host}/${volumeId}`
-  private faults: FaultRule[] = [];
+  private faults = new FaultPlan();
   /** `ready()` resolves the waiter and answers true once its condition holds. */
   private waiters: Array<{ call: string; ready: () => boolean }> = [];
   private nextIp = 5;
@@ -82,12 +59,12 @@ export class FakeCloud {
     this.records = [];
     this.hostOrder = [...HOSTS];
     for (const m of [this.claims, this.domains, this.vifs, this.ports, this.volumes, this.attachments]) m.clear();
-    this.faults = [];
+    this.faults = new FaultPlan();
     this.waiters = [];
   }
 
   fail(rule: FaultRule): this {
-    this.faults.push({ ...rule, times: rule.times ?? Infinity, skip: rule.skip ?? 0 });
+    this.faults.add(rule);
     return this;
   }
 
@@ -223,10 +200,15 @@ export class FakeCloud {
       createVolume: ({ volumeId, instanceId, sizeGb }) =>
         this.call(q, 'createVolume', () => {
           if (!this.volumes.has(volumeId)) {
-            this.volumes.set(volumeId, { volumeId, instanceId, sizeGb, status: 'available', deleteOnTermination: true });
+            this.volumes.set(volumeId, {
+              volumeId,
+              instanceId,
+              sizeGb,
+              status: 'available',
+              deleteOnTermination: true,
+            });
           }
-          const connection = { targetIqn: `iqn.2010-10.org.nimbus:${volumeId}`, targetPortal: '127.0.0.1:3260', targetLun: 0 };
-          return { volumeId, sizeGb, connection };
+          return { volumeId, sizeGb, connection: iscsiConnection(volumeId) };
         }),
       deleteVolume: ({ volumeId }) => this.call(q, 'deleteVolume', () => void this.volumes.delete(volumeId)),
       // An existing standalone volume: held by one instance at a time, given back (never deleted) by the undo.
@@ -237,8 +219,7 @@ export class FakeCloud {
             throw ApplicationFailure.nonRetryable(`volume ${volumeId} is not available`, FaultCodes.VolumeNotAvailable);
           }
           v.instanceId = instanceId;
-          const connection = { targetIqn: `iqn.2010-10.org.nimbus:${volumeId}`, targetPortal: '127.0.0.1:3260', targetLun: 0 };
-          return { volumeId, sizeGb: v.sizeGb, connection };
+          return { volumeId, sizeGb: v.sizeGb, connection: iscsiConnection(volumeId) };
         }),
       unreserveVolume: ({ volumeId, instanceId }) =>
         this.call(q, 'unreserveVolume', () => {
@@ -277,49 +258,18 @@ export class FakeCloud {
     const call = `${queue}:${activity}`;
     this.calls.push(call);
     this.wake(call);
-    const rule = this.takeFault(queue, activity);
-    if (rule?.when !== 'after') await this.apply(rule, queue, activity);
+    const rule = this.faults.take(queue, activity);
+    if (rule?.when !== 'after') await applyInjection(rule, queue, activity);
     const result = effect();
-    if (rule?.when === 'after') await this.apply(rule, queue, activity);
+    if (rule?.when === 'after') await applyInjection(rule, queue, activity);
     return result;
-  }
-
-  private takeFault(queue: string, activity: string): FaultRule | undefined {
-    const rule = this.faults.find((f) => f.queue === queue && f.activity === activity && f.times! > 0);
-    if (!rule) return undefined;
-    if (rule.skip! > 0) {
-      rule.skip! -= 1;
-      return undefined;
-    }
-    rule.times! -= 1;
-    return rule;
-  }
-
-  private async apply(rule: FaultRule | undefined, queue: string, activity: string): Promise<void> {
-    if (!rule) return;
-    const where = `${activity} on ${queue}`;
-    switch (rule.mode) {
-      case 'refuse':
-        throw ApplicationFailure.nonRetryable(`${queue} has not enough free room`, FaultCodes.HostRefused);
-      case 'fatal':
-        throw ApplicationFailure.nonRetryable(`${where} failed: ${rule.type}`, rule.type ?? FaultCodes.InternalError);
-      case 'error':
-        throw new Error(`${where} failed (injected)`);
-      case 'hang': {
-        const ctx = Context.current();
-        ctx.heartbeat();
-        const timer = setInterval(() => ctx.heartbeat(), 50);
-        const slow = rule.ms === undefined ? [] : [new Promise((resolve) => setTimeout(resolve, rule.ms))];
-        try {
-          await Promise.race([ctx.cancelled, ...slow]); // `cancelled` rejects with CancelledFailure.
-        } finally {
-          clearInterval(timer);
-        }
-      }
-    }
   }
 
   private wake(call: string): void {
     this.waiters = this.waiters.filter((w) => w.call !== call || !w.ready());
   }
+}
+
+function iscsiConnection(volumeId: string): VolumeInfo['connection'] {
+  return { targetIqn: `iqn.2010-10.org.nimbus:${volumeId}`, targetPortal: '127.0.0.1:3260', targetLun: 0 };
 }

@@ -1,16 +1,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { beforeEach } from 'node:test';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { FaultCodes } from '../../contracts/errors.js';
 import type { BuildProgress, CreateInstanceInput, DeleteInstanceInput } from '../../contracts/instances.js';
 import { STATUS_QUERY } from '../../contracts/instances.js';
 import { ComputeHostKey, InstanceIdKey, InstanceStatusKey, ProjectIdKey } from '../../contracts/search-attributes.js';
 import { TaskQueues, createInstanceWorkflowId, deleteInstanceWorkflowId } from '../../contracts/task-queues.js';
 import type { CreateInstance } from '../../workflows/create-instance.js';
 import type { DeleteInstance } from '../../workflows/delete-instance.js';
-import { startWorkers, startWorkflowEnv, type WorkerSet } from '../support/workflow-env.js';
+import { lateBound } from '../support/late-bound.js';
+import { useWorkflowEnv } from '../support/workflow-env.js';
 import { FakeCloud, HOSTS } from './fake-cloud.js';
+import type { FaultRule } from './fake-faults.js';
 
 /** A host the scheduler may offer but whose queue nobody polls: a dead host. */
 export const DEAD_HOST = 'node-4';
@@ -21,30 +25,38 @@ export interface Harness {
   env: TestWorkflowEnvironment;
   client: Client;
   cloud: FakeCloud;
-  stop(): Promise<void>;
 }
 
-/** The dev server, a fake cloud and workers for every queue but the dead host's. */
-export async function startHarness(): Promise<Harness> {
-  const env = await startWorkflowEnv();
+/**
+ * For the tests of this file or `describe` block: the dev server, a fake cloud and workers
+ * for every queue but the dead host's. The cloud is reset before each test.
+ */
+export function useHarness(): Harness {
   const cloud = new FakeCloud();
-  let workers: WorkerSet | undefined;
-  try {
-    workers = await startWorkers(env, { records: cloud.recordsActivities(), activityQueues: cloud.activityQueues(HOSTS) });
-  } catch (err) {
-    await env.teardown();
-    throw err;
-  }
-  return {
-    env,
-    client: env.client,
-    cloud,
-    async stop() {
-      await workers?.stop();
-      await env.teardown();
-    },
-  };
+  const env = useWorkflowEnv(() => ({
+    records: cloud.recordsActivities(),
+    activityQueues: cloud.activityQueues(HOSTS),
+  }));
+  beforeEach(() => cloud.reset());
+  return { env, client: lateBound('the workflow client', () => env.client), cloud };
 }
+
+/** Attaching a volume on node-1 fails for good, the attachment half made on the host first. */
+export const ATTACH_FAILS_ON_NODE_1: FaultRule = {
+  queue: 'compute.node-1',
+  activity: 'attachVolume',
+  mode: 'fatal',
+  type: FaultCodes.HostStepFailed,
+  when: 'after',
+};
+
+/** A wired build on compute queue `q` taken apart, newest first: VIF, port, domain, claim. */
+export const unwiredOn = (q: string): string[] => [
+  `${q}:unplugVif`,
+  'network:deallocatePort',
+  `${q}:destroyDomain`,
+  'scheduler:releaseClaim',
+];
 
 export function createInput(overrides: Partial<CreateInstanceInput> = {}): CreateInstanceInput {
   return {
@@ -73,7 +85,11 @@ export function startCreate(h: Harness, input: CreateInstanceInput): Promise<Wor
 }
 
 /** Starts DeleteInstance; with `status`, the workflow carries an InstanceStatus to keep current. */
-export function startDelete(h: Harness, input: DeleteInstanceInput, status?: string): Promise<WorkflowHandle<typeof DeleteInstance>> {
+export function startDelete(
+  h: Harness,
+  input: DeleteInstanceInput,
+  status?: string,
+): Promise<WorkflowHandle<typeof DeleteInstance>> {
   return h.client.workflow.start<typeof DeleteInstance>('DeleteInstance', {
     taskQueue: TaskQueues.workflows,
     workflowId: deleteInstanceWorkflowId(input.instanceId),
@@ -89,14 +105,15 @@ export function queryStatus(handle: WorkflowHandle): Promise<BuildProgress> {
   return handle.query<BuildProgress>(STATUS_QUERY);
 }
 
-/** The workflow's failure, which must be an ApplicationFailure. */
-export async function buildFailure(handle: WorkflowHandle): Promise<ApplicationFailure> {
+/** The workflow's failure, which must be an ApplicationFailure (of `type`, when given). */
+export async function buildFailure(handle: WorkflowHandle, type?: string): Promise<ApplicationFailure> {
   const err = await handle.result().then(
     () => assert.fail('the build should have failed'),
     (e: unknown) => e,
   );
   assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
   assert.ok(err.cause instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err.cause)}`);
+  if (type !== undefined) assert.equal(err.cause.type, type);
   return err.cause;
 }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { InvariantsController } from './invariants.controller.js';
+import { AdminController } from './admin.controller.js';
+import { AdminService } from './admin.service.js';
 
-@Module({ controllers: [InvariantsController] })
+@Module({ controllers: [AdminController], providers: [AdminService] })
 export class AdminModule {}

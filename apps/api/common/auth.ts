@@ -1,9 +1,15 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator, HttpStatus } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  createParamDecorator,
+  HttpStatus,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import type { Request } from 'express';
-import { DataSource } from 'typeorm';
-import { sha256Hex } from '../../../core/db/seeds.js';
+import { ApiTokens } from '../../../core/projects/api-tokens.js';
 import { Problem, ProblemTypes } from './problem.js';
 
 export interface Principal {
@@ -20,19 +26,28 @@ export const Public = () => SetMetadata(PUBLIC, true);
 /** Only admin tokens. */
 export const AdminOnly = () => SetMetadata(ADMIN, true);
 
+type PrincipalRequest = Request & { principal?: Principal };
+
 /** The HTTP request behind a REST call or a GraphQL operation. */
-export function requestOf(ctx: ExecutionContext): Request & { principal?: Principal } {
-  return ctx.getType<string>() === 'graphql' ? GqlExecutionContext.create(ctx).getContext().req : ctx.switchToHttp().getRequest();
+export function requestOf(ctx: ExecutionContext): PrincipalRequest {
+  return ctx.getType<string>() === 'graphql'
+    ? GqlExecutionContext.create(ctx).getContext<{ req: PrincipalRequest }>().req
+    : ctx.switchToHttp().getRequest<PrincipalRequest>();
 }
 
-export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => requestOf(ctx).principal!);
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal => requestOf(ctx).principal!,
+);
+
+const unauthorized = (detail: string) =>
+  new Problem(HttpStatus.UNAUTHORIZED, ProblemTypes.unauthorized, 'Unauthorized', detail);
 
 /** Bearer tokens, stored hashed: a token names its project and whether it is an admin's. */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly db: DataSource,
+    private readonly tokens: ApiTokens,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -40,12 +55,17 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const req = requestOf(ctx);
     const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!match) throw new Problem(HttpStatus.UNAUTHORIZED, ProblemTypes.unauthorized, 'Unauthorized', 'an Authorization: Bearer TOKEN header is required');
-    const [row] = await this.db.query(`SELECT id, project_id, is_admin FROM api_tokens WHERE token_sha256 = $1`, [sha256Hex(match[1])]);
-    if (!row) throw new Problem(HttpStatus.UNAUTHORIZED, ProblemTypes.unauthorized, 'Unauthorized', 'the token is not valid');
-    req.principal = { projectId: row.project_id, isAdmin: row.is_admin, tokenId: row.id };
-    if (this.reflector.getAllAndOverride<boolean>(ADMIN, targets) && !row.is_admin) {
-      throw new Problem(HttpStatus.FORBIDDEN, ProblemTypes.forbidden, 'Forbidden', 'this operation needs an admin token');
+    if (!match) throw unauthorized('an Authorization: Bearer TOKEN header is required');
+    const owner = await this.tokens.owner(match[1]);
+    if (!owner) throw unauthorized('the token is not valid');
+    req.principal = owner;
+    if (this.reflector.getAllAndOverride<boolean>(ADMIN, targets) && !owner.isAdmin) {
+      throw new Problem(
+        HttpStatus.FORBIDDEN,
+        ProblemTypes.forbidden,
+        'Forbidden',
+        'this operation needs an admin token',
+      );
     }
     return true;
   }

@@ -34,7 +34,8 @@ export class RateLimiter {
 
   /** Full buckets carry no state worth keeping. */
   private prune(t: number): void {
-    for (const [k, b] of this.buckets) if (b.tokens + ((t - b.at) / 1000) * this.ratePerSec >= this.burst) this.buckets.delete(k);
+    for (const [k, b] of this.buckets)
+      if (b.tokens + ((t - b.at) / 1000) * this.ratePerSec >= this.burst) this.buckets.delete(k);
   }
 }
 
@@ -47,6 +48,13 @@ export function rateLimit(limiter: RateLimiter) {
     const wait = limiter.take(client);
     if (wait === 0) return next();
     res.setHeader('Retry-After', String(wait));
-    next(new Problem(HttpStatus.TOO_MANY_REQUESTS, 'urn:nimbus:problem:rate-limited', 'Too many requests', `slow down: at most ${limiter.ratePerSec} requests a second (bursts of ${limiter.burst}); retry in ${wait} s`));
+    next(
+      new Problem(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'urn:nimbus:problem:rate-limited',
+        'Too many requests',
+        `slow down: at most ${limiter.ratePerSec} requests a second (bursts of ${limiter.burst}); retry in ${wait} s`,
+      ),
+    );
   };
 }

@@ -1,4 +1,11 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
 
 export const MAX_QUERY_DEPTH = 8;
 export const MAX_QUERY_FIELDS = 500;
@@ -11,7 +18,8 @@ export const MAX_QUERY_FIELDS = 500;
 export function queryLimits(maxDepth = MAX_QUERY_DEPTH, maxFields = MAX_QUERY_FIELDS) {
   return (context: ValidationContext): ASTVisitor => {
     const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    for (const def of context.getDocument().definitions)
+      if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
 
     const measure = (set: SelectionSetNode, depth: number, seen: Set<string>): { depth: number; fields: number } => {
       let deepest = depth;
@@ -44,8 +52,20 @@ export function queryLimits(maxDepth = MAX_QUERY_DEPTH, maxFields = MAX_QUERY_FI
     return {
       OperationDefinition(node) {
         const { depth, fields } = measure(node.selectionSet, 1, new Set());
-        if (depth > maxDepth) context.reportError(new GraphQLError(`query is ${depth} levels deep; the limit is ${maxDepth}`, { nodes: [node], extensions: { code: 'QUERY_TOO_DEEP' } }));
-        if (fields > maxFields) context.reportError(new GraphQLError(`query selects more than ${maxFields} fields; the limit is ${maxFields}`, { nodes: [node], extensions: { code: 'QUERY_TOO_COSTLY' } }));
+        if (depth > maxDepth)
+          context.reportError(
+            new GraphQLError(`query is ${depth} levels deep; the limit is ${maxDepth}`, {
+              nodes: [node],
+              extensions: { code: 'QUERY_TOO_DEEP' },
+            }),
+          );
+        if (fields > maxFields)
+          context.reportError(
+            new GraphQLError(`query selects more than ${maxFields} fields; the limit is ${maxFields}`, {
+              nodes: [node],
+              extensions: { code: 'QUERY_TOO_COSTLY' },
+            }),
+          );
       },
     };
   };

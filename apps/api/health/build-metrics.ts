@@ -22,21 +22,39 @@ export async function buildMetrics(db: DataSource): Promise<string> {
              WHERE finished_at IS NOT NULL AND outcome IN ('succeeded', 'failed') AND step NOT LIKE 'undo:%') a
        GROUP BY step, outcome ORDER BY step, outcome`,
     ),
-    db.query(`SELECT regexp_replace(step, '^undo:([A-Za-z]+).*$', '\\1') AS undo, count(*)::int AS n FROM instance_actions WHERE outcome = 'compensated' GROUP BY 1`),
+    db.query(
+      `SELECT regexp_replace(step, '^undo:([A-Za-z]+).*$', '\\1') AS undo, count(*)::int AS n
+       FROM instance_actions WHERE outcome = 'compensated' GROUP BY 1`,
+    ),
     db.query(`SELECT count(*)::int AS n FROM instances`),
   ]);
   const lines: string[] = [];
-  lines.push('# HELP nimbus_builds_started_total Instances ever requested.', '# TYPE nimbus_builds_started_total counter');
+  lines.push(
+    '# HELP nimbus_builds_started_total Instances ever requested.',
+    '# TYPE nimbus_builds_started_total counter',
+  );
   lines.push(`nimbus_builds_started_total ${started[0].n}`);
-  lines.push('# HELP nimbus_instances Instances by status (BUILD is builds in flight).', '# TYPE nimbus_instances gauge');
+  lines.push(
+    '# HELP nimbus_instances Instances by status (BUILD is builds in flight).',
+    '# TYPE nimbus_instances gauge',
+  );
   for (const s of ['BUILD', 'ACTIVE', 'ERROR', 'DELETED']) {
     lines.push(`nimbus_instances{status="${s}"} ${statuses.find((r: any) => r.status === s)?.n ?? 0}`);
   }
-  lines.push('# HELP nimbus_builds_failed_total Builds that ended ERROR, by fault code.', '# TYPE nimbus_builds_failed_total counter');
+  lines.push(
+    '# HELP nimbus_builds_failed_total Builds that ended ERROR, by fault code.',
+    '# TYPE nimbus_builds_failed_total counter',
+  );
   for (const f of faults) lines.push(`nimbus_builds_failed_total{fault_code="${label(f.code)}"} ${f.n}`);
-  lines.push('# HELP nimbus_compensations_total Undos run by build sagas, by undo.', '# TYPE nimbus_compensations_total counter');
+  lines.push(
+    '# HELP nimbus_compensations_total Undos run by build sagas, by undo.',
+    '# TYPE nimbus_compensations_total counter',
+  );
   for (const u of undos) lines.push(`nimbus_compensations_total{undo="${label(u.undo)}"} ${u.n}`);
-  lines.push('# HELP nimbus_step_duration_seconds Duration of each saga step.', '# TYPE nimbus_step_duration_seconds histogram');
+  lines.push(
+    '# HELP nimbus_step_duration_seconds Duration of each saga step.',
+    '# TYPE nimbus_step_duration_seconds histogram',
+  );
   for (const row of steps) {
     const l = `step="${label(row.step)}",outcome="${label(row.outcome)}"`;
     BUCKETS.forEach((le, i) => lines.push(`nimbus_step_duration_seconds_bucket{${l},le="${le}"} ${row.buckets[i]}`));

@@ -1,19 +1,32 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Post, Put, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiConsumes, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { IsString, Matches } from 'class-validator';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Put,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
 import { contentRange, parseRange } from '../../../core/images/range.js';
 import { CurrentPrincipal, type Principal } from '../common/auth.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
+import { CreateImageDto } from './create-image.dto.js';
 import { ImagesService, imageView } from './images.service.js';
 
-class CreateImageDto {
-  @ApiProperty({ example: 'my-image' }) @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/) name: string;
-}
-
-const downloads = new Counter({ name: 'nimbus_image_downloads_total', help: 'image file downloads served', labelNames: ['image', 'kind'] });
+const downloads = new Counter({
+  name: 'nimbus_image_downloads_total',
+  help: 'image file downloads served',
+  labelNames: ['image', 'kind'],
+});
 
 @ApiTags('images')
 @ApiBearerAuth()
@@ -33,13 +46,20 @@ export class ImagesController {
 
   @Post()
   @HttpCode(201)
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: CreateImageDto, @Res({ passthrough: true }) res: Response) {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateImageDto,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const image = await this.images.create(body.name, principal.projectId);
     res.setHeader('Location', `/v1/images/${image.id}`);
     return imageView(image);
   }
 
-  /** The bytes, streamed: `curl -T file -H 'Content-Type: application/octet-stream'`. Optional `X-Image-Sha256` is verified. */
+  /**
+   * The bytes, streamed: `curl -T file -H 'Content-Type: application/octet-stream'`.
+   * Optional `X-Image-Sha256` is verified.
+   */
   @Put(':id/file')
   @ApiConsumes('application/octet-stream')
   async upload(@Param('id') id: string, @Req() req: Request, @Headers('x-image-sha256') sha256?: string) {
@@ -53,7 +73,8 @@ export class ImagesController {
   @Get(':id/file')
   async download(@Param('id') id: string, @Req() req: Request, @Res() res: Response) {
     const image = await this.images.get(id);
-    if (image.status !== 'active' || !image.sha256) throw Problem.conflict(`image ${id} has no bytes yet (${image.status})`);
+    if (image.status !== 'active' || !image.sha256)
+      throw Problem.conflict(`image ${id} has no bytes yet (${image.status})`);
     const size = image.sizeBytes!;
     const range = parseRange(req.headers.range, size);
     res.setHeader('Accept-Ranges', 'bytes');
@@ -61,7 +82,13 @@ export class ImagesController {
     res.setHeader('Content-Type', 'application/octet-stream');
     if (range === 'unsatisfiable') {
       res.setHeader('Content-Range', contentRange(range, size));
-      throw new Problem(HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE, ProblemTypes.rangeNotSatisfiable, 'Range not satisfiable', `the image has ${size} bytes`);
+      const status = HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE;
+      throw new Problem(
+        status,
+        ProblemTypes.rangeNotSatisfiable,
+        'Range not satisfiable',
+        `the image has ${size} bytes`,
+      );
     }
     downloads.inc({ image: image.id, kind: range ? 'range' : 'full' });
     if (range) {

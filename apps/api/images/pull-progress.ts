@@ -18,7 +18,11 @@ const PULL_ACTIVITY: keyof ComputeActivities = 'pullImage';
  * it has not reported yet, or Temporal does not answer in time: the view from Postgres
  * is still true without it.
  */
-export async function imagePullProgress(temporal: Client, workflowId: string, timeoutMs = 1000): Promise<ImagePullProgress | null> {
+export async function imagePullProgress(
+  temporal: Client,
+  workflowId: string,
+  timeoutMs = 1000,
+): Promise<ImagePullProgress | null> {
   try {
     const description = await Promise.race([
       temporal.workflow.getHandle(workflowId).describe(),

@@ -1,8 +1,21 @@
+import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateIf, ValidateNested, registerDecorator, type ValidationArguments,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+  registerDecorator,
+  type ValidationArguments,
 } from 'class-validator';
+import { IsResourceName } from '../common/resource-name.js';
 
 /** Fails when the property is given together with `other`: the two are alternatives. */
 function NotWith(other: string) {
@@ -13,15 +26,37 @@ function NotWith(other: string) {
       propertyName,
       constraints: [other],
       validator: {
-        validate: (_value: unknown, args: ValidationArguments) => (args.object as Record<string, unknown>)[other] === undefined,
+        validate: (_value: unknown, args: ValidationArguments) =>
+          (args.object as Record<string, unknown>)[other] === undefined,
         defaultMessage: () => `give either ${other} (a new volume) or ${propertyName} (an existing volume), not both`,
       },
     });
 }
 
-/** Exactly one of: `sizeGb` (a new volume, deleted with the instance) or `id` (your existing volume, kept). */
+/** A flavor, image or network: its name or its id. */
+function NameOrId(example: string, what: string): PropertyDecorator {
+  return (target, key) => {
+    ApiProperty({ example, description: `${what} name or id` })(target, key);
+    Field(() => String)(target, key);
+    IsString()(target, key);
+    IsNotEmpty()(target, key);
+    MaxLength(255)(target, key);
+  };
+}
+
+/**
+ * Exactly one of: `sizeGb` (a new volume, deleted with the instance) or `id` (your existing
+ * volume, kept). REST and GraphQL (as `VolumeInput`) validate it by the same rules.
+ */
+@InputType('VolumeInput')
 export class VolumeRequestDto {
-  @ApiPropertyOptional({ example: 1, minimum: 1, maximum: 16384, description: 'size of a new volume, deleted with the instance' })
+  @ApiPropertyOptional({
+    example: 1,
+    minimum: 1,
+    maximum: 16384,
+    description: 'size of a new volume, deleted with the instance',
+  })
+  @Field(() => Int, { nullable: true, description: 'size of a new volume, deleted with the instance' })
   // Required unless an existing volume is named.
   @ValidateIf((o: VolumeRequestDto) => o.sizeGb !== undefined || o.id === undefined)
   @IsInt({ message: 'sizeGb must be an integer (a new volume), or give id (an existing volume)' })
@@ -30,37 +65,35 @@ export class VolumeRequestDto {
   sizeGb?: number;
 
   @ApiPropertyOptional({ description: 'id of an available volume of your project, kept when the instance is deleted' })
+  @Field(() => ID, { nullable: true, description: 'an available volume of your project, kept with the instance gone' })
   @ValidateIf((o: VolumeRequestDto) => o.id !== undefined)
   @IsUUID('all', { message: 'id must be a volume id (UUID)' })
   @NotWith('sizeGb')
   id?: string;
 }
 
+/** The body of `POST /v1/instances`, and GraphQL's `CreateInstanceInput`. */
+@InputType('CreateInstanceInput')
 export class CreateInstanceDto {
   @ApiProperty({ example: 'web-1', description: 'a hostname-like name' })
-  @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: 'name must be 1-63 letters, digits, dots, dashes or underscores' })
+  @Field()
+  @IsResourceName()
   name: string;
 
-  @ApiProperty({ example: 'm1.small', description: 'flavor name or id' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @NameOrId('m1.small', 'flavor')
   flavor: string;
 
-  @ApiProperty({ example: 'cirros', description: 'image name or id' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @NameOrId('cirros', 'image')
   image: string;
 
-  @ApiProperty({ example: 'default', description: 'network name or id' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(255)
+  @NameOrId('default', 'network')
   network: string;
 
-  @ApiPropertyOptional({ type: VolumeRequestDto, description: 'a block volume attached to the instance: a new one ({ sizeGb }) or an existing one ({ id })' })
+  @ApiPropertyOptional({
+    type: VolumeRequestDto,
+    description: 'a block volume attached to the instance: a new one ({ sizeGb }) or an existing one ({ id })',
+  })
+  @Field(() => VolumeRequestDto, { nullable: true })
   @IsOptional()
   @ValidateNested()
   @Type(() => VolumeRequestDto)

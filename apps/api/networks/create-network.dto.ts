@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsArray, IsIn, IsInt, IsIP, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsIP, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsResourceName } from '../common/resource-name.js';
 
 /**
  * The shape of a new network. What depends on more than one field (the range inside the
@@ -20,8 +21,7 @@ export class SegmentationDto {
 
 export class CreateNetworkDto {
   @ApiProperty({ example: 'n1' })
-  @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { message: 'name must be 1-63 letters, digits, dots, dashes or underscores' })
+  @IsResourceName()
   name: string;
 
   @ApiProperty({ example: '10.1.0.0/28', description: 'IPv4, /8 to /29, no host bits set' })
@@ -34,7 +34,10 @@ export class CreateNetworkDto {
   @IsIP(4)
   gateway?: string;
 
-  @ApiPropertyOptional({ example: '10.1.0.2', description: 'first address handed out; default: the first host address' })
+  @ApiPropertyOptional({
+    example: '10.1.0.2',
+    description: 'first address handed out; default: the first host address',
+  })
   @IsOptional()
   @IsIP(4)
   allocationStart?: string;

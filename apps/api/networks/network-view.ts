@@ -14,3 +14,5 @@ export function networkView(n: Network) {
     createdAt: n.createdAt,
   };
 }
+
+export type NetworkView = ReturnType<typeof networkView>;

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { NetworksController } from './networks.controller.js';
+import { NetworksResolver } from './networks.resolver.js';
+import { NetworksService } from './networks.service.js';
 
-@Module({ controllers: [NetworksController] })
+@Module({ controllers: [NetworksController], providers: [NetworksService, NetworksResolver] })
 export class NetworksModule {}

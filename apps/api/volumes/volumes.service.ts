@@ -1,11 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { NimbusConfig } from '../../../core/config.js';
 import { findVolume, listVolumes } from '../../../core/storage/volume-listing.js';
 import { VolumeService } from '../../../core/storage/volume-service.js';
 import type { Principal } from '../common/auth.js';
-import { CONFIG } from '../common/infra.module.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 import type { CreateVolumeDto } from './create-volume.dto.js';
 import { volumeView, type VolumeView } from './volume-view.js';
@@ -27,17 +25,16 @@ export interface VolumeListFilter {
   projectId?: string;
 }
 
-/** Standalone volumes: project-scoped for everyone but the admin; another project's volume is "not found". */
+/**
+ * Standalone volumes: project-scoped for everyone but the admin; another project's volume is
+ * "not found".
+ */
 @Injectable()
 export class VolumesService {
-  private readonly volumes: VolumeService;
-
   constructor(
     private readonly db: DataSource,
-    @Inject(CONFIG) config: NimbusConfig,
-  ) {
-    this.volumes = new VolumeService(db, config.iscsiPortal);
-  }
+    private readonly volumes: VolumeService,
+  ) {}
 
   /**
    * Creates the volume at once (the pool reservation and the export are one short
@@ -47,10 +44,12 @@ export class VolumesService {
   async create(principal: Principal, body: CreateVolumeDto, idempotencyKey?: string): Promise<VolumeView> {
     const volumeId = idempotencyKey ? idempotentVolumeId(principal.projectId, idempotencyKey) : randomUUID();
     const name = body.name ?? null;
-    await this.volumes.create({ volumeId, projectId: principal.projectId, sizeGb: body.sizeGb, name, deleteOnTermination: false });
+    const { projectId } = principal;
+    await this.volumes.create({ volumeId, projectId, sizeGb: body.sizeGb, name, deleteOnTermination: false });
     const record = (await findVolume(this.db, volumeId))!;
     if (record.sizeGb !== body.sizeGb || record.name !== name || record.deleteOnTermination) {
-      throw Problem.conflict(`Idempotency-Key "${idempotencyKey}" was used with a different request body`, ProblemTypes.idempotencyMismatch);
+      const detail = `Idempotency-Key "${idempotencyKey}" was used with a different request body`;
+      throw Problem.conflict(detail, ProblemTypes.idempotencyMismatch);
     }
     return volumeView(record, { admin: principal.isAdmin });
   }

@@ -8,7 +8,12 @@ export class Image {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column({ type: 'text' }) name: string;
   @Column({ type: 'text', default: 'queued' }) status: ImageStatus;
-  @Column({ name: 'size_bytes', type: 'bigint', nullable: true, transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) } })
+  @Column({
+    name: 'size_bytes',
+    type: 'bigint',
+    nullable: true,
+    transformer: { to: (v) => v, from: (v) => (v === null ? null : Number(v)) },
+  })
   sizeBytes: number | null;
   @Column({ type: 'text', nullable: true }) sha256: string | null;
   @Column({ name: 'project_id', type: 'uuid', nullable: true }) projectId: string | null;

@@ -1,27 +1,18 @@
-import { ApiToken } from './api-token.entity.js';
-import { Claim } from './claim.entity.js';
-import { Flavor } from './flavor.entity.js';
-import { HostFault } from './host-fault.entity.js';
-import { Host } from './host.entity.js';
-import { Image } from './image.entity.js';
-import { InstanceAction } from './instance-action.entity.js';
-import { InstanceFault } from './instance-fault.entity.js';
-import { Instance } from './instance.entity.js';
-import { IpAllocation } from './ip-allocation.entity.js';
-import { Network } from './network.entity.js';
-import { Port } from './port.entity.js';
-import { Project } from './project.entity.js';
-import { SchedulingAttempt } from './scheduling-attempt.entity.js';
-import { StoragePool } from './storage-pool.entity.js';
-import { VolumeAttachment } from './volume-attachment.entity.js';
-import { Volume } from './volume.entity.js';
-
-export {
-  ApiToken, Claim, Flavor, Host, HostFault, Image, Instance, InstanceAction, InstanceFault,
-  IpAllocation, Network, Port, Project, SchedulingAttempt, StoragePool, Volume, VolumeAttachment,
-};
-
-export const ENTITIES = [
-  ApiToken, Claim, Flavor, Host, HostFault, Image, Instance, InstanceAction, InstanceFault,
-  IpAllocation, Network, Port, Project, SchedulingAttempt, StoragePool, Volume, VolumeAttachment,
-];
+/** Every TypeORM entity class. This module exports nothing else: data-source.ts registers all its exports. */
+export { ApiToken } from './api-token.entity.js';
+export { Claim } from './claim.entity.js';
+export { Flavor } from './flavor.entity.js';
+export { HostFailureInjection } from './host-fault.entity.js';
+export { Host } from './host.entity.js';
+export { Image } from './image.entity.js';
+export { InstanceAction } from './instance-action.entity.js';
+export { InstanceFault } from './instance-fault.entity.js';
+export { Instance } from './instance.entity.js';
+export { IpAllocation } from './ip-allocation.entity.js';
+export { Network } from './network.entity.js';
+export { Port } from './port.entity.js';
+export { Project } from './project.entity.js';
+export { SchedulingAttempt } from './scheduling-attempt.entity.js';
+export { StoragePool } from './storage-pool.entity.js';
+export { VolumeAttachment } from './volume-attachment.entity.js';
+export { Volume } from './volume.entity.js';

@@ -14,7 +14,8 @@ export class Volume {
   /** Volumes created by a build are deleted with their instance; standalone ones are kept. */
   @Column({ name: 'delete_on_termination', type: 'boolean', default: false }) deleteOnTermination: boolean;
   /** The instance a build created this volume for (null: a standalone volume). */
-  @Index('IDX_volumes_instance_id') @Column({ name: 'instance_id', type: 'uuid', nullable: true }) instanceId: string | null;
+  @Index('IDX_volumes_instance_id') @Column({ name: 'instance_id', type: 'uuid', nullable: true }) instanceId:
+    string | null;
   @Column({ name: 'target_iqn', type: 'text', nullable: true }) targetIqn: string | null;
   @Column({ name: 'target_portal', type: 'text', nullable: true }) targetPortal: string | null;
   @Column({ name: 'target_lun', type: 'int', nullable: true }) targetLun: number | null;

@@ -11,8 +11,12 @@ export class HostPlacementIndexes1764450000000 implements MigrationInterface {
   name = 'HostPlacementIndexes1764450000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX "IDX_hosts_free_ram_spread" ON "hosts" ((ram_mb * ram_allocation_ratio - ram_mb_used) DESC, "name")`);
-    await q.query(`CREATE INDEX "IDX_hosts_free_ram_pack" ON "hosts" ((ram_mb * ram_allocation_ratio - ram_mb_used) ASC, "name")`);
+    await q.query(
+      `CREATE INDEX "IDX_hosts_free_ram_spread" ON "hosts" ((ram_mb * ram_allocation_ratio - ram_mb_used) DESC, "name")`,
+    );
+    await q.query(
+      `CREATE INDEX "IDX_hosts_free_ram_pack" ON "hosts" ((ram_mb * ram_allocation_ratio - ram_mb_used) ASC, "name")`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

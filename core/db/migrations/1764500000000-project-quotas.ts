@@ -12,6 +12,7 @@ export class ProjectQuotas1764500000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const c of ['quota_volume_gb', 'quota_ram_mb', 'quota_vcpus', 'quota_instances']) await q.query(`ALTER TABLE "projects" DROP COLUMN "${c}"`);
+    for (const c of ['quota_volume_gb', 'quota_ram_mb', 'quota_vcpus', 'quota_instances'])
+      await q.query(`ALTER TABLE "projects" DROP COLUMN "${c}"`);
   }
 }

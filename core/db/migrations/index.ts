@@ -1,7 +1,13 @@
+import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1764210000000 } from './1764210000000-initial-schema.js';
 import { VolumeOwner1764400000000 } from './1764400000000-volume-owner.js';
 import { HostPlacementIndexes1764450000000 } from './1764450000000-host-placement-indexes.js';
 import { ProjectQuotas1764500000000 } from './1764500000000-project-quotas.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
-export const MIGRATIONS: Function[] = [InitialSchema1764210000000, VolumeOwner1764400000000, HostPlacementIndexes1764450000000, ProjectQuotas1764500000000];
+export const MIGRATIONS: Array<new () => MigrationInterface> = [
+  InitialSchema1764210000000,
+  VolumeOwner1764400000000,
+  HostPlacementIndexes1764450000000,
+  ProjectQuotas1764500000000,
+];

@@ -1,3 +1,4 @@
+import { DriverCodes } from '../../../contracts/errors.js';
 import type { PortBinding } from '../../../contracts/network.js';
 import { DomainError } from '../../errors.js';
 import type { OperationOptions } from '../../hypervisor/driver.js';
@@ -5,7 +6,7 @@ import { MAX_INTERFACE_NAME, validateSegmentation } from '../port-binding.js';
 import type { HostVif, VifDriver, VifPlugRequest } from './vif-driver.js';
 
 /** A binding this host cannot wire (a bad name, an unknown VIF type): no retry fixes it. */
-export const VifBindingInvalid = 'VifBindingInvalid';
+export const VifBindingInvalid = DriverCodes.VifBindingInvalid;
 
 /**
  * A VIF driver that makes no devices but checks every binding as the linuxbridge one will

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { FlavorsController } from './flavors.controller.js';
+import { FlavorsResolver } from './flavors.resolver.js';
+import { FlavorsService } from './flavors.service.js';
+
+@Module({ controllers: [FlavorsController], providers: [FlavorsService, FlavorsResolver] })
+export class FlavorsModule {}

@@ -30,15 +30,9 @@ export interface QemuDriverOptions {
   qemu?: string;
   /** Skips the probe (tests, or an operator who knows). */
   accel?: Accelerator;
-  /**
-   * A kernel-bundle image (e.g. the guest image build) whose kernel the accelerator probe
-   * test-boots at initHost, before any instance's image was unpacked (accelerator-probe.ts).
-   */
+  /** A kernel-bundle image whose kernel the accelerator probe test-boots at initHost (accelerator-probe.ts). */
   probeImage?: string;
-  /**
-   * Until Nimbus's networks give guests a tap (the VIF driver is fake today), eth0 can be QEMU
-   * user-mode networking with the guest's port 80 forwarded to a free 127.0.0.1 port.
-   */
+  /** Until guests get real taps (the VIF driver is fake): eth0 on user-mode networking, port 80 on loopback. */
   userNetwork?: boolean;
   /** How long a guest may take to quit through QMP before SIGKILL (default 5 s). */
   quitTimeoutMs?: number;
@@ -97,7 +91,6 @@ export class QemuDriver implements HypervisorDriver {
       const { name, vcpus, ramMb, diskGb, imagePath, imageSha256 } = spec;
       record = await this.files.write({
         ...{ instanceId: id, name, vcpus, ramMb, diskGb, imagePath, imageSha256, vifs: [], volumes: [] },
-        ...(this.opts.userNetwork ? { httpForwardPort: await freePort() } : {}),
         ...{ createdAt: at, updatedAt: at },
       });
     }
@@ -106,8 +99,14 @@ export class QemuDriver implements HypervisorDriver {
     return toDomain(record, 'running');
   }
 
-  /** Starts QEMU for a recorded domain: overlay (once), boot files, accelerator, launch, NICs back. */
+  /** Starts QEMU for a recorded domain: the loopback port of user-mode networking is picked anew each start. */
   private async start(record: DomainRecord, opts: OperationOptions): Promise<void> {
+    const port = this.opts.userNetwork ? await freePort() : undefined;
+    await this.launch(await this.files.write({ ...record, httpForwardPort: port }), opts);
+  }
+
+  /** Overlay (once), boot files, accelerator, QEMU itself, the recorded NICs back. */
+  private async launch(record: DomainRecord, opts: OperationOptions): Promise<void> {
     const id = record.instanceId;
     const overlay = this.files.overlay(id);
     opts.signal?.throwIfAborted();

@@ -15,6 +15,9 @@ export const INJECTION_STEPS = [
   'detach_volume',
   'claim',
   'pull_image',
+  'power_off',
+  'power_on',
+  'reboot',
 ] as const;
 export type InjectionStep = (typeof INJECTION_STEPS)[number];
 

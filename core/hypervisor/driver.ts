@@ -101,6 +101,12 @@ export interface HypervisorDriver {
   attachVolume(instanceId: string, vol: VolumeAttachSpec, opts?: OperationOptions): Promise<{ device: string }>;
   /** Detaches the volume; missing domain or attachment is a no-op. */
   detachVolume(instanceId: string, volumeId: string, opts?: OperationOptions): Promise<void>;
+  /** Stops the guest and keeps the domain and its disk (Nova's `power_off`); a stopped domain is a no-op. */
+  powerOff(instanceId: string, opts?: OperationOptions): Promise<void>;
+  /** Starts a stopped domain on the same disk (Nova's `power_on`); a running domain is a no-op. */
+  powerOn(instanceId: string, opts?: OperationOptions): Promise<void>;
+  /** Resets a running guest, starts a stopped one (Nova's hard `reboot`). */
+  reboot(instanceId: string, opts?: OperationOptions): Promise<void>;
   /** Every domain this node has, for reconciliation after a restart. */
   listDomains(): Promise<Domain[]>;
   getDomain(instanceId: string): Promise<Domain | null>;

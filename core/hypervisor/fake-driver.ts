@@ -7,6 +7,7 @@ import { GUEST_READY_MARKER } from './guest-image/guest-init.js';
 import type {
   Domain,
   DomainSpec,
+  DomainState,
   HostResources,
   HypervisorDriver,
   OperationOptions,
@@ -134,6 +135,29 @@ export class FakeDriver implements HypervisorDriver {
       if (!domain) return;
       const volumes = domain.volumes.filter((v) => v.volumeId !== volumeId);
       if (volumes.length !== domain.volumes.length) await this.write({ ...domain, volumes });
+    });
+  }
+
+  powerOff(instanceId: string, opts: OperationOptions = {}): Promise<void> {
+    return this.setState(instanceId, 'shutoff', opts);
+  }
+
+  powerOn(instanceId: string, opts: OperationOptions = {}): Promise<void> {
+    return this.setState(instanceId, 'running', opts);
+  }
+
+  /** A fake guest reboots at once: it is running afterwards, whatever it was. */
+  reboot(instanceId: string, opts: OperationOptions = {}): Promise<void> {
+    return this.operation(instanceId, opts, async () => {
+      const domain = await this.mustRead(instanceId);
+      await this.write({ ...domain, state: 'running' });
+    });
+  }
+
+  private setState(instanceId: string, state: DomainState, opts: OperationOptions): Promise<void> {
+    return this.operation(instanceId, opts, async () => {
+      const domain = await this.mustRead(instanceId);
+      if (domain.state !== state) await this.write({ ...domain, state });
     });
   }
 

@@ -28,6 +28,9 @@ export function wrapDriver(driver: HypervisorDriver, around: AroundStep): Hyperv
     attachVolume: (id, vol, opts) => around('attach_volume', id, opts, () => driver.attachVolume(id, vol, opts)),
     detachVolume: (id, volumeId, opts) =>
       around('detach_volume', id, opts, () => driver.detachVolume(id, volumeId, opts)),
+    powerOff: (id, opts) => around('power_off', id, opts, () => driver.powerOff(id, opts)),
+    powerOn: (id, opts) => around('power_on', id, opts, () => driver.powerOn(id, opts)),
+    reboot: (id, opts) => around('reboot', id, opts, () => driver.reboot(id, opts)),
     listDomains: () => driver.listDomains(),
     getDomain: (id) => driver.getDomain(id),
     getConsoleOutput: (id, lines) => driver.getConsoleOutput(id, lines),

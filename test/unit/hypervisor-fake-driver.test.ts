@@ -69,6 +69,20 @@ describe('FakeDriver', () => {
     assert.equal(await driver.getConsoleOutput('inst-1', 1), 'NIMBUS-GUEST-READY instance=inst-1');
   });
 
+  it('powers a domain off and on, keeping it; reboot leaves it running; a missing domain has no power', async () => {
+    const driver = new FakeDriver({ nodeDir });
+    await assert.rejects(driver.powerOff('inst-1'), DomainNotFoundError);
+    await driver.spawn(spec());
+    await driver.powerOff('inst-1');
+    await driver.powerOff('inst-1'); // idempotent
+    assert.equal((await driver.getDomain('inst-1'))?.state, 'shutoff');
+    await driver.powerOn('inst-1');
+    assert.equal((await driver.getDomain('inst-1'))?.state, 'running');
+    await driver.powerOff('inst-1');
+    await driver.reboot('inst-1');
+    assert.equal((await driver.getDomain('inst-1'))?.state, 'running');
+  });
+
   it('refuses a second spawn with a different spec', async () => {
     const driver = new FakeDriver({ nodeDir });
     await driver.spawn(spec());

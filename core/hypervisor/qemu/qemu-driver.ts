@@ -159,16 +159,45 @@ export class QemuDriver implements HypervisorDriver {
   async destroy(instanceId: string, opts: OperationOptions = {}): Promise<void> {
     opts.signal?.throwIfAborted();
     const dir = this.files.dir(instanceId);
-    const pid = (await this.pid(instanceId)) ?? (await proc.findQemuByUuid(instanceId));
-    if (pid) {
-      // A clean quit first (QEMU flushes the overlay), then SIGKILL: the undo must finish either way.
-      await this.withQmp(instanceId, { timeoutMs: 3000 }, (q) => q.execute('quit')).catch(() => undefined);
-      if (!(await proc.waitForExit(pid, instanceId, this.opts.quitTimeoutMs ?? 5000))) {
-        await proc.killQemu(pid, instanceId);
-      }
-    }
+    await this.stopQemu(instanceId);
     await rm(dir, { recursive: true, force: true });
     await rm(this.files.qmpSocket(instanceId), { force: true });
+  }
+
+  /** Ends the QEMU process: a clean quit first (QEMU flushes the overlay), then SIGKILL; either way it ends. */
+  private async stopQemu(instanceId: string): Promise<void> {
+    const pid = (await this.pid(instanceId)) ?? (await proc.findQemuByUuid(instanceId));
+    if (!pid) return;
+    await this.withQmp(instanceId, { timeoutMs: 3000 }, (q) => q.execute('quit')).catch(() => undefined);
+    if (!(await proc.waitForExit(pid, instanceId, this.opts.quitTimeoutMs ?? 5000))) {
+      await proc.killQemu(pid, instanceId);
+    }
+  }
+
+  /**
+   * QMP `quit`, keeping the record and the overlay, so powerOn boots the same disk. No
+   * `system_powerdown` first: the guest image has no ACPI daemon to act on it, and the
+   * overlay is flushed by QEMU's own quit.
+   */
+  async powerOff(instanceId: string, opts: OperationOptions = {}): Promise<void> {
+    await this.mustRead(instanceId);
+    opts.signal?.throwIfAborted();
+    await this.stopQemu(instanceId);
+  }
+
+  /** Starts QEMU again for the recorded domain (on its overlay), then waits until QMP says running. */
+  async powerOn(instanceId: string, opts: OperationOptions = {}): Promise<void> {
+    const record = await this.mustRead(instanceId);
+    if (!(await this.pid(instanceId))) await this.start(record, opts);
+    await this.waitRunning(instanceId, opts);
+  }
+
+  /** QMP `system_reset` (a hard reboot, as Nova's libvirt driver does with a reset); a stopped guest is started. */
+  async reboot(instanceId: string, opts: OperationOptions = {}): Promise<void> {
+    await this.mustRead(instanceId);
+    if (!(await this.pid(instanceId))) return this.powerOn(instanceId, opts);
+    await this.withQmp(instanceId, opts, (q) => q.execute('system_reset'));
+    await this.waitRunning(instanceId, opts);
   }
 
   async plugVif(instanceId: string, vif: VifSpec, opts: OperationOptions = {}): Promise<PluggedVif> {

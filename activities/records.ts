@@ -25,5 +25,8 @@ export function createRecordsActivities(deps: { records: InstanceRecords }): Rec
     async recordDeleted({ instanceId }) {
       await records.markDeleted(instanceId);
     },
+    async recordPowerState({ instanceId, status, powerState }) {
+      await records.setPowerState(instanceId, status, powerState);
+    },
   };
 }

@@ -42,6 +42,21 @@ export interface ComputeActivities {
   detachVolume(input: { instanceId: string; volumeId: string }): Promise<void>;
 }
 
+/** What a domain's power looks like from the host: the driver's DomainState. */
+export type DomainPowerState = 'running' | 'shutoff';
+
+/** Power actions and the console read on one compute host (queue `compute.HOST`). */
+export interface PowerActivities {
+  /** Stops the guest, keeping its disk; a stopped domain stays stopped. */
+  powerOffDomain(input: { instanceId: string }): Promise<{ state: DomainPowerState }>;
+  /** Starts the guest again on the same disk; a running domain is left running. */
+  powerOnDomain(input: { instanceId: string }): Promise<{ state: DomainPowerState }>;
+  /** Resets the guest (a hard reboot); a stopped one is started. */
+  rebootDomain(input: { instanceId: string }): Promise<{ state: DomainPowerState }>;
+  /** The last `lines` lines of the guest's console. */
+  getConsoleOutput(input: { instanceId: string; lines: number }): Promise<{ output: string }>;
+}
+
 export interface NetworkActivities {
   /** Allocates (or returns the existing) port of the instance on the network: IP, MAC, segmentation. */
   allocatePort(input: { instanceId: string; networkId: string; host: string }): Promise<PortInfo>;
@@ -88,6 +103,8 @@ export interface RecordsActivities {
   recordActive(input: { instanceId: string; host: string }): Promise<void>;
   recordFault(input: { instanceId: string; fault: Fault }): Promise<void>;
   recordDeleted(input: { instanceId: string }): Promise<void>;
+  /** The outcome of a power action: status, power state (Nova's numbers), task state cleared. */
+  recordPowerState(input: { instanceId: string; status: 'ACTIVE' | 'SHUTOFF'; powerState: number }): Promise<void>;
 }
 
 /** The benchmark floor's activity, registered on every worker (activities/noop.ts). */

@@ -6,3 +6,4 @@ export * from './network.js';
 export * from './storage.js';
 export * from './search-attributes.js';
 export * from './failure-injection.js';
+export * from './power.js';

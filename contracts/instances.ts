@@ -1,7 +1,17 @@
 import type { FaultCode } from './errors.js';
 
-export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'DELETED';
-export type TaskState = 'scheduling' | 'pulling_image' | 'spawning' | 'networking' | 'attaching_volume' | 'deleting';
+/** Nova's statuses; SHUTOFF is a built instance whose guest is not running (stopped, or its hypervisor died). */
+export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'ERROR' | 'DELETED';
+export type TaskState =
+  | 'scheduling'
+  | 'pulling_image'
+  | 'spawning'
+  | 'networking'
+  | 'attaching_volume'
+  | 'deleting'
+  | 'powering-off'
+  | 'powering-on'
+  | 'rebooting';
 
 export type AttemptOutcome = 'claimed' | 'refused' | 'timeout' | 'failed';
 

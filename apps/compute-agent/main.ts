@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../../activities/compute.js';
 import { createNoopActivities } from '../../activities/noop.js';
+import { createPowerActivities } from '../../activities/power.js';
 import { computeQueue } from '../../contracts/task-queues.js';
 import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
@@ -83,7 +84,7 @@ const capacity = {
   ramMb: overrides.ramMb ?? resources.ramMb,
   diskGb: overrides.diskGb ?? resources.diskGb,
 };
-await registry.register({ name: host, ...capacity });
+await registry.register({ name: host, ...capacity, hypervisorType: resources.hypervisorType });
 log.info({ hypervisor: resources.hypervisorType, ...capacity }, 'registered host');
 const heartbeat = setInterval(() => {
   registry.heartbeat(host).catch((err) => log.warn({ err }, 'heartbeat failed'));
@@ -104,7 +105,7 @@ const stopReconciling = reconcilePeriodically(db, host, driver, log, config.reco
 // In-use marks of instances that no longer live here (built elsewhere, deleted while we were
 // down) would pin their images forever; a build still in flight anywhere keeps its mark.
 const live: Array<{ id: string }> = await db.query(
-  `SELECT id FROM instances WHERE status = 'BUILD' OR (status = 'ACTIVE' AND host = $1)`,
+  `SELECT id FROM instances WHERE status = 'BUILD' OR (status IN ('ACTIVE', 'SHUTOFF') AND host = $1)`,
   [host],
 );
 const released = await images.releaseAllExcept(new Set(live.map((r) => r.id)));
@@ -134,6 +135,7 @@ const worker = await Worker.create({
   activities: {
     // The benchmark's floor (bench/) runs no-op activities on this queue and worker.
     ...createNoopActivities(),
+    ...createPowerActivities({ driver }),
     ...createComputeActivities({
       host,
       claims: new ClaimService(db),

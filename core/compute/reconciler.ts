@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { HypervisorDriver } from '../hypervisor/driver.js';
+import { PowerState } from '../../contracts/power.js';
+import type { Domain, HypervisorDriver } from '../hypervisor/driver.js';
 import type { VifDriver } from '../network/vif/vif-driver.js';
 import type { Logger } from '../logger.js';
 import { isUuid } from '../ids.js';
@@ -9,6 +10,8 @@ export interface ReconcileReport {
   destroyed: string[];
   /** Instances the database places on this host as ACTIVE that have no domain here. */
   missing: string[];
+  /** ACTIVE instances whose domain was found shut off (its QEMU died): now SHUTOFF (power-state sync). */
+  shutoff: string[];
 }
 
 /**
@@ -36,15 +39,17 @@ export async function reconcileHost(
   const domains = await driver.listDomains();
   // Only uuid-shaped names can be instances; comparing as uuid keeps the primary key usable.
   const ids = domains.map((d) => d.instanceId).filter(isUuid);
-  const rows: Array<{ id: string; status: string; host: string | null }> = await db.query(
-    `SELECT id, status, host FROM instances WHERE id = ANY($1::uuid[]) OR (host = $2 AND status = 'ACTIVE')`,
+  const rows: Array<{ id: string; status: string; host: string | null; task_state: string | null }> = await db.query(
+    `SELECT id, status, host, task_state FROM instances
+     WHERE id = ANY($1::uuid[]) OR (host = $2 AND status = 'ACTIVE')`,
     [ids, host],
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   const destroyed: string[] = [];
   for (const domain of domains) {
     const inst = byId.get(domain.instanceId);
-    const owned = inst && inst.host === host && (inst.status === 'ACTIVE' || inst.status === 'BUILD');
+    // A SHUTOFF instance keeps its stopped domain (and disk) for `start`.
+    const owned = inst && inst.host === host && ['ACTIVE', 'BUILD', 'SHUTOFF'].includes(inst.status);
     if (owned) continue;
     log.warn({ instanceId: domain.instanceId, status: inst?.status ?? 'unknown' }, 'destroying orphan domain');
     await driver.destroy(domain.instanceId);
@@ -57,7 +62,39 @@ export async function reconcileHost(
   if (opts.logMissing !== false) {
     for (const id of missing) log.error({ instanceId: id }, 'instance is ACTIVE on this host but has no domain here');
   }
-  return { destroyed, missing };
+  const shutoff = await syncPowerStates(db, host, domains, byId, log);
+  return { destroyed, missing, shutoff };
+}
+
+/**
+ * Nova's `_sync_power_states`, the half that matters here: an ACTIVE instance whose domain
+ * is shut off (its QEMU died or was killed) becomes SHUTOFF with power state SHUTDOWN, so
+ * the user sees it and can `start` it. An instance with a task in flight is left to its
+ * task (a stop in progress shuts its domain off on purpose), as Nova skips those too. The
+ * update is conditional, so a power action that moved the instance meanwhile wins.
+ */
+async function syncPowerStates(
+  db: DataSource,
+  host: string,
+  domains: Domain[],
+  byId: Map<string, { status: string; host: string | null; task_state: string | null }>,
+  log: Logger,
+): Promise<string[]> {
+  const shutoff: string[] = [];
+  for (const domain of domains) {
+    const inst = byId.get(domain.instanceId);
+    if (domain.state !== 'shutoff' || inst?.host !== host || inst.status !== 'ACTIVE' || inst.task_state) continue;
+    // An UPDATE answers [rows, count] through TypeORM.
+    const [updated]: [unknown[], number] = await db.query(
+      `UPDATE instances SET status = 'SHUTOFF', power_state = $3, updated_at = now()
+       WHERE id = $1 AND host = $2 AND status = 'ACTIVE' AND task_state IS NULL RETURNING id`,
+      [domain.instanceId, host, PowerState.SHUTDOWN],
+    );
+    if (updated.length === 0) continue;
+    log.warn({ instanceId: domain.instanceId }, 'instance was ACTIVE but its domain is shut off: now SHUTOFF');
+    shutoff.push(domain.instanceId);
+  }
+  return shutoff;
 }
 
 /**
@@ -85,7 +122,8 @@ export function reconcilePeriodically(
       .then((report) => {
         const missing = report.missing.join(',');
         // The same missing instances would be reported on every pass: only a change is news.
-        if (report.destroyed.length > 0 || missing !== lastMissing) log.info(report, 'periodic reconciliation');
+        const news = report.destroyed.length > 0 || report.shutoff.length > 0 || missing !== lastMissing;
+        if (news) log.info(report, 'periodic reconciliation');
         lastMissing = missing;
       })
       .catch((err) => log.warn({ err }, 'periodic reconciliation failed; the next pass will try again'))

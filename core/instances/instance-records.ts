@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Attempt, Fault, InstanceStatus, TaskState } from '../../contracts/instances.js';
+import { PowerState } from '../../contracts/power.js';
 import { Instance, InstanceFault, SchedulingAttempt } from '../db/entities/index.js';
 
 /**
@@ -110,9 +111,21 @@ export class InstanceRecords {
     await this.db.query(
       `UPDATE instances
        SET status = 'ACTIVE', task_state = NULL, host = $2, launched_at = COALESCE(launched_at, now()),
-           updated_at = now()
+           power_state = ${PowerState.RUNNING}, updated_at = now()
        WHERE id = $1 AND status <> 'DELETED'`,
       [instanceId, host],
+    );
+  }
+
+  /**
+   * A power action's outcome: the status and power state the host reported, the task state
+   * cleared. Only a built instance moves: a late write never revives a deleted or failed one.
+   */
+  async setPowerState(instanceId: string, status: 'ACTIVE' | 'SHUTOFF', powerState: number): Promise<void> {
+    await this.db.query(
+      `UPDATE instances SET status = $2, power_state = $3, task_state = NULL, updated_at = now()
+       WHERE id = $1 AND status IN ('ACTIVE', 'SHUTOFF')`,
+      [instanceId, status, powerState],
     );
   }
 

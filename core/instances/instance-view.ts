@@ -8,6 +8,8 @@ export interface InstanceView {
   projectId: string;
   status: InstanceStatus;
   taskState: TaskState | null;
+  /** Nova's power_state: 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN (contracts/power.ts). */
+  powerState: number;
   host: string | null;
   flavor: string;
   image: string;
@@ -95,6 +97,7 @@ export class InstanceViews {
         projectId: r.project_id,
         status: r.status,
         taskState: r.task_state,
+        powerState: r.power_state,
         host: r.host,
         flavor: r.flavor_name,
         image: r.image_name,

@@ -43,7 +43,8 @@ export interface InvariantOptions {
   domainsByHost?: Map<string, string[]>;
 }
 
-const LIVE = `('BUILD', 'ACTIVE')`;
+// A SHUTOFF instance keeps its claim, port, volumes and (stopped) domain, as Nova's stopped instances do.
+const LIVE = `('BUILD', 'ACTIVE', 'SHUTOFF')`;
 
 type Row = Record<string, any>;
 
@@ -166,7 +167,7 @@ async function checkDomains(db: DataSource, domainsByHost: Map<string, string[]>
   for (const [host, domains] of domainsByHost) {
     for (const id of domains) {
       const inst = byId.get(id);
-      if (inst && inst.host === host && (inst.status === 'BUILD' || inst.status === 'ACTIVE')) continue;
+      if (inst && inst.host === host && ['BUILD', 'ACTIVE', 'SHUTOFF'].includes(inst.status)) continue;
       const why = !inst
         ? 'no such instance'
         : inst.host !== host

@@ -61,7 +61,7 @@ export async function quotaUsage(tx: Pick<EntityManager, 'query'>, projectId: st
       `SELECT count(*)::int AS instances, coalesce(sum(f.vcpus), 0)::int AS vcpus,
               coalesce(sum(f.ram_mb), 0)::int AS ram_mb
        FROM instances i JOIN flavors f ON f.id = i.flavor_id
-       WHERE i.project_id = $1 AND i.status IN ('BUILD', 'ACTIVE')`,
+       WHERE i.project_id = $1 AND i.status IN ('BUILD', 'ACTIVE', 'SHUTOFF')`,
       [projectId],
     ),
     // Volumes that exist, plus the new volumes of builds that have not made theirs yet.

@@ -10,6 +10,8 @@ export interface HostCapacity {
   cpuAllocationRatio?: number;
   ramAllocationRatio?: number;
   diskAllocationRatio?: number;
+  /** What the agent's driver reports (getHostResources), e.g. 'fake', 'qemu/tcg'. */
+  hypervisorType?: string;
 }
 
 export const HOST_STATUSES = ['up', 'down', 'disabled'] as const;
@@ -18,6 +20,8 @@ export type HostLiveness = (typeof HOST_STATUSES)[number];
 export interface HostView {
   name: string;
   status: HostLiveness;
+  /** Null for a host whose agent registered before the column existed. */
+  hypervisorType: string | null;
   disabledReason: string | null;
   vcpus: number;
   vcpusUsed: number;
@@ -49,11 +53,11 @@ export class HostRegistry {
     await this.db.query(
       `INSERT INTO hosts
          (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio,
-          last_heartbeat_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+          hypervisor_type, last_heartbeat_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
        ON CONFLICT (name) DO UPDATE SET vcpus = $2, ram_mb = $3, disk_gb = $4,
          cpu_allocation_ratio = $5, ram_allocation_ratio = $6, disk_allocation_ratio = $7,
-         last_heartbeat_at = now(), updated_at = now()`,
+         hypervisor_type = COALESCE($8, hosts.hypervisor_type), last_heartbeat_at = now(), updated_at = now()`,
       [
         cap.name,
         cap.vcpus,
@@ -62,6 +66,7 @@ export class HostRegistry {
         cap.cpuAllocationRatio ?? 4.0,
         cap.ramAllocationRatio ?? 1.0,
         cap.diskAllocationRatio ?? 1.0,
+        cap.hypervisorType ?? null,
       ],
     );
   }
@@ -99,6 +104,7 @@ export class HostRegistry {
     return rows.map((r: any) => ({
       name: r.name,
       status: r.disabled ? 'disabled' : r.alive ? 'up' : 'down',
+      hypervisorType: r.hypervisor_type,
       disabledReason: r.disabled_reason,
       vcpus: r.vcpus,
       vcpusUsed: r.vcpus_used,

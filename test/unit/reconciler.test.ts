@@ -53,7 +53,7 @@ describe('reconcileHost', () => {
     const active = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
     await spawn(driver, active.id);
     const report = await reconcileHost(t.db, host, driver, log);
-    assert.deepEqual(report, { destroyed: [], missing: [] });
+    assert.deepEqual(report, { destroyed: [], missing: [], shutoff: [] });
     assert.deepEqual(await domainIds(driver), [active.id]);
     assert.equal((await driver.getDomain(active.id))?.state, 'running');
   });
@@ -62,7 +62,7 @@ describe('reconcileHost', () => {
     const { host, driver } = freshNode();
     const building = await insertInstance(t.db, { status: 'BUILD', taskState: 'networking', host });
     await spawn(driver, building.id);
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [] });
+    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [], shutoff: [] });
     assert.deepEqual(await domainIds(driver), [building.id]);
   });
 
@@ -70,7 +70,11 @@ describe('reconcileHost', () => {
     const { host, driver } = freshNode();
     const deleted = await insertInstance(t.db, { status: 'DELETED', taskState: null, host });
     await spawn(driver, deleted.id);
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [deleted.id], missing: [] });
+    assert.deepEqual(await reconcileHost(t.db, host, driver, log), {
+      destroyed: [deleted.id],
+      missing: [],
+      shutoff: [],
+    });
     assert.deepEqual(await domainIds(driver), []);
   });
 
@@ -116,7 +120,7 @@ describe('reconcileHost', () => {
     const fine = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
     await insertInstance(t.db, { status: 'BUILD', taskState: 'scheduling', host }); // not yet spawned: not missing
     await spawn(driver, fine.id);
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [lost.id] });
+    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [lost.id], shutoff: [] });
     const [row] = await t.db.query(`SELECT status, host FROM instances WHERE id = $1`, [lost.id]);
     assert.deepEqual(row, { status: 'ACTIVE', host });
   });
@@ -132,11 +136,32 @@ describe('reconcileHost', () => {
     assert.deepEqual(first.destroyed.sort(), [orphan.id, stray].sort());
     assert.deepEqual(first.missing, [lost.id]);
     assert.deepEqual(await domainIds(driver), [keep.id]);
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [lost.id] });
+    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [lost.id], shutoff: [] });
   });
 
   it('a host with no domains dir and no instances is clean', async () => {
     const { host, driver } = freshNode();
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [] });
+    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [], shutoff: [] });
+  });
+
+  it('power-state sync: an ACTIVE instance whose domain is shut off becomes SHUTOFF, and its domain is kept', async () => {
+    const { host, driver } = freshNode();
+    const died = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
+    const stopping = await insertInstance(t.db, { status: 'ACTIVE', taskState: 'powering-off', host });
+    const stopped = await insertInstance(t.db, { status: 'SHUTOFF', taskState: null, host });
+    for (const inst of [died, stopping, stopped]) {
+      await spawn(driver, inst.id);
+      await driver.powerOff(inst.id);
+    }
+    const report = await reconcileHost(t.db, host, driver, log);
+    assert.deepEqual(report, { destroyed: [], missing: [], shutoff: [died.id] });
+    const rows = await t.db.query(`SELECT id, status, power_state FROM instances WHERE id = ANY($1)`, [
+      [died.id, stopping.id],
+    ]);
+    const byId = new Map<string, any>(rows.map((r: any) => [r.id, r]));
+    assert.deepEqual(byId.get(died.id), { id: died.id, status: 'SHUTOFF', power_state: 4 });
+    // A stop in flight is its task's to finish.
+    assert.equal(byId.get(stopping.id).status, 'ACTIVE');
+    assert.deepEqual(await domainIds(driver), [died.id, stopping.id, stopped.id].sort());
   });
 });

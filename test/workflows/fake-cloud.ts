@@ -139,6 +139,7 @@ export class FakeCloud {
       recordActive: rec('recordActive'),
       recordFault: rec('recordFault'),
       recordDeleted: rec('recordDeleted'),
+      recordPowerState: rec('recordPowerState'),
     };
   }
 

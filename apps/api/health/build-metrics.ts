@@ -38,7 +38,7 @@ export async function buildMetrics(db: DataSource): Promise<string> {
     '# HELP nimbus_instances Instances by status (BUILD is builds in flight).',
     '# TYPE nimbus_instances gauge',
   );
-  for (const s of ['BUILD', 'ACTIVE', 'ERROR', 'DELETED']) {
+  for (const s of ['BUILD', 'ACTIVE', 'SHUTOFF', 'ERROR', 'DELETED']) {
     lines.push(`nimbus_instances{status="${s}"} ${statuses.find((r: any) => r.status === s)?.n ?? 0}`);
   }
   lines.push(

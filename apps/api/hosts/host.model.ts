@@ -22,6 +22,7 @@ const RATIOS = [
 export class Host {
   @Field() name: string;
   @Field() status: string;
+  @Field(() => String, { nullable: true }) hypervisorType: string | null;
 }
 for (const field of COUNTS) Field(() => Int)(Host.prototype, field);
 for (const field of RATIOS) Field(() => Float)(Host.prototype, field);

@@ -51,6 +51,7 @@ export class Instance {
   @Field(() => ID) projectId: string;
   @Field() status: string;
   @Field(() => String, { nullable: true }) taskState: string | null;
+  @Field(() => Int) powerState: number;
   @Field(() => String, { nullable: true }) host: string | null;
   @Field() flavor: string;
   @Field() image: string;

@@ -7,7 +7,7 @@ import { oneOf, uuidParam } from '../common/params.js';
 import { CreateInstanceDto } from './create-instance.dto.js';
 import { InstancesService } from './instances.service.js';
 
-const STATUSES = ['BUILD', 'ACTIVE', 'ERROR', 'DELETED'] as const;
+const STATUSES = ['BUILD', 'ACTIVE', 'SHUTOFF', 'ERROR', 'DELETED'] as const;
 
 @ApiTags('instances')
 @ApiBearerAuth()

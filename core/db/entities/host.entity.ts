@@ -21,6 +21,8 @@ export class Host {
   @Column({ name: 'disk_gb_used', type: 'int', default: 0 }) diskGbUsed: number;
   @Column({ type: 'boolean', default: false }) disabled: boolean;
   @Column({ name: 'disabled_reason', type: 'text', nullable: true }) disabledReason: string | null;
+  /** What its driver reports, e.g. 'fake', 'qemu/tcg', 'qemu/kvm' (Nova's hypervisor_type). */
+  @Column({ name: 'hypervisor_type', type: 'text', nullable: true }) hypervisorType: string | null;
   @Column({ name: 'last_heartbeat_at', type: 'timestamptz', nullable: true }) lastHeartbeatAt: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

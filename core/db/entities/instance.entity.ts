@@ -10,6 +10,8 @@ export class Instance {
   @Index() @Column({ name: 'project_id', type: 'uuid' }) projectId: string;
   @Index() @Column({ type: 'text' }) status: InstanceStatus;
   @Column({ name: 'task_state', type: 'text', nullable: true }) taskState: TaskState | null;
+  /** Nova's power_state (contracts/power.ts): 0 NOSTATE, 1 RUNNING, 4 SHUTDOWN... */
+  @Column({ name: 'power_state', type: 'int', default: 0 }) powerState: number;
   @Index() @Column({ type: 'text', nullable: true }) host: string | null;
   @Column({ name: 'flavor_id', type: 'uuid' }) flavorId: string;
   @Column({ name: 'image_id', type: 'uuid' }) imageId: string;

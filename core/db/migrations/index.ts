@@ -3,6 +3,7 @@ import { InitialSchema1764210000000 } from './1764210000000-initial-schema.js';
 import { VolumeOwner1764400000000 } from './1764400000000-volume-owner.js';
 import { HostPlacementIndexes1764450000000 } from './1764450000000-host-placement-indexes.js';
 import { ProjectQuotas1764500000000 } from './1764500000000-project-quotas.js';
+import { PowerState1764600000000 } from './1764600000000-power-state.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   VolumeOwner1764400000000,
   HostPlacementIndexes1764450000000,
   ProjectQuotas1764500000000,
+  PowerState1764600000000,
 ];

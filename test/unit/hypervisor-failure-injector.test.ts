@@ -106,7 +106,7 @@ describe("fault injection (the factory's fake driver, wrapped)", () => {
   it('rejects malformed faults', () => {
     const faults = new InMemoryFailureInjector();
     assert.throws(() => faults.add({ step: 'spawn', mode: 'error', times: 0 }), RangeError);
-    assert.throws(() => faults.add({ step: 'reboot' as 'spawn', mode: 'error', times: 1 }), RangeError);
+    assert.throws(() => faults.add({ step: 'hibernate' as 'spawn', mode: 'error', times: 1 }), RangeError);
     assert.throws(() => faults.add({ step: 'spawn', mode: 'explode' as 'error', times: 1 }), RangeError);
   });
 });

@@ -69,7 +69,7 @@ describe('HostInjectionStore', () => {
   it('refuses a fault with an unknown step or mode or a bad count, storing nothing', async () => {
     const host = freshHost();
     const bad: Array<{ step: string; mode: string; times: number }> = [
-      { step: 'reboot', mode: 'error', times: 1 },
+      { step: 'hibernate', mode: 'error', times: 1 },
       { step: 'spawn', mode: 'explode', times: 1 },
       { step: 'spawn', mode: 'error', times: 0 },
       { step: 'spawn', mode: 'error', times: 1.5 },

@@ -3,6 +3,7 @@
  * `nimbus`: the command line for Nimbus.
  *   nimbus server create NAME --flavor F --image I --network N [--volume-size GB] [--wait]
  *   nimbus server list [--status S] [--host H] | show ID | delete ID [--wait]
+ *   nimbus server stop|start|reboot ID [--wait] | console ID [--lines N]
  *   nimbus host list
  *   nimbus image upload FILE [--name NAME] | image list
  * Global: --json, --url URL, --token TOKEN (or NIMBUS_URL, NIMBUS_TOKEN, ~/.config/nimbus/config.json).
@@ -21,6 +22,8 @@ const USAGE = `usage:
   nimbus server list [--status S] [--host H]
   nimbus server show ID
   nimbus server delete ID [--wait]
+  nimbus server stop|start|reboot ID [--wait]
+  nimbus server console ID [--lines N]
   nimbus host list
   nimbus image upload FILE [--name NAME]
   nimbus image list
@@ -44,6 +47,7 @@ const { values: opts, positionals } = (() => {
         name: { type: 'string' },
         status: { type: 'string' },
         host: { type: 'string' },
+        lines: { type: 'string' },
         timeout: { type: 'string', default: '600' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -64,6 +68,10 @@ const COMMANDS: Record<string, (arg: string | undefined) => Promise<number>> = {
   'server list': listServers,
   'server show': (arg) => showServer(required(arg, 'ID')),
   'server delete': (arg) => deleteServer(required(arg, 'ID')),
+  'server stop': (arg) => powerAction(required(arg, 'ID'), 'stop', 'SHUTOFF'),
+  'server start': (arg) => powerAction(required(arg, 'ID'), 'start', 'ACTIVE'),
+  'server reboot': (arg) => powerAction(required(arg, 'ID'), 'reboot', 'ACTIVE'),
+  'server console': (arg) => showConsole(required(arg, 'ID')),
   'host list': listHosts,
   'image upload': (arg) => uploadImage(required(arg, 'FILE')),
   'image list': listImages,
@@ -200,6 +208,24 @@ async function deleteServer(id: string): Promise<number> {
   return waitForEnd(id, ['DELETED'], ['ERROR', 'ACTIVE']);
 }
 
+/** Nova's os-stop, os-start, reboot; with --wait, until the task is done and the status is the expected one. */
+async function powerAction(id: string, action: string, expected: string): Promise<number> {
+  const inst = await client.request('POST', `/v1/instances/${id}/actions`, { action });
+  if (!opts.wait) {
+    print(inst, () => `instance ${id}: ${action} accepted (${inst.status}/${inst.taskState})`);
+    return 0;
+  }
+  const others = ['ACTIVE', 'SHUTOFF', 'ERROR', 'DELETED'].filter((s) => s !== expected);
+  return waitForEnd(id, [expected], others);
+}
+
+async function showConsole(id: string): Promise<number> {
+  const q = opts.lines === undefined ? '' : `?lines=${encodeURIComponent(opts.lines)}`;
+  const res = await client.request<{ output: string }>('GET', `/v1/instances/${id}/console${q}`);
+  print(res, () => res.output);
+  return 0;
+}
+
 async function listHosts(): Promise<number> {
   const hosts = await client.request('GET', '/v1/hosts');
   print(hosts, () =>
@@ -207,11 +233,12 @@ async function listHosts(): Promise<number> {
       hosts.map((h: any) => ({
         name: h.name,
         status: h.status,
+        hypervisor: h.hypervisorType ?? '',
         vcpus: `${h.vcpusUsed}/${h.vcpus * h.cpuAllocationRatio}`,
         ram_mb: `${h.ramMbUsed}/${h.ramMb * h.ramAllocationRatio}`,
         disk_gb: `${h.diskGbUsed}/${h.diskGb * h.diskAllocationRatio}`,
       })),
-      ['name', 'status', 'vcpus', 'ram_mb', 'disk_gb'],
+      ['name', 'status', 'hypervisor', 'vcpus', 'ram_mb', 'disk_gb'],
     ),
   );
   return 0;

@@ -19,3 +19,17 @@ export function createInstanceWorkflowId(instanceId: string): string {
 export function deleteInstanceWorkflowId(instanceId: string): string {
   return `delete-instance-${instanceId}`;
 }
+
+/**
+ * One power action per instance at a time: the id is the instance's, so Temporal itself
+ * refuses a second one while the first runs (the default conflict policy), and a finished
+ * one does not block the next (the default reuse policy allows a new run once it closed).
+ */
+export function powerActionWorkflowId(instanceId: string): string {
+  return `power-${instanceId}`;
+}
+
+/** Console reads may run side by side: each gets its own id (the request's). */
+export function consoleWorkflowId(instanceId: string, requestId: string): string {
+  return `console-${instanceId}-${requestId}`;
+}

@@ -99,3 +99,14 @@ export const records = (): ActivityOptions => ({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
+
+/**
+ * A read on one host that a user waits for (the console): one attempt, a short pickup so a
+ * dead host answers "unavailable" in seconds, and a start-to-close for a slow disk.
+ */
+export const hostRead = (host: string, pickupSec: number): ActivityOptions => ({
+  taskQueue: computeQueue(host),
+  scheduleToStartTimeout: `${pickupSec} seconds`,
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 1 },
+});

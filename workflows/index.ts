@@ -2,3 +2,5 @@
 export { CreateInstance } from './create-instance.js';
 export { DeleteInstance } from './delete-instance.js';
 export { BenchFloor } from './bench-floor.js';
+export { InstancePowerAction } from './power-action.js';
+export { InstanceConsole } from './console-output.js';

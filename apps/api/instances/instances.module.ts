@@ -1,13 +1,19 @@
 import { Module } from '@nestjs/common';
+import { InstanceActionsController } from './instance-actions.controller.js';
+import { InstanceActionsService } from './instance-actions.service.js';
 import { InstanceWorkflows } from './instance-workflows.js';
 import { InstancesController } from './instances.controller.js';
 import { InstancesResolver } from './instances.resolver.js';
 import { InstancesService } from './instances.service.js';
+import { PowerWorkflows } from './power-workflows.js';
 
-/** Instances: REST and GraphQL over one service, which starts the build and delete workflows. */
+/**
+ * Instances: REST and GraphQL over one service, which starts the build and delete workflows;
+ * power actions and the console beside them.
+ */
 @Module({
-  controllers: [InstancesController],
-  providers: [InstancesService, InstanceWorkflows, InstancesResolver],
+  controllers: [InstancesController, InstanceActionsController],
+  providers: [InstancesService, InstanceWorkflows, InstancesResolver, InstanceActionsService, PowerWorkflows],
   exports: [InstancesService],
 })
 export class InstancesModule {}

@@ -1,0 +1,34 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, type Principal } from '../common/auth.js';
+import { uuidParam } from '../common/params.js';
+import { Problem } from '../common/problem.js';
+import { InstanceActionsService } from './instance-actions.service.js';
+import { PowerActionDto } from './power-action.dto.js';
+
+const DEFAULT_CONSOLE_LINES = 50;
+const MAX_CONSOLE_LINES = 1000;
+
+@ApiTags('instances')
+@ApiBearerAuth()
+@Controller('v1/instances/:id')
+export class InstanceActionsController {
+  constructor(private readonly actions: InstanceActionsService) {}
+
+  /** Stop, start or reboot: 202 with the instance in its task state; the workflow finishes it. */
+  @Post('actions')
+  @HttpCode(202)
+  act(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string, @Body() body: PowerActionDto) {
+    return this.actions.act(principal, id, body.action);
+  }
+
+  @Get('console')
+  @ApiQuery({ name: 'lines', required: false, description: `1 to ${MAX_CONSOLE_LINES}, default 50` })
+  console(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string, @Query('lines') raw?: string) {
+    const lines = raw === undefined ? DEFAULT_CONSOLE_LINES : Number(raw);
+    if (!/^\d+$/.test(raw ?? '50') || lines < 1 || lines > MAX_CONSOLE_LINES) {
+      throw Problem.validation([{ field: 'lines', message: `must be a whole number from 1 to ${MAX_CONSOLE_LINES}` }]);
+    }
+    return this.actions.console(principal, id, lines);
+  }
+}

@@ -141,6 +141,20 @@ const SCENARIOS: Scenario[] = [
       return [`delete-instance-${id}`];
     },
   },
+  {
+    name: 'stop-active',
+    description:
+      'An ACTIVE instance is stopped: InstancePowerAction powers its domain off on its host and records ' +
+      'SHUTOFF with power state 4.',
+    async run({ stack, create, settle }) {
+      const id = await create();
+      await settle(id, 'ACTIVE');
+      const res = await stack.api('POST', `/v1/instances/${id}/actions`, { action: 'stop' });
+      if (res.status !== 202) throw new Error(`stop failed: ${res.status} ${JSON.stringify(res.body)}`);
+      await settle(id, 'SHUTOFF');
+      return [`power-${id}`];
+    },
+  },
 ];
 
 async function recordScenario(scenario: Scenario): Promise<void> {

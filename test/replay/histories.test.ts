@@ -29,10 +29,14 @@ describe('recorded histories replay against the current workflow code', () => {
       'cancel-during-spawn',
       'delete-active',
       'success-with-existing-volume',
+      'stop-active',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }
-    assert.deepEqual(new Set(histories.map((h) => h.workflowType)), new Set(['CreateInstance', 'DeleteInstance']));
+    assert.deepEqual(
+      new Set(histories.map((h) => h.workflowType)),
+      new Set(['CreateInstance', 'DeleteInstance', 'InstancePowerAction']),
+    );
   });
 
   it('replays each history without non-determinism', async () => {

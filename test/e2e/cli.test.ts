@@ -70,6 +70,29 @@ describe('nimbus CLI and the Temporal UI queries', () => {
     assert.match(hosts.stdout, /node-1\s+up/);
   });
 
+  it('stops, starts and reboots a server with --wait, prints its console, and lists hosts with their hypervisor', async () => {
+    const created = await createServer('cli-power', {}, '--wait', '--json');
+    assert.equal(created.code, 0, created.stderr);
+    const id: string = JSON.parse(created.stdout).id;
+    const stop = await nimbus('server', 'stop', id, '--wait');
+    assert.equal(stop.code, 0, stop.stderr + stop.stdout);
+    assert.match(stop.stdout, /powering-off/);
+    assert.match(stop.stdout, /cli-power\s+SHUTOFF/);
+    const again = await nimbus('server', 'stop', id);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /error 409: .*SHUTOFF/);
+    for (const action of ['start', 'reboot']) {
+      const res = await nimbus('server', action, id, '--wait');
+      assert.equal(res.code, 0, res.stderr + res.stdout);
+      assert.match(res.stdout, /cli-power\s+ACTIVE/);
+    }
+    const console = await nimbus('server', 'console', id, '--lines', '1');
+    assert.equal(console.code, 0, console.stderr);
+    assert.equal(console.stdout, `NIMBUS-GUEST-READY instance=${id}\n`);
+    const hosts = await nimbus('host', 'list');
+    assert.match(hosts.stdout, /node-1\s+up\s+fake/);
+  });
+
   it('exits non-zero with the fault when the build ends ERROR', async () => {
     await faultAll('spawn', 1);
     try {

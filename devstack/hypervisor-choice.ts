@@ -1,5 +1,8 @@
 import type { NimbusConfig } from '../core/config.js';
+import path from 'node:path';
 import { buildGuestImage, builtGuestImage } from '../core/hypervisor/guest-image/build-guest-image.js';
+import { probeAccelerator } from '../core/hypervisor/qemu/accelerator-probe.js';
+import { ensureBootFilesOf } from '../core/hypervisor/qemu/boot-files.js';
 import { canInstallPackages, installQemuPackages, missingQemuTools, QEMU_INSTALL_COMMAND } from './qemu-packages.js';
 
 export interface HypervisorChoice {
@@ -44,7 +47,11 @@ export async function chooseHypervisor(
   }
   try {
     const image = await buildGuestImage({ cacheDir: cache, log });
-    return { type: 'qemu', seedImageFile: image.path, summary: 'qemu (real guests; cirros is the guest image)' };
+    // The agents probe for themselves; this one (the same test boot, ROM then kernel) names it in the banner.
+    const kernel = (await ensureBootFilesOf(path.join(cache, 'boot'), image.path))?.kernel;
+    const { hypervisorType, reason } = await probeAccelerator({ kernel });
+    const summary = `${hypervisorType} (real guests; cirros is the guest image; ${reason})`;
+    return { type: 'qemu', seedImageFile: image.path, summary };
   } catch (err) {
     const why = (err as Error).message.split('\n')[0];
     log(`the guest image did not build: ${why}`);

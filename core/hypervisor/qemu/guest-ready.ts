@@ -3,7 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GUEST_READY_MARKER } from '../guest-image/guest-init.js';
 import { readBundleManifest } from '../guest-image/kernel-bundle.js';
 import { guestBootFailed } from './qemu-errors.js';
-import { consoleTail } from './qemu-process.js';
 
 /** Console lines quoted in a boot failure's message (the fault the user sees). */
 export const FAULT_CONSOLE_LINES = 15;
@@ -33,7 +32,7 @@ export async function waitForGuestReady(opts: GuestReadyOptions): Promise<void> 
   const deadline = Date.now() + opts.timeoutMs;
   const fail = async (why: string): Promise<never> => {
     await opts.stop().catch(() => undefined);
-    throw guestBootFailed(opts.instanceId, why, await consoleTail(opts.consoleLog, FAULT_CONSOLE_LINES));
+    throw guestBootFailed(opts.instanceId, why, faultQuote(await readFile(opts.consoleLog, 'utf8').catch(() => '')));
   };
   for (;;) {
     opts.signal?.throwIfAborted();
@@ -45,4 +44,14 @@ export async function waitForGuestReady(opts: GuestReadyOptions): Promise<void> 
     }
     await sleep(250, undefined, { signal: opts.signal }).catch(() => undefined);
   }
+}
+
+/**
+ * The console lines a fault quotes: from the kernel's panic line when there is one (its
+ * reason, e.g. `VFS: Unable to mount root fs`, comes before a long call trace), else the last ones.
+ */
+export function faultQuote(consoleText: string, lines = FAULT_CONSOLE_LINES): string {
+  const all = consoleText.split(/\r?\n/).filter((l, i, a) => l !== '' || i < a.length - 1);
+  const panic = all.findIndex((l) => /Kernel panic - /.test(l));
+  return (panic >= 0 ? all.slice(panic, panic + lines) : all.slice(-lines)).join('\n');
 }

@@ -77,6 +77,8 @@ export const DriverCodes = {
   QemuStartFailed: 'QemuStartFailed',
   /** A device change on a guest that QEMU is not running. */
   QemuDeviceFailed: 'QemuDeviceFailed',
+  /** The guest never printed its ready marker (or QEMU died first); the message quotes the console's last lines. */
+  GuestBootFailed: 'GuestBootFailed',
 } as const;
 
 export type DriverCode = (typeof DriverCodes)[keyof typeof DriverCodes];
@@ -127,6 +129,7 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   QemuSpecInvalid: 'permanent',
   QemuStartFailed: 'permanent',
   QemuDeviceFailed: 'permanent',
+  GuestBootFailed: 'permanent',
 };
 
 /** True when `code` is one of this vocabulary's codes (a Node or PostgreSQL code is not). */

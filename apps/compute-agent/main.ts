@@ -15,7 +15,8 @@ import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
-import { builtGuestImage, guestImageCacheDir } from '../../core/hypervisor/guest-image/build-guest-image.js';
+import { defaultSpawnLimit, SpawnGate } from '../../core/hypervisor/spawn-gate.js';
+import { builtGuestImage } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { createLogger } from '../../core/logger.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
@@ -64,16 +65,26 @@ const db = await createDataSource(config.databaseUrl, {
 }).initialize();
 const faults = new HostInjectionStore(db).injectorFor(host);
 const dir = nodeDir(config, host);
+// NIMBUS_MAX_CONCURRENT_BUILDS, else a default by accelerator once the driver has probed it.
+const spawnGate = new SpawnGate();
 // The configured driver, locked per instance and obeying injected faults (driver-factory.ts).
 const driver = createHypervisorDriver({
   type: config.hypervisor,
   nodeDir: dir,
   delayMs: config.hypervisorDelayMs,
   faults,
+  spawnGate,
   // QEMU: the accelerator probe test-boots the guest image's kernel when this machine built it
   // (devstack/build-guest-image.ts; guests still boot only images pulled through the node cache),
   // and eth0 is user-mode networking until the networks issue gives guests real taps.
-  qemu: { userNetwork: true, probeImage: await builtGuestImage(guestImageCacheDir(config.dataDir)) },
+  // A spawn waits for the guest's ready marker, so an image that does not boot ends the build ERROR.
+  // Volumes: recorded, not attached, until the tgt backend lands (the fake backend's targets do not exist).
+  qemu: {
+    userNetwork: true,
+    probeImage: await builtGuestImage(config.guestImageCache),
+    guestBootTimeoutMs: config.guestBootTimeoutSec * 1000,
+    recordOnlyIscsi: true,
+  },
 });
 await driver.initHost();
 // The host's capacity is its driver's; the flags override any of it.
@@ -85,7 +96,11 @@ const capacity = {
   diskGb: overrides.diskGb ?? resources.diskGb,
 };
 await registry.register({ name: host, ...capacity, hypervisorType: resources.hypervisorType });
-log.info({ hypervisor: resources.hypervisorType, ...capacity }, 'registered host');
+spawnGate.setLimit(config.maxConcurrentBuilds ?? defaultSpawnLimit(resources.hypervisorType));
+log.info(
+  { hypervisor: resources.hypervisorType, ...capacity, maxConcurrentBuilds: spawnGate.limit },
+  'registered host',
+);
 const heartbeat = setInterval(() => {
   registry.heartbeat(host).catch((err) => log.warn({ err }, 'heartbeat failed'));
 }, config.heartbeatIntervalSec * 1000);

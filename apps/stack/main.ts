@@ -4,12 +4,13 @@
  */
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type NimbusConfig } from '../../core/config.js';
+import { chooseHypervisor, type HypervisorChoice } from '../../devstack/hypervisor-choice.js';
 import { startStack, type StackHandle } from '../../devstack/stack.js';
 
 const AGENTS = ['node-1', 'node-2', 'node-3'];
 const infraOnly = process.argv.includes('--infra-only');
 
-function banner(stack: StackHandle, config: NimbusConfig): string {
+function banner(stack: StackHandle, config: NimbusConfig, hypervisor?: HypervisorChoice): string {
   const auth = `-H "Authorization: Bearer ${stack.adminToken}"`;
   const lines = [
     '',
@@ -24,6 +25,7 @@ function banner(stack: StackHandle, config: NimbusConfig): string {
     `  Admin token  ${stack.adminToken}`,
     `               (saved in ${stack.adminTokenFile})`,
     `  Data         ${config.dataDir}`,
+    ...(hypervisor ? [`  Hypervisor   ${hypervisor.summary}`] : []),
     '',
   ];
   if (infraOnly) {
@@ -75,11 +77,22 @@ async function main(): Promise<void> {
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
+  // The agents' driver and the seed image, decided (and QEMU installed) before anything starts.
+  const hypervisor = infraOnly
+    ? undefined
+    : await chooseHypervisor(config, process.env.NIMBUS_HYPERVISOR || undefined, (line) => log.info(line));
+  const env: Record<string, string> = {};
+  if (hypervisor) {
+    env.NIMBUS_HYPERVISOR = hypervisor.type;
+    if (hypervisor.seedImageFile) env.NIMBUS_SEED_IMAGE_FILE = hypervisor.seedImageFile;
+    log.info({ hypervisor: hypervisor.type, seedImage: hypervisor.seedImageFile ?? 'generated' }, hypervisor.summary);
+  }
   try {
     stack = await startStack(config, {
       agents: infraOnly ? [] : AGENTS,
       infraOnly,
       log,
+      env,
       signal: abort.signal,
     });
   } catch (error) {
@@ -88,7 +101,7 @@ async function main(): Promise<void> {
     process.stderr.write(`\nNimbus did not start: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  process.stdout.write(banner(stack, config));
+  process.stdout.write(banner(stack, config, hypervisor));
 }
 
 await main();

@@ -48,7 +48,8 @@ describe('a build through the API boots a real guest', { skip }, () => {
     assert.equal(put.status, 200, JSON.stringify(put.body));
 
     const started = Date.now();
-    const body = { name: 'vm-1', flavor: 'm1.tiny', image: 'nimbus-guest', network: 'default' };
+    // With a volume, as in the README's walk-through: recorded as vdb, nothing attached until the tgt backend lands.
+    const body = { name: 'vm-1', flavor: 'm1.tiny', image: 'nimbus-guest', network: 'default', volume: { sizeGb: 1 } };
     const res = await stack.api('POST', '/v1/instances', body);
     assert.equal(res.status, 202, JSON.stringify(res.body));
     const id: string = res.body.id;
@@ -64,6 +65,10 @@ describe('a build through the API boots a real guest', { skip }, () => {
     );
     const activeMs = Date.now() - started;
     assert.equal(active.host, 'node-1');
+    assert.deepEqual(
+      active.volumes.map((v: { status: string; device: string }) => [v.status, v.device]),
+      [['in-use', 'vdb']],
+    );
     const pid = await findQemuByUuid(id);
     assert.ok(pid, 'a QEMU process with -uuid <instance id>');
 

@@ -14,34 +14,25 @@ import type {
   VolumeAttachSpec,
 } from '../driver.js';
 import { DomainConflictError, DomainNotFoundError, ImageNotCachedError } from '../errors.js';
-import { probeAccelerator, type Accelerator, type AcceleratorProbe } from './accelerator-probe.js';
+import { probeAccelerator, type AcceleratorProbe } from './accelerator-probe.js';
 import { ensureBootFiles, probeKernel } from './boot-files.js';
 import { freePort } from './free-port.js';
 import { InstanceFiles, stripVif, toDomain, type DomainRecord, type RecordedVif } from './instance-files.js';
 import { guestCmdline, MIN_RAM_MB, qemuArgs } from './qemu-args.js';
 import { attachDisk, detachDisk, plugNic, unplugNic } from './qemu-devices.js';
+import { waitForGuestReady } from './guest-ready.js';
+import type { QemuDriverOptions } from './qemu-driver-options.js';
 import { deviceFailed, specInvalid, startFailed } from './qemu-errors.js';
 import * as proc from './qemu-process.js';
 import { QmpClient, type QmpWaitOptions } from './qmp-client.js';
 
-export interface QemuDriverOptions {
-  /** The node's state directory; QEMU's state lives in `<nodeDir>/qemu/` (instance-files.ts). */
-  nodeDir: string;
-  qemu?: string;
-  /** Skips the probe (tests, or an operator who knows). */
-  accel?: Accelerator;
-  /** A kernel-bundle image whose kernel the accelerator probe test-boots at initHost (accelerator-probe.ts). */
-  probeImage?: string;
-  /** Until guests get real taps (the VIF driver is fake): eth0 on user-mode networking, port 80 on loopback. */
-  userNetwork?: boolean;
-  /** How long a guest may take to quit through QMP before SIGKILL (default 5 s). */
-  quitTimeoutMs?: number;
-}
+export type { QemuDriverOptions } from './qemu-driver-options.js';
 
 /**
  * Nova's libvirt driver, reduced to QEMU itself: one daemonized QEMU per instance, keyed
  * by the instance id (its `-uuid`), found again after an agent restart through its pidfile
- * and QMP. ACTIVE means the process runs and QMP says `running`. Locking and fault
+ * and QMP. ACTIVE means the process runs, QMP says `running` and, for a kernel-bundle image
+ * with `guestBootTimeoutMs`, the guest printed its ready marker (guest-ready.ts). Locking and fault
  * injection come from the factory's wrappers, as for every driver.
  */
 export class QemuDriver implements HypervisorDriver {
@@ -96,6 +87,15 @@ export class QemuDriver implements HypervisorDriver {
     }
     if (!(await this.pid(id))) await this.start(record, opts);
     await this.waitRunning(id, opts);
+    const [timeoutMs, consoleLog, { imagePath }] = [this.opts.guestBootTimeoutMs, this.files.console(id), record];
+    if (timeoutMs) {
+      const alive = async () => (await this.pid(id)) !== null;
+      const stop = async () => {
+        const pid = await this.pid(id);
+        if (pid) await proc.killQemu(pid, id);
+      };
+      await waitForGuestReady({ instanceId: id, imagePath, consoleLog, timeoutMs, alive, stop, signal: opts.signal });
+    }
     return toDomain(record, 'running');
   }
 
@@ -237,7 +237,8 @@ export class QemuDriver implements HypervisorDriver {
     if (attached) return { device: attached.device };
     if (!(await this.pid(instanceId)))
       throw deviceFailed(instanceId, `cannot attach ${vol.volumeId}: QEMU is not running`);
-    await this.withQmp(instanceId, opts, (q) => attachDisk(q, vol, opts));
+    const recordOnly = this.opts.recordOnlyIscsi && !vol.uri?.startsWith('file://');
+    if (!recordOnly) await this.withQmp(instanceId, opts, (q) => attachDisk(q, vol, opts));
     const device = firstFreeVolumeDevice(record.volumes.map((v) => v.device));
     // The target only: credentials are the connector's, never written into the record.
     const { targetIqn, targetPortal, targetLun } = vol.connection;

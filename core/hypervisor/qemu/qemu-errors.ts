@@ -10,6 +10,7 @@ import { DomainError } from '../../errors.js';
 export const QemuSpecInvalid = DriverCodes.QemuSpecInvalid;
 export const QemuStartFailed = DriverCodes.QemuStartFailed;
 export const QemuDeviceFailed = DriverCodes.QemuDeviceFailed;
+export const GuestBootFailed = DriverCodes.GuestBootFailed;
 
 export function specInvalid(instanceId: string, why: string): DomainError {
   return new DomainError(QemuSpecInvalid, `instance ${instanceId}: ${why}`, { instanceId });
@@ -22,4 +23,9 @@ export function startFailed(instanceId: string, why: string, consoleTail = ''): 
 
 export function deviceFailed(instanceId: string, why: string): DomainError {
   return new DomainError(QemuDeviceFailed, `instance ${instanceId}: ${why}`, { instanceId });
+}
+
+export function guestBootFailed(instanceId: string, why: string, consoleTail = ''): DomainError {
+  const detail = consoleTail ? `${why}; console: ${consoleTail}` : why;
+  return new DomainError(GuestBootFailed, `guest ${instanceId}: ${detail}`, { instanceId, consoleTail });
 }

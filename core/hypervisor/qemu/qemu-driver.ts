@@ -14,17 +14,19 @@ import type {
   VolumeAttachSpec,
 } from '../driver.js';
 import { DomainConflictError, DomainNotFoundError, ImageNotCachedError } from '../errors.js';
-import { probeAccelerator, type AcceleratorProbe } from './accelerator-probe.js';
-import { ensureBootFiles, probeKernel } from './boot-files.js';
+import { probeKernel } from './boot-files.js';
 import { freePort } from './free-port.js';
+import { HostAccelerator } from './host-accelerator.js';
 import { InstanceFiles, stripVif, toDomain, type DomainRecord, type RecordedVif } from './instance-files.js';
-import { guestCmdline, MIN_RAM_MB, qemuArgs } from './qemu-args.js';
+import { MIN_RAM_MB } from './qemu-args.js';
 import { attachDisk, detachDisk, plugNic, unplugNic } from './qemu-devices.js';
 import { waitForGuestReady } from './guest-ready.js';
 import type { QemuDriverOptions } from './qemu-driver-options.js';
 import { deviceFailed, specInvalid, startFailed } from './qemu-errors.js';
 import * as proc from './qemu-process.js';
-import { QmpClient, type QmpWaitOptions } from './qmp-client.js';
+import type { QmpClient, QmpWaitOptions } from './qmp-client.js';
+import { launchDomain } from './qemu-launch.js';
+import { withQmp } from './qmp-session.js';
 
 export type { QemuDriverOptions } from './qemu-driver-options.js';
 
@@ -37,17 +39,17 @@ export type { QemuDriverOptions } from './qemu-driver-options.js';
  */
 export class QemuDriver implements HypervisorDriver {
   readonly files: InstanceFiles;
-  private probe: AcceleratorProbe | null = null;
-  private kernelProbed = false;
+  private readonly accelerator: HostAccelerator;
 
   constructor(private readonly opts: QemuDriverOptions) {
     this.files = new InstanceFiles(opts.nodeDir);
+    this.accelerator = new HostAccelerator(opts);
   }
 
   async initHost(): Promise<void> {
     await mkdir(this.files.instancesDir, { recursive: true });
     await mkdir(this.files.socketsDir, { recursive: true, mode: 0o700 });
-    await this.accelerator(await probeKernel(this.files.bootDir, this.opts.probeImage));
+    await this.accelerator.resolve(await probeKernel(this.files.bootDir, this.opts.probeImage));
   }
 
   async getHostResources(): Promise<HostResources> {
@@ -57,7 +59,8 @@ export class QemuDriver implements HypervisorDriver {
       ramMb: Math.floor(os.totalmem() / 2 ** 20),
       diskGb: Math.floor((fs.blocks * fs.bsize) / 2 ** 30),
       hypervisorType: (
-        this.probe ?? (await this.accelerator(await probeKernel(this.files.bootDir, this.opts.probeImage)))
+        this.accelerator.current ??
+        (await this.accelerator.resolve(await probeKernel(this.files.bootDir, this.opts.probeImage)))
       ).hypervisorType,
     };
   }
@@ -102,39 +105,8 @@ export class QemuDriver implements HypervisorDriver {
   /** Starts QEMU for a recorded domain: the loopback port of user-mode networking is picked anew each start. */
   private async start(record: DomainRecord, opts: OperationOptions): Promise<void> {
     const port = this.opts.userNetwork ? await freePort() : undefined;
-    await this.launch(await this.files.write({ ...record, httpForwardPort: port }), opts);
-  }
-
-  /** Overlay (once), boot files, accelerator, QEMU itself, the recorded NICs back. */
-  private async launch(record: DomainRecord, opts: OperationOptions): Promise<void> {
-    const id = record.instanceId;
-    const overlay = this.files.overlay(id);
-    opts.signal?.throwIfAborted();
-    if (!(await stat(overlay).catch(() => null))) {
-      const base = (await stat(record.imagePath).catch(() => null))?.size ?? 0;
-      const size = record.diskGb * 2 ** 30;
-      await proc.createOverlay(record.imagePath, overlay, size > base ? size : undefined, opts.signal);
-    }
-    const boot = await ensureBootFiles(this.files.bootDir, record.imagePath, record.imageSha256);
-    const { accel } = await this.accelerator(boot?.kernel);
-    const [qmpSocket, pidfile, consoleLog] = [this.files.qmpSocket(id), this.files.pidfile(id), this.files.console(id)];
-    await mkdir(this.files.socketsDir, { recursive: true, mode: 0o700 });
-    await Promise.all([rm(qmpSocket, { force: true }), rm(pidfile, { force: true })]);
-    const args = qemuArgs({
-      ...{ instanceId: id, name: record.name, vcpus: record.vcpus, ramMb: record.ramMb, accel },
-      ...{ pidfile, qmpSocket, consoleLog, overlay, httpForwardPort: record.httpForwardPort },
-      boot: boot
-        ? { ...boot, cmdline: guestCmdline(boot.cmdline, { hostname: record.name, instanceId: id }) }
-        : undefined,
-    });
-    try {
-      await proc.launchQemu(args, { qemu: this.opts.qemu, signal: opts.signal });
-    } catch (err) {
-      throw startFailed(id, (err as Error).message, await proc.consoleTail(consoleLog, 10));
-    }
-    const nics = record.vifs;
-    if (nics.length > 0)
-      await this.withQmp(id, opts, async (q) => void (await Promise.all(nics.map((v) => plugNic(q, v, {})))));
+    const ctx = { files: this.files, accelerator: this.accelerator, qemu: this.opts.qemu };
+    await launchDomain(ctx, await this.files.write({ ...record, httpForwardPort: port }), opts);
   }
 
   /** Until QMP says `running` (a paused guest is continued), the process dies, or the signal aborts. */
@@ -295,26 +267,8 @@ export class QemuDriver implements HypervisorDriver {
     return !status || status.status === 'running' ? 'running' : 'shutoff';
   }
 
-  /**
-   * The probe's verdict. One that test-booted a kernel is final for this driver; one that
-   * could only run the ROM is redone with the first kernel at hand (a host whose KVM runs
-   * the ROM may still hang a kernel).
-   */
-  private async accelerator(kernel?: string): Promise<AcceleratorProbe> {
-    if (this.probe && this.kernelProbed) return this.probe;
-    const probe = await probeAccelerator({ qemu: this.opts.qemu, kernel, force: this.opts.accel });
-    this.probe = probe;
-    this.kernelProbed = kernel !== undefined || this.opts.accel !== undefined;
-    return probe;
-  }
-
-  private async withQmp<T>(id: string, opts: QmpWaitOptions, fn: (q: QmpClient) => Promise<T>): Promise<T> {
-    const qmp = await QmpClient.connect(this.files.qmpSocket(id), { timeoutMs: 5000, ...opts });
-    try {
-      return await fn(qmp);
-    } finally {
-      qmp.close();
-    }
+  private withQmp<T>(id: string, opts: QmpWaitOptions, fn: (q: QmpClient) => Promise<T>): Promise<T> {
+    return withQmp(this.files.qmpSocket(id), opts, fn);
   }
 
   private async mustRead(instanceId: string): Promise<DomainRecord> {

@@ -11,14 +11,14 @@ const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux architecture Node r
 
 export type CpuSnapshot = Map<number, { group: string; seconds: number }>;
 
-interface ProcStat {
+export interface ProcStat {
   pid: number;
   ppid: number;
   comm: string;
   seconds: number;
 }
 
-function readStat(pid: number): ProcStat | null {
+export function readStat(pid: number): ProcStat | null {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // comm is in parentheses and may hold spaces: split after the last ')'.

@@ -5,7 +5,8 @@ import type { ApiRateResult } from './api-rate.js';
 import type { Breakdown } from './breakdown.js';
 import type { PhaseResult } from './build-latency.js';
 import { formatPlacement, type PlacementBenchResult } from './placement.js';
-import { table } from './stats.js';
+import type { QemuBenchResults } from './qemu-boot.js';
+import { table, type LatencySummary } from './stats.js';
 
 type Phase = Omit<PhaseResult, 'runs'>;
 
@@ -168,13 +169,56 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-/** Writes the figures to bench/results/bench-<timestamp>.json and latest.json; returns the first's repo path. */
-export function writeResults(r: BenchResults): string {
+/**
+ * Writes the figures to bench/results/<kind>-<timestamp>.json and latest.json (kind `bench`)
+ * or <kind>-latest.json; returns the first's repo path.
+ */
+export function writeResults(r: BenchResults | QemuBenchResults, kind = 'bench'): string {
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const json = JSON.stringify(r, null, 2) + '\n';
-  const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = path.join(dir, `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, json);
-  writeFileSync(path.join(dir, 'latest.json'), json);
+  writeFileSync(path.join(dir, kind === 'bench' ? 'latest.json' : `${kind}-latest.json`), json);
   return path.relative(REPO_ROOT, file);
+}
+
+/** The real path's table: `npm run bench -- qemu` (bench/qemu-boot.ts). */
+export function formatQemuBench(r: QemuBenchResults): string {
+  if (r.status === 'skipped') return `Real path (QEMU): skipped: ${r.reason}`;
+  const s = (x: LatencySummary | null) => (x ? [x.count, x.p50Ms / 1000, x.p95Ms / 1000, x.maxMs / 1000] : []);
+  const out = [
+    '',
+    `Real path: ${r.options.builds} builds of the guest image (${r.options.flavor}) with the QEMU driver, ` +
+      `${r.options.concurrency} at a time, on ${r.hypervisorType ?? 'an unknown accelerator'}; ` +
+      `${r.boots.length} ok, ${r.failed} failed, in ${r.wallSeconds ?? '-'} s`,
+    table(
+      ['', 'n', 'p50 s', 'p95 s', 'max s'],
+      [
+        ['POST → ACTIVE', ...s(r.postToActive)],
+        ['POST → guest marker (NIMBUS-GUEST-READY)', ...s(r.postToMarker)],
+        ['ACTIVE → guest marker', ...s(r.activeToMarker)],
+        [`reference: ${r.reference.what}`, '', r.reference.medianMs / 1000, '', ''],
+      ],
+    ),
+  ];
+  if (r.alone)
+    out.push(
+      `alone (the untimed first build): POST → ACTIVE ${r.alone.activeMs / 1000} s, ` +
+        `POST → marker ${r.alone.markerMs / 1000} s`,
+    );
+  const cpu = r.qemuCpuSecondsPerBoot;
+  const rss = r.rssMbPerGuest;
+  if (cpu && rss)
+    out.push(
+      `What ${r.hypervisorType ?? 'QEMU'} costs: QEMU CPU-seconds per boot (start → marker) p50 ${cpu.p50}, ` +
+        `p95 ${cpu.p95}; RSS per guest at its marker p50 ${rss.p50} MB, max ${rss.max} MB`,
+    );
+  out.push(`QEMU processes left after the run: ${r.qemuProcessesLeft}`);
+  if (r.status === 'failed') out.push(`failed: ${r.reason}`);
+  const load = r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ');
+  out.push(
+    `Total: ${r.totalSeconds} s on ${r.machine.cpus} cores (${r.machine.cpuModel}); load average at the end ${load}`,
+  );
+  return out.join('\n');
 }

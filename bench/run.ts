@@ -10,7 +10,8 @@
  * on the same queues (the floor), alternating in rounds; it prints throughput, latency
  * percentiles, the ratio ours/floor and where the time goes; then the API's read rate and
  * placement among 10,000 hosts. All figures go to bench/results/bench-<timestamp>.json and
- * bench/results/latest.json.
+ * bench/results/latest.json. `node dist/bench/run.js qemu` (`npm run bench -- qemu`) is the real
+ * path instead: builds with the QEMU driver (bench/qemu-boot.ts).
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -32,7 +33,10 @@ import { addCpu, cpuDelta, cpuPerBuild, cpuSnapshot } from './cpu.js';
 import { benchFloor, floorPlanFromBuild } from './floor.js';
 import { BenchHttp } from './http.js';
 import { benchPlacement } from './placement.js';
+import { qemuBench } from './qemu-boot.js';
 import { report, writeResults } from './report.js';
+
+if (process.argv[2] === 'qemu') process.exit(await qemuBench(process.argv.slice(3)));
 
 const { values: args } = parseArgs({
   options: {

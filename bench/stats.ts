@@ -63,3 +63,26 @@ function formatNumber(x: number): string {
   if (Number.isInteger(x)) return String(x);
   return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);
 }
+
+/** Percentiles of something other than a latency (CPU-seconds, MB). */
+export interface Spread {
+  count: number;
+  p50: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+export function spread(xs: number[]): Spread | null {
+  if (xs.length === 0) return null;
+  const sorted = [...xs].sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 100) / 100;
+  const mean = sorted.reduce((sum, x) => sum + x, 0) / sorted.length;
+  return {
+    count: sorted.length,
+    p50: r(percentile(sorted, 50)),
+    p95: r(percentile(sorted, 95)),
+    max: r(sorted.at(-1)!),
+    mean: r(mean),
+  };
+}

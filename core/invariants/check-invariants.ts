@@ -26,7 +26,11 @@ export type ViolationKind =
   /** A domain on a host that no live instance of that host owns. */
   | 'domain'
   /** An ACTIVE instance whose host has no domain for it. */
-  | 'missing_domain';
+  | 'missing_domain'
+  /** A QEMU process (`-uuid <instance id>`) on a host that no live instance of that host owns. */
+  | 'qemu_process'
+  /** An ACTIVE instance on a QEMU host without its QEMU process. */
+  | 'missing_qemu';
 
 export interface Violation {
   kind: ViolationKind;
@@ -41,6 +45,12 @@ export interface InvariantOptions {
    * them, so the API cannot pass this; tests read them from the nodes' directories.
    */
   domainsByHost?: Map<string, string[]>;
+  /**
+   * The guests whose QEMU process runs, per QEMU host (host → instance ids, [] for a QEMU
+   * host running none). Only the host's `/proc` shows them; tests read them
+   * (test/support/qemu-processes.ts). Hosts not in the map are not checked for processes.
+   */
+  qemuByHost?: Map<string, string[]>;
 }
 
 // A SHUTOFF instance keeps its claim, port, volumes and (stopped) domain, as Nova's stopped instances do.
@@ -149,23 +159,36 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
     (r) => `${r.allocated_gb} GB allocated, but its volumes sum to ${r.volumes_gb} GB`,
   );
 
-  if (options.domainsByHost) found.push(...(await checkDomains(db, options.domainsByHost)));
+  if (options.domainsByHost) found.push(...(await checkHostThings(db, options.domainsByHost, DOMAINS)));
+  if (options.qemuByHost) found.push(...(await checkHostThings(db, options.qemuByHost, QEMU_PROCESSES)));
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
 
-/** Domains against instances: each domain has a live owner on its host, each ACTIVE instance its domain. */
-async function checkDomains(db: DataSource, domainsByHost: Map<string, string[]>): Promise<Violation[]> {
+/** What a host really has, as the checks name it: a domain, or a QEMU process. */
+interface HostThing {
+  orphan: ViolationKind;
+  missing: ViolationKind;
+  noun: string;
+}
+const DOMAINS: HostThing = { orphan: 'domain', missing: 'missing_domain', noun: 'domain' };
+const QEMU_PROCESSES: HostThing = { orphan: 'qemu_process', missing: 'missing_qemu', noun: 'QEMU process' };
+
+/**
+ * A host's domains (or QEMU processes) against instances: each has a live owner on its
+ * host, and each ACTIVE instance of the host has one.
+ */
+async function checkHostThings(db: DataSource, byHost: Map<string, string[]>, what: HostThing): Promise<Violation[]> {
   const found: Violation[] = [];
-  const ids = [...new Set([...domainsByHost.values()].flat())];
-  const hosts = [...domainsByHost.keys()];
+  const ids = [...new Set([...byHost.values()].flat())];
+  const hosts = [...byHost.keys()];
   const rows: Array<{ id: string; status: string; host: string | null }> = await db.query(
     `SELECT id::text AS id, status, host FROM instances
      WHERE id::text = ANY($1) OR (status = 'ACTIVE' AND host = ANY($2))`,
     [ids, hosts],
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
-  for (const [host, domains] of domainsByHost) {
-    for (const id of domains) {
+  for (const [host, things] of byHost) {
+    for (const id of things) {
       const inst = byId.get(id);
       if (inst && inst.host === host && ['BUILD', 'ACTIVE', 'SHUTOFF'].includes(inst.status)) continue;
       const why = !inst
@@ -173,15 +196,15 @@ async function checkDomains(db: DataSource, domainsByHost: Map<string, string[]>
         : inst.host !== host
           ? `instance is ${inst.status} on ${inst.host ?? 'no host'}`
           : `instance is ${inst.status}`;
-      found.push({ kind: 'domain', id, detail: `domain on ${host}: ${why}` });
+      found.push({ kind: what.orphan, id, detail: `${what.noun} on ${host}: ${why}` });
     }
-    const present = new Set(domains);
+    const present = new Set(things);
     for (const r of rows) {
       if (r.status === 'ACTIVE' && r.host === host && !present.has(r.id)) {
         found.push({
-          kind: 'missing_domain',
+          kind: what.missing,
           id: r.id,
-          detail: `instance is ACTIVE on ${host}, which has no domain for it`,
+          detail: `instance is ACTIVE on ${host}, which has no ${what.noun} for it`,
         });
       }
     }

@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
@@ -6,15 +6,17 @@ import { nodeDir } from '../../core/config.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { isAtomicTempFile } from '../../core/images/atomic-write.js';
 import { checkInvariants, type Violation } from '../../core/invariants/check-invariants.js';
+import { listProcesses, qemuByHost, qemuGuestsOf } from './qemu-processes.js';
 import type { TestStack } from './stack.js';
 
 /**
  * The leak checker for end-to-end tests: the database checks plus every node's domains,
- * read from the fake hypervisor's files (`<dataDir>/nodes/<host>/domains/<id>.json`),
- * which only a test on the same machine can see.
+ * read from the fake hypervisor's files (`<dataDir>/nodes/<host>/domains/<id>.json`) and the
+ * QEMU driver's instance folders (`<dataDir>/nodes/<host>/qemu/instances/<id>/`), and the
+ * QEMU hosts' guest processes (qemu-processes.ts), which only a test on the same machine can see.
  */
 
-/** Every node's domains: host → instance ids, for each host that has a node directory. */
+/** Every node's domains (fake files and QEMU instance folders): host → instance ids, for each node directory. */
 export async function readDomains(dataDir: string): Promise<Map<string, string[]>> {
   const nodes = path.join(dataDir, 'nodes');
   const byHost = new Map<string, string[]>();
@@ -25,21 +27,32 @@ export async function readDomains(dataDir: string): Promise<Map<string, string[]
     return byHost;
   }
   for (const host of hosts.sort()) {
-    let files: string[] = [];
-    try {
-      files = await readdir(path.join(nodeDir({ dataDir }, host), 'domains'));
-    } catch {
-      // A node that never spawned has no domains folder: it has no domains.
-    }
+    // A node that never spawned has no domains folder: it has no domains; a fake node has no qemu folder.
+    const files = await readdir(path.join(nodeDir({ dataDir }, host), 'domains')).catch(() => [] as string[]);
+    const qemu = await readdir(qemuInstancesDir(dataDir, host)).catch(() => [] as string[]);
     byHost.set(
       host,
-      files
-        .filter((f) => f.endsWith('.json') && !isAtomicTempFile(f))
-        .map((f) => f.slice(0, -'.json'.length))
-        .sort(),
+      [
+        ...files.filter((f) => f.endsWith('.json') && !isAtomicTempFile(f)).map((f) => f.slice(0, -'.json'.length)),
+        ...qemu,
+      ].sort(),
     );
   }
   return byHost;
+}
+
+function qemuInstancesDir(dataDir: string, host: string): string {
+  return path.join(nodeDir({ dataDir }, host), 'qemu', 'instances');
+}
+
+/** Host → instance ids with a running QEMU of this stack, for every host whose node has a `qemu/` folder. */
+export async function readQemuGuests(dataDir: string): Promise<Map<string, string[]>> {
+  const hosts = await readdir(path.join(dataDir, 'nodes')).catch(() => [] as string[]);
+  const qemuHosts: string[] = [];
+  for (const host of hosts) {
+    if (await stat(path.join(nodeDir({ dataDir }, host), 'qemu')).catch(() => null)) qemuHosts.push(host);
+  }
+  return qemuByHost(qemuGuestsOf(await listProcesses(), dataDir), qemuHosts);
 }
 
 /** A small connection of the test's own to the stack's database. */
@@ -48,7 +61,8 @@ export function connectToStackDb(stack: TestStack): Promise<DataSource> {
 }
 
 export async function violations(stack: TestStack, db: DataSource): Promise<Violation[]> {
-  return checkInvariants(db, { domainsByHost: await readDomains(stack.dataDir) });
+  const [domainsByHost, qemuGuests] = [await readDomains(stack.dataDir), await readQemuGuests(stack.dataDir)];
+  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests });
 }
 
 /**

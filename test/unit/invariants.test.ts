@@ -172,4 +172,34 @@ describe('checkInvariants', () => {
     // Without the domains (the API's view) none of these is visible.
     assert.deepEqual(await violationsOf(ids), []);
   });
+
+  it('with the QEMU hosts’ processes: a QEMU of a dead instance and an ACTIVE instance without one are reported', async () => {
+    const host = await freshHost();
+    const active = await insertInstance(t.db, { status: 'ACTIVE', host });
+    const building = await insertInstance(t.db, { status: 'BUILD', host });
+    const stopping = await insertInstance(t.db, { status: 'SHUTOFF', host });
+    const failed = await insertInstance(t.db, { status: 'ERROR', host });
+    const deleted = await insertInstance(t.db, { status: 'DELETED', host });
+    const lost = await insertInstance(t.db, { status: 'ACTIVE', host });
+    const unknown = randomUUID();
+    const qemuByHost = new Map([[host, [active.id, building.id, stopping.id, failed.id, deleted.id, unknown]]]);
+    const ids = [active.id, building.id, stopping.id, failed.id, deleted.id, lost.id, unknown];
+    const found = (await checkInvariants(t.db, { qemuByHost })).filter((v) => ids.includes(v.id));
+    assert.deepEqual(
+      found.map(({ kind, id }) => ({ kind, id })),
+      [
+        { kind: 'missing_qemu', id: lost.id },
+        ...[failed.id, deleted.id, unknown]
+          .sort((a, b) => a.localeCompare(b))
+          .map((id) => ({ kind: 'qemu_process', id })),
+      ],
+    );
+    assert.match(
+      found.find((v) => v.id === failed.id)!.detail,
+      new RegExp(`QEMU process on ${host}: instance is ERROR`),
+    );
+    assert.match(found.find((v) => v.id === lost.id)!.detail, /which has no QEMU process for it/);
+    // A host not in the map (a fake-driver host) is not checked for processes.
+    assert.deepEqual(await violationsOf(ids, { qemuByHost: new Map() }), []);
+  });
 });

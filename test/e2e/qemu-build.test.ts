@@ -11,10 +11,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../core/config.js';
-import { buildGuestImage, guestImageCacheDir } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { GUEST_READY_MARKER } from '../../core/hypervisor/guest-image/guest-init.js';
 import { findQemuByUuid } from '../../core/hypervisor/qemu/qemu-process.js';
+import { uploadGuestImage } from '../support/qemu-guests.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
@@ -39,13 +38,7 @@ describe('a build through the API boots a real guest', { skip }, () => {
   });
 
   it('reaches ACTIVE with QEMU over the cached image, shows the marker, and DELETE leaves nothing', async () => {
-    const image = await buildGuestImage({ cacheDir: guestImageCacheDir(loadConfig().dataDir) });
-    const created = await stack.api('POST', '/v1/images', { name: 'nimbus-guest' });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const put = await stack.api('PUT', `/v1/images/${created.body.id}/file`, await readFile(image.path), {
-      headers: { 'content-type': 'application/octet-stream', 'x-image-sha256': image.sha256 },
-    });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await uploadGuestImage(stack, 'nimbus-guest');
 
     const started = Date.now();
     // With a volume, as in the README's walk-through: recorded as vdb, nothing attached until the tgt backend lands.

@@ -11,11 +11,10 @@ import { spawnSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../core/config.js';
-import { buildGuestImage, guestImageCacheDir } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { GUEST_READY_MARKER } from '../../core/hypervisor/guest-image/guest-init.js';
 import { InstanceFiles } from '../../core/hypervisor/qemu/instance-files.js';
 import { findQemuByUuid } from '../../core/hypervisor/qemu/qemu-process.js';
+import { uploadGuestImage } from '../support/qemu-guests.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
@@ -69,13 +68,7 @@ describe('power of a real guest: kill -9, SHUTOFF, start, stop', { skip }, () =>
     const hosts = await stack.api('GET', '/v1/hosts');
     assert.match(hosts.body[0].hypervisorType, /^qemu\/(tcg|kvm)$/);
 
-    const image = await buildGuestImage({ cacheDir: guestImageCacheDir(loadConfig().dataDir) });
-    const created = await stack.api('POST', '/v1/images', { name: 'nimbus-guest' });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const put = await stack.api('PUT', `/v1/images/${created.body.id}/file`, await readFile(image.path), {
-      headers: { 'content-type': 'application/octet-stream', 'x-image-sha256': image.sha256 },
-    });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
+    await uploadGuestImage(stack, 'nimbus-guest');
 
     const body = { name: 'vm-power', flavor: 'm1.tiny', image: 'nimbus-guest', network: 'default' };
     const res = await stack.api('POST', '/v1/instances', body);

@@ -14,7 +14,7 @@
  * this skips, except under CI=true where it fails.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   armFault,
   clearFaults,
@@ -27,36 +27,21 @@ import {
 } from '../support/fault-cases.js';
 import { actionLog, buildingInstances, violations, waitUntilClean } from '../support/invariants.js';
 import {
-  assertQemuForCi,
   createGuest,
   exists,
   instanceDir,
-  killGuests,
   markerCount,
   qemuSkip,
   uploadGuestImage,
+  useQemuStack,
 } from '../support/qemu-guests.js';
 import { qemuPidsOf } from '../support/qemu-processes.js';
-import { useStack } from '../support/use-stack.js';
 
 const HOST = 'node-1';
 const IMAGE = 'nimbus-guest';
 
 describe('faults while a real guest runs', { skip: qemuSkip }, () => {
-  before(assertQemuForCi);
-  const guests: string[] = [];
-  // After hooks run in the order declared: the guests die before useStack's after stops the stack.
-  after(async () => killGuests(guests));
-  const {
-    stack,
-    db,
-    connection: temporal,
-  } = useStack({
-    agents: [HOST],
-    env: { NIMBUS_HYPERVISOR: 'qemu', NIMBUS_RECONCILE_INTERVAL: '2' },
-    db: true,
-    client: true,
-  });
+  const { stack, db, connection: temporal, guests } = useQemuStack([HOST], { NIMBUS_RECONCILE_INTERVAL: '2' });
   before(async () => uploadGuestImage(stack, IMAGE));
 
   const until = (id: string, what: string, ok: (i: InstanceBody) => boolean, ms: number) =>

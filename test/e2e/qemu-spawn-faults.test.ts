@@ -12,7 +12,7 @@
  * processes, is clean. Without qemu-system-x86_64 this skips, except under CI=true.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   FAST_FAILURE_ENV,
   armFault,
@@ -25,9 +25,8 @@ import {
   waitSettled,
 } from '../support/fault-cases.js';
 import { actionLog, buildingInstances, waitUntilClean } from '../support/invariants.js';
-import { assertQemuForCi, exists, instanceDir, killGuests, qemuSkip } from '../support/qemu-guests.js';
+import { exists, instanceDir, qemuSkip, useQemuStack } from '../support/qemu-guests.js';
 import { qemuPidsOf } from '../support/qemu-processes.js';
-import { useStack } from '../support/use-stack.js';
 
 const HOST = 'node-1';
 
@@ -41,20 +40,7 @@ const REASONS: Record<InjectionMode, RegExp> = {
 const FIRINGS: Record<InjectionMode, number> = { error: 1, hang: 3, crash: 3 };
 
 describe('the fault matrix at spawn with the QEMU driver', { skip: qemuSkip }, () => {
-  before(assertQemuForCi);
-  const guests: string[] = [];
-  // After hooks run in the order declared: any guest dies before useStack's after stops the stack.
-  after(async () => killGuests(guests));
-  const {
-    stack,
-    db,
-    connection: temporal,
-  } = useStack({
-    agents: [HOST],
-    env: { ...FAST_FAILURE_ENV, NIMBUS_HYPERVISOR: 'qemu' },
-    db: true,
-    client: true,
-  });
+  const { stack, db, connection: temporal, guests } = useQemuStack([HOST], FAST_FAILURE_ENV);
 
   for (const mode of ['error', 'hang', 'crash'] as const) {
     it(`${mode} at spawn on every attempt: ERROR, no QEMU, no instance folder, nothing leaks`, async () => {

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { loadConfig, nodeDir } from '../../core/config.js';
 import { buildGuestImage, guestImageCacheDir } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { GUEST_READY_MARKER } from '../../core/hypervisor/guest-image/guest-init.js';
 import { qemuPidsOf } from './qemu-processes.js';
 import type { TestStack } from './stack.js';
+import { useStack, type UsedStack } from './use-stack.js';
 
 /**
  * Building blocks of the e2e tests with real guests (test/e2e/qemu-*.test.ts): skip without
@@ -69,4 +71,17 @@ export async function killGuests(ids: readonly string[]): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * A stack whose agents run the QEMU driver, with its database and Temporal connections, for
+ * one describe(): it fails under CI=true without QEMU, and every guest named in `guests` is
+ * killed before the stack stops (after hooks run in the order declared).
+ */
+export function useQemuStack(agents: string[], env: Record<string, string>): UsedStack & { guests: string[] } {
+  before(assertQemuForCi);
+  const guests: string[] = [];
+  after(async () => killGuests(guests));
+  const used = useStack({ agents, env: { ...env, NIMBUS_HYPERVISOR: 'qemu' }, db: true, client: true });
+  return { ...used, guests };
 }

@@ -4,16 +4,27 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The Debian packages real VMs need (the networks-and-volumes issue adds tgt, dnsmasq, iproute2). */
-export const QEMU_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'qemu-block-extra', 'busybox-static'] as const;
+/** The Debian packages of the real data plane: QEMU, the guest's busybox, tgt (iSCSI), dnsmasq (DHCP), iproute2. */
+export const QEMU_PACKAGES = [
+  'qemu-system-x86',
+  'qemu-utils',
+  'qemu-block-extra',
+  'busybox-static',
+  'tgt',
+  'dnsmasq',
+  'iproute2',
+] as const;
 export const QEMU_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${QEMU_PACKAGES.join(' ')}`;
 
-/** What of QEMU's tools is missing here: `qemu-system-x86_64`, `qemu-img`, a static busybox. */
+/** What of the data plane's tools is missing here: `qemu-system-x86_64`, `qemu-img`, a static busybox, tgtd, dnsmasq, ip. */
 export function missingQemuTools(): string[] {
   const works = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
   const missing: string[] = [];
   if (!works('qemu-system-x86_64', ['--version'])) missing.push('qemu-system-x86_64');
   if (!works('qemu-img', ['--version'])) missing.push('qemu-img');
+  if (!works('tgtadm', ['--help'])) missing.push('tgtadm');
+  if (!works('dnsmasq', ['--version'])) missing.push('dnsmasq');
+  if (!works('ip', ['-V'])) missing.push('ip');
   // The guest's initramfs needs busybox-static's binary; a dynamic busybox would not run in it.
   const busybox = existsSync('/bin/busybox') && works('/bin/busybox', ['true']);
   const statik = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'busybox-static'], { encoding: 'utf8' });

@@ -6,7 +6,7 @@ import { Network, Port } from '../db/entities/index.js';
 import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
 import { bindPort, tapDeviceName } from './port-binding.js';
 import { randomMac } from './mac-address.js';
-import { ipv4ToInt } from './subnet.js';
+import { intToIpv4, ipv4ToInt } from './subnet.js';
 
 export interface AllocateInput {
   instanceId: string;
@@ -109,27 +109,21 @@ export class PortAllocator {
 
   /**
    * Takes a free address: a random starting point spreads concurrent allocators over the
-   * range, the unique constraint settles any race, and "no candidate" means exhausted.
+   * range, the unique constraint settles any race, and "no candidate" means exhausted. The
+   * search costs what the network's allocations cost, never what its range holds (a /8 is
+   * 16 million addresses): see nextFreeAddress.
    */
   private async allocateAddress(network: Network, port: Port): Promise<string> {
     const start = ipv4ToInt(network.allocationStart);
-    const count = ipv4ToInt(network.allocationEnd) - start + 1;
+    const end = ipv4ToInt(network.allocationEnd);
+    const count = end - start + 1;
     for (;;) {
-      const offset = Math.floor(Math.random() * count);
-      const rows: Array<{ address: string }> = await this.db.query(
-        `INSERT INTO ip_allocations (network_id, port_id, address)
-         SELECT $1, $2, candidate FROM (
-           SELECT ($3::inet + ((s.i + $5) % $4)) AS candidate
-           FROM generate_series(0, $4 - 1) AS s(i)
-         ) c
-         WHERE candidate <> $6::inet
-           AND NOT EXISTS (SELECT 1 FROM ip_allocations a WHERE a.network_id = $1 AND a.address = c.candidate)
-         LIMIT 1
-         ON CONFLICT DO NOTHING
-         RETURNING host(address) AS address`,
-        [network.id, port.id, network.allocationStart, count, offset, network.gateway],
-      );
-      if (rows.length > 0) return rows[0].address;
+      const from = intToIpv4(start + Math.floor(Math.random() * count));
+      // From the random point to the end of the range, then (wrapping) from its start.
+      const address =
+        (await this.nextFreeAddress(network, port, from)) ??
+        (await this.nextFreeAddress(network, port, network.allocationStart));
+      if (address) return address;
       const mine = await this.addressOf(port.id);
       if (mine) return mine;
       const [{ free }] = await this.db.query(
@@ -150,5 +144,31 @@ export class PortAllocator {
       }
       // Lost a race for the last candidates seen; look again.
     }
+  }
+
+  /**
+   * Inserts the lowest free address at or after `from` in the allocation range. A free address
+   * is either `from` itself or one just above an allocated one (or above the gateway), so the
+   * candidates are those few, read through the (network_id, address) index.
+   */
+  private async nextFreeAddress(network: Network, port: Port, from: string): Promise<string | null> {
+    const rows: Array<{ address: string }> = await this.db.query(
+      `INSERT INTO ip_allocations (network_id, port_id, address)
+       SELECT $1, $2, c.candidate FROM (
+         SELECT $3::inet AS candidate
+         UNION ALL SELECT $5::inet + 1
+         UNION ALL SELECT a.address + 1 FROM ip_allocations a
+           WHERE a.network_id = $1 AND a.address >= $3::inet AND a.address < $4::inet
+       ) c
+       WHERE c.candidate BETWEEN $3::inet AND $4::inet
+         AND c.candidate <> $5::inet
+         AND NOT EXISTS (SELECT 1 FROM ip_allocations b WHERE b.network_id = $1 AND b.address = c.candidate)
+       ORDER BY c.candidate
+       LIMIT 1
+       ON CONFLICT DO NOTHING
+       RETURNING host(address) AS address`,
+      [network.id, port.id, from, network.allocationEnd, network.gateway],
+    );
+    return rows[0]?.address ?? null;
   }
 }

@@ -130,7 +130,7 @@ export function useTestDatabase<S extends object = object>(
 export async function insertNetwork(
   db: DataSource,
   cidr: string,
-  opts: { segmentationType?: 'flat' | 'vlan' | 'vxlan'; segmentationId?: number | null } = {},
+  opts: { segmentationType?: 'flat' | 'vlan' | 'vxlan'; segmentationId?: number | null; gateway?: string } = {},
 ): Promise<{
   id: string;
   name: string;
@@ -139,7 +139,7 @@ export async function insertNetwork(
   allocationEnd: string;
   allocatable: number;
 }> {
-  const plan = planSubnet({ cidr });
+  const plan = planSubnet({ cidr, gateway: opts.gateway });
   const name = `net-${randomUUID().slice(0, 8)}`;
   const [{ id }] = await db.query(
     `INSERT INTO networks (name, cidr, gateway, allocation_start, allocation_end, segmentation_type, segmentation_id)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { createDataSource } from '../../core/db/data-source.js';
 import { DomainError } from '../../core/errors.js';
 import { MAC_PREFIX } from '../../core/network/mac-address.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
@@ -133,6 +134,40 @@ describe('PortAllocator', () => {
     }
     assert.deepEqual(ok.map((p) => p.ip).sort(), ['10.24.0.2', '10.24.0.3', '10.24.0.4', '10.24.0.5', '10.24.0.6']);
     assert.deepEqual(await rowsOf(net.id), { ports: 5, addresses: 5, portsWithoutIp: 0 });
+  });
+
+  it('allocates on a /8 without walking its 16 million addresses (no temp file: temp_file_limit 64 kB)', async () => {
+    // Before, every allocation generated the whole range (about 5 s and hundreds of MB of temporary data on a
+    // /8); the server now refuses any query that spills more than 64 kB, so a range walk fails here.
+    const limited = await createDataSource(`${t.url}?options=-c%20temp_file_limit%3D64kB%20-c%20work_mem%3D64kB`, {
+      poolSize: 4,
+    }).initialize();
+    try {
+      const net = await insertNetwork(t.db, '10.0.0.0/8');
+      const wide = new PortAllocator(limited);
+      const allocated = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          wide.allocate({ instanceId: randomUUID(), networkId: net.id, host: 'node-1' }),
+        ),
+      );
+      assert.equal(new Set(allocated.map((p) => p.ip)).size, 20);
+      for (const p of allocated) assert.ok(p.ip.startsWith('10.') && p.ip !== net.gateway, p.ip);
+    } finally {
+      await limited.destroy();
+    }
+  });
+
+  it('fills a range whose free addresses sit between allocated ones and after the gateway', async () => {
+    const net = await insertNetwork(t.db, '10.26.0.0/28', { gateway: '10.26.0.7' });
+    const got = [];
+    for (let i = 0; i < 13; i++) {
+      got.push((await ports.allocate({ instanceId: randomUUID(), networkId: net.id, host: 'node-1' })).ip);
+    }
+    const expected = Array.from({ length: 14 }, (_, i) => `10.26.0.${i + 1}`).filter((ip) => ip !== '10.26.0.7');
+    assert.deepEqual(
+      got.sort((a, b) => ipv4ToInt(a) - ipv4ToInt(b)),
+      expected,
+    );
   });
 
   it('deallocate frees the address for the next build; a second deallocate is a no-op', async () => {

@@ -8,6 +8,7 @@ import { prepareDatabase } from '../../core/db/prepare.js';
 import { createLogger } from '../../core/logger.js';
 import { AppModule } from './app.module.js';
 import { requireJsonBody } from './common/content-type.middleware.js';
+import { limitJsonDepth } from './common/json-depth.js';
 import { RateLimiter, rateLimit } from './common/rate-limit.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { validationPipe } from './common/validation.js';
@@ -24,6 +25,7 @@ const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(c
 if (config.apiRateLimit > 0) app.use(rateLimit(new RateLimiter(config.apiRateLimit, config.apiRateLimit * 2)));
 app.use(requireJsonBody);
 app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json'] });
+app.use(limitJsonDepth);
 app.useGlobalPipes(validationPipe);
 app.useGlobalFilters(new ProblemFilter(log));
 app.enableShutdownHooks();

@@ -91,6 +91,32 @@ describe('GraphQL', () => {
     assert.equal(res.body.data, undefined);
   });
 
+  it('answers a non-UUID id with a 400 problem, never an internal error', async () => {
+    const res = await gql(`query($id: ID!) { instance(id: $id) { id } }`, { id: 'not-a-uuid' });
+    assert.equal(res.errors?.[0]?.extensions?.status, 400, JSON.stringify(res.errors));
+    assert.match(JSON.stringify(res.errors), /must be a UUID/);
+    const del = await gql(`mutation { deleteInstance(id: "42") { id } }`);
+    assert.equal(del.errors?.[0]?.extensions?.status, 400, JSON.stringify(del.errors));
+  });
+
+  it('refuses a JSON body nested 5,000 deep with 400 problem+json, over REST and GraphQL', async () => {
+    // Before the depth check, class-transformer recursed into it until the stack overflowed: a 500.
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    for (const [path, body] of [
+      ['/v1/instances', `{"name":"deep","flavor":"m1.tiny","image":"cirros","network":"default","metadata":${deep}}`],
+      ['/graphql', `{"query":"{ flavors { name } }","variables":{"x":${deep}}}`],
+    ]) {
+      const res = await fetch(stack.apiUrl + path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+        body,
+      });
+      assert.equal(res.status, 400, path);
+      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.match(((await res.json()) as { detail: string }).detail, /deeper than 32 levels/);
+    }
+  });
+
   it('attaches an existing volume by id, with the REST rules for the volume and the idempotency key', async () => {
     const volume = await stack.api('POST', '/v1/volumes', { name: 'gql-data', sizeGb: 2 });
     assert.equal(volume.status, 201, JSON.stringify(volume.body));

@@ -1,6 +1,7 @@
 import { Args, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CurrentPrincipal, type Principal } from '../common/auth.js';
+import { uuidParam } from '../common/params.js';
 import { idempotencyKeyArg } from '../common/idempotency-key.js';
 import { CreateInstanceDto } from './create-instance.dto.js';
 import { Instance } from './instance.model.js';
@@ -21,7 +22,7 @@ export class InstancesResolver {
   }
 
   @Query(() => Instance)
-  instance(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }) id: string) {
+  instance(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }, uuidParam) id: string) {
     return this.service.get(principal, id);
   }
 
@@ -35,7 +36,7 @@ export class InstancesResolver {
   }
 
   @Mutation(() => Instance)
-  deleteInstance(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }) id: string) {
+  deleteInstance(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }, uuidParam) id: string) {
     return this.service.delete(principal, id);
   }
 
@@ -45,7 +46,10 @@ export class InstancesResolver {
    * writes to, so it sees what GET sees, from any API replica.
    */
   @Subscription(() => Instance, { resolve: (payload: { instanceUpdated: unknown }) => payload.instanceUpdated })
-  async *instanceUpdated(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }) id: string) {
+  async *instanceUpdated(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }, uuidParam) id: string,
+  ) {
     let last = '';
     const deadline = Date.now() + 60 * 60 * 1000;
     while (Date.now() < deadline) {

@@ -49,6 +49,9 @@ export const ENV_VARS = {
     '(default 60; also once at start)',
   NIMBUS_SCHEDULER_WEIGHER:
     'how the scheduler ranks hosts with room: spread (most free RAM first, default) or pack (least)',
+  NIMBUS_SCHEDULER_HOST_SUBSET_SIZE:
+    'the scheduler picks at random among this many best-weighed hosts (default 3; 1 = always the best)',
+  NIMBUS_SCHEDULER_SEED: "seed for the scheduler's random choice (unset: Math.random), for repeatable runs",
   NIMBUS_HOST: 'compute agent host name (same as --host)',
   NIMBUS_HOST_VCPUS: 'compute agent capacity: vCPUs',
   NIMBUS_HOST_RAM_MB: 'compute agent capacity: RAM in MB',
@@ -100,6 +103,9 @@ export interface NimbusConfig {
   hostHeartbeatTimeoutSec?: number;
   reconcileIntervalSec: number;
   schedulerWeigher: Weigher;
+  schedulerHostSubsetSize: number;
+  /** Unset: Math.random. */
+  schedulerSeed?: number;
   /** NIMBUS_HYPERVISOR: the compute agents' driver (core/hypervisor/driver-factory.ts). */
   hypervisor: HypervisorType;
   hypervisorDelayMs: number;
@@ -216,6 +222,12 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
       : undefined,
     reconcileIntervalSec: positive(env, 'NIMBUS_RECONCILE_INTERVAL', 60),
     schedulerWeigher: weigher(env),
+    schedulerHostSubsetSize: env.NIMBUS_SCHEDULER_HOST_SUBSET_SIZE
+      ? wholePositive(env, 'NIMBUS_SCHEDULER_HOST_SUBSET_SIZE')
+      : 3,
+    schedulerSeed: env.NIMBUS_SCHEDULER_SEED
+      ? positive(env, 'NIMBUS_SCHEDULER_SEED', 0, { allowZero: true })
+      : undefined,
     hypervisor: hypervisor(env),
     hypervisorDelayMs: positive(env, 'NIMBUS_HYPERVISOR_DELAY_MS', 200, { allowZero: true }),
     maxConcurrentBuilds: env.NIMBUS_MAX_CONCURRENT_BUILDS

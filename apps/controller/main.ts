@@ -16,6 +16,7 @@ import { InstanceRecords } from '../../core/instances/instance-records.js';
 import { createLogger } from '../../core/logger.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
+import { seededRandom } from '../../core/scheduling/seeded-random.js';
 import { HostSelector } from '../../core/scheduling/host-selector.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
 import { activityLogging } from '../common/activity-logging.js';
@@ -53,7 +54,10 @@ const workers = await Promise.all([
     activities: {
       ...noop,
       ...createSchedulerActivities({
-        selector: new HostSelector(db, config.serviceDownTimeSec, config.schedulerWeigher),
+        selector: new HostSelector(db, config.serviceDownTimeSec, config.schedulerWeigher, {
+          size: config.schedulerHostSubsetSize,
+          random: config.schedulerSeed === undefined ? Math.random : seededRandom(config.schedulerSeed),
+        }),
         claims,
       }),
     },

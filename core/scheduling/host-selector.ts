@@ -12,17 +12,29 @@ const REQUEST_PARAMS = { vcpus: '$1', ramMb: '$2', diskGb: '$3' } as const;
 export const WEIGHERS = ['spread', 'pack'] as const;
 export type Weigher = (typeof WEIGHERS)[number];
 
+export interface HostSubset {
+  /**
+   * How many of the best-weighed hosts the choice is made among (Nova's `host_subset_size`):
+   * with 1, simultaneous builds all try the same host first and pile up on it.
+   */
+  size: number;
+  /** Numbers in [0, 1): Math.random, or seededRandom for repeatable choices. */
+  random: () => number;
+}
+
 /**
  * Picks a host for a build, as Nova's filter scheduler does: filters (enabled, alive,
  * room for vCPU, RAM and disk under the allocation ratios, not already tried), then a
- * weigher (spread: most free RAM first; pack: least). The database does the filtering so
- * the choice stays fast with many hosts; the host's own claim is what makes it binding.
+ * weigher (spread: most free RAM first; pack: least), then a random one of the best
+ * `subset.size`. The database does the filtering so the choice stays fast with many hosts;
+ * the host's own claim is what makes it binding.
  */
 export class HostSelector {
   constructor(
     private readonly db: DataSource,
     private readonly serviceDownTimeSec: number,
     private readonly weigher: Weigher = 'spread',
+    private readonly subset: HostSubset = { size: 1, random: Math.random },
   ) {}
 
   async select(req: ResourceRequest, excludeHosts: string[] = []): Promise<string> {
@@ -36,10 +48,10 @@ export class HostSelector {
          AND ${fitsSql(REQUEST_PARAMS)}
          AND NOT (name = ANY($5::text[]))
        ORDER BY (${freeRoomSql('ramMb')}) ${order}, name
-       LIMIT 1`,
-      [req.vcpus, req.ramMb, req.diskGb, this.serviceDownTimeSec, excludeHosts],
+       LIMIT $6`,
+      [req.vcpus, req.ramMb, req.diskGb, this.serviceDownTimeSec, excludeHosts, this.subset.size],
     );
-    if (rows.length > 0) return rows[0].name;
+    if (rows.length > 0) return rows[Math.floor(this.subset.random() * rows.length)].name;
     throw new DomainError(FaultCodes.NoValidHost, await this.explain(req, excludeHosts));
   }
 

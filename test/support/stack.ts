@@ -91,6 +91,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     NIMBUS_SERVICE_DOWN_TIME: '5',
     // Tests and benchmarks send bursts on purpose; the limiter has its own unit test.
     NIMBUS_API_RATE_LIMIT: '0',
+    // Tests that name the host a build lands on rely on the best host, ties broken by name;
+    // the random choice among the best (host_subset_size) has its own unit test.
+    NIMBUS_SCHEDULER_HOST_SUBSET_SIZE: '1',
     ...options.env,
   };
   const config = loadConfig({ ...baseEnv(), ...overrides });

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { HostSelector, isNeverFits } from '../../core/scheduling/host-selector.js';
+import { seededRandom } from '../../core/scheduling/seeded-random.js';
 import { useTestDatabase } from '../support/database.js';
 import { domainError } from '../support/domain-error.js';
 
@@ -144,6 +145,23 @@ describe('HostSelector', () => {
     assert.equal(await new HostSelector(t.db, DOWN_AFTER_SEC, 'pack').select(TINY), c);
     // c has 4096 MB left: a request for 8192 MB packs onto a instead.
     assert.equal(await new HostSelector(t.db, DOWN_AFTER_SEC, 'pack').select({ vcpus: 1, ramMb: 8192, diskGb: 1 }), a);
+  });
+
+  it('spreads simultaneous builds over the best hosts (host_subset_size), repeatably with a seed', async () => {
+    const names = await onlyLive(4);
+    // The fourth host is the fullest: never among the best three.
+    await claims.claim(randomUUID(), names[3], { vcpus: 1, ramMb: 4096, diskGb: 1 });
+    const pick = async (seed: number) => {
+      const selector = new HostSelector(t.db, DOWN_AFTER_SEC, 'spread', { size: 3, random: seededRandom(seed) });
+      const chosen: string[] = [];
+      for (let i = 0; i < 30; i++) chosen.push(await selector.select(TINY));
+      return chosen;
+    };
+    const first = await pick(7);
+    // With ties broken by name alone, all 30 went to the first host.
+    assert.deepEqual([...new Set(first)].sort(), names.slice(0, 3));
+    assert.deepEqual(await pick(7), first);
+    assert.notDeepEqual(await pick(8), first);
   });
 
   it('filters on every resource under its allocation ratio', async () => {

@@ -65,7 +65,7 @@ export const ENV_VARS = {
   NIMBUS_IMAGE_CACHE_MAX_BYTES: 'compute agent: bytes of images its node cache keeps before evicting unused ones (LRU)',
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
   NIMBUS_API_RATE_LIMIT:
-    'API requests a second per client (token or address), bursts of twice that; 0 turns the limit off',
+    'API requests a second per authenticated token (bursts of twice that), and 4× that per address; 0: off',
   NIMBUS_LOG_LEVEL: 'log level (trace, debug, info, warn, error)',
 } as const;
 

@@ -9,7 +9,7 @@ import { createLogger } from '../../core/logger.js';
 import { AppModule } from './app.module.js';
 import { requireJsonBody } from './common/content-type.middleware.js';
 import { limitJsonDepth } from './common/json-depth.js';
-import { RateLimiter, rateLimit } from './common/rate-limit.js';
+import { ClientLimits } from './common/rate-limit.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { validationPipe } from './common/validation.js';
 
@@ -22,7 +22,7 @@ const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(c
   logger: ['error', 'warn'],
 });
 // JSON bodies only, and small: image bytes stream through their own route untouched.
-if (config.apiRateLimit > 0) app.use(rateLimit(new RateLimiter(config.apiRateLimit, config.apiRateLimit * 2)));
+app.use(app.get(ClientLimits).addressLimit);
 app.use(requireJsonBody);
 app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json'] });
 app.use(limitJsonDepth);

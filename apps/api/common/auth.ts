@@ -11,6 +11,7 @@ import { GqlExecutionContext } from '@nestjs/graphql';
 import type { Request } from 'express';
 import { ApiTokens } from '../../../core/projects/api-tokens.js';
 import { Problem, ProblemTypes } from './problem.js';
+import { ClientLimits } from './rate-limit.js';
 
 export interface Principal {
   projectId: string;
@@ -48,6 +49,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: ApiTokens,
+    private readonly limits: ClientLimits,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -59,6 +61,7 @@ export class AuthGuard implements CanActivate {
     const owner = await this.tokens.owner(match[1]);
     if (!owner) throw unauthorized('the token is not valid');
     req.principal = owner;
+    this.limits.takeForToken(owner.tokenId, req.res);
     if (this.reflector.getAllAndOverride<boolean>(ADMIN, targets) && !owner.isAdmin) {
       throw new Problem(
         HttpStatus.FORBIDDEN,

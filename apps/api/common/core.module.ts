@@ -14,6 +14,8 @@ import { ApiTokens } from '../../../core/projects/api-tokens.js';
 import { HostRegistry } from '../../../core/scheduling/host-registry.js';
 import { VolumeService } from '../../../core/storage/volume-service.js';
 
+import { ClientLimits } from './rate-limit.js';
+
 export const CONFIG = Symbol('NimbusConfig');
 export const LOGGER = Symbol('Logger');
 
@@ -39,6 +41,7 @@ export class CoreModule {
       domain(HostInjectionStore, (db) => new HostInjectionStore(db)),
       domain(ApiTokens, (db) => new ApiTokens(db)),
       { provide: ImageStore, useFactory: () => new ImageStore(path.join(config.dataDir, 'images')) },
+      { provide: ClientLimits, useValue: new ClientLimits(config.apiRateLimit) },
     ];
     return {
       module: CoreModule,

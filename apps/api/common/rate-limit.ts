@@ -1,12 +1,11 @@
 import { HttpStatus } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { Problem } from './problem.js';
 
 /**
- * Token buckets per client (its bearer token, else its address): `ratePerSec` requests a
- * second on average, bursts up to `burst`. In memory, per API process: enough to stop one
- * runaway script; a shared limit across replicas would belong in the load balancer.
+ * Token buckets per client key: `ratePerSec` requests a second on average, bursts up to
+ * `burst`. In memory, per API process: enough to stop one runaway script; a shared limit
+ * across replicas would belong in the load balancer.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -39,22 +38,50 @@ export class RateLimiter {
   }
 }
 
-/** 429 with Retry-After, as problem+json; health and metrics are never limited. */
-export function rateLimit(limiter: RateLimiter) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (req.path === '/healthz' || req.path === '/metrics') return next();
-    const auth = req.headers.authorization;
-    const client = auth ? `t:${createHash('sha256').update(auth).digest('hex').slice(0, 32)}` : `ip:${req.ip}`;
-    const wait = limiter.take(client);
+function tooManyRequests(limiter: RateLimiter, wait: number): Problem {
+  return new Problem(
+    HttpStatus.TOO_MANY_REQUESTS,
+    'urn:nimbus:problem:rate-limited',
+    'Too many requests',
+    `slow down: at most ${limiter.ratePerSec} requests a second (bursts of ${limiter.burst}); retry in ${wait} s`,
+    { retryAfterSec: wait },
+  );
+}
+
+/** How many clients may share one address before they meet its limit (a NAT, a CI runner). */
+export const CLIENTS_PER_ADDRESS = 4;
+
+/**
+ * The API's two limits. Before authentication a request is only an address: every request
+ * pays into its address's bucket (CLIENTS_PER_ADDRESS times the per-client rate), so invalid
+ * or random tokens are throttled, and cost a token lookup only within that budget. After
+ * authentication it pays into its token's bucket, keyed by the token itself, never by how
+ * the header was spelled. A rate of 0 turns both off.
+ */
+export class ClientLimits {
+  readonly byAddress: RateLimiter | null;
+  readonly byToken: RateLimiter | null;
+
+  constructor(ratePerSec: number, now: () => number = Date.now) {
+    const n = CLIENTS_PER_ADDRESS;
+    this.byAddress = ratePerSec > 0 ? new RateLimiter(ratePerSec * n, ratePerSec * 2 * n, now) : null;
+    this.byToken = ratePerSec > 0 ? new RateLimiter(ratePerSec, ratePerSec * 2, now) : null;
+  }
+
+  /** Express middleware for the address limit; health and metrics are never limited. */
+  readonly addressLimit = (req: Request, res: Response, next: NextFunction): void => {
+    if (!this.byAddress || req.path === '/healthz' || req.path === '/metrics') return next();
+    const wait = this.byAddress.take(`ip:${req.ip}`);
     if (wait === 0) return next();
     res.setHeader('Retry-After', String(wait));
-    next(
-      new Problem(
-        HttpStatus.TOO_MANY_REQUESTS,
-        'urn:nimbus:problem:rate-limited',
-        'Too many requests',
-        `slow down: at most ${limiter.ratePerSec} requests a second (bursts of ${limiter.burst}); retry in ${wait} s`,
-      ),
-    );
+    next(tooManyRequests(this.byAddress, wait));
   };
+
+  /** The token limit, once the guard knows which token it is: throws a 429 Problem. */
+  takeForToken(tokenId: string, res?: Pick<Response, 'setHeader'>): void {
+    const wait = this.byToken?.take(`token:${tokenId}`) ?? 0;
+    if (wait === 0) return;
+    res?.setHeader('Retry-After', String(wait));
+    throw tooManyRequests(this.byToken!, wait);
+  }
 }

@@ -66,6 +66,7 @@ export const ENV_VARS = {
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
   NIMBUS_API_RATE_LIMIT:
     'API requests a second per authenticated token (bursts of twice that), and 4× that per address; 0: off',
+  NIMBUS_METRICS_TOKEN: 'bearer token /metrics requires (unset: /metrics is open)',
   NIMBUS_LOG_LEVEL: 'log level (trace, debug, info, warn, error)',
 } as const;
 
@@ -119,6 +120,8 @@ export interface NimbusConfig {
   iscsiPortal: string;
   logLevel: string;
   apiRateLimit: number;
+  /** Unset: /metrics needs no token. */
+  metricsToken?: string;
 }
 
 export const EMBEDDED_PG_USER = 'nimbus';
@@ -240,6 +243,7 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
     iscsiPortal: env.NIMBUS_ISCSI_PORTAL || '127.0.0.1:3260',
     logLevel,
     apiRateLimit: positive(env, 'NIMBUS_API_RATE_LIMIT', 100, { allowZero: true }),
+    metricsToken: env.NIMBUS_METRICS_TOKEN || undefined,
   };
 }
 

@@ -1,33 +1,24 @@
 import type { DataSource } from 'typeorm';
-
-/** Step durations are seconds; the fake hypervisor is fast, a real one takes minutes. */
-const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+import { STEP_BUCKETS } from '../../../core/db/migrations/1764700000000-step-stats.js';
 
 const label = (v: string) => String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /**
  * Build metrics in Prometheus text format, read from Postgres at scrape time: the workflows
  * of every controller write their steps there, so one scrape of the API sees all of them
- * without each worker process exposing metrics of its own.
+ * without each worker process exposing metrics of its own. Step counts and durations come from
+ * `step_stats`, counters a trigger keeps as steps end (migration 1764700000000): a scrape reads
+ * a row per step and outcome, never the action log.
  */
 export async function buildMetrics(db: DataSource): Promise<string> {
-  const [statuses, faults, steps, undos, started] = await Promise.all([
+  const [statuses, faults, stats, started] = await Promise.all([
     db.query(`SELECT status, count(*)::int AS n FROM instances GROUP BY status`),
     db.query(`SELECT code, count(*)::int AS n FROM instance_faults GROUP BY code`),
-    // Aggregated in the database: the scrape moves one row per step and outcome, not per action.
-    db.query(
-      `SELECT step, outcome, count(*)::int AS n, sum(d)::float8 AS total,
-              array[${BUCKETS.map((b) => `count(*) FILTER (WHERE d <= ${b})::int`).join(', ')}] AS buckets
-       FROM (SELECT step, outcome, extract(epoch FROM finished_at - started_at) AS d FROM instance_actions
-             WHERE finished_at IS NOT NULL AND outcome IN ('succeeded', 'failed') AND step NOT LIKE 'undo:%') a
-       GROUP BY step, outcome ORDER BY step, outcome`,
-    ),
-    db.query(
-      `SELECT regexp_replace(step, '^undo:([A-Za-z]+).*$', '\\1') AS undo, count(*)::int AS n
-       FROM instance_actions WHERE outcome = 'compensated' GROUP BY 1`,
-    ),
+    db.query(`SELECT step, outcome, n::float8 AS n, total, buckets::float8[] AS buckets FROM step_stats ORDER BY 1, 2`),
     db.query(`SELECT count(*)::int AS n FROM instances`),
   ]);
+  const steps = stats.filter((r: any) => r.outcome !== 'compensated');
+  const undos = stats.filter((r: any) => r.outcome === 'compensated').map((r: any) => ({ undo: r.step, n: r.n }));
   const lines: string[] = [];
   lines.push(
     '# HELP nimbus_builds_started_total Instances ever requested.',
@@ -57,7 +48,9 @@ export async function buildMetrics(db: DataSource): Promise<string> {
   );
   for (const row of steps) {
     const l = `step="${label(row.step)}",outcome="${label(row.outcome)}"`;
-    BUCKETS.forEach((le, i) => lines.push(`nimbus_step_duration_seconds_bucket{${l},le="${le}"} ${row.buckets[i]}`));
+    STEP_BUCKETS.forEach((le, i) =>
+      lines.push(`nimbus_step_duration_seconds_bucket{${l},le="${le}"} ${row.buckets[i]}`),
+    );
     lines.push(`nimbus_step_duration_seconds_bucket{${l},le="+Inf"} ${row.n}`);
     lines.push(`nimbus_step_duration_seconds_sum{${l}} ${row.total}`);
     lines.push(`nimbus_step_duration_seconds_count{${l}} ${row.n}`);

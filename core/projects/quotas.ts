@@ -19,7 +19,8 @@ export interface QuotaUsage {
 /**
  * Checks that a project can take `request` more, holding the project's row lock until the
  * caller's transaction ends: concurrent builds of one project queue here, so the count they
- * see always includes each other and a quota can never be overrun by a burst.
+ * see always includes each other and a quota can never be overrun by a burst. Only what is
+ * asked for is checked: a build without a volume is never refused for the project's volumes.
  */
 export async function reserveWithinQuota(
   tx: EntityManager,
@@ -39,7 +40,7 @@ export async function reserveWithinQuota(
     ['volumeGb', project.quota_volume_gb, 'GB of volumes'],
   ];
   for (const [key, limit, unit] of limits) {
-    if (limit !== null && usage[key] + request[key] > limit) {
+    if (limit !== null && request[key] > 0 && usage[key] + request[key] > limit) {
       throw new DomainError(
         FaultCodes.QuotaExceeded,
         `quota exceeded: ${usage[key]} of ${limit} ${unit} in use, ${request[key]} more asked`,
@@ -53,6 +54,11 @@ export async function reserveWithinQuota(
     }
   }
   return usage;
+}
+
+/** What a standalone volume of `sizeGb` asks of its project's quota. */
+export function volumeQuotaRequest(sizeGb: number): QuotaRequest {
+  return { instances: 0, vcpus: 0, ramMb: 0, volumeGb: sizeGb };
 }
 
 export async function quotaUsage(tx: Pick<EntityManager, 'query'>, projectId: string): Promise<QuotaUsage> {

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { reserveWithinQuota, volumeQuotaRequest } from '../projects/quotas.js';
 import { FaultCodes, VolumeConflicts } from '../../contracts/errors.js';
 import { StoragePool, Volume, VolumeAttachment } from '../db/entities/index.js';
 import type { IscsiConnection, IscsiTarget } from '../../contracts/storage.js';
@@ -44,12 +45,18 @@ export class VolumeService {
     deleteOnTermination: boolean;
     /** The instance a build creates the volume for. */
     instanceId?: string | null;
+    /**
+     * A standalone volume takes its size from the project's quota here, under the project's
+     * lock as builds do; a build's volume was counted when the build was accepted.
+     */
+    checkQuota?: boolean;
   }): Promise<Volume> {
     const existing = await this.db.getRepository(Volume).findOneBy({ id: input.volumeId });
     if (existing && existing.status !== 'creating') return existing;
     if (!existing) {
       try {
         await this.db.transaction(async (tx) => {
+          if (input.checkQuota) await reserveWithinQuota(tx, input.projectId, volumeQuotaRequest(input.sizeGb));
           const pool = await this.takePoolRoom(tx, input.sizeGb);
           await tx.getRepository(Volume).insert({
             id: input.volumeId,

@@ -104,6 +104,20 @@ describe('tenants, quotas and idempotency', () => {
     assert.match(ram.body.detail, /1024 of 1024 MB of RAM/);
   });
 
+  it('counts standalone volumes against the volume quota, and never refuses a build for volumes it does not ask', async () => {
+    const f = await project('team-f', { volumeGb: 5 });
+    const create = (sizeGb: number) => stack.api('POST', '/v1/volumes', { sizeGb }, { token: f.token });
+    // Concurrent creates queue on the project's lock: 4 + 4 GB never both fit under 5.
+    const [a, b] = await Promise.all([create(4), create(4)]);
+    assert.deepEqual([a.status, b.status].sort(), [201, 403], JSON.stringify([a.body, b.body]));
+    const refused = a.status === 403 ? a : b;
+    assert.equal(refused.body.type, 'urn:nimbus:problem:quota-exceeded');
+    assert.match(refused.body.detail, /4 of 5 GB of volumes in use, 4 more asked/);
+    assert.equal((await create(1)).status, 201);
+    // The project is at its volume quota: a build without a volume still goes through.
+    assert.equal((await stack.api('POST', '/v1/instances', tiny('f-1'), { token: f.token })).status, 202);
+  });
+
   it('starts one build per Idempotency-Key, and refuses the key with another body', async () => {
     const e = await project('team-e');
     const headers = { 'idempotency-key': 'build-web-7' };

@@ -45,7 +45,14 @@ export class VolumesService {
     const volumeId = idempotencyKey ? idempotentVolumeId(principal.projectId, idempotencyKey) : randomUUID();
     const name = body.name ?? null;
     const { projectId } = principal;
-    await this.volumes.create({ volumeId, projectId, sizeGb: body.sizeGb, name, deleteOnTermination: false });
+    await this.volumes.create({
+      volumeId,
+      projectId,
+      sizeGb: body.sizeGb,
+      name,
+      deleteOnTermination: false,
+      checkQuota: true,
+    });
     const record = (await findVolume(this.db, volumeId))!;
     if (record.sizeGb !== body.sizeGb || record.name !== name || record.deleteOnTermination) {
       const detail = `Idempotency-Key "${idempotencyKey}" was used with a different request body`;

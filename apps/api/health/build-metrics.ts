@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { STEP_BUCKETS } from '../../../core/db/migrations/1764700000000-step-stats.js';
+import { STEP_BUCKETS } from '../../../core/db/migrations/1764650000000-step-stats.js';
 
 const label = (v: string) => String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
@@ -7,7 +7,7 @@ const label = (v: string) => String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"
  * Build metrics in Prometheus text format, read from Postgres at scrape time: the workflows
  * of every controller write their steps there, so one scrape of the API sees all of them
  * without each worker process exposing metrics of its own. Step counts and durations come from
- * `step_stats`, counters a trigger keeps as steps end (migration 1764700000000): a scrape reads
+ * `step_stats`, counters a trigger keeps as steps end (migration 1764650000000): a scrape reads
  * a row per step and outcome, never the action log.
  */
 export async function buildMetrics(db: DataSource): Promise<string> {

@@ -10,8 +10,8 @@ export const STEP_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 3
  * duration into the histogram of (step, succeeded|failed), an undo into (undo name,
  * compensated). The rows already there are counted once by this migration.
  */
-export class StepStats1764700000000 implements MigrationInterface {
-  name = 'StepStats1764700000000';
+export class StepStats1764650000000 implements MigrationInterface {
+  name = 'StepStats1764650000000';
 
   async up(q: QueryRunner): Promise<void> {
     const buckets = `ARRAY[${STEP_BUCKETS.join(', ')}]::float8[]`;

@@ -34,10 +34,12 @@ export const FaultCodes = {
 
 export type FaultCode = (typeof FaultCodes)[keyof typeof FaultCodes];
 
-/** Bad requests, whatever the resource: the API answers 422 and 404. */
+/** Bad requests, whatever the resource: the API answers 422, 404 and 413. */
 export const RequestCodes = {
   ValidationFailed: 'ValidationFailed',
   NotFound: 'NotFound',
+  /** An upload larger than the configured maximum (NIMBUS_IMAGE_MAX_BYTES). */
+  PayloadTooLarge: 'PayloadTooLarge',
 } as const;
 
 /** Conflicts with other networks or with what uses one; the API answers 409 with these types. */
@@ -115,6 +117,7 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   InjectedFault: 'permanent',
   ValidationFailed: 'permanent',
   NotFound: 'permanent',
+  PayloadTooLarge: 'permanent',
   NetworkNameInUse: 'permanent',
   NetworkOverlap: 'permanent',
   SegmentationIdInUse: 'permanent',

@@ -66,6 +66,9 @@ export const ENV_VARS = {
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
   NIMBUS_API_RATE_LIMIT:
     'API requests a second per authenticated token (bursts of twice that), and 4× that per address; 0: off',
+  NIMBUS_IMAGE_MAX_BYTES: 'largest image upload the API accepts, in bytes (default 20 GiB); larger: 413',
+  NIMBUS_UPLOAD_IDLE_TIMEOUT:
+    'seconds an API connection may stay silent before it is closed (default 60); uploads have no total time limit',
   NIMBUS_METRICS_TOKEN: 'bearer token /metrics requires (unset: /metrics is open)',
   NIMBUS_LOG_LEVEL: 'log level (trace, debug, info, warn, error)',
 } as const;
@@ -120,6 +123,8 @@ export interface NimbusConfig {
   iscsiPortal: string;
   logLevel: string;
   apiRateLimit: number;
+  imageMaxBytes: number;
+  uploadIdleTimeoutSec: number;
   /** Unset: /metrics needs no token. */
   metricsToken?: string;
 }
@@ -244,6 +249,8 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
     logLevel,
     apiRateLimit: positive(env, 'NIMBUS_API_RATE_LIMIT', 100, { allowZero: true }),
     metricsToken: env.NIMBUS_METRICS_TOKEN || undefined,
+    imageMaxBytes: positive(env, 'NIMBUS_IMAGE_MAX_BYTES', 20 * 1024 ** 3),
+    uploadIdleTimeoutSec: positive(env, 'NIMBUS_UPLOAD_IDLE_TIMEOUT', 60),
   };
 }
 

@@ -1,4 +1,5 @@
 /** The API: REST (/v1), OpenAPI docs (/docs), health (/healthz) and metrics (/metrics). */
+import type { Server } from 'node:http';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -40,6 +41,13 @@ const document = SwaggerModule.createDocument(
     .build(),
 );
 SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+
+// Node cuts every request off after 300 s (requestTimeout), which ends a long image upload
+// however fast it is going. Instead: no total limit, and a connection silent for
+// NIMBUS_UPLOAD_IDLE_TIMEOUT is closed (headersTimeout still bounds a request's headers).
+const server: Server = app.getHttpServer();
+server.requestTimeout = 0;
+server.setTimeout(config.uploadIdleTimeoutSec * 1000);
 
 await app.listen(config.apiPort, config.apiHost);
 log.info({ url: `http://${config.apiHost}:${config.apiPort}` }, 'api listening');

@@ -1,4 +1,4 @@
-import { FaultCodes } from '../../contracts/errors.js';
+import { FaultCodes, RequestCodes } from '../../contracts/errors.js';
 import { DomainError } from '../errors.js';
 
 /**
@@ -47,4 +47,11 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export function assertSha256(sha256: string): string {
   if (!SHA256_HEX.test(sha256)) throw new RangeError(`not a sha256 hex digest: ${JSON.stringify(sha256)}`);
   return sha256;
+}
+
+/** An upload went past the image size limit: nothing is stored. */
+export class ImageTooLargeError extends DomainError {
+  constructor(readonly maxBytes: number) {
+    super(RequestCodes.PayloadTooLarge, `the image is larger than the limit of ${maxBytes} bytes`, { maxBytes });
+  }
 }

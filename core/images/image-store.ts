@@ -4,7 +4,7 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { assertSha256, ImageChecksumMismatchError } from './errors.js';
+import { assertSha256, ImageChecksumMismatchError, ImageTooLargeError } from './errors.js';
 
 export interface StoredImage {
   sha256: string;
@@ -25,13 +25,15 @@ export class ImageStore {
   }
 
   /**
-   * Streams the bytes in (constant memory, any size) and returns their digest. With
-   * `expectedSha256` (a checksum the uploader declared) a mismatch stores nothing.
+   * Streams the bytes in (constant memory) and returns their digest. With `expectedSha256`
+   * (a checksum the uploader declared) a mismatch stores nothing; past `maxBytes` the stream
+   * stops with ImageTooLargeError and nothing is stored.
    */
   async put(
     source: Readable | AsyncIterable<Uint8Array>,
-    opts: { expectedSha256?: string; signal?: AbortSignal } = {},
+    opts: { expectedSha256?: string; signal?: AbortSignal; maxBytes?: number } = {},
   ): Promise<StoredImage> {
+    const maxBytes = opts.maxBytes ?? Infinity;
     if (opts.expectedSha256 !== undefined) assertSha256(opts.expectedSha256);
     await mkdir(this.tmpDir, { recursive: true });
     const tmp = path.join(this.tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.part`);
@@ -41,6 +43,7 @@ export class ImageStore {
       transform(chunk: Buffer, _enc, done) {
         hash.update(chunk);
         sizeBytes += chunk.length;
+        if (sizeBytes > maxBytes) return done(new ImageTooLargeError(maxBytes));
         done(null, chunk);
       },
     });

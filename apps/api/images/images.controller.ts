@@ -66,7 +66,8 @@ export class ImagesController {
     if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) {
       throw Problem.validation([{ field: 'X-Image-Sha256', message: 'must be 64 lowercase hex digits' }]);
     }
-    return imageView(await this.images.upload(id, req, sha256));
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
+    return imageView(await this.images.upload(id, req, sha256, declared));
   }
 
   /** Direct download for compute nodes, with single-range support so a broken pull resumes. */

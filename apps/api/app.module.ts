@@ -7,6 +7,7 @@ import { AuthGuard } from './common/auth.js';
 import { CoreModule } from './common/core.module.js';
 import { FlavorsModule } from './flavors/flavors.module.js';
 import { graphqlRoot } from './graphql/graphql-root.js';
+import { GraphqlWsServer } from './graphql/graphql-ws-server.js';
 import { HealthModule } from './health/health.module.js';
 import { HostsModule } from './hosts/hosts.module.js';
 import { ImagesModule } from './images/images.module.js';
@@ -34,7 +35,7 @@ export class AppModule {
         ProjectsModule,
         AdminModule,
       ],
-      providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GraphqlWsServer],
     };
   }
 }

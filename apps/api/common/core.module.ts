@@ -6,6 +6,7 @@ import type { NimbusConfig } from '../../../core/config.js';
 import { createDataSource } from '../../../core/db/data-source.js';
 import { HostInjectionStore } from '../../../core/failure-injection/host-injection-store.js';
 import { ImageStore } from '../../../core/images/image-store.js';
+import { InstanceChangeFeed } from '../../../core/instances/instance-changes.js';
 import { InstanceRecords } from '../../../core/instances/instance-records.js';
 import { InstanceViews } from '../../../core/instances/instance-view.js';
 import type { Logger } from '../../../core/logger.js';
@@ -42,6 +43,14 @@ export class CoreModule {
       domain(ApiTokens, (db) => new ApiTokens(db)),
       { provide: ImageStore, useFactory: () => new ImageStore(path.join(config.dataDir, 'images')) },
       { provide: ClientLimits, useValue: new ClientLimits(config.apiRateLimit) },
+      {
+        provide: InstanceChangeFeed,
+        useFactory: async () => {
+          const feed = new InstanceChangeFeed(config.databaseUrl, log);
+          await feed.start();
+          return feed;
+        },
+      },
     ];
     return {
       module: CoreModule,
@@ -73,9 +82,11 @@ class ShutdownHook implements OnApplicationShutdown {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(Client) private readonly temporal: Client,
+    @Inject(InstanceChangeFeed) private readonly feed: InstanceChangeFeed,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.feed.close();
     await this.temporal.connection.close();
     await this.db.destroy();
   }

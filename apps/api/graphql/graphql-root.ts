@@ -7,22 +7,26 @@ interface ConnectionContext {
   connectionParams?: { authorization?: string };
 }
 
+export const GRAPHQL_PATH = '/graphql';
+
+/** The resolvers' context. Over a WebSocket there is no HTTP request: the token comes in the connection params. */
+export function graphqlContext({ req, connectionParams }: ConnectionContext) {
+  return { req: req ?? { headers: { authorization: connectionParams?.authorization } } };
+}
+
 /**
  * GraphQL at /graphql, code first: each resource's module brings its object types and
- * resolver; this is the server around them (limits, subscriptions, the request context).
+ * resolver; this is the server around them (limits, the request context). Subscriptions
+ * are served by GraphqlWsServer (graphql-ws), which applies the same limits over WebSocket.
  */
 export function graphqlRoot() {
   return GraphQLModule.forRoot<ApolloDriverConfig>({
     driver: ApolloDriver,
-    path: '/graphql',
+    path: GRAPHQL_PATH,
     autoSchemaFile: true,
     sortSchema: true,
     includeStacktraceInErrorResponses: false,
     validationRules: [queryLimits()],
-    subscriptions: { 'graphql-ws': true },
-    // Over a WebSocket there is no HTTP request: the token comes in the connection params.
-    context: ({ req, connectionParams }: ConnectionContext) => ({
-      req: req ?? { headers: { authorization: connectionParams?.authorization } },
-    }),
+    context: graphqlContext,
   });
 }

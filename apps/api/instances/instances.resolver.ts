@@ -1,5 +1,5 @@
 import { Args, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { InstanceChangeFeed, mapIterator, watchView } from '../../../core/instances/instance-changes.js';
 import { CurrentPrincipal, type Principal } from '../common/auth.js';
 import { uuidParam } from '../common/params.js';
 import { idempotencyKeyArg } from '../common/idempotency-key.js';
@@ -10,7 +10,10 @@ import { InstancesService } from './instances.service.js';
 /** GraphQL over the same service as REST: one set of rules, two ways in. */
 @Resolver(() => Instance)
 export class InstancesResolver {
-  constructor(private readonly service: InstancesService) {}
+  constructor(
+    private readonly service: InstancesService,
+    private readonly feed: InstanceChangeFeed,
+  ) {}
 
   @Query(() => [Instance])
   instances(
@@ -42,25 +45,19 @@ export class InstancesResolver {
 
   /**
    * Pushes the instance each time its status, task state, host, attempts or fault change,
-   * and ends once the build (or delete) has settled. It follows the database the workflow
-   * writes to, so it sees what GET sees, from any API replica.
+   * and ends once the build (or delete) has settled. It re-reads what GET reads only when the
+   * database announces a change of this instance (InstanceChangeFeed), so an idle or closed
+   * subscription costs no query, and it sees the writes of any API replica.
    */
   @Subscription(() => Instance, { resolve: (payload: { instanceUpdated: unknown }) => payload.instanceUpdated })
-  async *instanceUpdated(
-    @CurrentPrincipal() principal: Principal,
-    @Args('id', { type: () => ID }, uuidParam) id: string,
-  ) {
-    let last = '';
-    const deadline = Date.now() + 60 * 60 * 1000;
-    while (Date.now() < deadline) {
-      const view = await this.service.get(principal, id);
-      const key = JSON.stringify([view.status, view.taskState, view.host, view.attempts, view.fault]);
-      if (key !== last) {
-        last = key;
-        yield { instanceUpdated: view };
-      }
-      if (view.taskState === null && view.status !== 'BUILD') return;
-      await sleep(100);
-    }
+  instanceUpdated(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }, uuidParam) id: string) {
+    const views = watchView({
+      subscribe: (wake) => this.feed.watch(id, wake),
+      read: () => this.service.get(principal, id),
+      key: (v) => JSON.stringify([v.status, v.taskState, v.host, v.attempts, v.fault]),
+      settled: (v) => v.taskState === null && v.status !== 'BUILD',
+      maxLifetimeMs: 60 * 60 * 1000,
+    });
+    return mapIterator(views, (view) => ({ instanceUpdated: view }));
   }
 }

@@ -5,6 +5,7 @@ import { HostPlacementIndexes1764450000000 } from './1764450000000-host-placemen
 import { ProjectQuotas1764500000000 } from './1764500000000-project-quotas.js';
 import { PowerState1764600000000 } from './1764600000000-power-state.js';
 import { StepStats1764650000000 } from './1764650000000-step-stats.js';
+import { InstanceNotify1764660000000 } from './1764660000000-instance-notify.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   ProjectQuotas1764500000000,
   PowerState1764600000000,
   StepStats1764650000000,
+  InstanceNotify1764660000000,
 ];

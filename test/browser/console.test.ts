@@ -7,22 +7,27 @@
  * (docs/ keeps copies for the README).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { armFault, clearFaults } from '../support/fault-cases.js';
 import { DESKTOP, chromiumSkip, meter, PHONE, screenshot, texts, useBrowser } from '../support/browser.js';
 import { waitBuildEnded } from '../support/instances.js';
+import { createProject } from '../support/projects.js';
 import type { TestStack } from '../support/stack.js';
 import { useStack } from '../support/use-stack.js';
+import { useTempDir } from '../support/temp-dir.js';
 
 const HOSTS = ['node-1', 'node-2'];
 
 /** Types the token with the keyboard only: Tab reaches the field, Enter submits. */
-async function signIn(page: Page, stack: TestStack): Promise<void> {
+async function signIn(page: Page, stack: TestStack, token = stack.adminToken): Promise<void> {
   await page.goto(`${stack.apiUrl}/`, { waitUntil: 'networkidle0' });
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate('document.activeElement.id'), 'token', 'Tab reaches the token field first');
-  await page.keyboard.type(stack.adminToken);
+  await page.keyboard.type(token);
   await page.keyboard.press('Enter');
   await page.waitForSelector('nav[aria-label="Console"]');
 }
@@ -53,9 +58,19 @@ async function waitStatus(page: Page, status: string, timeout = 60_000): Promise
   await page.waitForSelector(`h1 .status[data-status="${status}"]`, { timeout });
 }
 
+/** ElementHandle<HTMLInputElement>'s file upload (the DOM's types are not in the Node build). */
+type FileInput = { uploadFile(...paths: string[]): Promise<void> };
+
+const IMAGE_BYTES = 3 * 1024 * 1024 + 17;
+
 describe('the web console in chromium', { skip: chromiumSkip }, () => {
   const { stack } = useStack({ agents: HOSTS, env: { NIMBUS_HYPERVISOR_DELAY_MS: '300' } });
   const { page } = useBrowser();
+  let imageFile = '';
+  useTempDir('nimbus-browser-', (dir) => {
+    imageFile = path.join(dir, 'disk.img');
+    writeFileSync(imageFile, randomBytes(IMAGE_BYTES));
+  });
 
   it('is served at / beside the API, which is unchanged', async () => {
     const index = await fetch(`${stack.apiUrl}/`);
@@ -100,9 +115,18 @@ describe('the web console in chromium', { skip: chromiumSkip }, () => {
     const hostTexts = await texts(page, '.timeline .step[data-step="spawn"] .step-host');
     assert.deepEqual(hostTexts, [instance.host], 'the spawn bar names the host');
     assert.match((await texts(page, '.attempts li')).join('\n'), new RegExp(`${instance.host}: claimed`));
+    await page.click('button[aria-expanded="false"]');
+    const marker = JSON.stringify(`NIMBUS-GUEST-READY instance=${id}`);
+    await page.waitForFunction(`document.querySelector('pre.console')?.textContent.includes(${marker})`);
     const temporalLink = await page.$eval('a[href*="/workflows/instance-"]', (a) => a.getAttribute('href'));
     assert.ok(temporalLink!.endsWith(`/namespaces/default/workflows/instance-${id}`), temporalLink);
     await screenshot(page, 'console-timeline');
+
+    await page.click('button[aria-label="Stop web-1"]');
+    await waitStatus(page, 'SHUTOFF');
+    await page.click('button[aria-label="Start web-1"]');
+    await waitStatus(page, 'ACTIVE');
+    await page.waitForSelector('h1 .status .task', { hidden: true });
 
     await page.goto(`${stack.apiUrl}/#/hosts`);
     await waitMeter(page, `${instance.host} RAM`, 2048);
@@ -171,6 +195,42 @@ describe('the web console in chromium', { skip: chromiumSkip }, () => {
     } finally {
       for (const host of HOSTS) await clearFaults(stack, host);
     }
+  });
+
+  it('uploads an image with a progress bar', async () => {
+    await page.goto(`${stack.apiUrl}/#/images`);
+    await fill(page, '#i-name', 'uploaded');
+    const input = await page.waitForSelector('#i-file');
+    await (input as unknown as FileInput).uploadFile(imageFile);
+    await page.click('button[type="submit"]');
+    await page.waitForSelector('xpath///tr[th[text()="uploaded"]]//*[@data-status="active"]');
+    const [max, value] = await page.$eval('#i-progress', (el) => [el.getAttribute('max'), el.getAttribute('value')]);
+    assert.equal(Number(max), IMAGE_BYTES);
+    assert.equal(Number(value), IMAGE_BYTES);
+    const images = await stack.api('GET', '/v1/images');
+    assert.equal(images.body.find((i: any) => i.name === 'uploaded').sizeBytes, IMAGE_BYTES);
+  });
+
+  it("a project's token sees its own instances only, and no hosts", async () => {
+    const admins = await stack.api('POST', '/v1/instances', {
+      name: 'admins',
+      flavor: 'm1.tiny',
+      image: 'cirros',
+      network: 'default',
+    });
+    assert.equal(admins.status, 202);
+    const { token } = await createProject(stack, 'team-a');
+    await page.click('button.link');
+    await signIn(page, stack, token);
+    await page.waitForSelector('xpath///h2[starts-with(text(), "Your instances")]');
+    assert.deepEqual(await texts(page, 'nav a'), ['Instances', 'Networks', 'Volumes', 'Images']);
+    assert.equal(await page.$(`tr[data-instance="${admins.body.id}"]`), null);
+    const actions = await stack.api('GET', `/v1/instances/${admins.body.id}/actions`, undefined, { token });
+    assert.equal(actions.status, 404, "another project's action log is not found");
+    await page.goto(`${stack.apiUrl}/#/hosts`);
+    await page.waitForSelector('xpath///p[contains(text(), "admin tokens only")]');
+    await page.click('button.link');
+    await signIn(page, stack);
   });
 
   it('works at a phone width: no sideways scrolling, every row readable', async () => {

@@ -1,24 +1,18 @@
-/** The API's shapes the console reads (DESIGN.md's contract; core/instances/instance-view.ts). */
+/**
+ * The API's shapes the console reads (DESIGN.md's contract). What contracts/ defines is
+ * imported from there (types only: nothing of the server is bundled); the views the API
+ * builds in its own modules are restated here, with the fields the console uses.
+ */
+import type { ActionLogEntry, Attempt, Fault, InstanceStatus, TaskState } from '../../contracts/instances.js';
 
-export interface Attempt {
-  host: string;
-  outcome: 'claimed' | 'refused' | 'timeout' | 'failed';
-  reason: string | null;
-}
-
-export interface Fault {
-  code: string;
-  message: string;
-  step: string | null;
-  host: string | null;
-}
+export type { Attempt, Fault };
 
 export interface Instance {
   id: string;
   name: string;
   projectId: string;
-  status: 'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'ERROR' | 'DELETED';
-  taskState: string | null;
+  status: InstanceStatus;
+  taskState: TaskState | null;
   host: string | null;
   flavor: string;
   image: string;
@@ -32,15 +26,9 @@ export interface Instance {
 }
 
 /** One row of GET /v1/instances/{id}/actions: a saga step or an undo (`undo:<name>`). */
-export interface Action {
-  step: string;
-  host: string | null;
-  outcome: 'running' | 'succeeded' | 'failed' | 'compensated';
-  message: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
+export type Action = ActionLogEntry;
 
+/** GET /v1/hosts: core/scheduling/host-registry.ts's HostView (which the console cannot import: it loads TypeORM). */
 export interface Host {
   name: string;
   status: 'up' | 'down' | 'disabled';

@@ -2,6 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { DriverCodes } from '../../../contracts/errors.js';
+import type { ActionLogEntry } from '../../../contracts/instances.js';
 import { STATUS_BEFORE_ACTION, TASK_STATE_OF_ACTION, type PowerAction } from '../../../contracts/power.js';
 import { InstanceViews, type InstanceView } from '../../../core/instances/instance-view.js';
 import type { Logger } from '../../../core/logger.js';
@@ -9,15 +10,6 @@ import type { Principal } from '../common/auth.js';
 import { LOGGER } from '../common/core.module.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 import { PowerWorkflows } from './power-workflows.js';
-
-export interface ActionLogEntry {
-  step: string;
-  host: string | null;
-  outcome: 'running' | 'succeeded' | 'failed' | 'compensated';
-  message: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
 
 /** Power actions (stop, start, reboot), the action log and the console of a built instance. */
 @Injectable()

@@ -70,10 +70,12 @@ const cache = new Map<string, { etag: string; body: unknown }>();
 
 export async function getFresh<T>(path: string): Promise<T> {
   const known = cache.get(path);
-  const res = await fetch(path, {
-    headers: headers(known ? { 'if-none-match': known.etag } : {}),
-    cache: 'no-store',
-  });
+  // Our own Cache-Control: without it fetch adds `no-cache` to a conditional request (the
+  // Fetch standard), and the server then answers in full instead of 304.
+  const conditional: Record<string, string> = known
+    ? { 'if-none-match': known.etag, 'cache-control': 'max-age=0' }
+    : {};
+  const res = await fetch(path, { headers: headers(conditional), cache: 'no-store' });
   if (res.status === 304 && known) return known.body as T;
   if (!res.ok) throw await failure(res);
   const body = (await res.json()) as T;

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, getFresh } from './api';
 
+const HIDDEN_INTERVAL_MS = 15_000;
+
 export interface Polled<T> {
   data: T | undefined;
   error: ApiError | undefined;
@@ -39,13 +41,19 @@ export function usePoll<T>(path: string | null, intervalMs: number | ((data: T |
       }
       if (stopped) return;
       const every = typeof interval.current === 'function' ? interval.current(last) : interval.current;
-      timer = setTimeout(() => void run(), every);
+      // A tab nobody looks at asks rarely; it catches up as soon as it is shown again.
+      timer = setTimeout(() => void run(), document.hidden ? Math.max(every, HIDDEN_INTERVAL_MS) : every);
     };
     tick.current = () => void run();
+    const onShown = () => {
+      if (!document.hidden) void run();
+    };
+    document.addEventListener('visibilitychange', onShown);
     void run();
     return () => {
       stopped = true;
       clearTimeout(timer);
+      document.removeEventListener('visibilitychange', onShown);
     };
   }, [path]);
 

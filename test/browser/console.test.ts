@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { Page } from 'puppeteer-core';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HTTPResponse, Page } from 'puppeteer-core';
 import { armFault, clearFaults, createInstance } from '../support/fault-cases.js';
 import { DESKTOP, chromiumSkip, meter, PHONE, screenshot, texts, useBrowser } from '../support/browser.js';
 import { waitBuildEnded } from '../support/instances.js';
@@ -83,7 +84,8 @@ describe('the web console', () => {
     const listed = await stack.api('GET', '/v1/instances');
     const etag = listed.headers.get('etag');
     assert.ok(etag, 'GET /v1/instances has an ETag');
-    const again = await stack.api('GET', '/v1/instances', undefined, { headers: { 'if-none-match': etag } });
+    const conditional = { 'if-none-match': etag, 'cache-control': 'max-age=0' };
+    const again = await stack.api('GET', '/v1/instances', undefined, { headers: conditional });
     assert.equal(again.status, 304);
   });
 
@@ -145,6 +147,15 @@ describe('the web console', () => {
       await page.waitForSelector(`tr[data-instance="${id}"] .status[data-status="ACTIVE"]`);
       await page.waitForSelector(`tr[data-instance="${id}"] code`);
       await screenshot(page, 'console-instances');
+      // Nothing changes now: the list's polls are conditional GETs answered 304.
+      const statuses: number[] = [];
+      const onResponse = (r: HTTPResponse) => {
+        if (r.url().endsWith('/v1/instances')) statuses.push(r.status());
+      };
+      page.on('response', onResponse);
+      await sleep(3000);
+      page.off('response', onResponse);
+      assert.ok(statuses.length >= 2 && statuses.every((s) => s === 304), `polls answered ${statuses.join(', ')}`);
 
       await page.click(`button[aria-label="Delete web-1"]`);
       await stack.waitFor(
@@ -241,11 +252,17 @@ describe('the web console', () => {
     it('works at a phone width: no sideways scrolling, every row readable', async () => {
       await page.setViewport(PHONE);
       try {
+        const overflow = async () =>
+          Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
         await page.goto(`${stack.apiUrl}/#/instances`);
         await page.waitForSelector('tr[data-instance]');
-        const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
-        assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+        assert.ok((await overflow()) <= 0, `the list is ${await overflow()}px wider than the phone`);
         await screenshot(page, 'console-instances-phone');
+        // The failed build: the longest lines (fault, reasons) must wrap too.
+        await page.click('xpath///tr[.//*[@data-status="ERROR"]]//th//a');
+        await page.waitForSelector('.timeline .step-undo');
+        assert.ok((await overflow()) <= 0, `the build's page is ${await overflow()}px wider than the phone`);
+        await screenshot(page, 'console-timeline-phone');
       } finally {
         await page.setViewport(DESKTOP);
       }

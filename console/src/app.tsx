@@ -45,9 +45,13 @@ function Shell(props: { session: Session; onSignOut: () => void }) {
   const { session, onSignOut } = props;
   const route = useRoute();
   const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
   useEffect(() => {
     document.title = `${TITLES[route.page]} · Nimbus`;
-  }, [route.page]);
+    // After a navigation, keyboard and screen reader users start at the new page, not the old link.
+    if (!first.current) main.current?.focus();
+    first.current = false;
+  }, [route.page, route.id]);
   const links: Array<[Route['page'], string, boolean]> = [
     ['instances', href.instances, true],
     ['hosts', href.hosts, session.isAdmin],

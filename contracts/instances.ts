@@ -117,6 +117,19 @@ export interface CompensationRun {
   error: string | null;
 }
 
+/**
+ * One row of an instance's action log (`GET /v1/instances/{id}/actions`): a step of its
+ * workflows, or an undo (`step` is `undo:<name>`), with the host it ran on and its timing.
+ */
+export interface ActionLogEntry {
+  step: string;
+  host: string | null;
+  outcome: 'running' | 'succeeded' | 'failed' | 'compensated';
+  message: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
 /** What the `status` query answers while a build runs (and after it ends). */
 export interface BuildProgress {
   instanceId: string;

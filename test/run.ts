@@ -13,6 +13,7 @@ const LAYERS = [
   { name: 'workflows', concurrency: 1, timeoutMs: 300_000 },
   { name: 'replay', concurrency: 1, timeoutMs: 300_000 },
   { name: 'e2e', concurrency: 1, timeoutMs: 600_000 },
+  { name: 'browser', concurrency: 1, timeoutMs: 600_000 },
 ];
 
 const wanted = process.argv.slice(2);

@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import { AdminModule } from './admin/admin.module.js';
 import { AuthGuard } from './common/auth.js';
 import { CoreModule } from './common/core.module.js';
+import { ConsoleModule } from './console/console.module.js';
 import { FlavorsModule } from './flavors/flavors.module.js';
 import { graphqlRoot } from './graphql/graphql-root.js';
 import { GraphqlWsServer } from './graphql/graphql-ws-server.js';
@@ -34,6 +35,7 @@ export class AppModule {
         FlavorsModule,
         ProjectsModule,
         AdminModule,
+        ConsoleModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GraphqlWsServer],
     };

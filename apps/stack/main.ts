@@ -18,7 +18,12 @@ function banner(stack: StackHandle, config: NimbusConfig, hypervisor?: Hyperviso
     '',
     ...(infraOnly
       ? []
-      : [`  REST API     ${stack.apiUrl}/v1`, `  GraphQL      ${stack.graphqlUrl}`, `  API docs     ${stack.docsUrl}`]),
+      : [
+          `  Web console  ${stack.apiUrl}/ (sign in with the admin token below)`,
+          `  REST API     ${stack.apiUrl}/v1`,
+          `  GraphQL      ${stack.graphqlUrl}`,
+          `  API docs     ${stack.docsUrl}`,
+        ]),
     `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal: see its own UI)'}`,
     `  Temporal     ${stack.temporalAddress} (namespace ${stack.temporalNamespace})`,
     `  PostgreSQL   ${stack.databaseUrl}`,

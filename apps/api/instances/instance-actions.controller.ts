@@ -22,6 +22,12 @@ export class InstanceActionsController {
     return this.actions.act(principal, id, body.action);
   }
 
+  /** The action log (Nova's os-instance-actions): one row per saga step and per undo, with host and timing. */
+  @Get('actions')
+  actionLog(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string) {
+    return this.actions.actionLog(principal, id);
+  }
+
   @Get('console')
   @ApiQuery({ name: 'lines', required: false, description: `1 to ${MAX_CONSOLE_LINES}, default 50` })
   console(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string, @Query('lines') raw?: string) {

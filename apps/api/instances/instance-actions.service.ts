@@ -2,6 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { DriverCodes } from '../../../contracts/errors.js';
+import type { ActionLogEntry } from '../../../contracts/instances.js';
 import { STATUS_BEFORE_ACTION, TASK_STATE_OF_ACTION, type PowerAction } from '../../../contracts/power.js';
 import { InstanceViews, type InstanceView } from '../../../core/instances/instance-view.js';
 import type { Logger } from '../../../core/logger.js';
@@ -10,7 +11,7 @@ import { LOGGER } from '../common/core.module.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 import { PowerWorkflows } from './power-workflows.js';
 
-/** Power actions (stop, start, reboot) and the console of a built instance. */
+/** Power actions (stop, start, reboot), the action log and the console of a built instance. */
 @Injectable()
 export class InstanceActionsService {
   constructor(
@@ -71,6 +72,24 @@ export class InstanceActionsService {
       this.log.warn({ err, instanceId: id, host: view.host }, 'console read failed');
       throw unavailable(`the console of instance ${id} could not be read on ${view.host}: ${message}`);
     }
+  }
+
+  /** Every step and undo the instance's workflows recorded, oldest first; an undo's step is `undo:<name>`. */
+  async actionLog(principal: Principal, id: string): Promise<ActionLogEntry[]> {
+    await this.visible(principal, id);
+    const rows: any[] = await this.db.query(
+      `SELECT step, host, outcome, message, started_at, finished_at FROM instance_actions
+       WHERE instance_id = $1 ORDER BY started_at, finished_at NULLS LAST`,
+      [id],
+    );
+    return rows.map((r) => ({
+      step: r.step,
+      host: r.host,
+      outcome: r.outcome,
+      message: r.message,
+      startedAt: new Date(r.started_at).toISOString(),
+      finishedAt: r.finished_at ? new Date(r.finished_at).toISOString() : null,
+    }));
   }
 
   private async visible(principal: Principal, id: string): Promise<InstanceView> {

@@ -1,0 +1,7 @@
+import { render } from 'preact';
+import { App } from './app';
+import './base.css';
+import './pages.css';
+import './phone.css';
+
+render(<App />, document.getElementById('app')!);

@@ -158,7 +158,7 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
           const binding = port.binding ?? bindPort(port);
           // Nova's order: the host device first (os-vif plug), then the guest's NIC on it.
           const { tapDevice, bridge } = await vifs.plug(
-            { instanceId, portId: port.portId, mac: port.mac, binding },
+            { instanceId, portId: port.portId, mac: port.mac, networkId: port.networkId, binding },
             { signal },
           );
           const { portId, mac, ip, networkId, segmentation } = port;

@@ -162,7 +162,14 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
             { signal },
           );
           const { portId, mac, ip, networkId, segmentation } = port;
-          await driver.plugVif(instanceId, { portId, mac, ip, networkId, segmentation, tapDevice, bridge }, { signal });
+          try {
+            await driver.plugVif(instanceId, { portId, mac, ip, networkId, segmentation, tapDevice, bridge }, { signal });
+          } catch (err) {
+            // The guest has no NIC on it, so no undo would find the tap through the domain: take it
+            // back now (a retry makes it again). A crash here leaves it to the host's reconciliation.
+            await vifs.unplug({ portId, tapDevice, bridge }).catch(() => undefined);
+            throw err;
+          }
           await deps.ports.setStatus(instanceId, 'active');
         }),
       );

@@ -76,19 +76,8 @@ export class LinuxBridgeVifDriver implements VifDriver {
   }
 
   /** The host's `brq` bridges with their taps, and its bare `tap` devices under ''. */
-  async devices(): Promise<Record<string, string[]>> {
-    const links = await this.opts.ip.links();
-    const out: Record<string, string[]> = {};
-    for (const l of links) {
-      if (linkKind(l) === 'bridge' && l.ifname.startsWith('brq')) out[l.ifname] ??= [];
-    }
-    for (const l of links) {
-      if (linkKind(l) !== 'tun' || !l.ifname.startsWith('tap')) continue;
-      const key = l.master && out[l.master] ? l.master : '';
-      (out[key] ??= []).push(l.ifname);
-    }
-    for (const taps of Object.values(out)) taps.sort();
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+  devices(): Promise<Record<string, string[]>> {
+    return hostVifDevices(this.opts.ip);
   }
 
   /** Removes a leftover: a tap, or a bridge with its segment device (reconciliation). */
@@ -96,6 +85,22 @@ export class LinuxBridgeVifDriver implements VifDriver {
     if (device.startsWith('brq')) await this.bridges.run(device, () => removeBridge(this.opts.ip, device));
     else await deleteLink(this.opts.ip, device);
   }
+}
+
+/** A host's `brq` bridges with their taps, and its bare `tap` devices under '', sorted. */
+export async function hostVifDevices(ip: IpRunner): Promise<Record<string, string[]>> {
+  const links = await ip.links();
+  const out: Record<string, string[]> = {};
+  for (const l of links) {
+    if (linkKind(l) === 'bridge' && l.ifname.startsWith('brq')) out[l.ifname] ??= [];
+  }
+  for (const l of links) {
+    if (linkKind(l) !== 'tun' || !l.ifname.startsWith('tap')) continue;
+    const key = l.master && out[l.master] ? l.master : '';
+    (out[key] ??= []).push(l.ifname);
+  }
+  for (const taps of Object.values(out)) taps.sort();
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** Neutron's host-side tap MAC: the guest's with its first octet fe. */

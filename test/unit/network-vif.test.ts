@@ -143,3 +143,19 @@ describe('plugVif / unplugVif activities', () => {
     assert.deepEqual(await vifs.devices(), {});
   });
 });
+
+describe('stray host devices', () => {
+  it('are taps of no live port, and bridges of no live network with no tap that belongs', async () => {
+    const { strayDevices } = await import('../../core/network/live-vif-devices.js');
+    const expected = { taps: new Set(['tapkept']), bridges: new Set(['brqlive']) };
+    const devices = {
+      '': ['tapbare'],
+      brqlive: ['tapgone'],
+      brqdead: ['tapold'],
+      brqmixed: ['tapkept'],
+      brqempty: [],
+    };
+    // brqmixed keeps a live port's tap (a port moved networks is not a thing, but a tap that belongs stays put).
+    assert.deepEqual(strayDevices(devices, expected), ['tapbare', 'tapgone', 'tapold', 'brqdead', 'brqempty']);
+  });
+});

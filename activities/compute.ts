@@ -162,8 +162,9 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
             { signal },
           );
           const { portId, mac, ip, networkId, segmentation } = port;
+          const nic = { portId, mac, ip, networkId, segmentation, tapDevice, bridge };
           try {
-            await driver.plugVif(instanceId, { portId, mac, ip, networkId, segmentation, tapDevice, bridge }, { signal });
+            await driver.plugVif(instanceId, nic, { signal });
           } catch (err) {
             // The guest has no NIC on it, so no undo would find the tap through the domain: take it
             // back now (a retry makes it again). A crash here leaves it to the host's reconciliation.

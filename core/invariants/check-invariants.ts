@@ -171,7 +171,11 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
     const expected = await expectedVifDevices(db, [...byHost.keys()]);
     for (const [host, devices] of byHost) {
       const stray = strayDevices(devices, expected.get(host)!);
-      add('vif_device', stray.map((id) => ({ id })), (r) => `${r.id} on ${host} belongs to no live port there`);
+      add(
+        'vif_device',
+        stray.map((id) => ({ id })),
+        (r) => `${r.id} on ${host} belongs to no live port there`,
+      );
     }
   }
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));

@@ -52,8 +52,8 @@ export class LinuxBridgeVifDriver implements VifDriver {
         });
       }
       // Neutron's MAC for the host end: fe + the guest's, so the bridge never learns the guest's MAC on the tap's side.
-      await ip.run(['link', 'set', details.tapDevice, 'address', hostEndMac(req.mac)], io);
-      await ip.run(['link', 'set', details.tapDevice, ...(bridge ? ['master', bridge] : ['nomaster']), 'up'], io);
+      const master = bridge ? ['master', bridge] : ['nomaster'];
+      await ip.run(['link', 'set', details.tapDevice, 'address', hostEndMac(req.mac), ...master, 'up'], io);
     };
     await this.bridges.run(bridge ?? '', plugTap, opts.signal);
     return { portId: req.portId, vifType, tapDevice: details.tapDevice, bridge };

@@ -81,6 +81,8 @@ export const DriverCodes = {
   QemuDeviceFailed: 'QemuDeviceFailed',
   /** The guest never printed its ready marker (or QEMU died first); the message quotes the console's last lines. */
   GuestBootFailed: 'GuestBootFailed',
+  /** An `ip` command (bridge, VXLAN, tap, namespace) failed on the host; the message quotes iproute2. */
+  HostNetworkFailed: 'HostNetworkFailed',
 } as const;
 
 export type DriverCode = (typeof DriverCodes)[keyof typeof DriverCodes];
@@ -133,6 +135,9 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   QemuStartFailed: 'permanent',
   QemuDeviceFailed: 'permanent',
   GuestBootFailed: 'permanent',
+  // Mostly a race with another plug or unplug on the same bridge ("File exists", "Device or
+  // resource busy"): a retry finds the host settled. An undo that meets it must finish, not leak.
+  HostNetworkFailed: 'retryable',
 };
 
 /** True when `code` is one of this vocabulary's codes (a Node or PostgreSQL code is not). */

@@ -79,6 +79,8 @@ export const DriverCodes = {
   QemuDeviceFailed: 'QemuDeviceFailed',
   /** The guest never printed its ready marker (or QEMU died first); the message quotes the console's last lines. */
   GuestBootFailed: 'GuestBootFailed',
+  /** The network node could not set up a network's DHCP (qdhcp namespace, veth, dnsmasq): the message quotes the command. */
+  DhcpSetupFailed: 'DhcpSetupFailed',
 } as const;
 
 export type DriverCode = (typeof DriverCodes)[keyof typeof DriverCodes];
@@ -130,6 +132,7 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   QemuStartFailed: 'permanent',
   QemuDeviceFailed: 'permanent',
   GuestBootFailed: 'permanent',
+  DhcpSetupFailed: 'permanent',
 };
 
 /** True when `code` is one of this vocabulary's codes (a Node or PostgreSQL code is not). */

@@ -79,7 +79,7 @@ export const DriverCodes = {
   QemuDeviceFailed: 'QemuDeviceFailed',
   /** The guest never printed its ready marker (or QEMU died first); the message quotes the console's last lines. */
   GuestBootFailed: 'GuestBootFailed',
-  /** The network node could not set up a network's DHCP (qdhcp namespace, veth, dnsmasq): the message quotes the command. */
+  /** The network node could not set up a network's DHCP (qdhcp namespace, veth, dnsmasq); quotes the command. */
   DhcpSetupFailed: 'DhcpSetupFailed',
 } as const;
 

@@ -79,8 +79,8 @@ export const DriverCodes = {
   QemuDeviceFailed: 'QemuDeviceFailed',
   /** The guest never printed its ready marker (or QEMU died first); the message quotes the console's last lines. */
   GuestBootFailed: 'GuestBootFailed',
-  /** The network node could not set up a network's DHCP (qdhcp namespace, veth, dnsmasq); quotes the command. */
-  DhcpSetupFailed: 'DhcpSetupFailed',
+  /** An `ip` command (bridge, VXLAN, tap, namespace) failed on the host; the message quotes iproute2. */
+  HostNetworkFailed: 'HostNetworkFailed',
 } as const;
 
 export type DriverCode = (typeof DriverCodes)[keyof typeof DriverCodes];
@@ -132,7 +132,9 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   QemuStartFailed: 'permanent',
   QemuDeviceFailed: 'permanent',
   GuestBootFailed: 'permanent',
-  DhcpSetupFailed: 'permanent',
+  // Mostly a race with another plug or unplug on the same bridge ("File exists", "Device or
+  // resource busy"): a retry finds the host settled. An undo that meets it must finish, not leak.
+  HostNetworkFailed: 'retryable',
 };
 
 /** True when `code` is one of this vocabulary's codes (a Node or PostgreSQL code is not). */

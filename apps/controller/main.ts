@@ -61,7 +61,7 @@ const workers = await Promise.all([
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.network,
-    activities: { ...noop, ...createNetworkActivities({ ports: new PortAllocator(db) }) },
+    activities: { ...noop, ...createNetworkActivities({ ports: new PortAllocator(db), db }) },
   }),
   Worker.create({
     ...shared,

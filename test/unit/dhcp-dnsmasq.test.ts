@@ -10,7 +10,7 @@ import { readdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { DhcpNetwork } from '../../core/network/dhcp/dhcp-driver.js';
 import { qdhcpNamespace } from '../../core/network/dhcp/dhcp-names.js';
-import { reconcileDhcp } from '../../core/network/dhcp/dhcp-reconcile.js';
+import { reconcileDhcp, removeInstanceReservations } from '../../core/network/dhcp/dhcp-reconcile.js';
 import { runningDnsmasq, dnsmasqFiles } from '../../core/network/dhcp/dnsmasq.js';
 import { LinuxDhcpDriver, type DhcpSegments } from '../../core/network/dhcp/linux-dhcp-driver.js';
 import { dhcpSkip, fakeGuest, ipn, sh, suffix, type FakeGuest } from '../support/dhcp-guests.js';
@@ -47,6 +47,7 @@ describe('DHCP from dnsmasq in qdhcp namespaces', { skip }, () => {
   });
   const a = net('10.77.1.0/28', '10.77.1.1');
   const b = net('10.77.1.0/28', '10.77.1.1'); // the same subnet: only the segment tells them apart
+  const reservation = (mac: string, ip: string) => ({ portId: randomUUID(), instanceId: randomUUID(), mac, ip });
   const guest = async (n: DhcpNetwork, mac: string) => {
     const g = await fakeGuest(nodeNs, bridgeOf(n), mac, stateDir);
     guests.push(g);
@@ -67,7 +68,7 @@ describe('DHCP from dnsmasq in qdhcp namespaces', { skip }, () => {
 
   it('gives a guest exactly its reserved address, with the gateway as router, and nothing to a stranger', async () => {
     const t0 = performance.now();
-    await driver.addReservation(a, { portId: randomUUID(), mac: 'fa:16:3e:00:00:0a', ip: '10.77.1.5' });
+    await driver.addReservation(a, reservation('fa:16:3e:00:00:0a', '10.77.1.5'));
     const served = performance.now() - t0;
     const g = await guest(a, 'fa:16:3e:00:00:0a');
     const t1 = performance.now();
@@ -91,7 +92,7 @@ describe('DHCP from dnsmasq in qdhcp namespaces', { skip }, () => {
   it("never answers from another network's dnsmasq", async () => {
     // A MAC reserved only on a, plugged into b's segment, gets nothing: a's dnsmasq is out of
     // reach and b's has no reservation for it. b's own port gets b's address.
-    await driver.addReservation(b, { portId: randomUUID(), mac: 'fa:16:3e:00:00:0b', ip: '10.77.1.9' });
+    await driver.addReservation(b, reservation('fa:16:3e:00:00:0b', '10.77.1.9'));
     const onB = await guest(b, 'fa:16:3e:00:00:0a');
     assert.equal(await onB.dhcp(), null);
     const own = await guest(b, 'fa:16:3e:00:00:0b');
@@ -99,12 +100,12 @@ describe('DHCP from dnsmasq in qdhcp namespaces', { skip }, () => {
   });
 
   it('reloads on a new reservation and forgets a removed one', async () => {
-    const portId = randomUUID();
-    await driver.addReservation(a, { portId, mac: 'fa:16:3e:00:00:0c', ip: '10.77.1.6' });
-    await driver.addReservation(a, { portId, mac: 'fa:16:3e:00:00:0c', ip: '10.77.1.6' }); // idempotent
+    const r = reservation('fa:16:3e:00:00:0c', '10.77.1.6');
+    await driver.addReservation(a, r);
+    await driver.addReservation(a, r); // idempotent
     const g = await guest(a, 'fa:16:3e:00:00:0c');
     assert.deepEqual(await g.dhcp(), { ip: '10.77.1.6', router: '10.77.1.1' });
-    await driver.removeReservation(a.networkId, portId);
+    await removeInstanceReservations(driver, r.instanceId);
     assert.equal(await g.dhcp(), null);
   });
 

@@ -1,4 +1,6 @@
-import type { Segmentation } from '../../../contracts/network.js';
+import type { DhcpNetwork, DhcpReservation, ServedNetwork } from '../../../contracts/dhcp.js';
+
+export type { DhcpNetwork, DhcpReservation, ServedNetwork };
 
 /**
  * The network node's DHCP (Neutron's DHCP agent with its dnsmasq driver): per network a
@@ -6,29 +8,6 @@ import type { Segmentation } from '../../../contracts/network.js';
  * address and a dnsmasq that hands each port exactly its address (one reservation per
  * port, MAC → IP, and nothing to a MAC without one). Every operation is idempotent.
  */
-
-/** The network as its DHCP server needs it. */
-export interface DhcpNetwork {
-  networkId: string;
-  /** The subnet, e.g. `10.1.0.0/28`. */
-  cidr: string;
-  /** The gateway address: held by the qdhcp namespace (it answers ping) and offered as the router. */
-  gateway: string;
-  segmentation: Segmentation;
-}
-
-/** One port's reservation: the guest with this MAC gets this IP. */
-export interface DhcpReservation {
-  portId: string;
-  mac: string;
-  ip: string;
-}
-
-/** A network served on this node, with its reservations (what reconciliation compares). */
-export interface ServedNetwork {
-  network: DhcpNetwork;
-  reservations: DhcpReservation[];
-}
 
 export interface DhcpDriver {
   /**

@@ -39,3 +39,12 @@ export async function reconcileDhcp(driver: DhcpDriver, wanted: ServedNetwork[])
   }
   return report;
 }
+
+/** Drops every reservation of the instance, on every network this node serves. */
+export async function removeInstanceReservations(driver: DhcpDriver, instanceId: string): Promise<void> {
+  for (const served of await driver.listNetworks()) {
+    for (const r of served.reservations.filter((r) => r.instanceId === instanceId)) {
+      await driver.removeReservation(served.network.networkId, r.portId);
+    }
+  }
+}

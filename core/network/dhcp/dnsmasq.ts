@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import ipaddr from 'ipaddr.js';
 import type { DhcpNetwork, DhcpReservation } from './dhcp-driver.js';
-import { hostCommand } from './host-command.js';
+import { ipRunner } from '../linux/ip.js';
 
 /**
  * One dnsmasq per network, as Neutron's DHCP agent runs it: DHCP only (`--port=0`, no
@@ -73,7 +73,7 @@ export function dnsmasqArgs(network: DhcpNetwork, device: string, files: Dnsmasq
 
 /** Starts the network's dnsmasq inside its namespace; it daemonizes once its pid file is written. */
 export async function startDnsmasq(namespace: string, args: string[]): Promise<void> {
-  await hostCommand('ip', ['netns', 'exec', namespace, 'dnsmasq', ...args]);
+  await ipRunner().run(['netns', 'exec', namespace, 'dnsmasq', ...args]);
 }
 
 /** The pid in the pid file when that process is a dnsmasq using this pid file, else null. */

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../../images/atomic-write.js';
 import { KeyedMutex } from '../../hypervisor/keyed-mutex.js';
+import { ipRunner, type IpRunner } from '../linux/ip.js';
 import {
   withReservation,
   type DhcpDriver,
@@ -18,7 +19,6 @@ import {
   startDnsmasq,
   stopDnsmasq,
 } from './dnsmasq.js';
-import { ipIn, type IpCommand } from './host-command.js';
 import { plugQdhcp, unplugQdhcp } from './qdhcp-namespace.js';
 
 /**
@@ -47,10 +47,10 @@ const STATE = 'state.json';
  */
 export class LinuxDhcpDriver implements DhcpDriver {
   private readonly lock = new KeyedMutex();
-  private readonly ip: IpCommand;
+  private readonly ip: IpRunner;
 
   constructor(private readonly opts: LinuxDhcpOptions) {
-    this.ip = ipIn(opts.netns);
+    this.ip = ipRunner(opts.netns);
   }
 
   addReservation(network: DhcpNetwork, reservation: DhcpReservation): Promise<void> {

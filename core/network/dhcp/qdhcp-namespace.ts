@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
+import { ensureNetns, listNetns, removeNetns, type IpRunner } from '../linux/ip.js';
+import { deleteLink } from '../linux/segment.js';
 import { dhcpInnerDevice, dhcpOuterDevice, qdhcpNamespace } from './dhcp-names.js';
-import { hostCommand, ipIn, type IpCommand } from './host-command.js';
 
 /**
  * The qdhcp namespace of a network: a veth whose outer end joins the network's bridge in
@@ -9,25 +9,9 @@ import { hostCommand, ipIn, type IpCommand } from './host-command.js';
  * subnet's gateway address (so the gateway answers ping) where dnsmasq listens.
  */
 
-/** Whether the namespace exists (`ip netns add` makes `/run/netns/<name>`). */
-export function namespaceExists(name: string): boolean {
-  return existsSync(`/run/netns/${name}`);
-}
-
-/** Every qdhcp namespace on the machine, whoever made it: `ip netns list` reduced to names. */
+/** Every qdhcp namespace on the machine, whoever made it. */
 export async function listQdhcpNamespaces(): Promise<string[]> {
-  const out = await hostCommand('ip', ['netns', 'list']);
-  return out
-    .split('\n')
-    .map((line) => line.split(' ')[0])
-    .filter((name) => name.startsWith('qdhcp-'));
-}
-
-async function linkExists(ip: IpCommand, device: string): Promise<boolean> {
-  return ip(['link', 'show', 'dev', device]).then(
-    () => true,
-    () => false,
-  );
+  return (await listNetns()).filter((name) => name.startsWith('qdhcp-'));
 }
 
 /**
@@ -35,32 +19,28 @@ async function linkExists(ip: IpCommand, device: string): Promise<boolean> {
  * Each piece is checked first, so a second call, or one after a crash half-way, is safe.
  */
 export async function plugQdhcp(
-  nodeIp: IpCommand,
+  nodeIp: IpRunner,
   network: { networkId: string; cidr: string; gateway: string },
   bridge: string,
 ): Promise<{ namespace: string; device: string }> {
   const namespace = qdhcpNamespace(network.networkId);
   const inner = dhcpInnerDevice(network.networkId);
   const outer = dhcpOuterDevice(network.networkId);
-  const ns = ipIn(namespace);
-  if (!namespaceExists(namespace)) await hostCommand('ip', ['netns', 'add', namespace]);
-  if (!(await linkExists(ns, inner))) {
+  const ns = await ensureNetns(namespace);
+  if (!(await ns.link(inner))) {
     // A stale outer end (its peer went with an earlier namespace) would block the new pair.
-    if (await linkExists(nodeIp, outer)) await nodeIp(['link', 'del', outer]);
-    await nodeIp(['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner, 'netns', namespace]);
+    await deleteLink(nodeIp, outer);
+    await nodeIp.run(['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner, 'netns', namespace]);
   }
-  await nodeIp(['link', 'set', outer, 'master', bridge, 'up']);
+  await nodeIp.run(['link', 'set', outer, 'master', bridge, 'up']);
   const prefix = ipaddr.IPv4.parseCIDR(network.cidr)[1];
-  await ns(['link', 'set', 'lo', 'up']);
-  await ns(['addr', 'replace', `${network.gateway}/${prefix}`, 'dev', inner]);
-  await ns(['link', 'set', inner, 'up']);
+  await ns.run(['addr', 'replace', `${network.gateway}/${prefix}`, 'dev', inner]);
+  await ns.run(['link', 'set', inner, 'up']);
   return { namespace, device: inner };
 }
 
 /** Removes the namespace (its veth goes with it) and any stray outer end; missing pieces are fine. */
-export async function unplugQdhcp(nodeIp: IpCommand, networkId: string): Promise<void> {
-  const namespace = qdhcpNamespace(networkId);
-  if (namespaceExists(namespace)) await hostCommand('ip', ['netns', 'del', namespace]);
-  const outer = dhcpOuterDevice(networkId);
-  if (await linkExists(nodeIp, outer)) await nodeIp(['link', 'del', outer]);
+export async function unplugQdhcp(nodeIp: IpRunner, networkId: string): Promise<void> {
+  await removeNetns(qdhcpNamespace(networkId));
+  await deleteLink(nodeIp, dhcpOuterDevice(networkId));
 }

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { ipRunner, type IpRunner } from '../linux/ip.js';
+import { ensureSegment, removeSegment } from '../linux/segment.js';
+import type { DhcpDriver } from './dhcp-driver.js';
+import { FakeDhcpDriver } from './fake-dhcp-driver.js';
+import { LinuxDhcpDriver, type DhcpSegments } from './linux-dhcp-driver.js';
+
+/** Where the network node's segments arrive (its --netns, --uplink, --underlay-ip, --physical-interface). */
+export interface NetworkNodeOptions {
+  hypervisor: string;
+  /** `<stateDir>/<network id>/`: each network's state, hosts file, pid file and leases. */
+  stateDir: string;
+  /** The node's namespace (a machine of the dev stack); unset: the process's own. */
+  netns?: string;
+  /** Unset: the interface of the namespace's default route. */
+  uplink?: string;
+  /** Unset: the uplink's first IPv4 address. */
+  underlayIp?: string;
+  physical?: string;
+  /** Whether this process may make namespaces and devices (root). */
+  privileged?: boolean;
+}
+
+/**
+ * The DHCP driver beside the compute hosts' VIF driver: real guests (qemu) get dnsmasq in
+ * qdhcp namespaces, the fake data plane the in-memory fake. Without root no namespace can
+ * be made: the fake then, and `reason` says why.
+ */
+export async function createDhcpDriver(opts: NetworkNodeOptions): Promise<{ dhcp: DhcpDriver; reason: string }> {
+  const privileged = opts.privileged ?? process.getuid?.() === 0;
+  if (opts.hypervisor !== 'qemu') return { dhcp: new FakeDhcpDriver(), reason: 'fake hypervisor: fake DHCP' };
+  if (!privileged) return { dhcp: new FakeDhcpDriver(), reason: 'not root: no qdhcp namespaces, fake DHCP' };
+  const ip = ipRunner(opts.netns);
+  const uplink = opts.uplink ?? (await defaultRouteDevice(ip));
+  const localIp = opts.underlayIp ?? (await firstIpv4(ip, uplink)) ?? undefined;
+  const segments: DhcpSegments = {
+    ensure: (n) =>
+      ensureSegment(ip, {
+        networkId: n.networkId,
+        segmentation: n.segmentation,
+        uplink,
+        localIp,
+        physical: opts.physical,
+      }),
+    remove: (n) => removeSegment(ip, n.networkId),
+  };
+  const dhcp = new LinuxDhcpDriver({ stateDir: path.resolve(opts.stateDir), netns: opts.netns, segments });
+  return { dhcp, reason: `dnsmasq in qdhcp namespaces, segments in ${opts.netns ?? 'the host namespace'} over ${uplink}` };
+}
+
+async function defaultRouteDevice(ip: IpRunner): Promise<string> {
+  const [route] = await ip.json<Array<{ dev?: string }>>(['route', 'show', 'default']);
+  if (!route?.dev) throw new Error(`no default route in ${ip.netns ?? 'the host namespace'}: give --uplink`);
+  return route.dev;
+}
+
+async function firstIpv4(ip: IpRunner, dev: string): Promise<string | null> {
+  const [info] = await ip.json<Array<{ addr_info?: Array<{ family: string; local: string }> }>>(['addr', 'show', dev]);
+  return info?.addr_info?.find((a) => a.family === 'inet')?.local ?? null;
+}

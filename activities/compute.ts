@@ -158,11 +158,19 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
           const binding = port.binding ?? bindPort(port);
           // Nova's order: the host device first (os-vif plug), then the guest's NIC on it.
           const { tapDevice, bridge } = await vifs.plug(
-            { instanceId, portId: port.portId, mac: port.mac, binding },
+            { instanceId, portId: port.portId, mac: port.mac, networkId: port.networkId, binding },
             { signal },
           );
           const { portId, mac, ip, networkId, segmentation } = port;
-          await driver.plugVif(instanceId, { portId, mac, ip, networkId, segmentation, tapDevice, bridge }, { signal });
+          const nic = { portId, mac, ip, networkId, segmentation, tapDevice, bridge };
+          try {
+            await driver.plugVif(instanceId, nic, { signal });
+          } catch (err) {
+            // The guest has no NIC on it, so no undo would find the tap through the domain: take it
+            // back now (a retry makes it again). A crash here leaves it to the host's reconciliation.
+            await vifs.unplug({ portId, tapDevice, bridge }).catch(() => undefined);
+            throw err;
+          }
           await deps.ports.setStatus(instanceId, 'active');
         }),
       );

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ensureNetns, ipRunner, listNetns, removeNetns, type IpRunner } from '../core/network/linux/ip.js';
+import { ensureNetns, firstIpv4, ipRunner, listNetns, removeNetns, type IpRunner } from '../core/network/linux/ip.js';
 
 /**
  * Hosts as machines: the dev stack puts each compute host (and the network node) in its own
@@ -74,7 +74,7 @@ export async function createFabric(prefix = DEFAULT_NETNS_PREFIX): Promise<Fabri
       const ip = await ensureNetns(machine);
       await plugMachine(fab, ip, portName('u', name), 'uplink', 'underlay');
       await plugMachine(fab, ip, portName('p', name), 'physnet', 'physnet');
-      const underlayIp = (await addressOf(ip, 'uplink')) ?? (await assignUnderlayIp(prefix, ip));
+      const underlayIp = (await firstIpv4(ip, 'uplink')) ?? (await assignUnderlayIp(prefix, ip));
       return { name, netns: machine, uplink: 'uplink', underlayIp, physical: 'physnet' };
     },
     leaveFabric: async (name) => removeNetns(machineNetns(prefix, name)),
@@ -97,17 +97,12 @@ async function plugMachine(fab: IpRunner, ip: IpRunner, outside: string, inside:
   await ip.run(['link', 'set', inside, 'mtu', String(UNDERLAY_MTU), 'up']);
 }
 
-async function addressOf(ip: IpRunner, dev: string): Promise<string | null> {
-  const [info] = await ip.json<Array<{ addr_info?: Array<{ family: string; local: string }> }>>(['addr', 'show', dev]);
-  return info?.addr_info?.find((a) => a.family === 'inet')?.local ?? null;
-}
-
 /** The lowest underlay address no machine of this fabric holds. */
 async function assignUnderlayIp(prefix: string, ip: IpRunner): Promise<string> {
   const machines = (await listNetns()).filter((n) => n.startsWith(prefix) && n !== ip.netns);
   const taken = new Set<string>();
   for (const n of machines) {
-    const addr = await addressOf(ipRunner(n), 'uplink').catch(() => null);
+    const addr = await firstIpv4(ipRunner(n), 'uplink').catch(() => null);
     if (addr) taken.add(addr);
   }
   for (let host = 2; host < 255; host++) {
@@ -117,4 +112,34 @@ async function assignUnderlayIp(prefix: string, ip: IpRunner): Promise<string> {
     return addr;
   }
   throw new Error(`the underlay ${UNDERLAY_NET}.0/${UNDERLAY_PREFIX_LEN} of ${prefix} is full`);
+}
+
+/** The dev stack's machines: the fabric and each agent's environment (devstack/stack.ts). */
+export interface StackMachines {
+  fabric: Fabric;
+  /** Per host: NIMBUS_NETNS, NIMBUS_UPLINK, NIMBUS_UNDERLAY_IP, NIMBUS_PHYSICAL_INTERFACE. */
+  env: Record<string, Record<string, string>>;
+}
+
+/**
+ * With QEMU as root, each compute host becomes a machine (one at a time: addresses are the
+ * lowest free); otherwise null, and the agents share this machine's namespace as before.
+ */
+export async function startMachines(
+  opts: { hypervisor: string; prefix: string; agents: string[] },
+  isRoot = process.getuid?.() === 0,
+): Promise<StackMachines | null> {
+  if (opts.hypervisor !== 'qemu' || !isRoot || opts.agents.length === 0) return null;
+  const fabric = await createFabric(opts.prefix);
+  const env: StackMachines['env'] = {};
+  for (const host of opts.agents) {
+    const m = await fabric.joinFabric(host);
+    env[host] = {
+      NIMBUS_NETNS: m.netns,
+      NIMBUS_UPLINK: m.uplink,
+      NIMBUS_UNDERLAY_IP: m.underlayIp,
+      NIMBUS_PHYSICAL_INTERFACE: m.physical,
+    };
+  }
+  return { fabric, env };
 }

@@ -4,8 +4,14 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The Debian packages real VMs need (the networks-and-volumes issue adds tgt, dnsmasq, iproute2). */
-export const QEMU_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'qemu-block-extra', 'busybox-static'] as const;
+/** The Debian packages real VMs need: iproute2 wires their networks (bridges, VXLAN, taps, namespaces). */
+export const QEMU_PACKAGES = [
+  'qemu-system-x86',
+  'qemu-utils',
+  'qemu-block-extra',
+  'busybox-static',
+  'iproute2',
+] as const;
 export const QEMU_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${QEMU_PACKAGES.join(' ')}`;
 
 /** What of QEMU's tools is missing here: `qemu-system-x86_64`, `qemu-img`, a static busybox. */

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { adminTokenFile, REPO_ROOT, type NimbusConfig } from '../core/config.js';
 import { prepareDatabase } from '../core/db/prepare.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startMachines } from './fabric.js';
 import { assertPortFree } from './ports.js';
 import { sendSignal } from './processes.js';
 import { ensureSearchAttributesAt } from './search-attributes.js';
@@ -35,6 +36,12 @@ export interface StackOptions {
   durablePostgres?: boolean;
   /** How long the API gets to answer /healthz. */
   readyTimeoutMs?: number;
+  /**
+   * With QEMU as root each host is a machine (a namespace, devstack/fabric.ts). true: stop
+   * removes them (test stacks, whose guests are gone by then); else they stay, as machines
+   * do, for the guests that outlive their agent.
+   */
+  removeMachines?: boolean;
   /** Aborting it (a Ctrl-C during start-up) stops what was started and rejects. */
   signal?: AbortSignal;
 }
@@ -107,6 +114,7 @@ export function appEnvironment(
     NIMBUS_HEARTBEAT_INTERVAL: String(config.heartbeatIntervalSec),
     NIMBUS_HYPERVISOR_DELAY_MS: String(config.hypervisorDelayMs),
     NIMBUS_ISCSI_PORTAL: config.iscsiPortal,
+    NIMBUS_NETNS_PREFIX: config.netnsPrefix,
     NIMBUS_LOG_LEVEL: config.logLevel,
   };
 }
@@ -200,7 +208,10 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
         ...options.env,
         ...appEnvironment(config, { databaseUrl, temporalAddress, adminToken: admin.token }),
       };
-      addApps(supervisor, options.agents, appsDir, env);
+      const machines = await startMachines({ ...config, prefix: config.netnsPrefix, agents: options.agents });
+      if (machines) log.info({ fabric: machines.fabric.netns }, 'each compute host runs in its own network namespace');
+      if (machines && options.removeMachines) stops.push(() => machines.fabric.destroy());
+      addApps(supervisor, options.agents, appsDir, env, machines?.env ?? {});
       stops.push(() => supervisor.stopAll());
       await supervisor.startAll();
       await waitForHealth(apiUrl, supervisor, options.readyTimeoutMs ?? 90_000, signal);
@@ -230,11 +241,17 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
   }
 }
 
-function addApps(supervisor: Supervisor, agents: string[], appsDir: string, env: NodeJS.ProcessEnv): void {
+function addApps(
+  supervisor: Supervisor,
+  agents: string[],
+  appsDir: string,
+  env: NodeJS.ProcessEnv,
+  agentEnv: Record<string, Record<string, string>>,
+): void {
   const node = (app: string, ...args: string[]) => ({
     command: process.execPath,
     args: ['--enable-source-maps', path.join(appsDir, app, 'main.js'), ...args],
-    env,
+    env: app === 'compute-agent' ? { ...env, ...agentEnv[args[1]] } : env,
     cwd: REPO_ROOT,
   });
   supervisor.add({ name: 'api', ...node('api') });

@@ -2,6 +2,7 @@
  * A compute agent: one per hypervisor host. It registers its host, heartbeats, reconciles
  * its domains with the database, and serves the host's own queue `compute.HOST`.
  *   npm run compute-agent -- --host node-4 [--vcpus 8 --ram-mb 16384 --disk-gb 160]
+ *     [--netns NS --uplink DEV --underlay-ip ADDR --physical-interface DEV]   (qemu: where the host's network is)
  */
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -20,7 +21,7 @@ import { builtGuestImage } from '../../core/hypervisor/guest-image/build-guest-i
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { createLogger } from '../../core/logger.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
-import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
+import { createVifDriver } from '../../core/network/vif/vif-driver-factory.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { IscsiConnector } from '../../core/storage/connector.js';
@@ -35,6 +36,10 @@ const { values: args } = parseArgs({
     vcpus: { type: 'string', default: process.env.NIMBUS_HOST_VCPUS },
     'ram-mb': { type: 'string', default: process.env.NIMBUS_HOST_RAM_MB },
     'disk-gb': { type: 'string', default: process.env.NIMBUS_HOST_DISK_GB },
+    netns: { type: 'string', default: process.env.NIMBUS_NETNS || undefined },
+    uplink: { type: 'string', default: process.env.NIMBUS_UPLINK || undefined },
+    'underlay-ip': { type: 'string', default: process.env.NIMBUS_UNDERLAY_IP || undefined },
+    'physical-interface': { type: 'string', default: process.env.NIMBUS_PHYSICAL_INTERFACE || undefined },
   },
 });
 const host = args.host;
@@ -67,6 +72,15 @@ const faults = new HostInjectionStore(db).injectorFor(host);
 const dir = nodeDir(config, host);
 // NIMBUS_MAX_CONCURRENT_BUILDS, else a default by accelerator once the driver has probed it.
 const spawnGate = new SpawnGate();
+// Host-side wiring of ports: linuxbridge for real guests, in the host's namespace (the dev stack's machine).
+const { vifs, reason: vifWiring } = await createVifDriver({
+  hypervisor: config.hypervisor,
+  netns: args.netns,
+  uplink: args.uplink,
+  underlayIp: args['underlay-ip'],
+  physical: args['physical-interface'],
+});
+log.info({ netns: args.netns ?? null }, `VIF driver: ${vifWiring}`);
 // The configured driver, locked per instance and obeying injected faults (driver-factory.ts).
 const driver = createHypervisorDriver({
   type: config.hypervisor,
@@ -76,11 +90,12 @@ const driver = createHypervisorDriver({
   spawnGate,
   // QEMU: the accelerator probe test-boots the guest image's kernel when this machine built it
   // (devstack/build-guest-image.ts; guests still boot only images pulled through the node cache),
-  // and eth0 is user-mode networking until the networks issue gives guests real taps.
+  // eth0 is a user-mode management NIC (tests reach /nimbus/info through it, inside --netns); ports' NICs follow.
   // A spawn waits for the guest's ready marker, so an image that does not boot ends the build ERROR.
   // Volumes: recorded, not attached, until the tgt backend lands (the fake backend's targets do not exist).
   qemu: {
     userNetwork: true,
+    netns: args.netns,
     probeImage: await builtGuestImage(config.guestImageCache),
     guestBootTimeoutMs: config.guestBootTimeoutSec * 1000,
     recordOnlyIscsi: true,
@@ -105,8 +120,7 @@ const heartbeat = setInterval(() => {
   registry.heartbeat(host).catch((err) => log.warn({ err }, 'heartbeat failed'));
 }, config.heartbeatIntervalSec * 1000);
 
-// Host-side wiring: the ports' taps and bridges, and the volumes' iSCSI connections.
-const vifs = new FakeVifDriver();
+// Host-side half of volume attachments: the volumes' iSCSI connections.
 const connector = new IscsiConnector();
 const report = await reconcileHost(db, host, driver, log, { vifs });
 log.info(report, 'reconciled domains with the database');

@@ -4,6 +4,7 @@ import type { Domain, HypervisorDriver } from '../hypervisor/driver.js';
 import type { VifDriver } from '../network/vif/vif-driver.js';
 import type { Logger } from '../logger.js';
 import { isUuid } from '../ids.js';
+import { expectedVifDevices, strayDevices } from '../network/live-vif-devices.js';
 
 export interface ReconcileReport {
   /** Domains on this host that no live instance of this host owns: destroyed. */
@@ -12,6 +13,8 @@ export interface ReconcileReport {
   missing: string[];
   /** ACTIVE instances whose domain was found shut off (its QEMU died): now SHUTOFF (power-state sync). */
   shutoff: string[];
+  /** Taps and bridges that belonged to no live port here: removed (only with `vifs`). */
+  removedDevices?: string[];
 }
 
 /**
@@ -63,7 +66,25 @@ export async function reconcileHost(
     for (const id of missing) log.error({ instanceId: id }, 'instance is ACTIVE on this host but has no domain here');
   }
   const shutoff = await syncPowerStates(db, host, domains, byId, log);
-  return { destroyed, missing, shutoff };
+  if (!opts.vifs) return { destroyed, missing, shutoff };
+  return { destroyed, missing, shutoff, removedDevices: await removeStrayDevices(db, host, opts.vifs, log) };
+}
+
+/**
+ * Neutron's linuxbridge agent's sync, for what an undo could not reach (a crash between the
+ * tap and the NIC, an agent away during a delete): taps of no live port here, and bridges of
+ * no live port's network, are removed. Devices are listed before the database is asked: a
+ * device made meanwhile belongs to a port that already exists, so it is never taken.
+ */
+async function removeStrayDevices(db: DataSource, host: string, vifs: VifDriver, log: Logger): Promise<string[]> {
+  const devices = await vifs.devices();
+  const expected = (await expectedVifDevices(db, [host])).get(host)!;
+  const stray = strayDevices(devices, expected);
+  for (const device of stray) {
+    log.warn({ device }, 'removing a tap or bridge that belongs to no live port on this host');
+    await vifs.remove(device);
+  }
+  return stray;
 }
 
 /**
@@ -122,7 +143,8 @@ export function reconcilePeriodically(
       .then((report) => {
         const missing = report.missing.join(',');
         // The same missing instances would be reported on every pass: only a change is news.
-        const news = report.destroyed.length > 0 || report.shutoff.length > 0 || missing !== lastMissing;
+        const removed = report.removedDevices?.length ?? 0;
+        const news = report.destroyed.length > 0 || report.shutoff.length > 0 || removed > 0 || missing !== lastMissing;
         if (news) log.info(report, 'periodic reconciliation');
         lastMissing = missing;
       })

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { expectedVifDevices, strayDevices } from '../network/live-vif-devices.js';
 
 /**
  * What "nothing leaked" means, as checks anyone can run: the end-to-end tests after every
@@ -30,7 +31,9 @@ export type ViolationKind =
   /** A QEMU process (`-uuid <instance id>`) on a host that no live instance of that host owns. */
   | 'qemu_process'
   /** An ACTIVE instance on a QEMU host without its QEMU process. */
-  | 'missing_qemu';
+  | 'missing_qemu'
+  /** A tap or bridge on a host that belongs to no live port there (core/network/live-vif-devices.ts). */
+  | 'vif_device';
 
 export interface Violation {
   kind: ViolationKind;
@@ -51,6 +54,8 @@ export interface InvariantOptions {
    * (test/support/qemu-processes.ts). Hosts not in the map are not checked for processes.
    */
   qemuByHost?: Map<string, string[]>;
+  /** Each host's bridges with their taps (bare taps under ''), as the VIF driver lists them on the host. */
+  vifDevicesByHost?: Map<string, Record<string, string[]>>;
 }
 
 // A SHUTOFF instance keeps its claim, port, volumes and (stopped) domain, as Nova's stopped instances do.
@@ -161,6 +166,18 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
 
   if (options.domainsByHost) found.push(...(await checkHostThings(db, options.domainsByHost, DOMAINS)));
   if (options.qemuByHost) found.push(...(await checkHostThings(db, options.qemuByHost, QEMU_PROCESSES)));
+  if (options.vifDevicesByHost) {
+    const byHost = options.vifDevicesByHost;
+    const expected = await expectedVifDevices(db, [...byHost.keys()]);
+    for (const [host, devices] of byHost) {
+      const stray = strayDevices(devices, expected.get(host)!);
+      add(
+        'vif_device',
+        stray.map((id) => ({ id })),
+        (r) => `${r.id} on ${host} belongs to no live port there`,
+      );
+    }
+  }
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
 

@@ -8,6 +8,8 @@ import { isAtomicTempFile } from '../../core/images/atomic-write.js';
 import { checkInvariants, type Violation } from '../../core/invariants/check-invariants.js';
 import { listProcesses, qemuByHost, qemuGuestsOf } from './qemu-processes.js';
 import type { TestStack } from './stack.js';
+import { ipRunner, listNetns } from '../../core/network/linux/ip.js';
+import { hostVifDevices } from '../../core/network/vif/linuxbridge-vif-driver.js';
 
 /**
  * The leak checker for end-to-end tests: the database checks plus every node's domains,
@@ -60,9 +62,22 @@ export function connectToStackDb(stack: TestStack): Promise<DataSource> {
   return createDataSource(stack.databaseUrl, { poolSize: 3, applicationName: 'nimbus-e2e-checker' }).initialize();
 }
 
+/** Host → its bridges and taps, for each host that is a machine (a namespace `<prefix><host>`) of this stack. */
+export async function readVifDevices(stack: TestStack): Promise<Map<string, Record<string, string[]>>> {
+  const prefix = stack.config.netnsPrefix;
+  const hosts = (await readdir(path.join(stack.dataDir, 'nodes')).catch(() => [] as string[])).sort();
+  const namespaces = new Set(await listNetns().catch(() => [] as string[]));
+  const byHost = new Map<string, Record<string, string[]>>();
+  for (const host of hosts) {
+    if (namespaces.has(prefix + host)) byHost.set(host, await hostVifDevices(ipRunner(prefix + host)));
+  }
+  return byHost;
+}
+
 export async function violations(stack: TestStack, db: DataSource): Promise<Violation[]> {
   const [domainsByHost, qemuGuests] = [await readDomains(stack.dataDir), await readQemuGuests(stack.dataDir)];
-  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests });
+  const vifDevicesByHost = await readVifDevices(stack);
+  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests, vifDevicesByHost });
 }
 
 /**

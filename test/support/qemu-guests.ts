@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before } from 'node:test';
@@ -47,6 +48,33 @@ export async function createGuest(stack: TestStack, name: string, image: string)
 /** The instance's folder on its QEMU node (record, pidfile, console, overlay). */
 export function instanceDir(stack: TestStack, host: string, id: string): string {
   return path.join(nodeDir(stack, host), 'qemu', 'instances', id);
+}
+
+/**
+ * GET of the guest's HTTP endpoint (`/nimbus/info/`, `/nimbus/ping/?addr=…`) through its
+ * management NIC: port 80 forwarded to 127.0.0.1 of the host's machine namespace when the
+ * stack made machines (`<prefix><host>`), else of this one. Null while the guest does not answer.
+ */
+export async function guestGet<T = any>(
+  stack: TestStack,
+  host: string,
+  id: string,
+  urlPath: string,
+): Promise<T | null> {
+  const record = JSON.parse(await readFile(path.join(instanceDir(stack, host, id), 'domain.json'), 'utf8'));
+  const url = `http://127.0.0.1:${record.httpForwardPort}${urlPath}`;
+  const netns = stack.config.netnsPrefix + host;
+  const inNetns = spawnSync('ip', ['netns', 'exec', netns, 'true']).status === 0;
+  const curl = ['curl', '-sf', '--max-time', '15', url];
+  try {
+    const { stdout } = await promisify(execFile)(
+      inNetns ? 'ip' : curl[0],
+      inNetns ? ['netns', 'exec', netns, ...curl] : curl.slice(1),
+    );
+    return JSON.parse(stdout) as T;
+  } catch {
+    return null;
+  }
 }
 
 export async function exists(file: string): Promise<boolean> {

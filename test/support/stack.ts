@@ -91,6 +91,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     NIMBUS_SERVICE_DOWN_TIME: '5',
     // Tests and benchmarks send bursts on purpose; the limiter has its own unit test.
     NIMBUS_API_RATE_LIMIT: '0',
+    // Its own machines (network namespaces, with QEMU as root): never those of another stack.
+    NIMBUS_NETNS_PREFIX: `nt${path.basename(dataDir).slice(-6)}-`,
     ...options.env,
   };
   const config = loadConfig({ ...baseEnv(), ...overrides });
@@ -114,6 +116,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       appsDir: options.appsDir,
       output: (name, line) => record(`[${name}] ${line}`),
       durablePostgres: false,
+      removeMachines: true,
       readyTimeoutMs: options.readyTimeoutMs,
     });
   } catch (error) {

@@ -46,6 +46,7 @@ describe('data plane boundaries', () => {
       ...['core/hypervisor', 'core/hypervisor/qemu', 'core/hypervisor/guest-image'].flatMap(tsFiles),
       ...tsFiles('core/network/vif'),
       ...tsFiles('core/network/dhcp'),
+      ...tsFiles('core/network/linux'),
       'core/storage/connector.ts',
     ];
     const reached = [...reachable(host)];

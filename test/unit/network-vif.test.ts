@@ -48,12 +48,12 @@ describe('FakeVifDriver', () => {
     await vifs.plug({ instanceId: 'i-1', portId, mac: 'fa:16:3e:00:00:01', binding });
     const other = bindPort({ portId: 'port-2', networkId, segmentation: { type: 'vxlan', id: 5001 } });
     await vifs.plug({ instanceId: 'i-2', portId: 'port-2', mac: 'fa:16:3e:00:00:02', binding: other });
-    assert.deepEqual(vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b', 'tapport-2'] });
+    assert.deepEqual(await vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b', 'tapport-2'] });
     await vifs.unplug(plugged);
     await vifs.unplug(plugged);
-    assert.deepEqual(vifs.devices(), { 'brq9d8c7b6a-5f': ['tapport-2'] });
+    assert.deepEqual(await vifs.devices(), { 'brq9d8c7b6a-5f': ['tapport-2'] });
     await vifs.unplug({ portId: 'port-2', tapDevice: 'tapport-2', bridge: 'brq9d8c7b6a-5f' });
-    assert.deepEqual(vifs.devices(), {});
+    assert.deepEqual(await vifs.devices(), {});
   });
 
   it('refuses bindings a linuxbridge host could not wire', async () => {
@@ -111,7 +111,7 @@ describe('plugVif / unplugVif activities', () => {
     });
     const [vif] = (await driver.getDomain('inst-1'))!.vifs;
     assert.deepEqual([vif.tapDevice, vif.bridge], ['tap3f1c9a2e-5b', null]);
-    assert.deepEqual(vifs.devices(), { '': ['tap3f1c9a2e-5b'] });
+    assert.deepEqual(await vifs.devices(), { '': ['tap3f1c9a2e-5b'] });
     assert.deepEqual(statuses, ['active']);
   });
 
@@ -124,12 +124,12 @@ describe('plugVif / unplugVif activities', () => {
       [vif.portId, vif.ip, vif.mac, vif.tapDevice, vif.bridge],
       [portId, port.ip, port.mac, port.deviceName, 'brq9d8c7b6a-5f'],
     );
-    assert.deepEqual(vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b'] });
+    assert.deepEqual(await vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b'] });
 
     await new MockActivityEnvironment().run(activities.unplugVif.bind(activities), { instanceId: 'inst-2' });
     await new MockActivityEnvironment().run(activities.unplugVif.bind(activities), { instanceId: 'inst-2' });
     assert.deepEqual((await driver.getDomain('inst-2'))!.vifs, []);
-    assert.deepEqual(vifs.devices(), {}, 'the host devices went with the NIC');
+    assert.deepEqual(await vifs.devices(), {}, 'the host devices went with the NIC');
     assert.deepEqual(statuses, ['active', 'down', 'down']);
   });
 
@@ -137,9 +137,25 @@ describe('plugVif / unplugVif activities', () => {
     const { activities, driver, vifs } = compute();
     await spawned(driver, 'inst-3');
     await new MockActivityEnvironment().run(activities.plugVif.bind(activities), { instanceId: 'inst-3', port });
-    assert.deepEqual(vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b'] });
+    assert.deepEqual(await vifs.devices(), { 'brq9d8c7b6a-5f': ['tap3f1c9a2e-5b'] });
     await new MockActivityEnvironment().run(activities.destroyDomain.bind(activities), { instanceId: 'inst-3' });
     assert.equal(await driver.getDomain('inst-3'), null);
-    assert.deepEqual(vifs.devices(), {});
+    assert.deepEqual(await vifs.devices(), {});
+  });
+});
+
+describe('stray host devices', () => {
+  it('are taps of no live port, and bridges of no live network with no tap that belongs', async () => {
+    const { strayDevices } = await import('../../core/network/live-vif-devices.js');
+    const expected = { taps: new Set(['tapkept']), bridges: new Set(['brqlive']) };
+    const devices = {
+      '': ['tapbare'],
+      brqlive: ['tapgone'],
+      brqdead: ['tapold'],
+      brqmixed: ['tapkept'],
+      brqempty: [],
+    };
+    // brqmixed keeps a live port's tap (a port moved networks is not a thing, but a tap that belongs stays put).
+    assert.deepEqual(strayDevices(devices, expected), ['tapbare', 'tapgone', 'tapold', 'brqdead', 'brqempty']);
   });
 });

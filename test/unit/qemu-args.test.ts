@@ -67,6 +67,23 @@ describe('QEMU command line', () => {
     assert.deepEqual(values(args, '-netdev'), ['user,id=mgmt,hostfwd=tcp:127.0.0.1:40123-:80']);
   });
 
+  it("puts the ports' NICs known at launch after the management NIC, on their tap when the host has one", () => {
+    const nics = [
+      { deviceId: 'nic-a', netdevId: 'net-a', mac: 'fa:16:3e:00:00:01', tap: 'tapa' },
+      { deviceId: 'nic-b', netdevId: 'net-b', mac: 'fa:16:3e:00:00:02', tap: null },
+    ];
+    const args = qemuArgs({ ...launch, httpForwardPort: 40123, nics });
+    assert.deepEqual(values(args, '-netdev'), [
+      'user,id=mgmt,hostfwd=tcp:127.0.0.1:40123-:80',
+      'tap,id=net-a,ifname=tapa,script=no,downscript=no',
+    ]);
+    assert.deepEqual(values(args, '-device').slice(-3), [
+      'virtio-net-pci,netdev=mgmt,id=nic-mgmt',
+      'virtio-net-pci,id=nic-a,mac=fa:16:3e:00:00:01,netdev=net-a',
+      'virtio-net-pci,id=nic-b,mac=fa:16:3e:00:00:02',
+    ]);
+  });
+
   it('passes the hostname, instance id and a static address to the guest on its command line', () => {
     assert.equal(
       guestCmdline('console=ttyS0', { hostname: 'Web_1 (prod)', instanceId: id, ip: '10.0.0.5/24' }),

@@ -104,7 +104,7 @@ describe('QMP hot-plug sequences', () => {
       ...{ portId: '3f1c9a2e-5b7d-4e8f-9a0b-1c2d3e4f5a6b', mac: 'fa:16:3e:00:00:09', ip: '10.0.0.9', networkId: 'n' },
       ...{ segmentation: { type: 'flat' as const, id: null }, tapDevice: 'tapnosuchdev', bridge: null },
     };
-    assert.deepEqual(await plugNic(qmp, vif, {}), { hostDevice: false });
+    assert.deepEqual(await plugNic(qmp, vif, {}, false), { hostDevice: false });
     assert.deepEqual(sent, [
       {
         execute: 'device_add',

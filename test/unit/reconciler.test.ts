@@ -89,7 +89,7 @@ describe('reconcileHost', () => {
     await driver.plugVif(deleted.id, { ...port, mac, ip: '10.0.0.9', ...made });
     await reconcileHost(t.db, host, driver, log, { vifs });
     assert.deepEqual(await domainIds(driver), []);
-    assert.deepEqual(vifs.devices(), {});
+    assert.deepEqual(await vifs.devices(), {});
   });
 
   it('destroys a domain no instance knows, whatever its name', async () => {

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../../images/atomic-write.js';
 import { extractVmlinux } from './extract-vmlinux.js';
-import { GUEST_MODULES, INFO_CGI, INIT_SCRIPT, UDHCPC_SCRIPT } from './guest-init.js';
-import { buildInitramfs } from './initramfs.js';
+import { DISPATCH_CGI, GUEST_MODULES, INIT_SCRIPT, UDHCPC_SCRIPT } from './guest-init.js';
+import { buildInitramfs, GUEST_ENDPOINTS } from './initramfs.js';
 import { BUNDLE_FORMAT, MANIFEST_NAME, writeTar, type BundleManifest } from './kernel-bundle.js';
 
 const run = promisify(execFile);
@@ -65,7 +65,16 @@ export async function buildGuestImage(opts: GuestImageOptions): Promise<GuestIma
       v: BUILDER_VERSION,
       deb: sha256(await readFile(deb.file)),
       busybox: sha256(await readFile(busybox)),
-      scripts: sha256(INIT_SCRIPT + UDHCPC_SCRIPT + INFO_CGI + GUEST_MODULES.join() + GUEST_CMDLINE),
+      scripts: sha256(
+        [
+          INIT_SCRIPT,
+          UDHCPC_SCRIPT,
+          DISPATCH_CGI,
+          ...Object.values(GUEST_ENDPOINTS),
+          GUEST_MODULES.join(),
+          GUEST_CMDLINE,
+        ].join(),
+      ),
     }),
   ).slice(0, 16);
   const out = path.join(opts.cacheDir, `guest-${key}.img`);

@@ -4,9 +4,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.js';
-import { GUEST_MODULES, INFO_CGI, INIT_SCRIPT, UDHCPC_SCRIPT } from './guest-init.js';
+import { DISPATCH_CGI, GUEST_MODULES, INFO_CGI, INIT_SCRIPT, PING_CGI, UDHCPC_SCRIPT } from './guest-init.js';
 
 const run = promisify(execFile);
+
+/** The guest's HTTP endpoints, `GET /nimbus/<name>` → the CGI script (guest-init.ts's dispatcher). */
+export const GUEST_ENDPOINTS: Readonly<Record<string, string>> = {
+  info: INFO_CGI,
+  ping: PING_CGI,
+};
 
 /**
  * The guest's initramfs: a statically linked busybox with a link per applet, the virtio
@@ -33,8 +39,11 @@ export async function buildInitramfs(opts: { busybox: string; modulesDir: string
   entries.push({ type: 'file', path: 'etc/udhcpc.script', data: Buffer.from(UDHCPC_SCRIPT), mode: 0o755 });
   entries.push({ type: 'dir', path: 'www/cgi-bin' });
   entries.push({ type: 'dir', path: 'www/nimbus' });
-  entries.push({ type: 'dir', path: 'www/nimbus/info' });
-  entries.push({ type: 'file', path: 'www/cgi-bin/index.cgi', data: Buffer.from(INFO_CGI), mode: 0o755 });
+  entries.push({ type: 'file', path: 'www/cgi-bin/index.cgi', data: Buffer.from(DISPATCH_CGI), mode: 0o755 });
+  for (const [name, cgi] of Object.entries(GUEST_ENDPOINTS)) {
+    entries.push({ type: 'dir', path: `www/nimbus/${name}` });
+    entries.push({ type: 'file', path: `www/cgi-bin/nimbus-${name}.cgi`, data: Buffer.from(cgi), mode: 0o755 });
+  }
   const modules = await loadOrder(opts.modulesDir, GUEST_MODULES);
   for (const { name, data } of modules) entries.push({ type: 'file', path: `lib/modules/${name}.ko`, data });
   // The init loads them in this order: every module after the ones it depends on.

@@ -27,6 +27,8 @@ export interface QemuLaunch {
   boot?: { kernel: string; initrd: string; cmdline: string };
   /** User-mode networking on eth0 with the guest's port 80 forwarded to 127.0.0.1:<port>. */
   httpForwardPort?: number;
+  /** The ports' NICs known at launch, after eth0: backed by their tap when `tap` is set. */
+  nics?: Array<{ deviceId: string; netdevId: string; mac: string; tap: string | null }>;
 }
 
 export function qemuArgs(l: QemuLaunch): string[] {
@@ -50,6 +52,11 @@ export function qemuArgs(l: QemuLaunch): string[] {
   if (l.httpForwardPort !== undefined) {
     args.push('-netdev', `user,id=mgmt,hostfwd=tcp:127.0.0.1:${l.httpForwardPort}-:80`);
     args.push('-device', 'virtio-net-pci,netdev=mgmt,id=nic-mgmt');
+  }
+  for (const nic of l.nics ?? []) {
+    if (nic.tap) args.push('-netdev', `tap,id=${nic.netdevId},ifname=${nic.tap},script=no,downscript=no`);
+    const backend = nic.tap ? `,netdev=${nic.netdevId}` : '';
+    args.push('-device', `virtio-net-pci,id=${nic.deviceId},mac=${nic.mac}${backend}`);
   }
   return args;
 }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { VifSpec, VolumeAttachSpec } from '../driver.js';
 import { QmpError, type QmpClient, type QmpWaitOptions } from './qmp-client.js';
 
@@ -14,19 +13,23 @@ function qemuId(prefix: string, id: string): string {
 }
 
 export const nicDeviceId = (portId: string) => qemuId('nic', portId);
-const netdevId = (portId: string) => qemuId('net', portId);
+export const netdevId = (portId: string) => qemuId('net', portId);
 export const diskDeviceId = (volumeId: string) => qemuId('disk', volumeId);
 const diskNode = (volumeId: string) => qemuId('vol', volumeId);
 const protocolNode = (volumeId: string) => qemuId('proto', volumeId);
 const secretId = (volumeId: string) => qemuId('sec', volumeId);
 
 /**
- * A NIC with the port's MAC. With the port's tap on this host (the VIF driver made it),
- * the NIC is backed by it; without one (the fake VIF driver makes none) the guest still
- * sees a NIC with the port's MAC, connected to nothing: the honest state until real taps.
+ * A NIC with the port's MAC. With the port's tap on this host (`hostDevice`: the VIF driver
+ * made it), the NIC is backed by it; without one (the fake VIF driver makes none) the guest
+ * still sees a NIC with the port's MAC, connected to nothing.
  */
-export async function plugNic(qmp: QmpClient, vif: VifSpec, opts: QmpWaitOptions): Promise<{ hostDevice: boolean }> {
-  const hostDevice = existsSync(`/sys/class/net/${vif.tapDevice}`);
+export async function plugNic(
+  qmp: QmpClient,
+  vif: VifSpec,
+  opts: QmpWaitOptions,
+  hostDevice: boolean,
+): Promise<{ hostDevice: boolean }> {
   const device: Record<string, unknown> = { driver: 'virtio-net-pci', id: nicDeviceId(vif.portId), mac: vif.mac };
   if (hostDevice) {
     const netdev = { type: 'tap', id: netdevId(vif.portId), ifname: vif.tapDevice, script: 'no', downscript: 'no' };

@@ -9,8 +9,13 @@ export interface QemuDriverOptions {
   accel?: Accelerator;
   /** A kernel-bundle image whose kernel the accelerator probe test-boots at initHost (accelerator-probe.ts). */
   probeImage?: string;
-  /** Until guests get real taps (the VIF driver is fake): eth0 on user-mode networking, port 80 on loopback. */
+  /**
+   * A management NIC for tests and demos: eth0 on user-mode networking, the guest's port 80
+   * on 127.0.0.1 (of the host's namespace when `netns` is set). Tenant NICs come after it.
+   */
   userNetwork?: boolean;
+  /** The host's network namespace (the dev stack's `nimbus-<host>`): QEMU runs in it, where the taps are. */
+  netns?: string;
   /** How long a guest may take to quit through QMP before SIGKILL (default 5 s). */
   quitTimeoutMs?: number;
   /** Set: spawn of a kernel-bundle image waits this long for the guest's ready marker (guest-ready.ts). */

@@ -27,6 +27,7 @@ import * as proc from './qemu-process.js';
 import type { QmpClient, QmpWaitOptions } from './qmp-client.js';
 import { launchDomain } from './qemu-launch.js';
 import { withQmp } from './qmp-session.js';
+import { ipRunner } from '../../network/linux/ip.js';
 
 export type { QemuDriverOptions } from './qemu-driver-options.js';
 
@@ -105,7 +106,8 @@ export class QemuDriver implements HypervisorDriver {
   /** Starts QEMU for a recorded domain: the loopback port of user-mode networking is picked anew each start. */
   private async start(record: DomainRecord, opts: OperationOptions): Promise<void> {
     const port = this.opts.userNetwork ? await freePort() : undefined;
-    const ctx = { files: this.files, accelerator: this.accelerator, qemu: this.opts.qemu };
+    const [files, accelerator, qemu, netns] = [this.files, this.accelerator, this.opts.qemu, this.opts.netns];
+    const ctx = { files, accelerator, qemu, netns, hasTap: (name: string) => this.hasTap(name) };
     await launchDomain(ctx, await this.files.write({ ...record, httpForwardPort: port }), opts);
   }
 
@@ -178,7 +180,8 @@ export class QemuDriver implements HypervisorDriver {
     if (plugged) return stripVif(plugged);
     let hostDevice = false;
     if (await this.pid(instanceId)) {
-      hostDevice = (await this.withQmp(instanceId, opts, (q) => plugNic(q, vif, opts))).hostDevice;
+      const tap = await this.hasTap(vif.tapDevice);
+      hostDevice = (await this.withQmp(instanceId, opts, (q) => plugNic(q, vif, opts, tap))).hostDevice;
     } // else recorded only: start() plugs recorded NICs
     const { portId, mac, ip, networkId, segmentation, tapDevice, bridge } = vif;
     const added: RecordedVif = { portId, mac, ip, networkId, segmentation: { ...segmentation }, tapDevice, bridge };
@@ -193,7 +196,8 @@ export class QemuDriver implements HypervisorDriver {
     if (gone.length === 0) return;
     if (await this.pid(instanceId)) {
       await this.withQmp(instanceId, opts, async (q) => {
-        for (const v of gone) await unplugNic(q, v.portId, v.hostDevice ?? false, opts);
+        // A NIC started on the command line has its netdev whatever the record says.
+        for (const v of gone) await unplugNic(q, v.portId, true, opts);
       });
     }
     await this.files.write({ ...record, vifs: record.vifs.filter((v) => !gone.includes(v)) });
@@ -244,10 +248,19 @@ export class QemuDriver implements HypervisorDriver {
     return proc.consoleTail(this.files.console(instanceId), lines);
   }
 
-  /** Where the guest's port 80 is reachable with user-mode networking, else null. */
+  /** Where the guest's port 80 is reachable with user-mode networking (inside `netns` when set), else null. */
   async guestHttpEndpoint(instanceId: string): Promise<string | null> {
     const port = (await this.files.read(instanceId))?.httpForwardPort;
     return port ? `http://127.0.0.1:${port}` : null;
+  }
+
+  /** Whether the port's tap exists where QEMU runs (the VIF driver made it); the fake VIF driver makes none. */
+  private async hasTap(name: string): Promise<boolean> {
+    return (
+      (await ipRunner(this.opts.netns)
+        .link(name)
+        .catch(() => null)) !== null
+    );
   }
 
   /** The QEMU process's pid, or null when it is not running. */

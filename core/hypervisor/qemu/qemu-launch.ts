@@ -4,19 +4,22 @@ import { ensureBootFiles } from './boot-files.js';
 import type { HostAccelerator } from './host-accelerator.js';
 import type { DomainRecord, InstanceFiles } from './instance-files.js';
 import { guestCmdline, qemuArgs } from './qemu-args.js';
-import { plugNic } from './qemu-devices.js';
+import { netdevId, nicDeviceId } from './qemu-devices.js';
 import { startFailed } from './qemu-errors.js';
 import * as proc from './qemu-process.js';
-import { withQmp } from './qmp-session.js';
 
 export interface LaunchContext {
   files: InstanceFiles;
   accelerator: HostAccelerator;
   /** The QEMU binary (qemu-process.ts's default when unset). */
   qemu?: string;
+  /** The host's network namespace: QEMU runs in it. */
+  netns?: string;
+  /** Whether the host has the tap device (the VIF driver made it), in QEMU's namespace. */
+  hasTap: (name: string) => Promise<boolean>;
 }
 
-/** Overlay (once), boot files, accelerator, QEMU itself, the recorded NICs back. */
+/** Overlay (once), boot files, accelerator, QEMU itself with the recorded NICs on its command line. */
 export async function launchDomain(ctx: LaunchContext, record: DomainRecord, opts: OperationOptions): Promise<void> {
   const id = record.instanceId;
   const overlay = ctx.files.overlay(id);
@@ -31,23 +34,22 @@ export async function launchDomain(ctx: LaunchContext, record: DomainRecord, opt
   const [qmpSocket, pidfile, consoleLog] = [ctx.files.qmpSocket(id), ctx.files.pidfile(id), ctx.files.console(id)];
   await mkdir(ctx.files.socketsDir, { recursive: true, mode: 0o700 });
   await Promise.all([rm(qmpSocket, { force: true }), rm(pidfile, { force: true })]);
+  const nics = await Promise.all(
+    record.vifs.map(async (v) => ({
+      ...{ deviceId: nicDeviceId(v.portId), netdevId: netdevId(v.portId), mac: v.mac },
+      tap: (await ctx.hasTap(v.tapDevice)) ? v.tapDevice : null,
+    })),
+  );
   const args = qemuArgs({
     ...{ instanceId: id, name: record.name, vcpus: record.vcpus, ramMb: record.ramMb, accel },
-    ...{ pidfile, qmpSocket, consoleLog, overlay, httpForwardPort: record.httpForwardPort },
+    ...{ pidfile, qmpSocket, consoleLog, overlay, httpForwardPort: record.httpForwardPort, nics },
     boot: boot
       ? { ...boot, cmdline: guestCmdline(boot.cmdline, { hostname: record.name, instanceId: id }) }
       : undefined,
   });
   try {
-    await proc.launchQemu(args, { qemu: ctx.qemu, signal: opts.signal });
+    await proc.launchQemu(args, { qemu: ctx.qemu, signal: opts.signal, netns: ctx.netns });
   } catch (err) {
     throw startFailed(id, (err as Error).message, await proc.consoleTail(consoleLog, 10));
   }
-  const nics = record.vifs;
-  if (nics.length > 0)
-    await withQmp(
-      ctx.files.qmpSocket(id),
-      opts,
-      async (q) => void (await Promise.all(nics.map((v) => plugNic(q, v, {})))),
-    );
 }

@@ -15,11 +15,17 @@ export const QEMU_BINARY = 'qemu-system-x86_64';
 
 /**
  * Starts QEMU with -daemonize: the command returns once QEMU set the machine up (or
- * failed to), with QEMU's complaints on stderr.
+ * failed to), with QEMU's complaints on stderr. With `netns`, QEMU runs inside that network
+ * namespace (`ip netns exec`, the host's machine in the dev stack), where its taps are.
  */
-export async function launchQemu(args: string[], opts: { qemu?: string; signal?: AbortSignal } = {}): Promise<void> {
+export async function launchQemu(
+  args: string[],
+  opts: { qemu?: string; signal?: AbortSignal; netns?: string } = {},
+): Promise<void> {
+  const qemu = opts.qemu ?? QEMU_BINARY;
+  const [command, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, qemu, ...args]] : [qemu, args];
   try {
-    await run(opts.qemu ?? QEMU_BINARY, args, { signal: opts.signal, timeout: 60_000 });
+    await run(command, argv, { signal: opts.signal, timeout: 60_000 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new Error((e.stderr ?? '').trim() || e.message, { cause: err });

@@ -121,3 +121,9 @@ export async function removeNetns(name: string): Promise<void> {
       if (!/No such file/i.test((err as Error).message)) throw err;
     });
 }
+
+/** The first IPv4 address of a device, or null when it has none. */
+export async function firstIpv4(ip: IpRunner, dev: string): Promise<string | null> {
+  const [info] = await ip.json<Array<{ addr_info?: Array<{ family: string; local: string }> }>>(['addr', 'show', dev]);
+  return info?.addr_info?.find((a) => a.family === 'inet')?.local ?? null;
+}

@@ -37,14 +37,22 @@ export class FakeVifDriver implements VifDriver {
     return Promise.resolve();
   }
 
+  /** Forgets a leftover device: a tap, or a bridge with its taps (reconciliation). */
+  remove(device: string): Promise<void> {
+    this.bridges.delete(device);
+    for (const taps of this.bridges.values()) taps.delete(device);
+    return Promise.resolve();
+  }
+
   /** The host's bridges with their taps, sorted: what `ip link` would show. */
-  devices(): Record<string, string[]> {
+  devices(): Promise<Record<string, string[]>> {
     const entries = [...this.bridges].map(([bridge, taps]) => [bridge, [...taps].sort()] as const);
-    return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+    return Promise.resolve(Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b))));
   }
 }
 
-function checkBinding(binding: PortBinding): PortBinding {
+/** A binding a host can wire: bridge or tap, names that fit IFNAMSIZ, a valid segmentation. */
+export function checkBinding(binding: PortBinding): PortBinding {
   if (binding.vifType !== 'bridge' && binding.vifType !== 'tap') {
     throw new DomainError(VifBindingInvalid, `VIF type ${String(binding.vifType)} is not bridge or tap`);
   }

@@ -13,6 +13,8 @@ export interface VifPlugRequest {
   instanceId: string;
   portId: string;
   mac: string;
+  /** The port's network: the segment its bridge carries (the binding names the bridge). */
+  networkId?: string;
   binding: PortBinding;
 }
 
@@ -31,4 +33,8 @@ export interface VifDriver {
   plug(req: VifPlugRequest, opts?: OperationOptions): Promise<HostVif>;
   /** Removes the port's tap (a bridge stays while other ports use it); a missing one is a no-op. */
   unplug(vif: Pick<HostVif, 'portId' | 'tapDevice' | 'bridge'>, opts?: OperationOptions): Promise<void>;
+  /** The host's bridges with their taps (bare taps under ''): what reconciliation and the invariants compare. */
+  devices(): Promise<Record<string, string[]>>;
+  /** Removes a leftover device by name: a tap, or a bridge with its segment device. */
+  remove(device: string): Promise<void>;
 }

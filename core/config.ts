@@ -63,10 +63,13 @@ export const ENV_VARS = {
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
   NIMBUS_NETNS_PREFIX:
     'dev stack: prefix of its network namespaces (a machine per host, `<prefix><host>`, and `<prefix>fabric`)',
-  NIMBUS_NETNS: "compute agent (qemu): the host's network namespace for its bridges, taps and QEMU (same as --netns)",
-  NIMBUS_UPLINK: "compute agent (qemu): underlay interface VXLAN/VLAN segments ride on (default: the default route's)",
-  NIMBUS_UNDERLAY_IP: "compute agent (qemu): the host's underlay address, VXLAN's local (default: the uplink's)",
-  NIMBUS_PHYSICAL_INTERFACE: 'compute agent (qemu): interface flat networks bridge (default: the uplink)',
+  NIMBUS_NETNS:
+    "compute agent, network node (qemu): the host's network namespace for its bridges, taps and QEMU (same as --netns)",
+  NIMBUS_UPLINK:
+    "compute agent, network node (qemu): underlay interface VXLAN/VLAN segments ride on (default: the default route's)",
+  NIMBUS_UNDERLAY_IP:
+    "compute agent, network node (qemu): the host's underlay address, VXLAN's local (default: the uplink's)",
+  NIMBUS_PHYSICAL_INTERFACE: 'compute agent, network node (qemu): interface flat networks bridge (default: the uplink)',
   NIMBUS_API_RATE_LIMIT:
     'API requests a second per client (token or address), bursts of twice that; 0 turns the limit off',
   NIMBUS_LOG_LEVEL: 'log level (trace, debug, info, warn, error)',
@@ -250,6 +253,11 @@ function readAdminTokenFile(dataDir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The network node's DHCP state: a folder per network it serves (core/network/dhcp/). */
+export function dhcpStateDir(config: Pick<NimbusConfig, 'dataDir'>): string {
+  return path.join(config.dataDir, 'network-node', 'dhcp');
 }
 
 /** Per-node state (image cache, domains) of one compute host. */

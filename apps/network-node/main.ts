@@ -6,7 +6,6 @@
  *   npm run network-node -- [--netns NS --uplink DEV --underlay-ip ADDR --physical-interface DEV]
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -14,7 +13,7 @@ import { createDhcpActivities } from '../../activities/dhcp.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import type { DhcpStateWorkflowResult } from '../../contracts/dhcp.js';
 import { TaskQueues, dhcpStateWorkflowId } from '../../contracts/task-queues.js';
-import { loadConfig } from '../../core/config.js';
+import { dhcpStateDir, loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { createDhcpDriver } from '../../core/network/dhcp/dhcp-driver-factory.js';
 import { FakeDhcpDriver } from '../../core/network/dhcp/fake-dhcp-driver.js';
@@ -36,7 +35,7 @@ installTemporalRuntime(log);
 
 const { dhcp, reason } = await createDhcpDriver({
   hypervisor: config.hypervisor,
-  stateDir: networkNodeStateDir(config.dataDir),
+  stateDir: dhcpStateDir(config),
   netns: args.netns,
   uplink: args.uplink,
   underlayIp: args['underlay-ip'],
@@ -73,9 +72,4 @@ try {
 } finally {
   await connection.close();
   log.info('network node stopped');
-}
-
-/** The network node's DHCP state under the stack's data dir. */
-function networkNodeStateDir(dataDir: string): string {
-  return path.join(dataDir, 'network-node', 'dhcp');
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { ipRunner, type IpRunner } from '../linux/ip.js';
+import { firstIpv4, ipRunner } from '../linux/ip.js';
+import { defaultRouteDevice } from '../vif/vif-driver-factory.js';
 import { ensureSegment, removeSegment } from '../linux/segment.js';
 import type { DhcpDriver } from './dhcp-driver.js';
 import { FakeDhcpDriver } from './fake-dhcp-driver.js';
@@ -45,16 +46,21 @@ export async function createDhcpDriver(opts: NetworkNodeOptions): Promise<{ dhcp
     remove: (n) => removeSegment(ip, n.networkId),
   };
   const dhcp = new LinuxDhcpDriver({ stateDir: path.resolve(opts.stateDir), netns: opts.netns, segments });
-  return { dhcp, reason: `dnsmasq in qdhcp namespaces, segments in ${opts.netns ?? 'the host namespace'} over ${uplink}` };
+  return {
+    dhcp,
+    reason: `dnsmasq in qdhcp namespaces, segments in ${opts.netns ?? 'the host namespace'} over ${uplink}`,
+  };
 }
 
-async function defaultRouteDevice(ip: IpRunner): Promise<string> {
-  const [route] = await ip.json<Array<{ dev?: string }>>(['route', 'show', 'default']);
-  if (!route?.dev) throw new Error(`no default route in ${ip.netns ?? 'the host namespace'}: give --uplink`);
-  return route.dev;
-}
-
-async function firstIpv4(ip: IpRunner, dev: string): Promise<string | null> {
-  const [info] = await ip.json<Array<{ addr_info?: Array<{ family: string; local: string }> }>>(['addr', 'show', dev]);
-  return info?.addr_info?.find((a) => a.family === 'inet')?.local ?? null;
+/**
+ * Stops every network a node's state dir records: dnsmasq, qdhcp namespace, state (the
+ * teardown of a throw-away stack; its machines' namespaces take the segments with them).
+ */
+export async function removeAllDhcp(stateDir: string): Promise<void> {
+  const segments: DhcpSegments = {
+    ensure: () => Promise.reject(new Error('the DHCP state is being removed')),
+    remove: () => Promise.resolve(),
+  };
+  const driver = new LinuxDhcpDriver({ stateDir, segments });
+  for (const served of await driver.listNetworks()) await driver.removeNetwork(served.network.networkId);
 }

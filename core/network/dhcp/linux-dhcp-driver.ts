@@ -76,17 +76,12 @@ export class LinuxDhcpDriver implements DhcpDriver {
     });
   }
 
-  async listNetworks(): Promise<ServedNetwork[]> {
-    const ids = await readdir(this.opts.stateDir).catch(() => [] as string[]);
-    const served = await Promise.all(ids.map((id) => this.read(id)));
-    return served.filter((s): s is ServedNetwork => s !== null);
+  listNetworks(): Promise<ServedNetwork[]> {
+    return readServedNetworks(this.opts.stateDir);
   }
 
-  /** The network's state as last written, or null when this node does not serve it. */
-  private async read(networkId: string): Promise<ServedNetwork | null> {
-    const file = path.join(dnsmasqFiles(this.opts.stateDir, networkId).dir, STATE);
-    const text = await readFile(file, 'utf8').catch(() => null);
-    return text === null ? null : (JSON.parse(text) as ServedNetwork);
+  private read(networkId: string): Promise<ServedNetwork | null> {
+    return readServedNetwork(this.opts.stateDir, networkId);
   }
 
   /** Writes the state and hosts file, then makes whatever is missing and has dnsmasq read the hosts again. */
@@ -112,4 +107,17 @@ export class LinuxDhcpDriver implements DhcpDriver {
     if (network) await this.opts.segments.remove(network);
     await rm(files.dir, { recursive: true, force: true });
   }
+}
+
+/** The networks a node's state dir records (what its invariant check and reconciliation read). */
+export async function readServedNetworks(stateDir: string): Promise<ServedNetwork[]> {
+  const ids = await readdir(stateDir).catch(() => [] as string[]);
+  const served = await Promise.all(ids.map((id) => readServedNetwork(stateDir, id)));
+  return served.filter((s): s is ServedNetwork => s !== null);
+}
+
+/** The network's state as last written, or null when the node does not serve it. */
+async function readServedNetwork(stateDir: string, networkId: string): Promise<ServedNetwork | null> {
+  const text = await readFile(path.join(dnsmasqFiles(stateDir, networkId).dir, STATE), 'utf8').catch(() => null);
+  return text === null ? null : (JSON.parse(text) as ServedNetwork);
 }

@@ -1,25 +1,15 @@
 import path from 'node:path';
 import { firstIpv4, ipRunner } from '../linux/ip.js';
-import { defaultRouteDevice } from '../vif/vif-driver-factory.js';
+import { defaultRouteDevice, type HostNetworkOptions } from '../vif/vif-driver-factory.js';
 import { ensureSegment, removeSegment } from '../linux/segment.js';
 import type { DhcpDriver } from './dhcp-driver.js';
 import { FakeDhcpDriver } from './fake-dhcp-driver.js';
 import { LinuxDhcpDriver, type DhcpSegments } from './linux-dhcp-driver.js';
 
 /** Where the network node's segments arrive (its --netns, --uplink, --underlay-ip, --physical-interface). */
-export interface NetworkNodeOptions {
-  hypervisor: string;
+export interface NetworkNodeOptions extends HostNetworkOptions {
   /** `<stateDir>/<network id>/`: each network's state, hosts file, pid file and leases. */
   stateDir: string;
-  /** The node's namespace (a machine of the dev stack); unset: the process's own. */
-  netns?: string;
-  /** Unset: the interface of the namespace's default route. */
-  uplink?: string;
-  /** Unset: the uplink's first IPv4 address. */
-  underlayIp?: string;
-  physical?: string;
-  /** Whether this process may make namespaces and devices (root). */
-  privileged?: boolean;
 }
 
 /**

@@ -61,8 +61,7 @@ describe("the network node's DHCP serves real guests", { skip: qemuSkip }, () =>
     const info = await stack.waitFor(
       async () => {
         const got = await guestGet<GuestInfo>(stack, inst.host!, id, '/nimbus/info/');
-        const eth1 = got?.addresses.find((a) => a.interface === 'eth1');
-        return eth1 && !eth1.address.startsWith('169.254.') ? eth1 : null;
+        return got?.addresses.find((a) => a.interface === 'eth1' && !a.address.startsWith('169.254.')) ?? null;
       },
       60_000,
       `${name}'s DHCP lease on eth1`,

@@ -4,13 +4,18 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The Debian packages real VMs need: iproute2 wires their networks (bridges, VXLAN, taps, namespaces). */
+/**
+ * The Debian packages real VMs need: iproute2 wires their networks (bridges, VXLAN, taps,
+ * namespaces); dnsmasq-base is the network node's DHCP server (the binary, without the
+ * system service Debian's `dnsmasq` would try to start).
+ */
 export const QEMU_PACKAGES = [
   'qemu-system-x86',
   'qemu-utils',
   'qemu-block-extra',
   'busybox-static',
   'iproute2',
+  'dnsmasq-base',
 ] as const;
 export const QEMU_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${QEMU_PACKAGES.join(' ')}`;
 
@@ -20,6 +25,7 @@ export function missingQemuTools(): string[] {
   const missing: string[] = [];
   if (!works('qemu-system-x86_64', ['--version'])) missing.push('qemu-system-x86_64');
   if (!works('qemu-img', ['--version'])) missing.push('qemu-img');
+  if (!works('dnsmasq', ['--version'])) missing.push('dnsmasq');
   // The guest's initramfs needs busybox-static's binary; a dynamic busybox would not run in it.
   const busybox = existsSync('/bin/busybox') && works('/bin/busybox', ['true']);
   const statik = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'busybox-static'], { encoding: 'utf8' });

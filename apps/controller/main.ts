@@ -71,7 +71,11 @@ const workers = await Promise.all([
 ]);
 
 log.info(
-  { queues: Object.values(TaskQueues), temporal: config.temporalAddress, weigher: config.schedulerWeigher },
+  {
+    queues: Object.values(TaskQueues).filter((q) => q !== TaskQueues.networkNode),
+    temporal: config.temporalAddress,
+    weigher: config.schedulerWeigher,
+  },
   'controller started',
 );
 try {

@@ -13,8 +13,12 @@ const exec = promisify(execFile);
  * the same client a cirros-like guest runs. Needs root, iproute2, dnsmasq and busybox.
  */
 
+const anyOf = (...paths: string[]) => paths.some((p) => existsSync(p));
 export const hasDhcpTools =
-  process.getuid?.() === 0 && ['/usr/sbin/dnsmasq', '/usr/bin/busybox', '/usr/sbin/ip', '/bin/ip'].some(existsSync);
+  process.getuid?.() === 0 &&
+  anyOf('/usr/sbin/dnsmasq', '/sbin/dnsmasq') &&
+  anyOf('/usr/bin/busybox', '/bin/busybox') &&
+  anyOf('/usr/sbin/ip', '/sbin/ip', '/bin/ip');
 
 /** Under CI=true the tools are required (.ci/run installs them); elsewhere their absence skips. */
 export function dhcpSkip(): string | false {

@@ -26,6 +26,10 @@ function banner(stack: StackHandle, config: NimbusConfig, hypervisor?: Hyperviso
     `               (saved in ${stack.adminTokenFile})`,
     `  Data         ${config.dataDir}`,
     ...(hypervisor ? [`  Hypervisor   ${hypervisor.summary}`] : []),
+    // devstack/fabric.ts: with QEMU as root each compute host is a machine of its own.
+    ...(hypervisor?.type === 'qemu' && process.getuid?.() === 0
+      ? [`  Hosts        network namespaces ${config.netnsPrefix}<host> on ${config.netnsPrefix}fabric`]
+      : []),
     '',
   ];
   if (infraOnly) {

@@ -1,9 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { ENV_VARS, loadConfig, type EnvVar, type NimbusConfig } from '../../core/config.js';
+import { listNetns, removeNetns } from '../../core/network/linux/ip.js';
 import { guardChildrenOnSignals } from '../../devstack/exit-guard.js';
 import { OutputTail } from '../../devstack/processes.js';
 import { startStack, type StackHandle } from '../../devstack/stack.js';
@@ -71,10 +72,26 @@ export function roomyHosts(vcpus: number, ramMb: number, diskGb: number): Record
   };
 }
 
+/** The machine namespaces a test stack names after its data dir (`nt<suffix>-…`). */
+const testNetnsPrefix = (dataDir: string) => `nt${path.basename(dataDir).slice(-6)}-`;
+
+/**
+ * Namespaces of test stacks whose data dir is gone (a test file killed before its stack
+ * stopped): removed, so runs on one machine do not pile them up. A running stack's stay.
+ */
+async function removeStaleMachines(): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  for (const netns of await listNetns().catch(() => [] as string[])) {
+    const suffix = /^nt([A-Za-z0-9]{6})-/.exec(netns)?.[1];
+    if (suffix && !existsSync(path.join(os.tmpdir(), `nimbus-test-${suffix}`))) await removeNetns(netns);
+  }
+}
+
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const { agents = ['node-1', 'node-2', 'node-3'], echo = false } = options;
   // A test file killed by the runner must not leave servers behind.
   guardChildrenOnSignals();
+  await removeStaleMachines();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nimbus-test-'));
   // As root, PostgreSQL runs as `postgres`, which must be able to enter this folder.
   chmodSync(dataDir, 0o755);
@@ -92,7 +109,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     // Tests and benchmarks send bursts on purpose; the limiter has its own unit test.
     NIMBUS_API_RATE_LIMIT: '0',
     // Its own machines (network namespaces, with QEMU as root): never those of another stack.
-    NIMBUS_NETNS_PREFIX: `nt${path.basename(dataDir).slice(-6)}-`,
+    NIMBUS_NETNS_PREFIX: testNetnsPrefix(dataDir),
     ...options.env,
   };
   const config = loadConfig({ ...baseEnv(), ...overrides });

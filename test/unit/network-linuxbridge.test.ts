@@ -77,12 +77,14 @@ describe('LinuxBridgeVifDriver', { skip }, () => {
     assert.deepEqual(await vifs.devices(), {});
   });
 
-  it('removes leftovers by name: a bare tap, a bridge with its segment', async () => {
+  it('removes leftovers by name: a tap, then a bridge with its segment, but not a bridge that has a tap', async () => {
     await vifs.plug(port(1));
     await vifs.remove('brq9d8c7b6a-5f');
-    assert.deepEqual(await vifs.devices(), { '': ['tap1f1c9a2e-5b'] });
+    assert.deepEqual(await vifs.devices(), { 'brq9d8c7b6a-5f': ['tap1f1c9a2e-5b'] }, 'a plug came in between');
     await vifs.remove('tap1f1c9a2e-5b');
+    await vifs.remove('brq9d8c7b6a-5f');
     assert.deepEqual(await vifs.devices(), {});
+    assert.equal(await ipRunner(m.netns).link('vxlan-5005'), null);
   });
 
   it('is what a root QEMU host gets; the fake hypervisor and unprivileged hosts get the fake', async () => {

@@ -31,7 +31,7 @@ async function pings(m: Machine, addr: string): Promise<boolean> {
 describe('segments over a fabric of namespaces', { skip }, () => {
   let fabric: Fabric;
   let m1: Machine, m2: Machine, m3: Machine;
-  const prefix = `nt${process.pid}-`;
+  const prefix = `ng${process.pid}-`;
 
   before(async () => {
     assert.ok(isRoot, 'CI=true: the segment tests need root');

@@ -92,6 +92,36 @@ describe('reconcileHost', () => {
     assert.deepEqual(await vifs.devices(), {});
   });
 
+  it('removes taps and bridges of no live port on this host, and keeps those of a live port', async () => {
+    const { host, driver } = freshNode();
+    const active = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
+    const [{ id: portId }] = await t.db.query(
+      `INSERT INTO ports (network_id, instance_id, host, mac_address) VALUES ($1, $2, $3, $4) RETURNING id`,
+      [
+        active.networkId,
+        active.id,
+        host,
+        `fa:16:3e:${randomUUID()
+          .slice(0, 8)
+          .replace(/(..)(..)(..).*/, '$1:$2:$3')}`,
+      ],
+    );
+    const vifs = new FakeVifDriver();
+    const segmentation = { type: 'vlan' as const, id: 100 };
+    const plug = (port: string, network: string) =>
+      vifs.plug({
+        instanceId: active.id,
+        portId: port,
+        mac: 'fa:16:3e:00:00:01',
+        binding: bindPort({ portId: port, networkId: network, segmentation }),
+      });
+    const kept = await plug(portId, active.networkId);
+    const stray = await plug(randomUUID(), randomUUID());
+    const report = await reconcileHost(t.db, host, driver, log, { vifs });
+    assert.deepEqual(report.removedDevices, [stray.tapDevice, stray.bridge]);
+    assert.deepEqual(await vifs.devices(), { [kept.bridge!]: [kept.tapDevice] });
+  });
+
   it('destroys a domain no instance knows, whatever its name', async () => {
     const { host, driver } = freshNode();
     const unknown = randomUUID();

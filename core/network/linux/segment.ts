@@ -88,7 +88,7 @@ export async function ensureSegment(
   const physical = req.physical ?? req.uplink;
   const vlan = seg.type === 'vlan' && (await probeVlanSupport(ip));
   const segmentDevice = segmentDeviceName(seg, vlan, physical);
-  await ensureLink(ip, bridge, ['type', 'bridge', 'forward_delay', '0'], opts);
+  const bridgeUp = isUp(await ensureLink(ip, bridge, ['type', 'bridge', 'forward_delay', '0'], opts));
   const existing = await ip.link(segmentDevice, opts);
   // A VNI (or VLAN, or physical interface) is one network's: carrying two would join them.
   if (existing?.master && existing.master !== bridge) {
@@ -107,17 +107,27 @@ export async function ensureSegment(
       if (!isAlreadyThere(err)) throw err;
     });
   }
-  await ip.run(['link', 'set', segmentDevice, 'master', bridge, 'up'], opts);
-  await ip.run(['link', 'set', bridge, 'up'], opts);
+  // The common case (a second port of the network here) finds both in place and up: no more `ip` runs.
+  if (existing?.master !== bridge || !isUp(existing)) {
+    await ip.run(['link', 'set', segmentDevice, 'master', bridge, 'up'], opts);
+  }
+  if (!bridgeUp) await ip.run(['link', 'set', bridge, 'up'], opts);
   return { bridge, segmentDevice };
 }
 
-/** Makes a link unless one by that name exists (a retry, or a concurrent plug got there first). */
+/** Makes a link unless one by that name exists (a retry, or a concurrent plug got there first); the existing one. */
 async function ensureLink(ip: IpRunner, name: string, spec: string[], opts: { signal?: AbortSignal }) {
-  if (await ip.link(name, opts)) return;
+  const found = await ip.link(name, opts);
+  if (found) return found;
   await ip.run(['link', 'add', name, ...spec], opts).catch((err) => {
     if (!isAlreadyThere(err)) throw err;
   });
+  return null;
+}
+
+/** Administratively up (`ip link set … up` was done), whatever the carrier. */
+function isUp(link: IpLink | null | undefined): boolean {
+  return link?.flags?.includes('UP') ?? false;
 }
 
 /** Removes the network's bridge and its segment device; a missing one is a no-op. */

@@ -52,8 +52,8 @@ export class LinuxBridgeVifDriver implements VifDriver {
         });
       }
       // Neutron's MAC for the host end: fe + the guest's, so the bridge never learns the guest's MAC on the tap's side.
-      await ip.run(['link', 'set', details.tapDevice, 'address', hostEndMac(req.mac)], io);
-      await ip.run(['link', 'set', details.tapDevice, ...(bridge ? ['master', bridge] : ['nomaster']), 'up'], io);
+      const master = bridge ? ['master', bridge] : ['nomaster'];
+      await ip.run(['link', 'set', details.tapDevice, 'address', hostEndMac(req.mac), ...master, 'up'], io);
     };
     await this.bridges.run(bridge ?? '', plugTap, opts.signal);
     return { portId: req.portId, vifType, tapDevice: details.tapDevice, bridge };
@@ -61,18 +61,22 @@ export class LinuxBridgeVifDriver implements VifDriver {
 
   async unplug(vif: Pick<HostVif, 'portId' | 'tapDevice' | 'bridge'>, opts: OperationOptions = {}): Promise<void> {
     opts.signal?.throwIfAborted();
-    const { ip } = this.opts;
+    const bridge = vif.bridge;
     const io = { signal: opts.signal };
     await this.bridges.run(
-      vif.bridge ?? '',
+      bridge ?? '',
       async () => {
-        await deleteLink(ip, vif.tapDevice, io);
-        if (!vif.bridge) return;
-        const left = (await ip.links(io)).filter((l) => l.master === vif.bridge && linkKind(l) === 'tun');
-        if (left.length === 0) await removeBridge(ip, vif.bridge, io);
+        await deleteLink(this.opts.ip, vif.tapDevice, io);
+        if (bridge) await this.removeIfNoTap(bridge, io);
       },
       opts.signal,
     );
+  }
+
+  /** Under the bridge's turn: a bridge that has a tap again (a plug came in between) stays. */
+  private async removeIfNoTap(bridge: string, io: { signal?: AbortSignal }): Promise<void> {
+    const taps = (await this.opts.ip.links(io)).filter((l) => l.master === bridge && linkKind(l) === 'tun');
+    if (taps.length === 0) await removeBridge(this.opts.ip, bridge, io);
   }
 
   /** The host's `brq` bridges with their taps, and its bare `tap` devices under ''. */
@@ -80,9 +84,12 @@ export class LinuxBridgeVifDriver implements VifDriver {
     return hostVifDevices(this.opts.ip);
   }
 
-  /** Removes a leftover: a tap, or a bridge with its segment device (reconciliation). */
+  /**
+   * Removes a leftover (reconciliation): a tap, or a bridge with its segment device unless a
+   * plug put a tap on it since the leftovers were listed.
+   */
   async remove(device: string): Promise<void> {
-    if (device.startsWith('brq')) await this.bridges.run(device, () => removeBridge(this.opts.ip, device));
+    if (device.startsWith('brq')) await this.bridges.run(device, () => this.removeIfNoTap(device, {}));
     else await deleteLink(this.opts.ip, device);
   }
 }

@@ -1,6 +1,7 @@
 import type { HypervisorType } from '../../hypervisor/driver.js';
 import { firstIpv4, ipRunner, type IpRunner } from '../linux/ip.js';
 import { FakeVifDriver } from './fake-vif-driver.js';
+import { probeVlanSupport } from '../linux/segment.js';
 import { LinuxBridgeVifDriver } from './linuxbridge-vif-driver.js';
 import type { VifDriver } from './vif-driver.js';
 
@@ -31,7 +32,10 @@ export async function createVifDriver(opts: HostNetworkOptions): Promise<{ vifs:
   const uplink = opts.uplink ?? (await defaultRouteDevice(ip));
   const localIp = opts.underlayIp ?? (await firstIpv4(ip, uplink));
   const vifs = new LinuxBridgeVifDriver({ ip, uplink, localIp: localIp ?? undefined, physical: opts.physical });
-  return { vifs, reason: `linuxbridge in ${opts.netns ?? 'the host namespace'} over ${uplink} (${localIp ?? '-'})` };
+  // Probed once here, so the agent's start says how this host carries VLAN networks.
+  const vlan = (await probeVlanSupport(ip)) ? '8021q' : 'VXLAN with VNI = VLAN id (no 8021q)';
+  const where = `${opts.netns ?? 'the host namespace'} over ${uplink} (${localIp ?? '-'})`;
+  return { vifs, reason: `linuxbridge in ${where}; VLAN networks as ${vlan}` };
 }
 
 export async function defaultRouteDevice(ip: IpRunner): Promise<string> {

@@ -1,10 +1,5 @@
-import {
-  withReservation,
-  type DhcpDriver,
-  type DhcpNetwork,
-  type DhcpReservation,
-  type ServedNetwork,
-} from './dhcp-driver.js';
+import type { DhcpDriver, DhcpNetwork, DhcpReservation, ServedNetwork } from './dhcp-driver.js';
+import { withReservation } from './dhcp-driver.js';
 
 /**
  * A DHCP driver that keeps the networks and their reservations in memory: what fast tests

@@ -12,8 +12,9 @@ import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { computeQueue } from '../contracts/task-queues.js';
 import { hostTiming, undo } from './activity-options.js';
 import { failureMessage, isHostUnreachable } from './failures.js';
+import { removeDhcpReservation } from './dhcp-steps.js';
 import { DHCP_RESERVATION_PATCH } from './patches.js';
-import { networkNodeUndo, networkUndo, record, schedulerUndo, storageUndo } from './proxies.js';
+import { networkUndo, record, schedulerUndo, storageUndo } from './proxies.js';
 
 /**
  * Tears an instance down in the reverse order of its build: volumes, VIF and port, domain,
@@ -51,7 +52,7 @@ export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> 
   }
   await onHost('unplug VIF', (c) => c.unplugVif({ instanceId }));
   // The reservation goes before its port: the address must not be handed out while reserved.
-  if (patched(DHCP_RESERVATION_PATCH)) await networkNodeUndo.removeDhcpReservation({ instanceId });
+  if (patched(DHCP_RESERVATION_PATCH)) await removeDhcpReservation(instanceId);
   await networkUndo.deallocatePort({ instanceId });
   await onHost('destroy domain', (c) => c.destroyDomain({ instanceId }));
   await schedulerUndo.releaseClaim({ instanceId });

@@ -21,6 +21,5 @@ export const networkUndo = proxyActivities<NetworkActivities>(undo(TaskQueues.ne
 export const storage = proxyActivities<StorageActivities>(controlPlane(TaskQueues.storage));
 export const storageUndo = proxyActivities<StorageActivities>(undo(TaskQueues.storage));
 export const record = proxyActivities<RecordsActivities>(records());
-/** The network node's DHCP: a database away from nothing, so retried like the control plane. */
+/** The network node's DHCP step, retried like the control plane's (its undo: dhcp-steps.ts). */
 export const networkNode = proxyActivities<DhcpActivities>(controlPlane(TaskQueues.networkNode));
-export const networkNodeUndo = proxyActivities<DhcpActivities>(undo(TaskQueues.networkNode));

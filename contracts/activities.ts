@@ -1,9 +1,10 @@
 import type { Attempt, BuildStep, Fault, FlavorSpec, ImageRef, InstanceStatus, TaskState } from './instances.js';
+import type { DhcpActivities, ServedNetwork } from './dhcp.js';
 import type { PortInfo } from './network.js';
 import type { VolumeInfo } from './storage.js';
 
 // The port and the volume are written once, in network.ts and storage.ts; re-exported for the workflows.
-export type { PortInfo, VolumeInfo };
+export type { DhcpActivities, PortInfo, VolumeInfo };
 
 /** The shapes of every activity, so workflows can proxy them without importing implementations. */
 
@@ -61,6 +62,8 @@ export interface NetworkActivities {
   /** Allocates (or returns the existing) port of the instance on the network: IP, MAC, segmentation. */
   allocatePort(input: { instanceId: string; networkId: string; host: string }): Promise<PortInfo>;
   deallocatePort(input: { instanceId: string }): Promise<void>;
+  /** Every network with ports, with each port's reservation: what the network node should serve. */
+  listDhcpReservations(): Promise<ServedNetwork[]>;
 }
 
 export interface StorageActivities {

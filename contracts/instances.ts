@@ -22,6 +22,7 @@ export type BuildStep =
   | 'pull_image'
   | 'spawn'
   | 'allocate_port'
+  | 'add_dhcp_reservation'
   | 'plug_vif'
   | 'create_volume'
   | 'reserve_volume'

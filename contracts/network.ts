@@ -48,4 +48,9 @@ export interface PortInfo {
    * (old workflow histories, builds in flight): the host side derives it then.
    */
   binding?: PortBinding;
+  /**
+   * The network's subnet, for the network node's DHCP (its gateway is the router it offers).
+   * Absent in ports recorded before the network node existed.
+   */
+  subnet?: { cidr: string; gateway: string };
 }

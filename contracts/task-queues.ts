@@ -5,6 +5,8 @@ export const TaskQueues = {
   scheduler: 'scheduler',
   network: 'network',
   storage: 'storage',
+  /** The network node (apps/network-node): DHCP reservations, in qdhcp namespaces. */
+  networkNode: 'network-node',
 } as const;
 
 /** The queue of one compute node: only that node's agent polls it. */
@@ -32,4 +34,9 @@ export function powerActionWorkflowId(instanceId: string): string {
 /** Console reads may run side by side: each gets its own id (the request's). */
 export function consoleWorkflowId(instanceId: string, requestId: string): string {
   return `console-${instanceId}-${requestId}`;
+}
+
+/** The network node's start-up question to the control plane: one at a time per node. */
+export function dhcpStateWorkflowId(requestId: string): string {
+  return `dhcp-state-${requestId}`;
 }

@@ -66,10 +66,13 @@ export const ENV_VARS = {
   NIMBUS_ISCSI_PORTAL: 'address:port the storage service exports iSCSI targets on',
   NIMBUS_NETNS_PREFIX:
     'dev stack: prefix of its network namespaces (a machine per host, `<prefix><host>`, and `<prefix>fabric`)',
-  NIMBUS_NETNS: "compute agent (qemu): the host's network namespace for its bridges, taps and QEMU (same as --netns)",
-  NIMBUS_UPLINK: "compute agent (qemu): underlay interface VXLAN/VLAN segments ride on (default: the default route's)",
-  NIMBUS_UNDERLAY_IP: "compute agent (qemu): the host's underlay address, VXLAN's local (default: the uplink's)",
-  NIMBUS_PHYSICAL_INTERFACE: 'compute agent (qemu): interface flat networks bridge (default: the uplink)',
+  NIMBUS_NETNS:
+    "compute agent, network node (qemu): the host's network namespace for its bridges, taps and QEMU (same as --netns)",
+  NIMBUS_UPLINK:
+    "compute agent, network node (qemu): underlay interface VXLAN/VLAN segments ride on (default: the default route's)",
+  NIMBUS_UNDERLAY_IP:
+    "compute agent, network node (qemu): the host's underlay address, VXLAN's local (default: the uplink's)",
+  NIMBUS_PHYSICAL_INTERFACE: 'compute agent, network node (qemu): interface flat networks bridge (default: the uplink)',
   NIMBUS_API_RATE_LIMIT:
     'API requests a second per authenticated token (bursts of twice that), and 4× that per address; 0: off',
   NIMBUS_IMAGE_MAX_BYTES: 'largest image upload the API accepts, in bytes (default 20 GiB); larger: 413',
@@ -273,6 +276,11 @@ function readAdminTokenFile(dataDir: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The network node's DHCP state: a folder per network it serves (core/network/dhcp/). */
+export function dhcpStateDir(config: Pick<NimbusConfig, 'dataDir'>): string {
+  return path.join(config.dataDir, 'network-node', 'dhcp');
 }
 
 /** Per-node state (image cache, domains) of one compute host. */

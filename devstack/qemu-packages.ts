@@ -4,15 +4,19 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The Debian packages of the real data plane: QEMU, the guest's busybox, tgt (iSCSI), dnsmasq (DHCP), iproute2. */
+/**
+ * The Debian packages of the real data plane: QEMU, the guest's busybox, tgt (iSCSI), iproute2
+ * (bridges, VXLAN, taps, namespaces), and dnsmasq-base, the network node's DHCP server (the
+ * binary, without the system service Debian's `dnsmasq` would try to start).
+ */
 export const QEMU_PACKAGES = [
   'qemu-system-x86',
   'qemu-utils',
   'qemu-block-extra',
   'busybox-static',
   'tgt',
-  'dnsmasq',
   'iproute2',
+  'dnsmasq-base',
 ] as const;
 export const QEMU_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${QEMU_PACKAGES.join(' ')}`;
 

@@ -3,8 +3,9 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { adminTokenFile, REPO_ROOT, type NimbusConfig } from '../core/config.js';
+import { adminTokenFile, dhcpStateDir, REPO_ROOT, type NimbusConfig } from '../core/config.js';
 import { prepareDatabase } from '../core/db/prepare.js';
+import { removeAllDhcp } from '../core/network/dhcp/dhcp-driver-factory.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { KeptRunning } from './kept-running.js';
 import { startMachines } from './fabric.js';
@@ -219,9 +220,15 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
         ...options.env,
         ...appEnvironment(config, { databaseUrl, temporalAddress, adminToken: admin.token }),
       };
-      const machines = await startMachines({ ...config, prefix: config.netnsPrefix, agents: options.agents });
+      // The network node is a machine too, `<prefix>network`: its qdhcp namespaces hang off its bridges.
+      const agents = [...options.agents, 'network'];
+      const machines = await startMachines({ ...config, prefix: config.netnsPrefix, agents });
       if (machines) log.info({ fabric: machines.fabric.netns }, 'each compute host runs in its own network namespace');
-      if (machines && options.removeMachines) stops.push(() => machines.fabric.destroy());
+      if (machines && options.removeMachines) {
+        stops.push(() => machines.fabric.destroy());
+        // Before the machines go: dnsmasq keeps a qdhcp namespace alive, and those are not the prefix's.
+        stops.push(() => removeAllDhcp(dhcpStateDir(config)));
+      }
       addApps(supervisor, options.agents, appsDir, env, machines?.env ?? {});
       stops.push(() => supervisor.stopAll());
       await supervisor.startAll();
@@ -270,6 +277,7 @@ function addApps(
   for (const host of agents) {
     supervisor.add({ name: host, ...node('compute-agent', '--host', host) });
   }
+  supervisor.add({ name: 'network-node', ...node('network-node'), env: { ...env, ...agentEnv.network } });
 }
 
 /** Resolves once GET /healthz answers 200; fails with the API's last output otherwise. */

@@ -5,10 +5,12 @@
  * current workflow code. Re-record after an intentional, patched change to the workflows.
  *   npm run record-histories [-- scenario-name ...]
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { TaskQueues, dhcpStateWorkflowId } from '../contracts/task-queues.js';
 import { REPO_ROOT } from '../core/config.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
 
@@ -22,6 +24,7 @@ interface Scenario {
     stack: TestStack;
     create: (body?: object) => Promise<string>;
     settle: (id: string, status: string) => Promise<any>;
+    client: Client;
   }): Promise<string[]>;
 }
 
@@ -142,6 +145,18 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'dhcp-state',
+    description:
+      "The network node's start-up question: with one ACTIVE instance, DhcpState lists its network " +
+      'and the port reservation (the node then reconciles its qdhcp namespaces with it).',
+    async run({ create, settle, client }) {
+      await settle(await create(), 'ACTIVE');
+      const workflowId = dhcpStateWorkflowId(randomUUID());
+      await client.workflow.execute('DhcpState', { taskQueue: TaskQueues.workflows, workflowId });
+      return [workflowId];
+    },
+  },
+  {
     name: 'stop-active',
     description:
       'An ACTIVE instance is stopped: InstancePowerAction powers its domain off on its host and records ' +
@@ -184,7 +199,7 @@ async function recordScenario(scenario: Scenario): Promise<void> {
         90_000,
         `${id} ${status}`,
       );
-    const [workflowId] = await scenario.run({ stack, create, settle });
+    const [workflowId] = await scenario.run({ stack, create, settle, client });
     const handle = client.workflow.getHandle(workflowId);
     await handle.result().catch(() => undefined); // Failed and cancelled builds are histories too.
     const history = await handle.fetchHistory();

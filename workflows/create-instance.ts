@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -12,11 +13,13 @@ import type { CreateInstanceInput } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
 import { controlPlane, undo } from './activity-options.js';
+import { removeDhcpReservation } from './dhcp-steps.js';
+import { DHCP_RESERVATION_PATCH } from './patches.js';
 import { Build } from './build.js';
 import { StepFailure, toFault } from './failures.js';
 import { onHost } from './host-steps.js';
 import { placeAndSpawn } from './placement.js';
-import { network, networkUndo, record, storage, storageUndo } from './proxies.js';
+import { network, networkNode, networkUndo, record, storage, storageUndo } from './proxies.js';
 
 /**
  * Builds one instance: schedule → claim → pull image → spawn → port + VIF → volume →
@@ -40,6 +43,18 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
         [{ instanceId, networkId: input.networkId, host }],
       ),
     );
+    // The network node's DHCP reserves the port's address for its MAC before the guest's NIC
+    // appears, so the guest's own DHCP client gets the address the API shows.
+    // Builds recorded before the network node existed replay without it.
+    if (patched(DHCP_RESERVATION_PATCH)) {
+      saga.add('removeDhcpReservation', () => removeDhcpReservation(instanceId));
+      await build.step('add_dhcp_reservation', null, () =>
+        networkNode.addDhcpReservation.executeWithOptions(
+          { ...controlPlane(TaskQueues.networkNode), summary: `reserve ${port.ip} for ${port.mac} in DHCP` },
+          [{ instanceId, port }],
+        ),
+      );
+    }
     saga.add(`unplugVif(${host})`, () => computeUndo.unplugVif({ instanceId }));
     await build.step('plug_vif', host, () =>
       run('plugVif', `plug ${port.ip} (${port.mac}) into ${input.name}`, { instanceId, port }),

@@ -1,10 +1,19 @@
-import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  log,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ComputeActivities } from '../contracts/activities.js';
 import type { DeleteInstanceInput } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { computeQueue } from '../contracts/task-queues.js';
 import { hostTiming, undo } from './activity-options.js';
 import { failureMessage, isHostUnreachable } from './failures.js';
+import { removeDhcpReservation } from './dhcp-steps.js';
+import { DHCP_RESERVATION_PATCH } from './patches.js';
 import { networkUndo, record, schedulerUndo, storageUndo } from './proxies.js';
 
 /**
@@ -42,6 +51,8 @@ export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> 
     else await storageUndo.markVolumeDetached({ volumeId: vol.volumeId });
   }
   await onHost('unplug VIF', (c) => c.unplugVif({ instanceId }));
+  // The reservation goes before its port: the address must not be handed out while reserved.
+  if (patched(DHCP_RESERVATION_PATCH)) await removeDhcpReservation(instanceId);
   await networkUndo.deallocatePort({ instanceId });
   await onHost('destroy domain', (c) => c.destroyDomain({ instanceId }));
   await schedulerUndo.releaseClaim({ instanceId });

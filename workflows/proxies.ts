@@ -1,5 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type {
+  DhcpActivities,
   NetworkActivities,
   RecordsActivities,
   SchedulerActivities,
@@ -20,3 +21,5 @@ export const networkUndo = proxyActivities<NetworkActivities>(undo(TaskQueues.ne
 export const storage = proxyActivities<StorageActivities>(controlPlane(TaskQueues.storage));
 export const storageUndo = proxyActivities<StorageActivities>(undo(TaskQueues.storage));
 export const record = proxyActivities<RecordsActivities>(records());
+/** The network node's DHCP step, retried like the control plane's (its undo: dhcp-steps.ts). */
+export const networkNode = proxyActivities<DhcpActivities>(controlPlane(TaskQueues.networkNode));

@@ -65,7 +65,7 @@ const workers = await Promise.all([
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.network,
-    activities: { ...noop, ...createNetworkActivities({ ports: new PortAllocator(db) }) },
+    activities: { ...noop, ...createNetworkActivities({ ports: new PortAllocator(db), db }) },
   }),
   Worker.create({
     ...shared,
@@ -75,7 +75,11 @@ const workers = await Promise.all([
 ]);
 
 log.info(
-  { queues: Object.values(TaskQueues), temporal: config.temporalAddress, weigher: config.schedulerWeigher },
+  {
+    queues: Object.values(TaskQueues).filter((q) => q !== TaskQueues.networkNode),
+    temporal: config.temporalAddress,
+    weigher: config.schedulerWeigher,
+  },
   'controller started',
 );
 try {

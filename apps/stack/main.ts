@@ -43,6 +43,7 @@ function banner(stack: StackHandle, config: NimbusConfig, hypervisor?: Hyperviso
       '  npm run api',
       '  npm run controller',
       '  npm run compute-agent -- --host node-1',
+      '  npm run network-node',
     );
   } else {
     lines.push(

@@ -1,5 +1,7 @@
 import type { DataSource } from 'typeorm';
+import type { ServedNetwork } from '../../contracts/dhcp.js';
 import { expectedVifDevices, strayDevices } from '../network/live-vif-devices.js';
+import { checkDhcp } from './dhcp-invariants.js';
 
 /**
  * What "nothing leaked" means, as checks anyone can run: the end-to-end tests after every
@@ -33,7 +35,11 @@ export type ViolationKind =
   /** An ACTIVE instance on a QEMU host without its QEMU process. */
   | 'missing_qemu'
   /** A tap or bridge on a host that belongs to no live port there (core/network/live-vif-devices.ts). */
-  | 'vif_device';
+  | 'vif_device'
+  /** A DHCP reservation on the network node for a port that no longer exists. */
+  | 'dhcp_reservation'
+  /** A network the network node still serves (qdhcp namespace, dnsmasq) that is deleted or has no port. */
+  | 'dhcp_namespace';
 
 export interface Violation {
   kind: ViolationKind;
@@ -56,6 +62,8 @@ export interface InvariantOptions {
   qemuByHost?: Map<string, string[]>;
   /** Each host's bridges with their taps (bare taps under ''), as the VIF driver lists them on the host. */
   vifDevicesByHost?: Map<string, Record<string, string[]>>;
+  /** The networks the network node serves (its state dir) and the qdhcp namespaces that exist. */
+  dhcp?: { served: ServedNetwork[]; namespaces: Set<string> };
 }
 
 // A SHUTOFF instance keeps its claim, port, volumes and (stopped) domain, as Nova's stopped instances do.
@@ -178,6 +186,7 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
       );
     }
   }
+  if (options.dhcp) found.push(...(await checkDhcp(db, options.dhcp.served, options.dhcp.namespaces)));
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
 

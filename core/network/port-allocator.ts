@@ -43,6 +43,7 @@ export class PortAllocator {
       segmentation,
       deviceName: port.deviceName ?? binding.details.tapDevice,
       binding,
+      subnet: { cidr: network.cidr, gateway: network.gateway },
     };
   }
 

@@ -30,12 +30,17 @@ describe('recorded histories replay against the current workflow code', () => {
       'delete-active',
       'success-with-existing-volume',
       'stop-active',
+      'dhcp-state',
+      // Recorded before the network node's DHCP step (patched 'dhcp-reservation').
+      'success-with-volume-before-dhcp',
+      'fail-at-plug-vif-before-dhcp',
+      'delete-active-before-dhcp',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }
     assert.deepEqual(
       new Set(histories.map((h) => h.workflowType)),
-      new Set(['CreateInstance', 'DeleteInstance', 'InstancePowerAction']),
+      new Set(['CreateInstance', 'DeleteInstance', 'InstancePowerAction', 'DhcpState']),
     );
   });
 

@@ -22,6 +22,7 @@ export const APP_REQUIRED_ENV: Readonly<Record<string, readonly string[]>> = {
   api: [...COMMON_APP_ENV, 'NIMBUS_API_HOST'], // 127.0.0.1 is unreachable from other containers
   controller: COMMON_APP_ENV,
   'compute-agent': [...COMMON_APP_ENV, 'NIMBUS_HOST', 'NIMBUS_API_URL'],
+  'network-node': COMMON_APP_ENV,
 };
 
 /** The Nimbus app a service runs (from `node dist/apps/<app>/main.js`), if any. */

@@ -156,6 +156,7 @@ export function attachFailureUndos(host: string): string[] {
     `detachVolume(${host})`,
     'deleteVolume',
     `unplugVif(${host})`,
+    'removeDhcpReservation',
     'deallocatePort',
     `destroyDomain(${host})`,
     `releaseClaim(${host})`,

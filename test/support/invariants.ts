@@ -2,7 +2,8 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { nodeDir } from '../../core/config.js';
+import { dhcpStateDir, nodeDir } from '../../core/config.js';
+import { readServedNetworks } from '../../core/network/dhcp/linux-dhcp-driver.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { isAtomicTempFile } from '../../core/images/atomic-write.js';
 import { checkInvariants, type Violation } from '../../core/invariants/check-invariants.js';
@@ -77,7 +78,12 @@ export async function readVifDevices(stack: TestStack): Promise<Map<string, Reco
 export async function violations(stack: TestStack, db: DataSource): Promise<Violation[]> {
   const [domainsByHost, qemuGuests] = [await readDomains(stack.dataDir), await readQemuGuests(stack.dataDir)];
   const vifDevicesByHost = await readVifDevices(stack);
-  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests, vifDevicesByHost });
+  // The network node's DHCP as its state dir records it (the fake data plane keeps none).
+  const dhcp = {
+    served: await readServedNetworks(dhcpStateDir(stack.config)),
+    namespaces: new Set(await listNetns().catch(() => [] as string[])),
+  };
+  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests, vifDevicesByHost, dhcp });
 }
 
 /**

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { ENV_VARS, loadConfig, type EnvVar, type NimbusConfig } from '../../core/config.js';
 import { listNetns, removeNetns } from '../../core/network/linux/ip.js';
 import { guardChildrenOnSignals } from '../../devstack/exit-guard.js';
+import { removeStaleDhcp } from './stale-dhcp.js';
 import { OutputTail } from '../../devstack/processes.js';
 import { startStack, type StackHandle } from '../../devstack/stack.js';
 import { freePorts } from './free-port.js';
@@ -92,6 +93,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   // A test file killed by the runner must not leave servers behind.
   guardChildrenOnSignals();
   await removeStaleMachines();
+  await removeStaleDhcp();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'nimbus-test-'));
   // As root, PostgreSQL runs as `postgres`, which must be able to enter this folder.
   chmodSync(dataDir, 0o755);

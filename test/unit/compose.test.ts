@@ -18,6 +18,7 @@ describe('docker/compose.yaml', () => {
       'compute-node-2',
       'compute-node-3',
       'controller',
+      'network-node',
       'postgres',
       'temporal',
       'temporal-namespace',

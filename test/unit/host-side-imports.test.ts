@@ -45,6 +45,7 @@ describe('data plane boundaries', () => {
     const host = [
       ...['core/hypervisor', 'core/hypervisor/qemu', 'core/hypervisor/guest-image'].flatMap(tsFiles),
       ...tsFiles('core/network/vif'),
+      ...tsFiles('core/network/dhcp'),
       ...tsFiles('core/network/linux'),
       'core/storage/connector.ts',
     ];

@@ -202,4 +202,33 @@ describe('checkInvariants', () => {
     // A host not in the map (a fake-driver host) is not checked for processes.
     assert.deepEqual(await violationsOf(ids, { qemuByHost: new Map() }), []);
   });
+  it("with the network node's DHCP: a reservation whose port is gone and a served network without ports are reported", async () => {
+    const host = await freshHost();
+    const inst = await insertInstance(t.db, { status: 'ACTIVE', host });
+    const port = await t.ports.allocate({ instanceId: inst.id, networkId: inst.networkId, host });
+    const network = { networkId: inst.networkId, cidr: port.subnet!.cidr, gateway: port.subnet!.gateway };
+    const reservation = { portId: port.portId, instanceId: inst.id, mac: port.mac, ip: port.ip };
+    const served = [{ network: { ...network, segmentation: port.segmentation }, reservations: [reservation] }];
+    const dhcp = { served, namespaces: new Set([`qdhcp-${inst.networkId}`]) };
+    assert.deepEqual(await violationsOf([port.portId, inst.networkId], { dhcp }), []);
+
+    await t.ports.deallocate(inst.id);
+    const found = await violationsOf([port.portId, inst.networkId], { dhcp });
+    assert.deepEqual(
+      found,
+      [{ kind: 'dhcp_reservation', id: port.portId }]
+        .concat(
+          // The shared seeded network may still have other tests' ports: only then is it served rightly.
+          (await t.db.query(`SELECT 1 FROM ports WHERE network_id = $1`, [inst.networkId])).length === 0
+            ? [{ kind: 'dhcp_namespace', id: inst.networkId }]
+            : [],
+        )
+        .sort((a, b) => a.kind.localeCompare(b.kind)),
+    );
+    const gone = { networkId: randomUUID(), cidr: '10.9.0.0/28', gateway: '10.9.0.1' };
+    const deleted = [{ network: { ...gone, segmentation: port.segmentation }, reservations: [] }];
+    assert.deepEqual(await violationsOf([gone.networkId], { dhcp: { served: deleted, namespaces: new Set() } }), [
+      { kind: 'dhcp_namespace', id: gone.networkId },
+    ]);
+  });
 });

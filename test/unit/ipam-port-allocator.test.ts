@@ -39,6 +39,8 @@ describe('PortAllocator', () => {
     assert.equal(port.networkId, net.id);
     assert.equal(port.networkName, net.name);
     assert.deepEqual(port.segmentation, { type: 'vxlan', id: 5001 });
+    // The network node serves DHCP from the subnet: the gateway is the router it offers.
+    assert.deepEqual(port.subnet, { cidr: '10.20.0.0/24', gateway: net.gateway });
     assert.match(port.mac, MAC);
     assert.match(port.deviceName, /^tap[0-9a-f-]{11}$/);
     assert.ok(port.deviceName.startsWith(`tap${port.portId.slice(0, 11)}`));

@@ -71,6 +71,23 @@ describe('CreateInstance compensation', () => {
     assert.deepEqual(await searchAttributes(handle), { status: 'ERROR', host: 'node-1' });
   });
 
+  it('undoes the port, domain and claim when the network node cannot reserve the address', async () => {
+    h.cloud.fail({ queue: 'network-node', activity: 'addDhcpReservation', mode: 'fatal', type: 'HostStepFailed' });
+    await buildFailure(await startCreate(h, createInput()), 'HostStepFailed');
+    assert.deepEqual(h.cloud.actions('network:allocatePort'), [
+      'network-node:addDhcpReservation',
+      // Registered before its step: runs even though nothing was reserved.
+      'network-node:removeDhcpReservation',
+      'network:deallocatePort',
+      `${n1}:destroyDomain`,
+      'scheduler:releaseClaim',
+      'instances:recordFault',
+    ]);
+    const [{ fault }] = h.cloud.recordsOf('recordFault');
+    assert.equal(fault.step, 'add_dhcp_reservation');
+    assert.deepEqual(h.cloud.leftovers(), []);
+  });
+
   it('undoes every earlier step in reverse when attaching the volume fails', async () => {
     h.cloud.fail(ATTACH_FAILS_ON_NODE_1);
     const handle = await startCreate(h, createInput({ volume: { sizeGb: 1 } }));

@@ -39,6 +39,7 @@ describe('CreateInstance with an existing volume', () => {
     const handle = await startCreate(h, input);
     assert.deepEqual(await handle.result(), { host: 'node-1' });
     assert.deepEqual(h.cloud.actions('network:allocatePort'), [
+      'network-node:addDhcpReservation',
       `${n1}:plugVif`,
       'storage:reserveVolume',
       `${n1}:attachVolume`,

@@ -24,7 +24,9 @@ const n3 = 'compute.node-3';
 /** The build's calls on one host until it is ACTIVE: claim, pull, spawn. */
 const placedOn = (q: string) => [`${q}:claimResources`, `${q}:pullImage`, `${q}:spawnDomain`];
 /** Placed, then wired and recorded ACTIVE: the rest of a build without a volume. */
-const builtOn = (q: string) => [...placedOn(q), 'network:allocatePort', `${q}:plugVif`, 'instances:recordActive'];
+/** The port, its DHCP reservation on the network node, and the VIF on the host. */
+const wiredOn = (q: string) => ['network:allocatePort', 'network-node:addDhcpReservation', `${q}:plugVif`];
+const builtOn = (q: string) => [...placedOn(q), ...wiredOn(q), 'instances:recordActive'];
 
 describe('CreateInstance', () => {
   const h = useHarness();
@@ -37,8 +39,7 @@ describe('CreateInstance', () => {
     assert.deepEqual(h.cloud.actions(), [
       'scheduler:selectHost',
       ...placedOn(n1),
-      'network:allocatePort',
-      `${n1}:plugVif`,
+      ...wiredOn(n1),
       'storage:createVolume',
       `${n1}:attachVolume`,
       'instances:recordActive',
@@ -59,9 +60,10 @@ describe('CreateInstance', () => {
     assert.deepEqual(status.attempts, [{ host: 'node-1', outcome: 'claimed', reason: null }]);
     assert.deepEqual(
       status.steps.map((s) => [s.step, s.outcome]),
-      ['schedule', 'claim', 'pull_image', 'spawn', 'allocate_port', 'plug_vif', 'create_volume', 'attach_volume'].map(
-        (s) => [s, 'succeeded'],
-      ),
+      [
+        ...['schedule', 'claim', 'pull_image', 'spawn', 'allocate_port', 'add_dhcp_reservation', 'plug_vif'],
+        ...['create_volume', 'attach_volume'],
+      ].map((s) => [s, 'succeeded']),
     );
     assert.ok(status.steps.every((s) => s.finishedAt !== null && s.finishedAt >= s.startedAt));
     assert.deepEqual(status.compensations, []);
@@ -74,6 +76,7 @@ describe('CreateInstance', () => {
       [
         `attachment node-1/${volumeId}`,
         `claim ${input.instanceId} on node-1`,
+        `dhcp reservation ${input.instanceId}`,
         `domain node-1/${input.instanceId}`,
         `port ${input.instanceId}`,
         `vif node-1/${input.instanceId}`,

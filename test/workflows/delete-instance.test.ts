@@ -82,6 +82,7 @@ describe('DeleteInstance', () => {
     await (await startDelete(h, { instanceId, host: null })).result();
     assert.deepEqual(h.cloud.actions(), [
       'storage:listInstanceVolumes',
+      'network-node:removeDhcpReservation',
       'network:deallocatePort',
       'scheduler:releaseClaim',
       'instances:recordDeleted',
@@ -98,6 +99,7 @@ describe('DeleteInstance', () => {
     assert.deepEqual(h.cloud.actions(), [
       'storage:listInstanceVolumes',
       'storage:deleteVolume',
+      'network-node:removeDhcpReservation',
       'network:deallocatePort',
       'scheduler:releaseClaim',
       'instances:recordDeleted',

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type {
   ComputeActivities,
+  DhcpActivities,
   NetworkActivities,
   PortInfo,
   RecordsActivities,
@@ -49,6 +50,7 @@ export class FakeCloud {
   readonly ports = new Map<string, PortInfo>(); // instanceId → port
   readonly volumes = new Map<string, Volume>(); // volumeId → volume
   readonly attachments = new Set<string>(); // `${host}/${volumeId}`
+  readonly reservations = new Set<string>(); // instanceId (the network node's DHCP)
   private faults = new FaultPlan();
   /** `ready()` resolves the waiter and answers true once its condition holds. */
   private waiters: Array<{ call: string; ready: () => boolean }> = [];
@@ -58,7 +60,8 @@ export class FakeCloud {
     this.calls = [];
     this.records = [];
     this.hostOrder = [...HOSTS];
-    for (const m of [this.claims, this.domains, this.vifs, this.ports, this.volumes, this.attachments]) m.clear();
+    const all = [this.claims, this.domains, this.vifs, this.ports, this.volumes, this.attachments, this.reservations];
+    for (const m of all) m.clear();
     this.faults = new FaultPlan();
     this.waiters = [];
   }
@@ -99,6 +102,7 @@ export class FakeCloud {
       ...[...this.domains].map((k) => `domain ${k}`),
       ...[...this.vifs].map((k) => `vif ${k}`),
       ...[...this.ports.keys()].map((id) => `port ${id}`),
+      ...[...this.reservations].map((id) => `dhcp reservation ${id}`),
       // A standalone volume (not deleted on termination) outlives its instance by design.
       ...[...this.volumes.values()].filter((v) => v.deleteOnTermination).map((v) => `volume ${v.volumeId}`),
       ...[...this.attachments].map((k) => `attachment ${k}`),
@@ -111,6 +115,7 @@ export class FakeCloud {
     this.domains.add(`${host}/${instanceId}`);
     this.ports.set(instanceId, this.port(instanceId, 'net-1'));
     this.vifs.add(`${host}/${instanceId}`);
+    this.reservations.add(instanceId);
     if (volume) {
       this.volumes.set(volume.volumeId, { ...volume, instanceId, sizeGb: 1, status: 'in-use' });
       this.attachments.add(`${host}/${volume.volumeId}`);
@@ -123,6 +128,7 @@ export class FakeCloud {
       [TaskQueues.scheduler]: this.scheduler(),
       [TaskQueues.network]: this.network(),
       [TaskQueues.storage]: this.storage(),
+      [TaskQueues.networkNode]: this.networkNode(),
       ...Object.fromEntries(hosts.map((h) => [computeQueue(h), this.compute(h)])),
     };
   }
@@ -192,6 +198,17 @@ export class FakeCloud {
           return port;
         }),
       deallocatePort: ({ instanceId }) => this.call(q, 'deallocatePort', () => void this.ports.delete(instanceId)),
+      listDhcpReservations: () => this.call(q, 'listDhcpReservations', () => []),
+    };
+  }
+
+  private networkNode(): DhcpActivities {
+    const q = TaskQueues.networkNode;
+    return {
+      addDhcpReservation: ({ instanceId }) =>
+        this.call(q, 'addDhcpReservation', () => void this.reservations.add(instanceId)),
+      removeDhcpReservation: ({ instanceId }) =>
+        this.call(q, 'removeDhcpReservation', () => void this.reservations.delete(instanceId)),
     };
   }
 

@@ -53,6 +53,7 @@ export const ATTACH_FAILS_ON_NODE_1: FaultRule = {
 /** A wired build on compute queue `q` taken apart, newest first: VIF, port, domain, claim. */
 export const unwiredOn = (q: string): string[] => [
   `${q}:unplugVif`,
+  'network-node:removeDhcpReservation',
   'network:deallocatePort',
   `${q}:destroyDomain`,
   'scheduler:releaseClaim',

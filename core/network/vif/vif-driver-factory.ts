@@ -38,7 +38,7 @@ export async function createVifDriver(opts: HostNetworkOptions): Promise<{ vifs:
   return { vifs, reason: `linuxbridge in ${where}; VLAN networks as ${vlan}` };
 }
 
-async function defaultRouteDevice(ip: IpRunner): Promise<string> {
+export async function defaultRouteDevice(ip: IpRunner): Promise<string> {
   const [route] = await ip.json<Array<{ dev?: string }>>(['route', 'show', 'default']);
   if (!route?.dev) throw new Error(`no default route in ${ip.netns ?? 'the host namespace'}: give --uplink`);
   return route.dev;

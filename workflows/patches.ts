@@ -1,0 +1,8 @@
+/**
+ * Ids of `patched()` branches: a workflow changed after histories were recorded keeps the
+ * old commands for executions that ran without the change (replay), and takes the new ones
+ * otherwise. One name per change, shared by the workflows it touches.
+ */
+
+/** The network node's DHCP reservation after allocate_port, and its removal before deallocatePort. */
+export const DHCP_RESERVATION_PATCH = 'dhcp-reservation';

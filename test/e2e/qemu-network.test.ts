@@ -6,10 +6,8 @@
  *   linuxbridge VIF driver: a bridge per network, a tap per port, QEMU on the tap); one guest
  *   asks the other through its `/nimbus/ping` endpoint. An instance on a second network (its
  *   own VNI, wired on one of the same hosts) is cut off from both.
- * - Each guest's tenant NIC (eth1, hot-plugged at plug_vif) got its address from its own
- *   DHCP client. Until the network node's dnsmasq is merged no server answers, so the guest
- *   falls back to a link-local address; the assertion that the address is the API's is behind
- *   DHCP_FROM_NETWORK_NODE (LEAD: set it to true once the dhcp helper's branch is merged).
+ * - Each guest's tenant NIC (eth1, hot-plugged at plug_vif) got the address the API shows from
+ *   its own DHCP client, served by the network node's dnsmasq in qdhcp-<network id>.
  * - DELETE removes the instance's tap, and the bridge with its last port.
  * - Faults at plug_vif (error, hang, crash, on every attempt) end the build ERROR and leave
  *   no tap or bridge on the host: the leak checker now reads the hosts' devices.
@@ -31,9 +29,6 @@ import {
 import { buildingInstances, waitUntilClean } from '../support/invariants.js';
 import { guestGet, qemuSkip, uploadGuestImage, useQemuStack } from '../support/qemu-guests.js';
 import { qemuPidsOf } from '../support/qemu-processes.js';
-
-/** LEAD: true once the network node (qdhcp-<network> with dnsmasq) serves the guests. */
-const DHCP_FROM_NETWORK_NODE = false;
 
 const HOSTS = ['node-1', 'node-2'];
 const IMAGE = 'nimbus-guest';
@@ -87,16 +82,16 @@ describe('real networks between guests on two hosts', { skip: qemuSkip }, () => 
     assert.equal(inst.status, 'ACTIVE', JSON.stringify(inst));
     const port = (await stack.api('GET', `/v1/ports?instance=${id}`)).body[0];
     const apiIp = (inst as unknown as { addresses: Array<{ ip: string }> }).addresses[0].ip;
-    // With the network node, until the lease (a link-local address may come first); without, any address.
+    // Until the lease: a link-local address may come first.
     const eth1 = (info: GuestInfo | null) =>
       info?.addresses.find((a) => a.interface === 'eth1')?.address.split('/')[0] ?? null;
     const addr = await stack.waitFor(
       async () => {
         const got = eth1(await guestGet<GuestInfo>(stack, inst.host!, id, '/nimbus/info/'));
-        return got && (!DHCP_FROM_NETWORK_NODE || got === apiIp) ? got : null;
+        return got === apiIp ? got : null;
       },
       60_000,
-      `${name}'s eth1 address${DHCP_FROM_NETWORK_NODE ? ` ${apiIp} by DHCP` : ''}`,
+      `${name}'s eth1 address ${apiIp} by DHCP`,
     );
     return { id, host: inst.host!, networkId: port.networkId, portId: port.id, apiIp, addr };
   }
@@ -118,8 +113,7 @@ describe('real networks between guests on two hosts', { skip: qemuSkip }, () => 
     console.log(`# three guests ACTIVE with eth1 addressed in ${Date.now() - started} ms`);
 
     for (const g of [a, b, c]) {
-      if (DHCP_FROM_NETWORK_NODE) assert.equal(g.addr, g.apiIp, `${g.id} got the API's address by DHCP`);
-      else assert.match(g.addr, /^169\.254\./, `${g.id}: no DHCP server yet, a link-local address`);
+      assert.equal(g.addr, g.apiIp, `${g.id} got the API's address by DHCP`);
       const onHost = await devices(g.host);
       assert.ok(onHost[bridgeName(g.networkId)]?.includes(tapDeviceName(g.portId)), JSON.stringify(onHost));
     }

@@ -28,3 +28,11 @@ export interface VolumeInfo {
   sizeGb: number;
   connection: IscsiConnection;
 }
+
+/**
+ * The iSCSI initiator name a compute host logs in with (its QEMU's `initiator-name`), and
+ * what the storage backend puts in a target's ACL when it initializes a connection for it.
+ */
+export function initiatorIqnOf(host: string): string {
+  return `iqn.2010-10.org.nimbus:host-${host.toLowerCase().replace(/[^a-z0-9.-]/g, '-')}`;
+}

@@ -27,6 +27,15 @@ export interface VolumeInfo {
   volumeId: string;
   sizeGb: number;
   connection: IscsiConnection;
+  /** The storage pool holding it (the storage node's folder); absent in histories recorded before it. */
+  pool?: string;
+}
+
+/** A volume as the storage node stores it: its file lives in `pool`. */
+export interface StoredVolume {
+  volumeId: string;
+  sizeGb: number;
+  pool: string;
 }
 
 /**

@@ -26,6 +26,7 @@ import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { IscsiConnector } from '../../core/storage/connector.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
+import { exportLunOf } from '../../core/storage/iscsi-target.js';
 import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
 
@@ -161,7 +162,7 @@ const worker = await Worker.create({
       images,
       imageCacheMaxBytes: config.imageCacheMaxBytes,
       ports: new PortAllocator(db),
-      volumes: new VolumeService(db, config.iscsiPortal),
+      volumes: new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend)),
       faults,
     }),
   },

@@ -2,13 +2,10 @@ import type { IscsiConnection } from '../../../../contracts/storage.js';
 import { initiatorIqnOf } from '../../../../contracts/storage.js';
 import { DriverCodes } from '../../../../contracts/errors.js';
 import { DomainError, ValidationError } from '../../../errors.js';
-import { IQN_PREFIX, iscsiExportFor } from '../../iscsi-target.js';
-import type { BackendVolume, VolumeBackend, VolumeExport } from '../backend.js';
+import { IQN_PREFIX, TGT_LUN, iscsiExportFor } from '../../iscsi-target.js';
+import type { BackendVolume, StorageNode, VolumeBackend, VolumeExport } from '../backend.js';
 import { PoolFiles, type ExportRecord } from './pool-files.js';
 import type { Tgtadm, TgtTarget } from './tgtadm.js';
-
-/** tgt's LUN 0 is the target's controller; the volume is LUN 1 (as Cinder's tgt helper has it). */
-export const TGT_LUN = 1;
 
 /**
  * Cinder's LVM/iSCSI driver with tgt, on files: each volume a sparse file in its pool,
@@ -16,7 +13,7 @@ export const TGT_LUN = 1;
  * and an ACL with the initiator of each host that attaches it. Runs on the storage node,
  * which owns tgtd (tgtd.ts); every call is idempotent, keyed by the volume id.
  */
-export class TgtVolumeBackend implements VolumeBackend {
+export class TgtVolumeBackend implements VolumeBackend, StorageNode {
   readonly files: PoolFiles;
 
   constructor(
@@ -37,7 +34,7 @@ export class TgtVolumeBackend implements VolumeBackend {
   /** Exports with the credentials it made before, else fresh ones (a random CHAP secret per volume). */
   async createExport(volume: BackendVolume): Promise<VolumeExport> {
     const known = await this.files.readRecord(volume.pool, volume.volumeId);
-    const exp = known ?? { ...iscsiExportFor(volume.volumeId, this.portal), targetLun: TGT_LUN };
+    const exp = known ?? iscsiExportFor(volume.volumeId, this.portal, TGT_LUN);
     await this.applyExport(volume, exp, known?.initiators ?? []);
     return pickExport(exp);
   }
@@ -60,11 +57,32 @@ export class TgtVolumeBackend implements VolumeBackend {
       await this.tgtadm.setAccount(exp.chapUsername, exp.chapSecret);
       await this.tgtadm.bindAccount(target.tid, exp.chapUsername);
     }
-    for (const iqn of initiators) {
+    const known = (await this.files.readRecord(volume.pool, volume.volumeId))?.initiators ?? [];
+    const allowed = [...new Set([...known, ...initiators])];
+    for (const iqn of allowed) {
       if (!target.acl.includes(iqn)) await this.tgtadm.allowInitiator(target.tid, iqn);
     }
-    const record: ExportRecord = { ...pickExport(exp), ...volume, initiators };
+    const record: ExportRecord = { ...pickExport(exp), ...volume, initiators: allowed };
     await this.files.writeRecord(record);
+  }
+
+  exportVolume(volume: BackendVolume, exported: VolumeExport, initiatorIqn: string): Promise<void> {
+    return this.applyExport(volume, exported, [initiatorIqn]);
+  }
+
+  async unexportVolume(volumeId: string, initiatorIqn: string): Promise<void> {
+    const found = (await this.files.list()).find((f) => f.volumeId === volumeId);
+    if (!found?.record) return;
+    const target = await this.target(found.record.targetIqn);
+    if (target?.acl.includes(initiatorIqn)) await this.tgtadm.disallowInitiator(target.tid, initiatorIqn);
+    const initiators = found.record.initiators.filter((i) => i !== initiatorIqn);
+    await this.files.writeRecord({ ...found.record, initiators });
+  }
+
+  async destroyVolume(volumeId: string, pool?: string): Promise<void> {
+    const found = pool ?? (await this.files.list()).find((f) => f.volumeId === volumeId)?.pool;
+    if (found) await this.deleteVolume({ volumeId, sizeGb: 0, pool: found });
+    else await this.removeTarget(iscsiExportFor(volumeId, this.portal).targetIqn);
   }
 
   /** Lets the host's initiator in (an ACL entry) and hands out the connection with its CHAP credentials. */
@@ -84,23 +102,14 @@ export class TgtVolumeBackend implements VolumeBackend {
   /** Ends a host's access (its ACL entry), or every host's when host is null. */
   async terminateConnection(volumeId: string, host: string | null): Promise<void> {
     const found = (await this.files.list()).find((f) => f.volumeId === volumeId);
-    if (!found?.record) return;
-    const gone = host === null ? found.record.initiators : [initiatorIqnOf(host)];
-    const target = await this.target(found.record.targetIqn);
-    for (const iqn of gone) if (target) await this.tgtadm.disallowInitiator(target.tid, iqn);
-    const initiators = found.record.initiators.filter((i) => !gone.includes(i));
-    await this.files.writeRecord({ ...found.record, initiators });
+    const gone = host === null ? (found?.record?.initiators ?? []) : [initiatorIqnOf(host)];
+    for (const iqn of gone) await this.unexportVolume(volumeId, iqn);
   }
 
   /** Removes the target, its CHAP account and the file; a missing volume is a no-op. */
   async deleteVolume(volume: BackendVolume): Promise<void> {
     const record = await this.files.readRecord(volume.pool, volume.volumeId);
-    const iqn = record?.targetIqn ?? iscsiExportFor(volume.volumeId, this.portal).targetIqn;
-    const target = await this.target(iqn);
-    if (target) {
-      await this.tgtadm.deleteTarget(target.tid);
-      for (const user of target.accounts) await this.tgtadm.deleteAccount(user);
-    }
+    await this.removeTarget(record?.targetIqn ?? iscsiExportFor(volume.volumeId, this.portal).targetIqn);
     await this.files.remove(volume.pool, volume.volumeId);
   }
 
@@ -130,8 +139,7 @@ export class TgtVolumeBackend implements VolumeBackend {
     for (const t of await this.tgtadm.targets()) {
       const volumeId = volumeIdOfTarget(t);
       if (volumeId === null || liveVolumeIds.has(volumeId)) continue;
-      await this.tgtadm.deleteTarget(t.tid);
-      for (const user of t.accounts) await this.tgtadm.deleteAccount(user);
+      await this.removeTarget(t.iqn);
       removed.push(volumeId);
     }
     return [...new Set(removed)];
@@ -154,6 +162,13 @@ export class TgtVolumeBackend implements VolumeBackend {
     if (!target.acl.includes(initiator)) await this.tgtadm.allowInitiator(target.tid, initiator);
     const initiators = [...new Set([...found.record.initiators, initiator])];
     await this.files.writeRecord({ ...found.record, initiators });
+  }
+
+  private async removeTarget(iqn: string): Promise<void> {
+    const target = await this.target(iqn);
+    if (!target) return;
+    await this.tgtadm.deleteTarget(target.tid);
+    for (const user of target.accounts) await this.tgtadm.deleteAccount(user);
   }
 
   private async target(iqn: string): Promise<TgtTarget | undefined> {

@@ -35,12 +35,14 @@ describe('recorded histories replay against the current workflow code', () => {
       'success-with-existing-volume-storage-node',
       'fail-at-attach-volume-storage-node',
       'delete-active-storage-node',
+      'attach-volume-active',
+      'detach-volume-active',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }
     assert.deepEqual(
       new Set(histories.map((h) => h.workflowType)),
-      new Set(['CreateInstance', 'DeleteInstance', 'InstancePowerAction']),
+      new Set(['CreateInstance', 'DeleteInstance', 'InstancePowerAction', 'AttachVolume', 'DetachVolume']),
     );
   });
 

@@ -4,6 +4,8 @@
  * real and take them down. It never touches the database: the control plane's storage
  * activities keep the records, and the workflow hands the export from one to the other.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createStorageNodeActivities } from '../../activities/storage-node.js';
@@ -12,7 +14,7 @@ import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { TgtVolumeBackend } from '../../core/storage/backends/tgt/tgt-backend.js';
 import { Tgtadm } from '../../core/storage/backends/tgt/tgtadm.js';
-import { TgtdSupervisor } from '../../core/storage/backends/tgt/tgtd.js';
+import { TGTD_ABOUT_FILE, TgtdSupervisor } from '../../core/storage/backends/tgt/tgtd.js';
 import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
 
@@ -31,6 +33,9 @@ const tgtd = new TgtdSupervisor({
   onReady: async () => log.info({ exports: await backend.reexportAll() }, 'pool exported'),
 });
 await tgtd.start();
+await mkdir(config.storagePoolDir, { recursive: true });
+const about = { controlPort: config.tgtControlPort, portal: config.iscsiPortal };
+await writeFile(path.join(config.storagePoolDir, TGTD_ABOUT_FILE), JSON.stringify(about));
 
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const worker = await Worker.create({

@@ -30,7 +30,11 @@ export type ViolationKind =
   /** A QEMU process (`-uuid <instance id>`) on a host that no live instance of that host owns. */
   | 'qemu_process'
   /** An ACTIVE instance on a QEMU host without its QEMU process. */
-  | 'missing_qemu';
+  | 'missing_qemu'
+  /** An iSCSI target on the storage node whose volume is deleted or does not exist. */
+  | 'iscsi_target'
+  /** A volume file in a storage pool whose volume is deleted or does not exist. */
+  | 'volume_file';
 
 export interface Violation {
   kind: ViolationKind;
@@ -51,6 +55,11 @@ export interface InvariantOptions {
    * (test/support/qemu-processes.ts). Hosts not in the map are not checked for processes.
    */
   qemuByHost?: Map<string, string[]>;
+  /**
+   * What the storage node really exports and stores (volume ids of its targets and pool
+   * files); only it can list them (test/support/invariants.ts reads them with tgtadm).
+   */
+  storage?: { targets: string[]; files: string[] };
 }
 
 // A SHUTOFF instance keeps its claim, port, volumes and (stopped) domain, as Nova's stopped instances do.
@@ -161,6 +170,7 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
 
   if (options.domainsByHost) found.push(...(await checkHostThings(db, options.domainsByHost, DOMAINS)));
   if (options.qemuByHost) found.push(...(await checkHostThings(db, options.qemuByHost, QEMU_PROCESSES)));
+  if (options.storage) found.push(...(await checkStorage(db, options.storage)));
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
 
@@ -210,4 +220,22 @@ async function checkHostThings(db: DataSource, byHost: Map<string, string[]>, wh
     }
   }
   return found;
+}
+
+/** A target or a volume file is a leak unless its volume exists and is not deleted. */
+async function checkStorage(db: DataSource, storage: { targets: string[]; files: string[] }): Promise<Violation[]> {
+  const ids = [...new Set([...storage.targets, ...storage.files])];
+  const rows: Array<{ id: string }> = await db.query(
+    `SELECT id::text AS id FROM volumes WHERE id::text = ANY($1) AND status <> 'deleted'`,
+    [ids],
+  );
+  const live = new Set(rows.map((r) => r.id));
+  return [
+    ...storage.targets
+      .filter((id) => !live.has(id))
+      .map((id) => ({ kind: 'iscsi_target' as const, id, detail: 'a target on the storage node with no live volume' })),
+    ...storage.files
+      .filter((id) => !live.has(id))
+      .map((id) => ({ kind: 'volume_file' as const, id, detail: 'a file in a storage pool with no live volume' })),
+  ];
 }

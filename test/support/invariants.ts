@@ -1,11 +1,14 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { nodeDir } from '../../core/config.js';
+import { nodeDir, type NimbusConfig } from '../../core/config.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { isAtomicTempFile } from '../../core/images/atomic-write.js';
 import { checkInvariants, type Violation } from '../../core/invariants/check-invariants.js';
+import { TgtVolumeBackend } from '../../core/storage/backends/tgt/tgt-backend.js';
+import { Tgtadm } from '../../core/storage/backends/tgt/tgtadm.js';
+import { TGTD_ABOUT_FILE } from '../../core/storage/backends/tgt/tgtd.js';
 import { listProcesses, qemuByHost, qemuGuestsOf } from './qemu-processes.js';
 import type { TestStack } from './stack.js';
 
@@ -62,7 +65,7 @@ export function connectToStackDb(stack: TestStack): Promise<DataSource> {
 
 export async function violations(stack: TestStack, db: DataSource): Promise<Violation[]> {
   const [domainsByHost, qemuGuests] = [await readDomains(stack.dataDir), await readQemuGuests(stack.dataDir)];
-  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests });
+  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests, storage: await readStorage(stack.config) });
 }
 
 /**
@@ -97,4 +100,17 @@ export async function actionLog(db: DataSource, instanceId: string): Promise<str
     [instanceId],
   );
   return rows.map((r) => `${r.step}${r.host ? `@${r.host}` : ''}:${r.outcome}`);
+}
+
+/**
+ * The storage node's targets and pool files (by volume id), when the stack runs one: it
+ * says where its tgtd answers in <pool dir>/tgtd.json.
+ */
+export async function readStorage(
+  config: Pick<NimbusConfig, 'storagePoolDir'>,
+): Promise<{ targets: string[]; files: string[] } | undefined> {
+  const about = await readFile(path.join(config.storagePoolDir, TGTD_ABOUT_FILE), 'utf8').catch(() => null);
+  if (about === null) return undefined;
+  const { controlPort, portal } = JSON.parse(about) as { controlPort: number; portal: string };
+  return new TgtVolumeBackend(new Tgtadm(controlPort), config.storagePoolDir, portal).inventory();
 }

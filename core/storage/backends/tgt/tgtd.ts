@@ -98,3 +98,6 @@ export function unusedControlPort(): number {
     if (!existsSync(`/var/run/tgtd/socket.${n}`)) return n;
   }
 }
+
+/** In the pool folder: where this storage node's tgtd answers (`{ controlPort, portal }`), for tools and tests. */
+export const TGTD_ABOUT_FILE = 'tgtd.json';

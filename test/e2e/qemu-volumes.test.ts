@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import {
   FAST_FAILURE_ENV,
   armFault,
@@ -74,9 +74,9 @@ async function volumeFile(stack: TestStack, volumeId: string): Promise<string> {
 
 describe('iSCSI volumes from the storage node on QEMU guests', { skip: qemuSkip }, () => {
   const { stack, db, connection: temporal, guests } = useQemuStack([HOST], FAST_FAILURE_ENV);
+  before(() => uploadGuestImage(stack, 'nimbus-guest'));
 
   it('attaches to a running guest, writes through, moves to another guest, and deletes with its instance', async () => {
-    await uploadGuestImage(stack, 'nimbus-guest');
     const [a, b] = [await bootGuest(stack, 'vol-a'), await bootGuest(stack, 'vol-b')];
     guests.push(a, b);
     await Promise.all([waitGuestUp(stack, a), waitGuestUp(stack, b)]);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IscsiConnection } from '../../contracts/storage.js';
 import type { VolumeExport } from './backends/backend.js';
 
 /** Cinder's default target prefix, with our own domain: one target per volume. */
@@ -21,4 +22,17 @@ export function iscsiExportFor(volumeId: string, portal: string, lun = 0): Volum
 /** The LUN volumes are exported on with the configured backend (NIMBUS_STORAGE_BACKEND). */
 export function exportLunOf(backend: 'fake' | 'tgt'): number {
   return backend === 'tgt' ? TGT_LUN : 0;
+}
+
+/** The connection a host logs in with, from a recorded export: its target and CHAP credentials. */
+export function connectionOf(exported: VolumeExport): IscsiConnection {
+  const { targetIqn, targetPortal, targetLun, chapUsername, chapSecret } = exported;
+  return {
+    targetIqn,
+    targetPortal,
+    targetLun,
+    authMethod: 'CHAP',
+    authUsername: chapUsername,
+    authPassword: chapSecret,
+  };
 }

@@ -16,8 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
+import { until } from '../support/until.js';
 import { initiatorIqnOf } from '../../contracts/storage.js';
 import { loadConfig } from '../../core/config.js';
 import type { DomainError } from '../../core/errors.js';
@@ -34,16 +34,6 @@ import { attachSpecOf } from '../../core/storage/connector.js';
 const has = (cmd: string, arg: string) => spawnSync(cmd, [arg]).error === undefined;
 const ready = has('qemu-system-x86_64', '--version') && has('tgtd', '--help');
 const skip = !ready && process.env.CI !== 'true' ? 'qemu-system-x86_64 or tgtd is not installed' : false;
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe('iSCSI volumes from tgtd in a real guest', { skip }, () => {
   const id = randomUUID();

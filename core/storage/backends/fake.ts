@@ -1,6 +1,6 @@
 import type { IscsiConnection } from '../../../contracts/storage.js';
 import { ValidationError } from '../../errors.js';
-import { iscsiExportFor } from '../iscsi-target.js';
+import { connectionOf, iscsiExportFor } from '../iscsi-target.js';
 import type { BackendVolume, StorageNode, VolumeBackend, VolumeExport } from './backend.js';
 
 /**
@@ -28,15 +28,7 @@ export class FakeVolumeBackend implements VolumeBackend {
   }
 
   initializeConnection(exported: VolumeExport, _host: string | null): Promise<IscsiConnection> {
-    const { targetIqn, targetPortal, targetLun, chapUsername, chapSecret } = exported;
-    return Promise.resolve({
-      targetIqn,
-      targetPortal,
-      targetLun,
-      authMethod: 'CHAP',
-      authUsername: chapUsername,
-      authPassword: chapSecret,
-    });
+    return Promise.resolve(connectionOf(exported));
   }
 
   terminateConnection(_volumeId: string, _host: string | null): Promise<void> {

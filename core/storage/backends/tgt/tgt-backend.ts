@@ -2,7 +2,7 @@ import type { IscsiConnection } from '../../../../contracts/storage.js';
 import { initiatorIqnOf } from '../../../../contracts/storage.js';
 import { DriverCodes } from '../../../../contracts/errors.js';
 import { DomainError, ValidationError } from '../../../errors.js';
-import { IQN_PREFIX, TGT_LUN, iscsiExportFor } from '../../iscsi-target.js';
+import { IQN_PREFIX, TGT_LUN, connectionOf, iscsiExportFor } from '../../iscsi-target.js';
 import type { BackendVolume, StorageNode, VolumeBackend, VolumeExport } from '../backend.js';
 import { PoolFiles, type ExportRecord } from './pool-files.js';
 import type { Tgtadm, TgtTarget } from './tgtadm.js';
@@ -88,15 +88,7 @@ export class TgtVolumeBackend implements VolumeBackend, StorageNode {
   /** Lets the host's initiator in (an ACL entry) and hands out the connection with its CHAP credentials. */
   async initializeConnection(exported: VolumeExport, host: string | null): Promise<IscsiConnection> {
     if (host !== null) await this.allowHost(exported.targetIqn, initiatorIqnOf(host));
-    const { targetIqn, targetPortal, targetLun, chapUsername, chapSecret } = exported;
-    return {
-      targetIqn,
-      targetPortal,
-      targetLun,
-      authMethod: 'CHAP',
-      authUsername: chapUsername,
-      authPassword: chapSecret,
-    };
+    return connectionOf(exported);
   }
 
   /** Ends a host's access (its ACL entry), or every host's when host is null. */

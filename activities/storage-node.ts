@@ -17,5 +17,8 @@ export function createStorageNodeActivities(deps: { node: StorageNode }): Storag
     async destroyVolume({ volumeId, pool }): Promise<void> {
       await classified(() => deps.node.destroyVolume(volumeId, pool));
     },
+    async reconcileVolumes({ liveVolumeIds }): Promise<{ removed: string[] }> {
+      return { removed: await classified(() => deps.node.reconcile(new Set(liveVolumeIds))) };
+    },
   };
 }

@@ -43,6 +43,9 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
     async listInstanceVolumes({ instanceId }) {
       return classified(() => deps.volumes.attachmentsOf(instanceId));
     },
+    async listLiveVolumes(): Promise<string[]> {
+      return classified(() => deps.volumes.liveVolumeIds());
+    },
     async markVolumeDetached({ volumeId }): Promise<void> {
       await classified(() => deps.volumes.markDetached(volumeId));
     },

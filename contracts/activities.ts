@@ -79,6 +79,8 @@ export interface StorageActivities {
   listInstanceVolumes(input: {
     instanceId: string;
   }): Promise<Array<{ volumeId: string; deleteOnTermination: boolean; pool?: string }>>;
+  /** Ids of every volume that is not deleted: what a storage node may keep (its reconciliation). */
+  listLiveVolumes(): Promise<string[]>;
   /** Marks a detached volume available again (a standalone one survives its instance). */
   markVolumeDetached(input: { volumeId: string }): Promise<void>;
 }
@@ -98,6 +100,8 @@ export interface StorageNodeActivities {
   unexportVolume(input: { volumeId: string; host: string }): Promise<void>;
   /** Removes the target, its CHAP account and the file; a missing volume is a no-op. */
   destroyVolume(input: { volumeId: string; pool?: string }): Promise<void>;
+  /** Removes the targets and files of volumes not in `liveVolumeIds`; returns their ids. */
+  reconcileVolumes(input: { liveVolumeIds: string[] }): Promise<{ removed: string[] }>;
 }
 
 export interface RecordsActivities {

@@ -17,6 +17,9 @@ export function computeQueue(host: string): string {
   return `compute.${host}`;
 }
 
+/** One reconciliation of the storage node at a time: a second start while one runs is refused. */
+export const RECONCILE_STORAGE_WORKFLOW_ID = 'reconcile-storage';
+
 export function createInstanceWorkflowId(instanceId: string): string {
   return `instance-${instanceId}`;
 }

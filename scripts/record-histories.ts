@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { RECONCILE_STORAGE_WORKFLOW_ID, TaskQueues } from '../contracts/task-queues.js';
 import { volumeAttachmentWorkflowId } from '../contracts/volume-attachment.js';
 import { REPO_ROOT } from '../core/config.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
@@ -169,6 +170,25 @@ const SCENARIOS: Scenario[] = [
       'A volume attached to an ACTIVE instance is detached: DetachVolume lets go on the host, then ' +
       'the storage node no longer lets the host in; the volume is available again.',
     run: ({ stack, create, settle }) => attachToActive(stack, create, settle, true),
+  },
+  {
+    name: 'reconcile-storage',
+    description:
+      "A storage node's reconciliation: the control plane lists the live volumes, the storage node removes " +
+      'the targets and files of every other one.',
+    async run({ stack, create, settle }) {
+      const id = await create({ volume: { sizeGb: 1 } });
+      await settle(id, 'ACTIVE');
+      const connection = await Connection.connect({ address: stack.temporalAddress });
+      const client = new Client({ connection, namespace: stack.temporalNamespace });
+      await client.workflow.execute('ReconcileStorage', {
+        taskQueue: TaskQueues.workflows,
+        workflowId: RECONCILE_STORAGE_WORKFLOW_ID,
+        args: [],
+      });
+      await connection.close();
+      return [RECONCILE_STORAGE_WORKFLOW_ID];
+    },
   },
 ];
 

@@ -6,10 +6,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createStorageNodeActivities } from '../../activities/storage-node.js';
-import { TaskQueues } from '../../contracts/task-queues.js';
+import { RECONCILE_STORAGE_WORKFLOW_ID, TaskQueues } from '../../contracts/task-queues.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
 import { TgtVolumeBackend } from '../../core/storage/backends/tgt/tgt-backend.js';
@@ -45,6 +46,16 @@ const worker = await Worker.create({
   interceptors: { activity: [activityLogging(log)] },
   activities: { ...createNoopActivities(), ...createStorageNodeActivities({ node: backend }) },
 });
+// What the control plane no longer knows goes (a build that crashed between steps, a volume
+// deleted while this node was down): the ReconcileStorage workflow, once the worker serves.
+const client = new Client({
+  connection: await Connection.connect({ address: config.temporalAddress }),
+  namespace: config.temporalNamespace,
+});
+void client.workflow
+  .execute('ReconcileStorage', { taskQueue: TaskQueues.workflows, workflowId: RECONCILE_STORAGE_WORKFLOW_ID, args: [] })
+  .then((r: { removed: string[] }) => log.info({ removed: r.removed }, 'storage reconciled'))
+  .catch((err: unknown) => log.warn({ err }, 'storage reconciliation did not run'));
 log.info(
   { portal: config.iscsiPortal, controlPort: config.tgtControlPort, netns: config.storageNetns ?? null },
   'storage node started',
@@ -53,6 +64,7 @@ try {
   // The Temporal runtime turns SIGINT/SIGTERM into a graceful shutdown of the worker.
   await worker.run();
 } finally {
+  await client.connection.close();
   await tgtd.stop();
   await connection.close();
   log.info('storage node stopped');

@@ -199,6 +199,13 @@ export class VolumeService {
     );
   }
 
+  async liveVolumeIds(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.db.query(
+      `SELECT id::text AS id FROM volumes WHERE status <> 'deleted'`,
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Deletes the volume and returns its room to the pool; deleting a deleted or missing volume is a no-op. */
   async delete(volumeId: string): Promise<void> {
     await this.db.transaction(async (tx) => {

@@ -37,12 +37,20 @@ describe('recorded histories replay against the current workflow code', () => {
       'delete-active-storage-node',
       'attach-volume-active',
       'detach-volume-active',
+      'reconcile-storage',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }
     assert.deepEqual(
       new Set(histories.map((h) => h.workflowType)),
-      new Set(['CreateInstance', 'DeleteInstance', 'InstancePowerAction', 'AttachVolume', 'DetachVolume']),
+      new Set([
+        'CreateInstance',
+        'DeleteInstance',
+        'InstancePowerAction',
+        'AttachVolume',
+        'DetachVolume',
+        'ReconcileStorage',
+      ]),
     );
   });
 

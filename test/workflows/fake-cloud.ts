@@ -244,6 +244,7 @@ export class FakeCloud {
             .filter((v) => v.instanceId === instanceId)
             .map((v) => ({ volumeId: v.volumeId, deleteOnTermination: v.deleteOnTermination })),
         ),
+      listLiveVolumes: () => this.call(q, 'listLiveVolumes', () => [...this.volumes.keys()]),
       markVolumeDetached: ({ volumeId }) =>
         this.call(q, 'markVolumeDetached', () => {
           const v = this.volumes.get(volumeId);
@@ -266,6 +267,12 @@ export class FakeCloud {
         this.call(q, 'destroyVolume', () => {
           this.stored.delete(volumeId);
           for (const k of this.exports) if (k.endsWith(`/${volumeId}`)) this.exports.delete(k);
+        }),
+      reconcileVolumes: ({ liveVolumeIds }) =>
+        this.call(q, 'reconcileVolumes', () => {
+          const removed = [...this.stored].filter((id) => !liveVolumeIds.includes(id));
+          for (const id of removed) this.stored.delete(id);
+          return { removed };
         }),
     };
   }

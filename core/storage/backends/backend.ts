@@ -46,4 +46,6 @@ export interface StorageNode {
   unexportVolume(volumeId: string, initiatorIqn: string): Promise<void>;
   /** Target, account and file gone; without `pool`, found by the volume id. A missing volume is a no-op. */
   destroyVolume(volumeId: string, pool?: string): Promise<void>;
+  /** Removes the targets and files of volumes not in `live`; returns their ids. */
+  reconcile(live: ReadonlySet<string>): Promise<string[]>;
 }

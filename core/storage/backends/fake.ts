@@ -53,4 +53,8 @@ export class FakeStorageNode implements StorageNode {
   destroyVolume(): Promise<void> {
     return Promise.resolve();
   }
+
+  reconcile(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
 }

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { IscsiConnection } from '../../../../contracts/storage.js';
 import { initiatorIqnOf } from '../../../../contracts/storage.js';
 import { DriverCodes } from '../../../../contracts/errors.js';
@@ -121,16 +122,22 @@ export class TgtVolumeBackend implements VolumeBackend, StorageNode {
    * Removes what no live volume owns: files and targets of volumes the control plane does
    * not report (a build that crashed between steps, a volume deleted while this node was down).
    */
-  async reconcile(liveVolumeIds: ReadonlySet<string>): Promise<string[]> {
+  async reconcile(liveVolumeIds: ReadonlySet<string>, graceMs = 120_000): Promise<string[]> {
     const removed: string[] = [];
+    const recent = new Set<string>();
     for (const f of await this.files.list()) {
       if (liveVolumeIds.has(f.volumeId)) continue;
+      // Made after the control plane listed its volumes (a build in flight): not a leftover yet.
+      if (Date.now() - (await stat(f.file)).ctimeMs < graceMs) {
+        recent.add(f.volumeId);
+        continue;
+      }
       await this.deleteVolume({ volumeId: f.volumeId, sizeGb: 0, pool: f.pool });
       removed.push(f.volumeId);
     }
     for (const t of await this.tgtadm.targets()) {
       const volumeId = volumeIdOfTarget(t);
-      if (volumeId === null || liveVolumeIds.has(volumeId)) continue;
+      if (volumeId === null || liveVolumeIds.has(volumeId) || recent.has(volumeId)) continue;
       await this.removeTarget(t.iqn);
       removed.push(volumeId);
     }

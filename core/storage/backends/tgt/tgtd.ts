@@ -47,7 +47,7 @@ export class TgtdSupervisor {
     this.opts.log.info({ argv }, 'starting tgtd');
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
-    child.stderr?.on('data', (d: Buffer) => this.opts.log.warn({ tgtd: d.toString().trim() }, 'tgtd'));
+    child.stderr?.on('data', (d: Buffer) => this.opts.log.debug({ tgtd: d.toString().trim() }, 'tgtd'));
     child.on('exit', (code, signal) => {
       if (!this.stopping) this.opts.log.warn({ code, signal }, 'tgtd exited; starting it again');
     });

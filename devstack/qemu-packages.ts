@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The Debian packages real VMs need (the networks-and-volumes issue adds tgt, dnsmasq, iproute2). */
-export const QEMU_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'qemu-block-extra', 'busybox-static'] as const;
+/** Debian packages real VMs need: tgt for the storage node's targets (the networks issue adds dnsmasq, iproute2). */
+export const QEMU_PACKAGES = ['qemu-system-x86', 'qemu-utils', 'qemu-block-extra', 'busybox-static', 'tgt'] as const;
 export const QEMU_INSTALL_COMMAND = `apt-get install -y --no-install-recommends ${QEMU_PACKAGES.join(' ')}`;
 
 /** What of QEMU's tools is missing here: `qemu-system-x86_64`, `qemu-img`, a static busybox. */

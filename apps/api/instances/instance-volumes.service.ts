@@ -13,6 +13,8 @@ import { Problem, ProblemTypes } from '../common/problem.js';
 
 type Placed = InstanceView & { host: string };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * Volumes on running instances (Nova's os-volume_attachments): checks what the API can
  * check up front, then starts the AttachVolume or DetachVolume workflow, which re-checks
@@ -32,6 +34,8 @@ export class InstanceVolumesService {
   /** 202: the attach runs; the volume shows `attaching`, then `in-use` with its device. */
   async attach(principal: Principal, instanceId: string, volumeId: string): Promise<InstanceView> {
     const instance = await this.running(principal, instanceId, 'attach a volume to');
+    // GraphQL's ids are not checked as UUIDs at the edge, as REST's are.
+    if (!UUID.test(volumeId)) throw Problem.notFound('volume', volumeId);
     const [volume]: Array<{ status: string; projectId: string }> = await this.db.query(
       `SELECT status, project_id AS "projectId" FROM volumes WHERE id = $1`,
       [volumeId],
@@ -49,6 +53,7 @@ export class InstanceVolumesService {
   /** 202: the detach runs; the volume is `available` again once the guest let go of it. */
   async detach(principal: Principal, instanceId: string, volumeId: string): Promise<InstanceView> {
     const instance = await this.running(principal, instanceId, 'detach a volume from');
+    if (!UUID.test(volumeId)) throw Problem.notFound('volume attachment', volumeId);
     const [attached] = await this.db.query(
       `SELECT 1 FROM volume_attachments WHERE volume_id = $1 AND instance_id = $2 AND device IS NOT NULL`,
       [volumeId, instanceId],
@@ -59,6 +64,7 @@ export class InstanceVolumesService {
   }
 
   private async running(principal: Principal, id: string, what: string): Promise<Placed> {
+    if (!UUID.test(id)) throw Problem.notFound('instance', id);
     const view = await this.views.get(id, principal.isAdmin ? undefined : principal.projectId);
     if (!view) throw Problem.notFound('instance', id);
     if (view.status !== 'ACTIVE' || view.taskState !== null || !view.host) {

@@ -4,12 +4,16 @@ import { CurrentPrincipal, type Principal } from '../common/auth.js';
 import { idempotencyKeyArg } from '../common/idempotency-key.js';
 import { CreateInstanceDto } from './create-instance.dto.js';
 import { Instance } from './instance.model.js';
+import { InstanceVolumesService } from './instance-volumes.service.js';
 import { InstancesService } from './instances.service.js';
 
 /** GraphQL over the same service as REST: one set of rules, two ways in. */
 @Resolver(() => Instance)
 export class InstancesResolver {
-  constructor(private readonly service: InstancesService) {}
+  constructor(
+    private readonly service: InstancesService,
+    private readonly volumes: InstanceVolumesService,
+  ) {}
 
   @Query(() => [Instance])
   instances(
@@ -37,6 +41,26 @@ export class InstancesResolver {
   @Mutation(() => Instance)
   deleteInstance(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }) id: string) {
     return this.service.delete(principal, id);
+  }
+
+  /** Attaches an available volume to an ACTIVE instance; the AttachVolume workflow finishes it. */
+  @Mutation(() => Instance)
+  attachVolume(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('volumeId', { type: () => ID }) volumeId: string,
+  ) {
+    return this.volumes.attach(principal, id, volumeId);
+  }
+
+  /** Detaches a volume from an ACTIVE instance; the DetachVolume workflow finishes it. */
+  @Mutation(() => Instance)
+  detachVolume(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('volumeId', { type: () => ID }) volumeId: string,
+  ) {
+    return this.volumes.detach(principal, id, volumeId);
   }
 
   /**

@@ -112,7 +112,7 @@ describe('failure classification', () => {
     const retried = Object.entries(RETRY)
       .filter(([, r]) => r === 'retryable')
       .map(([code]) => code);
-    assert.deepEqual(retried.sort(), ['ImageDownloadFailed', 'InternalError']);
+    assert.deepEqual(retried.sort(), ['ImageDownloadFailed', 'InternalError', 'IscsiTargetFailed']);
     assert.equal(isPermanent('ECONNREFUSED'), false);
     assert.equal(isPermanent('57P01'), false);
   });

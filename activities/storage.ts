@@ -17,6 +17,7 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
         return {
           volumeId: volume.id,
           sizeGb: volume.sizeGb,
+          pool: volume.pool,
           connection: await deps.volumes.initializeConnection(volume),
         };
       });
@@ -31,6 +32,7 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
         return {
           volumeId: volume.id,
           sizeGb: volume.sizeGb,
+          pool: volume.pool,
           connection: await deps.volumes.initializeConnection(volume, host),
         };
       });
@@ -40,6 +42,9 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
     },
     async listInstanceVolumes({ instanceId }) {
       return classified(() => deps.volumes.attachmentsOf(instanceId));
+    },
+    async listLiveVolumes(): Promise<string[]> {
+      return classified(() => deps.volumes.liveVolumeIds());
     },
     async markVolumeDetached({ volumeId }): Promise<void> {
       await classified(() => deps.volumes.markDetached(volumeId));

@@ -83,6 +83,10 @@ export const DriverCodes = {
   GuestBootFailed: 'GuestBootFailed',
   /** An `ip` command (bridge, VXLAN, tap, namespace) failed on the host; the message quotes iproute2. */
   HostNetworkFailed: 'HostNetworkFailed',
+  /** tgtd refused or failed a target change (tgtadm's exit status and message): retried, tgtd may be restarting. */
+  IscsiTargetFailed: 'IscsiTargetFailed',
+  /** The hypervisor could not log in to the volume's target (wrong CHAP secret, no ACL for this host). */
+  VolumeLoginRefused: 'VolumeLoginRefused',
 } as const;
 
 export type DriverCode = (typeof DriverCodes)[keyof typeof DriverCodes];
@@ -138,6 +142,8 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   // Mostly a race with another plug or unplug on the same bridge ("File exists", "Device or
   // resource busy"): a retry finds the host settled. An undo that meets it must finish, not leak.
   HostNetworkFailed: 'retryable',
+  IscsiTargetFailed: 'retryable',
+  VolumeLoginRefused: 'permanent',
 };
 
 /** True when `code` is one of this vocabulary's codes (a Node or PostgreSQL code is not). */

@@ -26,6 +26,7 @@ export type BuildStep =
   | 'plug_vif'
   | 'create_volume'
   | 'reserve_volume'
+  | 'export_volume'
   | 'attach_volume'
   | 'record_active';
 

@@ -7,12 +7,20 @@ export const TaskQueues = {
   storage: 'storage',
   /** The network node (apps/network-node): DHCP reservations, in qdhcp namespaces. */
   networkNode: 'network-node',
+  /**
+   * The storage node (Cinder-volume's role: apps/storage-node): the volume files and tgtd's
+   * targets. The controller serves it itself with the fake backend (NIMBUS_STORAGE_BACKEND=fake).
+   */
+  storageNode: 'storage-node',
 } as const;
 
 /** The queue of one compute node: only that node's agent polls it. */
 export function computeQueue(host: string): string {
   return `compute.${host}`;
 }
+
+/** One reconciliation of the storage node at a time: a second start while one runs is refused. */
+export const RECONCILE_STORAGE_WORKFLOW_ID = 'reconcile-storage';
 
 export function createInstanceWorkflowId(instanceId: string): string {
   return `instance-${instanceId}`;

@@ -10,6 +10,8 @@ import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { KeptRunning } from './kept-running.js';
 import { startMachines } from './fabric.js';
 import { assertPortFree } from './ports.js';
+import { addApps, appEnvironment, waitForHealth } from './stack-apps.js';
+import { storageNodeWiring } from './storage-node.js';
 import { sendSignal } from './processes.js';
 import { ensureSearchAttributesAt } from './search-attributes.js';
 import { stopLeftoverChildren, Supervisor, type SupervisorOptions } from './supervisor.js';
@@ -106,32 +108,6 @@ function apiBaseUrl(config: NimbusConfig): string {
   return `http://${host}:${config.apiPort}`;
 }
 
-/** What every app is told, so each one sees exactly the stack this launcher started. */
-export function appEnvironment(
-  config: NimbusConfig,
-  wiring: { databaseUrl: string; temporalAddress: string; adminToken: string },
-): Record<string, string> {
-  return {
-    NIMBUS_DATA_DIR: config.dataDir,
-    NIMBUS_API_HOST: config.apiHost,
-    NIMBUS_API_PORT: String(config.apiPort),
-    NIMBUS_API_URL: config.apiUrl,
-    NIMBUS_TEMPORAL_PORT: String(config.temporalPort),
-    NIMBUS_TEMPORAL_UI_PORT: String(config.temporalUiPort),
-    NIMBUS_PG_PORT: String(config.pgPort),
-    DATABASE_URL: wiring.databaseUrl,
-    TEMPORAL_ADDRESS: wiring.temporalAddress,
-    TEMPORAL_NAMESPACE: config.temporalNamespace,
-    NIMBUS_ADMIN_TOKEN: wiring.adminToken,
-    NIMBUS_SERVICE_DOWN_TIME: String(config.serviceDownTimeSec),
-    NIMBUS_HEARTBEAT_INTERVAL: String(config.heartbeatIntervalSec),
-    NIMBUS_HYPERVISOR_DELAY_MS: String(config.hypervisorDelayMs),
-    NIMBUS_ISCSI_PORTAL: config.iscsiPortal,
-    NIMBUS_NETNS_PREFIX: config.netnsPrefix,
-    NIMBUS_LOG_LEVEL: config.logLevel,
-  };
-}
-
 export async function startStack(config: NimbusConfig, options: StackOptions): Promise<StackHandle> {
   const { log, signal } = options;
   const stops: Array<() => Promise<void>> = [];
@@ -215,21 +191,24 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
 
     const apiUrl = apiBaseUrl(config);
     if (!options.infraOnly) {
-      const env = {
-        ...process.env,
-        ...options.env,
-        ...appEnvironment(config, { databaseUrl, temporalAddress, adminToken: admin.token }),
-      };
-      // The network node is a machine too, `<prefix>network`: its qdhcp namespaces hang off its bridges.
-      const agents = [...options.agents, 'network'];
-      const machines = await startMachines({ ...config, prefix: config.netnsPrefix, agents });
-      if (machines) log.info({ fabric: machines.fabric.netns }, 'each compute host runs in its own network namespace');
+      const given = { ...process.env, ...options.env };
+      // With QEMU as root, each compute host, the network node (its qdhcp namespaces hang off its
+      // bridges) and the storage node (tgtd's portal on the underlay) are machines on a fabric.
+      const storageNode = config.storageBackend === 'tgt';
+      const names = [...options.agents, 'network', ...(storageNode ? ['storage'] : [])];
+      const machines = await startMachines({ ...config, prefix: config.netnsPrefix, agents: names });
+      if (machines) log.info({ fabric: machines.fabric.netns }, 'each host runs in its own network namespace');
       if (machines && options.removeMachines) {
         stops.push(() => machines.fabric.destroy());
         // Before the machines go: dnsmasq keeps a qdhcp namespace alive, and those are not the prefix's.
         stops.push(() => removeAllDhcp(dhcpStateDir(config)));
       }
-      addApps(supervisor, options.agents, appsDir, env, machines?.env ?? {});
+      const env = {
+        ...given,
+        ...appEnvironment(config, { databaseUrl, temporalAddress, adminToken: admin.token }),
+        ...(await storageNodeWiring(config, given, machines?.env.storage)),
+      };
+      addApps(supervisor, { agents: options.agents, appsDir, env, machineEnv: machines?.env ?? {}, storageNode });
       stops.push(() => supervisor.stopAll());
       await supervisor.startAll();
       await waitForHealth(apiUrl, supervisor, options.readyTimeoutMs ?? 90_000, signal);
@@ -257,53 +236,4 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
     await stopAll();
     throw error;
   }
-}
-
-function addApps(
-  supervisor: Supervisor,
-  agents: string[],
-  appsDir: string,
-  env: NodeJS.ProcessEnv,
-  agentEnv: Record<string, Record<string, string>>,
-): void {
-  const node = (app: string, ...args: string[]) => ({
-    command: process.execPath,
-    args: ['--enable-source-maps', path.join(appsDir, app, 'main.js'), ...args],
-    env: app === 'compute-agent' ? { ...env, ...agentEnv[args[1]] } : env,
-    cwd: REPO_ROOT,
-  });
-  supervisor.add({ name: 'api', ...node('api') });
-  supervisor.add({ name: 'controller', ...node('controller') });
-  for (const host of agents) {
-    supervisor.add({ name: host, ...node('compute-agent', '--host', host) });
-  }
-  supervisor.add({ name: 'network-node', ...node('network-node'), env: { ...env, ...agentEnv.network } });
-}
-
-/** Resolves once GET /healthz answers 200; fails with the API's last output otherwise. */
-async function waitForHealth(
-  apiUrl: string,
-  supervisor: Supervisor,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    signal?.throwIfAborted();
-    try {
-      const response = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-      await response.body?.cancel();
-      if (response.status === 200) return;
-      last = `HTTP ${response.status}`;
-    } catch (error) {
-      last = (error as Error).cause ? String((error as Error).cause) : (error as Error).message;
-    }
-    await sleep(250);
-  }
-  const apiStatus = supervisor.status().find((child) => child.name === 'api');
-  throw new Error(
-    `The API did not answer ${apiUrl}/healthz with 200 within ${timeoutMs / 1000}s (last: ${last}; ` +
-      `restarts: ${apiStatus?.restarts ?? 0}). Its last output:\n${supervisor.recentOutput('api', 40).join('\n')}`,
-  );
 }

@@ -10,7 +10,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { TaskQueues, dhcpStateWorkflowId } from '../contracts/task-queues.js';
+import { RECONCILE_STORAGE_WORKFLOW_ID, TaskQueues, dhcpStateWorkflowId } from '../contracts/task-queues.js';
+import { volumeAttachmentWorkflowId } from '../contracts/volume-attachment.js';
 import { REPO_ROOT } from '../core/config.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
 
@@ -170,7 +171,83 @@ const SCENARIOS: Scenario[] = [
       return [`power-${id}`];
     },
   },
+  {
+    name: 'attach-volume-active',
+    description:
+      'An available volume is attached to an ACTIVE instance: AttachVolume reserves it, exports it to ' +
+      "the instance's host on the storage node and attaches it there.",
+    run: ({ stack, create, settle }) => attachToActive(stack, create, settle, false),
+  },
+  {
+    name: 'detach-volume-active',
+    description:
+      'A volume attached to an ACTIVE instance is detached: DetachVolume lets go on the host, then ' +
+      'the storage node no longer lets the host in; the volume is available again.',
+    run: ({ stack, create, settle }) => attachToActive(stack, create, settle, true),
+  },
+  {
+    name: 'reconcile-storage',
+    description:
+      "A storage node's reconciliation: the control plane lists the live volumes, the storage node removes " +
+      'the targets and files of every other one.',
+    async run({ stack, create, settle }) {
+      const id = await create({ volume: { sizeGb: 1 } });
+      await settle(id, 'ACTIVE');
+      const connection = await Connection.connect({ address: stack.temporalAddress });
+      const client = new Client({ connection, namespace: stack.temporalNamespace });
+      await client.workflow.execute('ReconcileStorage', {
+        taskQueue: TaskQueues.workflows,
+        workflowId: RECONCILE_STORAGE_WORKFLOW_ID,
+        args: [],
+      });
+      await connection.close();
+      return [RECONCILE_STORAGE_WORKFLOW_ID];
+    },
+  },
 ];
+
+/** A standalone volume attached to a new ACTIVE instance through the API, then detached when asked. */
+async function attachToActive(
+  stack: TestStack,
+  create: (body?: object) => Promise<string>,
+  settle: (id: string, status: string) => Promise<any>,
+  detach: boolean,
+): Promise<string[]> {
+  const id = await create();
+  await settle(id, 'ACTIVE');
+  const vol = await stack.api('POST', '/v1/volumes', { name: 'data', sizeGb: 1 });
+  const volumeId: string = vol.body.id;
+  const volumeIs = (status: string) =>
+    stack.waitFor(
+      async () => (await stack.api('GET', `/v1/volumes/${volumeId}`)).body.status === status,
+      60_000,
+      `volume ${status}`,
+    );
+  await volumeIs('available');
+  const attached = await stack.api('POST', `/v1/instances/${id}/volumes`, { volumeId });
+  if (attached.status !== 202) throw new Error(`attach failed: ${attached.status} ${JSON.stringify(attached.body)}`);
+  await volumeIs('in-use');
+  if (detach) {
+    const detached = await stack.api('DELETE', `/v1/instances/${id}/volumes/${volumeId}`);
+    if (detached.status !== 202) throw new Error(`detach failed: ${detached.status} ${JSON.stringify(detached.body)}`);
+    await volumeIs('available');
+  }
+  return [volumeAttachmentWorkflowId(id, volumeId)];
+}
+
+/**
+ * The volume scenarios again, with the storage node's steps (export, unexport, destroy:
+ * patched 'storage-node-export'). The histories recorded before the patch stay as they
+ * are, so both paths of the patch keep replaying.
+ */
+for (const name of ['success-with-volume', 'success-with-existing-volume', 'fail-at-attach-volume', 'delete-active']) {
+  const scenario = SCENARIOS.find((s) => s.name === name)!;
+  SCENARIOS.push({
+    ...scenario,
+    name: `${name}-storage-node`,
+    description: `${scenario.description} With the storage node exporting the volume (patch storage-node-export).`,
+  });
+}
 
 async function recordScenario(scenario: Scenario): Promise<void> {
   // A stack of its own per scenario: faults and capacity never leak from one to the next.

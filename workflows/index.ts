@@ -5,3 +5,5 @@ export { BenchFloor } from './bench-floor.js';
 export { InstancePowerAction } from './power-action.js';
 export { InstanceConsole } from './console-output.js';
 export { DhcpState } from './dhcp-state.js';
+export { AttachVolume, DetachVolume } from './volume-attachment.js';
+export { ReconcileStorage } from './reconcile-storage.js';

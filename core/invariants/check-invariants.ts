@@ -39,7 +39,11 @@ export type ViolationKind =
   /** A DHCP reservation on the network node for a port that no longer exists. */
   | 'dhcp_reservation'
   /** A network the network node still serves (qdhcp namespace, dnsmasq) that is deleted or has no port. */
-  | 'dhcp_namespace';
+  | 'dhcp_namespace'
+  /** An iSCSI target on the storage node whose volume is deleted or does not exist. */
+  | 'iscsi_target'
+  /** A volume file in a storage pool whose volume is deleted or does not exist. */
+  | 'volume_file';
 
 export interface Violation {
   kind: ViolationKind;
@@ -64,6 +68,11 @@ export interface InvariantOptions {
   vifDevicesByHost?: Map<string, Record<string, string[]>>;
   /** The networks the network node serves (its state dir) and the qdhcp namespaces that exist. */
   dhcp?: { served: ServedNetwork[]; namespaces: Set<string> };
+  /**
+   * What the storage node really exports and stores (volume ids of its targets and pool
+   * files); only it can list them (test/support/invariants.ts reads them with tgtadm).
+   */
+  storage?: { targets: string[]; files: string[] };
 }
 
 // A SHUTOFF instance keeps its claim, port, volumes and (stopped) domain, as Nova's stopped instances do.
@@ -187,6 +196,7 @@ export async function checkInvariants(db: DataSource, options: InvariantOptions 
     }
   }
   if (options.dhcp) found.push(...(await checkDhcp(db, options.dhcp.served, options.dhcp.namespaces)));
+  if (options.storage) found.push(...(await checkStorage(db, options.storage)));
   return found.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
 }
 
@@ -236,4 +246,22 @@ async function checkHostThings(db: DataSource, byHost: Map<string, string[]>, wh
     }
   }
   return found;
+}
+
+/** A target or a volume file is a leak unless its volume exists and is not deleted. */
+async function checkStorage(db: DataSource, storage: { targets: string[]; files: string[] }): Promise<Violation[]> {
+  const ids = [...new Set([...storage.targets, ...storage.files])];
+  const rows: Array<{ id: string }> = await db.query(
+    `SELECT id::text AS id FROM volumes WHERE id::text = ANY($1) AND status <> 'deleted'`,
+    [ids],
+  );
+  const live = new Set(rows.map((r) => r.id));
+  return [
+    ...storage.targets
+      .filter((id) => !live.has(id))
+      .map((id) => ({ kind: 'iscsi_target' as const, id, detail: 'a target on the storage node with no live volume' })),
+    ...storage.files
+      .filter((id) => !live.has(id))
+      .map((id) => ({ kind: 'volume_file' as const, id, detail: 'a file in a storage pool with no live volume' })),
+  ];
 }

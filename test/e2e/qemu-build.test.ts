@@ -41,7 +41,7 @@ describe('a build through the API boots a real guest', { skip }, () => {
     await uploadGuestImage(stack, 'nimbus-guest');
 
     const started = Date.now();
-    // With a volume, as in the README's walk-through: recorded as vdb, nothing attached until the tgt backend lands.
+    // With a volume, as in the README's walk-through: exported by the storage node's tgtd, attached as vdb over iSCSI.
     const body = { name: 'vm-1', flavor: 'm1.tiny', image: 'nimbus-guest', network: 'default', volume: { sizeGb: 1 } };
     const res = await stack.api('POST', '/v1/instances', body);
     assert.equal(res.status, 202, JSON.stringify(res.body));

@@ -15,8 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
+import { until } from '../support/until.js';
 import { loadConfig } from '../../core/config.js';
 import { buildGuestImage, guestImageCacheDir } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { GUEST_READY_MARKER } from '../../core/hypervisor/guest-image/guest-init.js';
@@ -33,16 +33,6 @@ interface GuestInfo {
   instanceId: string;
   addresses: Array<{ interface: string; address: string }>;
   disks: Array<{ name: string; size: number; serial: string }>;
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => null);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 describe('QEMU driver with a real guest', { skip }, () => {

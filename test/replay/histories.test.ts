@@ -35,12 +35,28 @@ describe('recorded histories replay against the current workflow code', () => {
       'success-with-volume-before-dhcp',
       'fail-at-plug-vif-before-dhcp',
       'delete-active-before-dhcp',
+      // The storage node's steps (patch storage-node-export); the ones above replay the path without.
+      'success-with-volume-storage-node',
+      'success-with-existing-volume-storage-node',
+      'fail-at-attach-volume-storage-node',
+      'delete-active-storage-node',
+      'attach-volume-active',
+      'detach-volume-active',
+      'reconcile-storage',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }
     assert.deepEqual(
       new Set(histories.map((h) => h.workflowType)),
-      new Set(['CreateInstance', 'DeleteInstance', 'InstancePowerAction', 'DhcpState']),
+      new Set([
+        'CreateInstance',
+        'DeleteInstance',
+        'InstancePowerAction',
+        'DhcpState',
+        'AttachVolume',
+        'DetachVolume',
+        'ReconcileStorage',
+      ]),
     );
   });
 

@@ -1,12 +1,15 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
-import { dhcpStateDir, nodeDir } from '../../core/config.js';
+import { dhcpStateDir, nodeDir, type NimbusConfig } from '../../core/config.js';
 import { readServedNetworks } from '../../core/network/dhcp/linux-dhcp-driver.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { isAtomicTempFile } from '../../core/images/atomic-write.js';
 import { checkInvariants, type Violation } from '../../core/invariants/check-invariants.js';
+import { TgtVolumeBackend } from '../../core/storage/backends/tgt/tgt-backend.js';
+import { Tgtadm } from '../../core/storage/backends/tgt/tgtadm.js';
+import { TGTD_ABOUT_FILE } from '../../core/storage/backends/tgt/tgtd.js';
 import { listProcesses, qemuByHost, qemuGuestsOf } from './qemu-processes.js';
 import type { TestStack } from './stack.js';
 import { ipRunner, listNetns } from '../../core/network/linux/ip.js';
@@ -83,7 +86,8 @@ export async function violations(stack: TestStack, db: DataSource): Promise<Viol
     served: await readServedNetworks(dhcpStateDir(stack.config)),
     namespaces: new Set(await listNetns().catch(() => [] as string[])),
   };
-  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests, vifDevicesByHost, dhcp });
+  const storage = await readStorage(stack.config);
+  return checkInvariants(db, { domainsByHost, qemuByHost: qemuGuests, vifDevicesByHost, dhcp, storage });
 }
 
 /**
@@ -118,4 +122,17 @@ export async function actionLog(db: DataSource, instanceId: string): Promise<str
     [instanceId],
   );
   return rows.map((r) => `${r.step}${r.host ? `@${r.host}` : ''}:${r.outcome}`);
+}
+
+/**
+ * The storage node's targets and pool files (by volume id), when the stack runs one: it
+ * says where its tgtd answers in <pool dir>/tgtd.json.
+ */
+export async function readStorage(
+  config: Pick<NimbusConfig, 'storagePoolDir'>,
+): Promise<{ targets: string[]; files: string[] } | undefined> {
+  const about = await readFile(path.join(config.storagePoolDir, TGTD_ABOUT_FILE), 'utf8').catch(() => null);
+  if (about === null) return undefined;
+  const { controlPort, portal } = JSON.parse(about) as { controlPort: number; portal: string };
+  return new TgtVolumeBackend(new Tgtadm(controlPort), config.storagePoolDir, portal).inventory();
 }

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../core/config.js';
 import { SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.js';
-import { appEnvironment } from '../../devstack/stack.js';
+import { appEnvironment } from '../../devstack/stack-apps.js';
 import { projectTemporalCliPath, resolveTemporalCli } from '../../devstack/temporal-cli.js';
 import { temporalServerArgs } from '../../devstack/temporal-server.js';
 import { freePort, freePorts, isPortFree } from '../support/free-port.js';

@@ -112,7 +112,12 @@ describe('failure classification', () => {
     const retried = Object.entries(RETRY)
       .filter(([, r]) => r === 'retryable')
       .map(([code]) => code);
-    assert.deepEqual(retried.sort(), ['HostNetworkFailed', 'ImageDownloadFailed', 'InternalError']);
+    assert.deepEqual(retried.sort(), [
+      'HostNetworkFailed',
+      'ImageDownloadFailed',
+      'InternalError',
+      'IscsiTargetFailed',
+    ]);
     assert.equal(isPermanent('ECONNREFUSED'), false);
     assert.equal(isPermanent('57P01'), false);
   });

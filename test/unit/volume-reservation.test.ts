@@ -70,7 +70,9 @@ describe('standalone volumes and reservations', () => {
     });
     // A retried reservation by the same build is the same reservation.
     assert.equal((await reserve(v.id, instanceId)).status, 'attaching');
-    assert.deepEqual(await volumes.attachmentsOf(instanceId), [{ volumeId: v.id, deleteOnTermination: false }]);
+    assert.deepEqual(await volumes.attachmentsOf(instanceId), [
+      { volumeId: v.id, deleteOnTermination: false, pool: v.pool },
+    ]);
 
     await volumes.markAttached({ volumeId: v.id, instanceId, host: 'node-2', device: 'vdb' });
     assert.deepEqual(await state(v.id), {

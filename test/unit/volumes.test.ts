@@ -158,7 +158,9 @@ describe('VolumeService', () => {
     await volumes.markAttached({ volumeId: v.id, instanceId, host: 'node-2', device: 'vdb' });
     await volumes.markAttached({ volumeId: v.id, instanceId, host: 'node-2', device: 'vdb' });
     assert.equal((await volumes.get(v.id)).status, 'in-use');
-    assert.deepEqual(await volumes.attachmentsOf(instanceId), [{ volumeId: v.id, deleteOnTermination: true }]);
+    assert.deepEqual(await volumes.attachmentsOf(instanceId), [
+      { volumeId: v.id, deleteOnTermination: true, pool: v.pool },
+    ]);
     const [att] = await t.db.query(`SELECT host, device FROM volume_attachments WHERE volume_id = $1`, [v.id]);
     assert.deepEqual(att, { host: 'node-2', device: 'vdb' });
 

@@ -41,6 +41,7 @@ describe('CreateInstance', () => {
       ...placedOn(n1),
       ...wiredOn(n1),
       'storage:createVolume',
+      'storage-node:exportVolume',
       `${n1}:attachVolume`,
       'instances:recordActive',
     ]);
@@ -62,7 +63,7 @@ describe('CreateInstance', () => {
       status.steps.map((s) => [s.step, s.outcome]),
       [
         ...['schedule', 'claim', 'pull_image', 'spawn', 'allocate_port', 'add_dhcp_reservation', 'plug_vif'],
-        ...['create_volume', 'attach_volume'],
+        ...['create_volume', 'export_volume', 'attach_volume'],
       ].map((s) => [s, 'succeeded']),
     );
     assert.ok(status.steps.every((s) => s.finishedAt !== null && s.finishedAt >= s.startedAt));
@@ -78,7 +79,9 @@ describe('CreateInstance', () => {
         `claim ${input.instanceId} on node-1`,
         `dhcp reservation ${input.instanceId}`,
         `domain node-1/${input.instanceId}`,
+        `export node-1/${volumeId}`,
         `port ${input.instanceId}`,
+        `stored ${volumeId}`,
         `vif node-1/${input.instanceId}`,
         `volume ${volumeId}`,
       ].sort(),

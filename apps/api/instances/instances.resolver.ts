@@ -5,6 +5,7 @@ import { uuidParam } from '../common/params.js';
 import { idempotencyKeyArg } from '../common/idempotency-key.js';
 import { CreateInstanceDto } from './create-instance.dto.js';
 import { Instance } from './instance.model.js';
+import { InstanceVolumesService } from './instance-volumes.service.js';
 import { InstancesService } from './instances.service.js';
 
 /** GraphQL over the same service as REST: one set of rules, two ways in. */
@@ -13,6 +14,7 @@ export class InstancesResolver {
   constructor(
     private readonly service: InstancesService,
     private readonly feed: InstanceChangeFeed,
+    private readonly volumes: InstanceVolumesService,
   ) {}
 
   @Query(() => [Instance])
@@ -41,6 +43,26 @@ export class InstancesResolver {
   @Mutation(() => Instance)
   deleteInstance(@CurrentPrincipal() principal: Principal, @Args('id', { type: () => ID }, uuidParam) id: string) {
     return this.service.delete(principal, id);
+  }
+
+  /** Attaches an available volume to an ACTIVE instance; the AttachVolume workflow finishes it. */
+  @Mutation(() => Instance)
+  attachVolume(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }, uuidParam) id: string,
+    @Args('volumeId', { type: () => ID }, uuidParam) volumeId: string,
+  ) {
+    return this.volumes.attach(principal, id, volumeId);
+  }
+
+  /** Detaches a volume from an ACTIVE instance; the DetachVolume workflow finishes it. */
+  @Mutation(() => Instance)
+  detachVolume(
+    @CurrentPrincipal() principal: Principal,
+    @Args('id', { type: () => ID }, uuidParam) id: string,
+    @Args('volumeId', { type: () => ID }, uuidParam) volumeId: string,
+  ) {
+    return this.volumes.detach(principal, id, volumeId);
   }
 
   /**

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../../images/atomic-write.js';
 import { extractVmlinux } from './extract-vmlinux.js';
+import { DISK_CGI } from './disk-cgi.js';
 import { DISPATCH_CGI, GUEST_MODULES, INIT_SCRIPT, UDHCPC_SCRIPT } from './guest-init.js';
 import { buildInitramfs, GUEST_ENDPOINTS } from './initramfs.js';
 import { BUNDLE_FORMAT, MANIFEST_NAME, writeTar, type BundleManifest } from './kernel-bundle.js';
@@ -71,6 +72,7 @@ export async function buildGuestImage(opts: GuestImageOptions): Promise<GuestIma
           UDHCPC_SCRIPT,
           DISPATCH_CGI,
           ...Object.values(GUEST_ENDPOINTS),
+          DISK_CGI,
           GUEST_MODULES.join(),
           GUEST_CMDLINE,
         ].join(),

@@ -4,9 +4,10 @@ import { ensureBootFiles } from './boot-files.js';
 import type { HostAccelerator } from './host-accelerator.js';
 import type { DomainRecord, InstanceFiles } from './instance-files.js';
 import { guestCmdline, qemuArgs } from './qemu-args.js';
-import { netdevId, nicDeviceId } from './qemu-devices.js';
+import { attachDisk, netdevId, nicDeviceId } from './qemu-devices.js';
 import { startFailed } from './qemu-errors.js';
 import * as proc from './qemu-process.js';
+import { withQmp } from './qmp-session.js';
 
 export interface LaunchContext {
   files: InstanceFiles;
@@ -17,9 +18,14 @@ export interface LaunchContext {
   netns?: string;
   /** Whether the host has the tap device (the VIF driver made it), in QEMU's namespace. */
   hasTap: (name: string) => Promise<boolean>;
+  /** The host's iSCSI initiator name, for the volumes attached again. */
+  initiatorName: string;
 }
 
-/** Overlay (once), boot files, accelerator, QEMU itself with the recorded NICs on its command line. */
+/**
+ * Overlay (once), boot files, accelerator, QEMU itself with the recorded NICs on its command
+ * line, then the recorded volumes attached again through QMP.
+ */
 export async function launchDomain(ctx: LaunchContext, record: DomainRecord, opts: OperationOptions): Promise<void> {
   const id = record.instanceId;
   const overlay = ctx.files.overlay(id);
@@ -52,4 +58,10 @@ export async function launchDomain(ctx: LaunchContext, record: DomainRecord, opt
   } catch (err) {
     throw startFailed(id, (err as Error).message, await proc.consoleTail(consoleLog, 10));
   }
+  const specs = await Promise.all(record.volumes.map((v) => ctx.files.readAttachSpec(id, v.volumeId)));
+  if (specs.every((spec) => !spec)) return;
+  await withQmp(ctx.files.qmpSocket(id), opts, async (q) => {
+    // In their recorded order, so each volume gets its device name (vdb, vdc, ...) again.
+    for (const spec of specs) if (spec) await attachDisk(q, spec, ctx.initiatorName, {});
+  });
 }

@@ -1,7 +1,7 @@
 import type { IscsiConnection } from '../../../contracts/storage.js';
 import { ValidationError } from '../../errors.js';
-import { iscsiExportFor } from '../iscsi-target.js';
-import type { BackendVolume, VolumeBackend, VolumeExport } from './backend.js';
+import { connectionOf, iscsiExportFor } from '../iscsi-target.js';
+import type { BackendVolume, StorageNode, VolumeBackend, VolumeExport } from './backend.js';
 
 /**
  * A backend with no storage behind it: it exports every volume the way the tgt backend
@@ -10,7 +10,11 @@ import type { BackendVolume, VolumeBackend, VolumeExport } from './backend.js';
  * the API, the controller and the agents, each with their own instance, agree on everything.
  */
 export class FakeVolumeBackend implements VolumeBackend {
-  constructor(private readonly portal: string) {}
+  /** `lun` 1 when the storage node runs tgt (whose LUN 0 is the controller): the export it will make real. */
+  constructor(
+    private readonly portal: string,
+    private readonly lun = 0,
+  ) {}
 
   createVolume(volume: BackendVolume): Promise<void> {
     if (!Number.isInteger(volume.sizeGb) || volume.sizeGb < 1) {
@@ -20,19 +24,11 @@ export class FakeVolumeBackend implements VolumeBackend {
   }
 
   createExport(volume: BackendVolume): Promise<VolumeExport> {
-    return Promise.resolve(iscsiExportFor(volume.volumeId, this.portal));
+    return Promise.resolve(iscsiExportFor(volume.volumeId, this.portal, this.lun));
   }
 
   initializeConnection(exported: VolumeExport, _host: string | null): Promise<IscsiConnection> {
-    const { targetIqn, targetPortal, targetLun, chapUsername, chapSecret } = exported;
-    return Promise.resolve({
-      targetIqn,
-      targetPortal,
-      targetLun,
-      authMethod: 'CHAP',
-      authUsername: chapUsername,
-      authPassword: chapSecret,
-    });
+    return Promise.resolve(connectionOf(exported));
   }
 
   terminateConnection(_volumeId: string, _host: string | null): Promise<void> {
@@ -41,5 +37,24 @@ export class FakeVolumeBackend implements VolumeBackend {
 
   deleteVolume(_volume: BackendVolume): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/** The fake backend's storage node: its targets do not exist, so there is nothing to make or remove. */
+export class FakeStorageNode implements StorageNode {
+  exportVolume(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unexportVolume(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  destroyVolume(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  reconcile(): Promise<string[]> {
+    return Promise.resolve([]);
   }
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { adminTokenFile, dhcpStateDir, REPO_ROOT, type NimbusConfig } from '../core/config.js';
 import { prepareDatabase } from '../core/db/prepare.js';

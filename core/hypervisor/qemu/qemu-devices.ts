@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { DriverCodes } from '../../../contracts/errors.js';
 import { DomainError } from '../../errors.js';
 import type { VifSpec, VolumeAttachSpec } from '../driver.js';

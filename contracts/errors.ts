@@ -38,6 +38,8 @@ export type FaultCode = (typeof FaultCodes)[keyof typeof FaultCodes];
 export const RequestCodes = {
   ValidationFailed: 'ValidationFailed',
   NotFound: 'NotFound',
+  /** Wrong credentials, or a token that expired or was revoked (Keystone's 401). */
+  Unauthorized: 'Unauthorized',
 } as const;
 
 /** Conflicts with other networks or with what uses one; the API answers 409 with these types. */
@@ -115,6 +117,7 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   InjectedFault: 'permanent',
   ValidationFailed: 'permanent',
   NotFound: 'permanent',
+  Unauthorized: 'permanent',
   NetworkNameInUse: 'permanent',
   NetworkOverlap: 'permanent',
   SegmentationIdInUse: 'permanent',

@@ -7,6 +7,8 @@ export interface TokenOwner {
   tokenId: string;
   projectId: string;
   isAdmin: boolean;
+  /** A Keystone token's role on its project; null for project tokens. */
+  role: string | null;
 }
 
 /** Bearer tokens, stored hashed: a token is shown once, when it is issued, and never again. */
@@ -24,10 +26,11 @@ export class ApiTokens {
   }
 
   async owner(token: string): Promise<TokenOwner | null> {
-    const [row] = await this.db.query<Array<{ id: string; project_id: string; is_admin: boolean }>>(
-      `SELECT id, project_id, is_admin FROM api_tokens WHERE token_sha256 = $1`,
+    const [row] = await this.db.query<Array<{ id: string; project_id: string; is_admin: boolean; role: string | null }>>(
+      `SELECT id, project_id, is_admin, role FROM api_tokens WHERE token_sha256 = $1
+       AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
       [sha256Hex(token)],
     );
-    return row ? { tokenId: row.id, projectId: row.project_id, isAdmin: row.is_admin } : null;
+    return row ? { tokenId: row.id, projectId: row.project_id, isAdmin: row.is_admin, role: row.role } : null;
   }
 }

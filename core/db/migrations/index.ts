@@ -4,6 +4,7 @@ import { VolumeOwner1764400000000 } from './1764400000000-volume-owner.js';
 import { HostPlacementIndexes1764450000000 } from './1764450000000-host-placement-indexes.js';
 import { ProjectQuotas1764500000000 } from './1764500000000-project-quotas.js';
 import { PowerState1764600000000 } from './1764600000000-power-state.js';
+import { OpenstackApi1764700000000 } from './1764700000000-openstack-api.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   HostPlacementIndexes1764450000000,
   ProjectQuotas1764500000000,
   PowerState1764600000000,
+  OpenstackApi1764700000000,
 ];

@@ -9,7 +9,10 @@ const MIGRATION_LOCK = 0x6e696d62; // "nimb"
  * Runs pending migrations and the first-start seeds. Several processes start at once
  * (API, controller, agents), so the work is serialized with an advisory lock.
  */
-export async function prepareDatabase(databaseUrl: string, options: { adminToken?: string; adminPassword?: string } = {}): Promise<void> {
+export async function prepareDatabase(
+  databaseUrl: string,
+  options: { adminToken?: string; adminPassword?: string } = {},
+): Promise<void> {
   const ds = await createDataSource(databaseUrl, { poolSize: 2, applicationName: 'nimbus-migrate' }).initialize();
   const runner = ds.createQueryRunner();
   try {

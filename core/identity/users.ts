@@ -91,7 +91,8 @@ export async function seedAdminUser(tx: EntityManager, password: string): Promis
   if (existing) return;
   await tx.query(
     `WITH u AS (INSERT INTO users (name, password_hash) VALUES ($1, $2) RETURNING id)
-     INSERT INTO project_members (user_id, project_id, role) SELECT u.id, p.id, 'admin' FROM u, projects p WHERE p.name = $3`,
+     INSERT INTO project_members (user_id, project_id, role)
+     SELECT u.id, p.id, 'admin' FROM u, projects p WHERE p.name = $3`,
     [ADMIN_USER, await hashPassword(password), ADMIN_PROJECT],
   );
 }

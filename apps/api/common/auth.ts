@@ -18,6 +18,7 @@ export interface Principal {
   tokenId: string;
   /** A Keystone token's role (admin, member, reader); null for project tokens. */
   role?: string | null;
+  userId?: string | null;
 }
 
 const PUBLIC = 'nimbus:public';

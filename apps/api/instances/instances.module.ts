@@ -14,6 +14,6 @@ import { PowerWorkflows } from './power-workflows.js';
 @Module({
   controllers: [InstancesController, InstanceActionsController],
   providers: [InstancesService, InstanceWorkflows, InstancesResolver, InstanceActionsService, PowerWorkflows],
-  exports: [InstancesService],
+  exports: [InstancesService, InstanceActionsService],
 })
 export class InstancesModule {}

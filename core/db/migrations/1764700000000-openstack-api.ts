@@ -2,8 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The OpenStack API's data: Keystone users with password hashes, their roles on projects,
- * expiring and revocable tokens; what Nova clients send with a server; Neutron networks
- * still waiting for their subnet.
+ * expiring and revocable tokens; what Nova and Glance clients send with a server or an image; Neutron networks
+ * (their subnet's name, or the network itself until its subnet arrives).
  */
 export class OpenstackApi1764700000000 implements MigrationInterface {
   name = 'OpenstackApi1764700000000';
@@ -16,10 +16,13 @@ export class OpenstackApi1764700000000 implements MigrationInterface {
       `CREATE TABLE "project_members" ("user_id" uuid NOT NULL, "project_id" uuid NOT NULL, "role" text NOT NULL, CONSTRAINT "CHK_project_members_role" CHECK ("role" IN ('admin', 'member', 'reader')), CONSTRAINT "PK_b3f491d3a3f986106d281d8eb4b" PRIMARY KEY ("user_id", "project_id"))`,
     );
     await q.query(
-      `CREATE TABLE "pending_networks" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "name" text NOT NULL, "project_id" uuid NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_7d6d414fc3de4e6691e9ec4f18a" UNIQUE ("name"), CONSTRAINT "PK_f237bb5d610e696d33d48f7d051" PRIMARY KEY ("id"))`,
+      `CREATE TABLE "neutron_networks" ("id" uuid NOT NULL DEFAULT gen_random_uuid(), "name" text NOT NULL, "project_id" uuid NOT NULL, "subnet_name" text, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "UQ_74912e00e98476ad7f3606e798b" UNIQUE ("name"), CONSTRAINT "PK_6d61bc253312195ef0f7fce1824" PRIMARY KEY ("id"))`,
     );
     await q.query(
       `CREATE TABLE "server_extras" ("instance_id" uuid NOT NULL, "metadata" jsonb NOT NULL DEFAULT '{}', "key_name" text, "user_data" text, "user_id" uuid, CONSTRAINT "PK_2b8279902e1ee3c70ef64903745" PRIMARY KEY ("instance_id"))`,
+    );
+    await q.query(
+      `CREATE TABLE "image_extras" ("image_id" uuid NOT NULL, "visibility" text NOT NULL DEFAULT 'private', "disk_format" text, "container_format" text, "properties" jsonb NOT NULL DEFAULT '{}', CONSTRAINT "PK_87318632b312994a6accd185dce" PRIMARY KEY ("image_id"))`,
     );
     await q.query(`ALTER TABLE "api_tokens" ADD "user_id" uuid`);
     await q.query(`ALTER TABLE "api_tokens" ADD "role" text`);
@@ -35,8 +38,9 @@ export class OpenstackApi1764700000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "image_extras"`);
     await q.query(`DROP TABLE "server_extras"`);
-    await q.query(`DROP TABLE "pending_networks"`);
+    await q.query(`DROP TABLE "neutron_networks"`);
     await q.query(`DROP TABLE "project_members"`);
     await q.query(`DROP TABLE "users"`);
     for (const column of ['revoked_at', 'expires_at', 'methods', 'role', 'user_id']) {

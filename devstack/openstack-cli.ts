@@ -47,7 +47,8 @@ export async function ensureOpenstackCli(options: { toolsDir?: string; onInstall
     }
   } catch (error) {
     const stderr = ((error as { stderr?: string }).stderr ?? '').trim().split('\n').slice(-15).join('\n');
-    throw new Error(`Installing ${OPENSTACK_CLI_PACKAGES.join(' ')} into ${finalDir} failed\n${stderr}`, {
+    const hint = /ensurepip|venv/.test(stderr) ? ' (on Debian: apt-get install python3-venv)' : '';
+    throw new Error(`Installing ${OPENSTACK_CLI_PACKAGES.join(' ')} into ${finalDir} failed${hint}\n${stderr}`, {
       cause: error,
     });
   } finally {

@@ -69,19 +69,17 @@ abstract class OpenstackErrors implements ExceptionFilter {
   }
 }
 
-@Injectable()
-export class NovaErrors extends OpenstackErrors {
-  protected readonly style = 'nova';
+/** One filter class per style: each is a provider Nest injects the logger into. */
+function filterFor(style: ErrorStyle) {
+  @Catch()
+  @Injectable()
+  class StyledErrors extends OpenstackErrors {
+    protected readonly style = style;
+  }
+  return StyledErrors;
 }
-@Injectable()
-export class NeutronErrors extends OpenstackErrors {
-  protected readonly style = 'neutron';
-}
-@Injectable()
-export class KeystoneErrors extends OpenstackErrors {
-  protected readonly style = 'keystone';
-}
-@Injectable()
-export class GlanceErrors extends OpenstackErrors {
-  protected readonly style = 'glance';
-}
+
+export const NovaErrors = filterFor('nova');
+export const NeutronErrors = filterFor('neutron');
+export const KeystoneErrors = filterFor('keystone');
+export const GlanceErrors = filterFor('glance');

@@ -44,6 +44,11 @@ describe('the openstack CLI against Nimbus', () => {
     assert.equal(image.size, 1024 * 1024);
     const images = await openstackJson(env, 'image', 'list');
     assert.deepEqual(images.map((i: any) => i.Name).sort(), ['cirros', 'img2']);
+    const bytes = await stack.api('GET', `/image/v2/images/${image.id}/file`);
+    assert.equal(bytes.status, 200);
+    assert.equal(Number(bytes.headers.get('content-length')), 1024 * 1024);
+    const byIds = await stack.api('GET', `/image/v2/images?id=in:${image.id},${images[0].ID}`);
+    assert.equal(byIds.body.images.length, 2);
   });
 
   it('network create, subnet create', async () => {
@@ -175,7 +180,7 @@ describe('the openstack CLI against Nimbus', () => {
       assert.match(wrong.stderr, /401/);
     });
 
-    it("a member of project A gets 404 for project B's server", async () => {
+    it("a member of project A gets 404 for project B's server and private image; a reader only reads", async () => {
       const admin = await login('admin', stack.adminPassword, 'admin');
       const ids: Record<string, string> = {};
       for (const name of ['proj-a', 'proj-b']) {
@@ -209,6 +214,26 @@ describe('the openstack CLI against Nimbus', () => {
       assert.deepEqual((await nova('GET', '/servers', a)).body.servers, []);
       assert.equal((await nova('DELETE', `/servers/${id}`, a)).status, 404);
       assert.equal((await nova('DELETE', `/servers/${id}`, b)).status, 204);
+
+      const glance = (method: string, p: string, token: string, body?: unknown) =>
+        stack.api(method, `/image/v2${p}`, body, { token: null, headers: { 'X-Auth-Token': token } });
+      const image = await glance('POST', '/images', b, { name: 'b-only', visibility: 'private', disk_format: 'raw' });
+      assert.equal(image.status, 201, JSON.stringify(image.body));
+      assert.equal((await glance('GET', `/images/${image.body.id}`, a)).status, 404);
+      const seen = (await glance('GET', '/images', a)).body.images.map((i: any) => i.name);
+      assert.ok(seen.includes('cirros') && !seen.includes('b-only'), seen.join());
+      assert.equal((await glance('POST', '/images', a, { name: 'mine', visibility: 'public' })).status, 403);
+
+      const reader = await keystone('POST', '/users', { user: { name: 'reader-a', password: 'pw-reader' } }, admin);
+      const path = `/projects/${ids['proj-a']}/users/${reader.body.user.id}/roles/reader`;
+      assert.equal((await keystone('PUT', path, undefined, admin)).status, 204);
+      const r = await login('reader-a', 'pw-reader', 'proj-a');
+      assert.equal((await nova('GET', '/servers/detail', r)).status, 200);
+      const refused = await nova('POST', '/servers', r, {
+        server: { name: 'r-1', flavorRef: flavor, imageRef: 'cirros' },
+      });
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body.forbidden.code, 403);
     });
 
     it('an expired or revoked token gets 401', async () => {

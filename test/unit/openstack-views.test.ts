@@ -6,6 +6,7 @@ import type { InstanceView } from '../../core/instances/instance-view.js';
 import { errorBody } from '../../apps/api/openstack/common/os-errors.js';
 import { toBuildRequest } from '../../apps/api/openstack/compute/server-request.js';
 import { serverDetail } from '../../apps/api/openstack/compute/server-view.js';
+import { novaActions } from '../../apps/api/openstack/compute/instance-actions-view.js';
 import { catalog } from '../../apps/api/openstack/identity/token-view.js';
 import { project } from '../../apps/api/openstack/network/neutron-views.js';
 
@@ -115,6 +116,40 @@ describe('OpenStack API translators', () => {
     assert.equal(c[1].endpoints[0].url, 'http://h:1/compute/v2.1');
     assert.equal(c[5].endpoints[0].url, 'http://h:1/volume/v3/p1');
     assert.ok(c.every((e) => e.endpoints[0].interface === 'public' && e.endpoints[0].region === 'RegionOne'));
+  });
+
+  it('groups the action log: build steps under create, later power and attach steps as their own actions', () => {
+    const row = (step: string, at: string, outcome = 'succeeded') =>
+      ({
+        id: `r-${step}`,
+        instanceId: view.id,
+        step,
+        host: 'node-1',
+        outcome,
+        message: null,
+        startedAt: new Date(at),
+        finishedAt: new Date(at),
+      }) as never;
+    const active = { ...view, status: 'ACTIVE' as const, fault: null, launchedAt: '2026-01-01T00:00:05.000Z' };
+    const actions = novaActions(
+      active,
+      [
+        row('schedule', '2026-01-01T00:00:01Z'),
+        row('attach_volume', '2026-01-01T00:00:04Z'),
+        row('stop', '2026-01-01T00:00:06Z'),
+        row('attach_volume', '2026-01-01T00:00:07Z'),
+      ],
+      'u1',
+    );
+    assert.deepEqual(
+      actions.map((a) => a.action),
+      ['attach_volume', 'stop', 'create'],
+    );
+    assert.deepEqual(
+      actions[2].events.map((e) => e.event),
+      ['compute_schedule', 'compute_attach_volume'],
+    );
+    assert.equal(actions[1].events[0].result, 'Success');
   });
 
   it("projects Neutron's fields=", () => {

@@ -2,8 +2,8 @@ import type { InstanceAction } from '../../../../core/db/entities/index.js';
 import type { InstanceView } from '../../../../core/instances/instance-view.js';
 import { novaTime } from '../common/endpoints.js';
 
-const POWER_STEPS = new Set(['stop', 'start', 'reboot']);
-const NOVA_ACTION: Record<string, string> = { stop: 'stop', start: 'start', reboot: 'reboot' };
+/** Steps that are actions of their own: the power actions, and attach/detach on a running server. */
+const OWN_ACTIONS = new Set(['stop', 'start', 'reboot', 'attach_volume', 'detach_volume']);
 
 export interface NovaAction {
   action: string;
@@ -44,12 +44,15 @@ function event(row: InstanceAction) {
 
 /**
  * Nova's os-instance-actions from the instance's action log: the build's steps (and their
- * undos) are the `create` action's events; each power action is an action with its one event;
- * a deleted or deleting server has a `delete` action.
+ * undos) are the `create` action's events; after the build, each power action and each
+ * attach or detach is an action with its one event; a deleting server has a `delete` action.
  */
 export function novaActions(v: InstanceView, rows: InstanceAction[], userId: string): NovaAction[] {
   const base = { instance_uuid: v.id, user_id: userId, project_id: v.projectId };
-  const build = rows.filter((r) => !POWER_STEPS.has(r.step));
+  // The build ends at launch; an attach_volume before it is one of the build's steps.
+  const launched = v.launchedAt ? new Date(v.launchedAt).getTime() : Infinity;
+  const isOwn = (r: InstanceAction) => OWN_ACTIONS.has(r.step) && new Date(r.startedAt).getTime() >= launched;
+  const build = rows.filter((r) => !isOwn(r));
   const actions: NovaAction[] = [
     {
       ...base,
@@ -60,17 +63,15 @@ export function novaActions(v: InstanceView, rows: InstanceAction[], userId: str
       message: v.fault ? 'Error' : null,
       events: build.map(event),
     },
-    ...rows
-      .filter((r) => POWER_STEPS.has(r.step))
-      .map((r) => ({
-        ...base,
-        action: NOVA_ACTION[r.step],
-        request_id: `req-${r.id}`,
-        start_time: novaTime(r.startedAt),
-        updated_at: novaTime(r.finishedAt ?? r.startedAt),
-        message: r.outcome === 'failed' ? 'Error' : null,
-        events: [event(r)],
-      })),
+    ...rows.filter(isOwn).map((r) => ({
+      ...base,
+      action: r.step,
+      request_id: `req-${r.id}`,
+      start_time: novaTime(r.startedAt),
+      updated_at: novaTime(r.finishedAt ?? r.startedAt),
+      message: r.outcome === 'failed' ? 'Error' : null,
+      events: [event(r)],
+    })),
   ];
   if (v.status === 'DELETED' || v.taskState === 'deleting') {
     actions.push({

@@ -65,7 +65,7 @@ describe('OpenStack API translators', () => {
   });
 
   it('reads Nova create bodies: network by uuid or port, a new or existing volume from block devices', async () => {
-    const never = async () => assert.fail('no port lookup expected');
+    const never = (): Promise<string> => Promise.reject(new Error('no port lookup expected'));
     const { build, extras } = await toBuildRequest(
       {
         server: {
@@ -83,7 +83,7 @@ describe('OpenStack API translators', () => {
     assert.deepEqual(extras.metadata, { k: 'v' });
     const byPort = await toBuildRequest(
       { server: { name: 'b', flavorRef: 1, imageRef: 'i', networks: [{ port: 'p' }] } },
-      async () => 'net-of-p',
+      () => Promise.resolve('net-of-p'),
     );
     assert.equal(byPort.build.network, 'net-of-p');
     assert.equal(byPort.build.flavor, '1');

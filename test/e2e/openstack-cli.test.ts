@@ -19,6 +19,8 @@ describe('the openstack CLI against Nimbus', () => {
   let env: Record<string, string>;
   before(() => {
     env = adminOsEnv(stack);
+    assert.equal(env.OS_AUTH_URL, `${stack.apiUrl}/identity/v3`);
+    assert.equal(env.OS_PASSWORD, stack.adminPassword);
   });
   const byName = (rows: any[], name: string): any => rows.find((r) => r.Name === name);
 

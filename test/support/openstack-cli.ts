@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { ensureOpenstackCli } from '../../devstack/openstack-cli.js';
 import type { TestStack } from './stack.js';
 
@@ -8,19 +9,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** OS_* variables as the stack's openrc sets them: the seeded admin, by password. */
+/** The OS_* variables of the stack's `<data dir>/openrc` (as `npm start` writes it): the seeded admin. */
 export function adminOsEnv(stack: TestStack): Record<string, string> {
-  return {
-    OS_AUTH_URL: `${stack.apiUrl}/identity/v3`,
-    OS_IDENTITY_API_VERSION: '3',
-    OS_AUTH_TYPE: 'password',
-    OS_USERNAME: 'admin',
-    OS_PASSWORD: stack.adminPassword,
-    OS_PROJECT_NAME: 'admin',
-    OS_USER_DOMAIN_NAME: 'Default',
-    OS_PROJECT_DOMAIN_NAME: 'Default',
-    OS_REGION_NAME: 'RegionOne',
-  };
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(stack.openrcFile, 'utf8').split('\n')) {
+    const m = /^export (OS_\w+)='(.*)'$/.exec(line);
+    if (m) env[m[1]] = m[2].replace(/'\\''/g, "'");
+  }
+  return env;
 }
 
 /** Environment without any OS_* the developer's shell may hold, so only the test's credentials count. */

@@ -17,6 +17,7 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
         return {
           volumeId: volume.id,
           sizeGb: volume.sizeGb,
+          pool: volume.pool,
           connection: await deps.volumes.initializeConnection(volume),
         };
       });
@@ -31,6 +32,7 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
         return {
           volumeId: volume.id,
           sizeGb: volume.sizeGb,
+          pool: volume.pool,
           connection: await deps.volumes.initializeConnection(volume, host),
         };
       });

@@ -1,6 +1,6 @@
 import type { Attempt, BuildStep, Fault, FlavorSpec, ImageRef, InstanceStatus, TaskState } from './instances.js';
 import type { PortInfo } from './network.js';
-import type { VolumeInfo } from './storage.js';
+import type { IscsiConnection, StoredVolume, VolumeInfo } from './storage.js';
 
 // The port and the volume are written once, in network.ts and storage.ts; re-exported for the workflows.
 export type { PortInfo, VolumeInfo };
@@ -78,9 +78,26 @@ export interface StorageActivities {
   /** Ids of the volumes attached to an instance, with whether the instance owns them. */
   listInstanceVolumes(input: {
     instanceId: string;
-  }): Promise<Array<{ volumeId: string; deleteOnTermination: boolean }>>;
+  }): Promise<Array<{ volumeId: string; deleteOnTermination: boolean; pool?: string }>>;
   /** Marks a detached volume available again (a standalone one survives its instance). */
   markVolumeDetached(input: { volumeId: string }): Promise<void>;
+}
+
+/**
+ * The storage node's half of a volume (Cinder-volume with tgt): the file and the target,
+ * keyed by the volume id. The control plane's half (records, pools, CHAP secrets) is
+ * StorageActivities; the workflow passes the recorded export from one to the other.
+ */
+export interface StorageNodeActivities {
+  /**
+   * Makes the volume's file (kept if it exists), exports it with the recorded target and
+   * CHAP credentials, and lets `host`'s initiator in (the target's ACL).
+   */
+  exportVolume(input: { volume: StoredVolume; connection: IscsiConnection; host: string }): Promise<void>;
+  /** `host`'s initiator is no longer let in; the target and the file stay. */
+  unexportVolume(input: { volumeId: string; host: string }): Promise<void>;
+  /** Removes the target, its CHAP account and the file; a missing volume is a no-op. */
+  destroyVolume(input: { volumeId: string; pool?: string }): Promise<void>;
 }
 
 export interface RecordsActivities {

@@ -81,6 +81,10 @@ export const DriverCodes = {
   QemuDeviceFailed: 'QemuDeviceFailed',
   /** The guest never printed its ready marker (or QEMU died first); the message quotes the console's last lines. */
   GuestBootFailed: 'GuestBootFailed',
+  /** tgtd refused or failed a target change (tgtadm's exit status and message): retried, tgtd may be restarting. */
+  IscsiTargetFailed: 'IscsiTargetFailed',
+  /** The hypervisor could not log in to the volume's target (wrong CHAP secret, no ACL for this host). */
+  VolumeLoginRefused: 'VolumeLoginRefused',
 } as const;
 
 export type DriverCode = (typeof DriverCodes)[keyof typeof DriverCodes];
@@ -133,6 +137,8 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   QemuStartFailed: 'permanent',
   QemuDeviceFailed: 'permanent',
   GuestBootFailed: 'permanent',
+  IscsiTargetFailed: 'retryable',
+  VolumeLoginRefused: 'permanent',
 };
 
 /** True when `code` is one of this vocabulary's codes (a Node or PostgreSQL code is not). */

@@ -25,6 +25,7 @@ export type BuildStep =
   | 'plug_vif'
   | 'create_volume'
   | 'reserve_volume'
+  | 'export_volume'
   | 'attach_volume'
   | 'record_active';
 

@@ -27,4 +27,21 @@ export interface VolumeInfo {
   volumeId: string;
   sizeGb: number;
   connection: IscsiConnection;
+  /** The storage pool holding it (the storage node's folder); absent in histories recorded before it. */
+  pool?: string;
+}
+
+/** A volume as the storage node stores it: its file lives in `pool`. */
+export interface StoredVolume {
+  volumeId: string;
+  sizeGb: number;
+  pool: string;
+}
+
+/**
+ * The iSCSI initiator name a compute host logs in with (its QEMU's `initiator-name`), and
+ * what the storage backend puts in a target's ACL when it initializes a connection for it.
+ */
+export function initiatorIqnOf(host: string): string {
+  return `iqn.2010-10.org.nimbus:host-${host.toLowerCase().replace(/[^a-z0-9.-]/g, '-')}`;
 }

@@ -5,6 +5,11 @@ export const TaskQueues = {
   scheduler: 'scheduler',
   network: 'network',
   storage: 'storage',
+  /**
+   * The storage node (Cinder-volume's role: apps/storage-node): the volume files and tgtd's
+   * targets. The controller serves it itself with the fake backend (NIMBUS_STORAGE_BACKEND=fake).
+   */
+  storageNode: 'storage-node',
 } as const;
 
 /** The queue of one compute node: only that node's agent polls it. */

@@ -8,6 +8,7 @@ import { prepareDatabase } from '../core/db/prepare.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { writeOpenrc } from './openrc.js';
 import { assertPortFree } from './ports.js';
+import { storageNodeWiring } from './storage-node.js';
 import { sendSignal } from './processes.js';
 import { ensureSearchAttributesAt } from './search-attributes.js';
 import { stopLeftoverChildren, Supervisor, type SupervisorOptions } from './supervisor.js';
@@ -110,6 +111,10 @@ export function appEnvironment(
     NIMBUS_HEARTBEAT_INTERVAL: String(config.heartbeatIntervalSec),
     NIMBUS_HYPERVISOR_DELAY_MS: String(config.hypervisorDelayMs),
     NIMBUS_ISCSI_PORTAL: config.iscsiPortal,
+    NIMBUS_STORAGE_BACKEND: config.storageBackend,
+    NIMBUS_TGT_CONTROL_PORT: String(config.tgtControlPort),
+    NIMBUS_STORAGE_POOL_DIR: config.storagePoolDir,
+    ...(config.storageNetns ? { NIMBUS_STORAGE_NETNS: config.storageNetns } : {}),
     NIMBUS_LOG_LEVEL: config.logLevel,
   };
 }
@@ -199,13 +204,16 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
 
     const apiUrl = apiBaseUrl(config);
     if (!options.infraOnly) {
+      const given = { ...process.env, ...options.env };
       const env = {
-        ...process.env,
-        ...options.env,
+        ...given,
         ...appEnvironment(config, { databaseUrl, temporalAddress, adminToken: admin.token }),
+        ...(await storageNodeWiring(config, given)),
         NIMBUS_ADMIN_PASSWORD: password,
       };
       addApps(supervisor, options.agents, appsDir, env);
+      if (config.storageBackend === 'tgt')
+        supervisor.add({ name: 'storage-node', ...appCommand(appsDir, env, 'storage-node') });
       stops.push(() => supervisor.stopAll());
       await supervisor.startAll();
       await waitForHealth(apiUrl, supervisor, options.readyTimeoutMs ?? 90_000, signal);
@@ -237,13 +245,17 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
   }
 }
 
-function addApps(supervisor: Supervisor, agents: string[], appsDir: string, env: NodeJS.ProcessEnv): void {
-  const node = (app: string, ...args: string[]) => ({
+function appCommand(appsDir: string, env: NodeJS.ProcessEnv, app: string, ...args: string[]) {
+  return {
     command: process.execPath,
     args: ['--enable-source-maps', path.join(appsDir, app, 'main.js'), ...args],
     env,
     cwd: REPO_ROOT,
-  });
+  };
+}
+
+function addApps(supervisor: Supervisor, agents: string[], appsDir: string, env: NodeJS.ProcessEnv): void {
+  const node = (app: string, ...args: string[]) => appCommand(appsDir, env, app, ...args);
   supervisor.add({ name: 'api', ...node('api') });
   supervisor.add({ name: 'controller', ...node('controller') });
   for (const host of agents) {

@@ -157,6 +157,20 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/**
+ * The volume scenarios again, with the storage node's steps (export, unexport, destroy:
+ * patched 'storage-node-export'). The histories recorded before the patch stay as they
+ * are, so both paths of the patch keep replaying.
+ */
+for (const name of ['success-with-volume', 'success-with-existing-volume', 'fail-at-attach-volume', 'delete-active']) {
+  const scenario = SCENARIOS.find((s) => s.name === name)!;
+  SCENARIOS.push({
+    ...scenario,
+    name: `${name}-storage-node`,
+    description: `${scenario.description} With the storage node exporting the volume (patch storage-node-export).`,
+  });
+}
+
 async function recordScenario(scenario: Scenario): Promise<void> {
   // A stack of its own per scenario: faults and capacity never leak from one to the next.
   const stack = await startTestStack({ env: { NIMBUS_HYPERVISOR_DELAY_MS: '20' } });

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -16,7 +17,16 @@ import { Build } from './build.js';
 import { StepFailure, toFault } from './failures.js';
 import { onHost } from './host-steps.js';
 import { placeAndSpawn } from './placement.js';
-import { network, networkUndo, record, storage, storageUndo } from './proxies.js';
+import {
+  STORAGE_NODE_PATCH,
+  network,
+  networkUndo,
+  record,
+  storage,
+  storageNode,
+  storageNodeUndo,
+  storageUndo,
+} from './proxies.js';
 
 /**
  * Builds one instance: schedule → claim → pull image → spawn → port + VIF → volume →
@@ -53,6 +63,26 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
       );
     };
 
+    /**
+     * The storage node makes the recorded export real and lets this host's initiator in. Its
+     * undo is the ACL entry only for the user's volume, the target and file for the build's own.
+     */
+    const exportOnNode = async (volume: VolumeInfo, owned: boolean): Promise<void> => {
+      if (!patched(STORAGE_NODE_PATCH)) return;
+      const { volumeId, sizeGb } = volume;
+      saga.add(owned ? 'destroyVolume' : 'unexportVolume', () =>
+        owned
+          ? storageNodeUndo.destroyVolume({ volumeId, pool: volume.pool })
+          : storageNodeUndo.unexportVolume({ volumeId, host }),
+      );
+      await build.step('export_volume', null, () =>
+        storageNode.exportVolume.executeWithOptions(
+          { ...controlPlane(TaskQueues.storageNode), summary: `export volume ${volumeId} to ${host}` },
+          [{ volume: { volumeId, sizeGb, pool: volume.pool! }, connection: volume.connection, host }],
+        ),
+      );
+    };
+
     if (input.volume && 'volumeId' in input.volume) {
       // The user's standalone volume: reserved for this build, given back (never deleted) on failure.
       // Only inputs that name one take this branch, so builds started before it replay unchanged.
@@ -64,6 +94,7 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
           [{ volumeId, instanceId, projectId: input.projectId, host }],
         ),
       );
+      await exportOnNode(volume, false);
       await attach(volume);
     } else if (input.volume) {
       const { sizeGb } = input.volume;
@@ -75,6 +106,7 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
           [{ volumeId, instanceId, projectId: input.projectId, sizeGb }],
         ),
       );
+      await exportOnNode(volume, true);
       await attach(volume);
     }
 

@@ -1,11 +1,18 @@
-import { log, proxyActivities, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  log,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ComputeActivities } from '../contracts/activities.js';
 import type { DeleteInstanceInput } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { computeQueue } from '../contracts/task-queues.js';
 import { hostTiming, undo } from './activity-options.js';
 import { failureMessage, isHostUnreachable } from './failures.js';
-import { networkUndo, record, schedulerUndo, storageUndo } from './proxies.js';
+import { STORAGE_NODE_PATCH, networkUndo, record, schedulerUndo, storageNodeUndo, storageUndo } from './proxies.js';
 
 /**
  * Tears an instance down in the reverse order of its build: volumes, VIF and port, domain,
@@ -36,10 +43,17 @@ export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> 
     }
   }
 
-  for (const vol of await storageUndo.listInstanceVolumes({ instanceId })) {
-    await onHost(`detach volume ${vol.volumeId}`, (c) => c.detachVolume({ instanceId, volumeId: vol.volumeId }));
-    if (vol.deleteOnTermination) await storageUndo.deleteVolume({ volumeId: vol.volumeId });
-    else await storageUndo.markVolumeDetached({ volumeId: vol.volumeId });
+  const onStorageNode = patched(STORAGE_NODE_PATCH);
+  for (const { volumeId, deleteOnTermination, pool } of await storageUndo.listInstanceVolumes({ instanceId })) {
+    await onHost(`detach volume ${volumeId}`, (c) => c.detachVolume({ instanceId, volumeId }));
+    if (deleteOnTermination) {
+      // The target and the file first: a volume recorded deleted never has storage left behind.
+      if (onStorageNode) await storageNodeUndo.destroyVolume({ volumeId, pool });
+      await storageUndo.deleteVolume({ volumeId });
+    } else {
+      await storageUndo.markVolumeDetached({ volumeId });
+      if (onStorageNode && host) await storageNodeUndo.unexportVolume({ volumeId, host });
+    }
   }
   await onHost('unplug VIF', (c) => c.unplugVif({ instanceId }));
   await networkUndo.deallocatePort({ instanceId });

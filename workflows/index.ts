@@ -4,3 +4,4 @@ export { DeleteInstance } from './delete-instance.js';
 export { BenchFloor } from './bench-floor.js';
 export { InstancePowerAction } from './power-action.js';
 export { InstanceConsole } from './console-output.js';
+export { AttachVolume, DetachVolume } from './volume-attachment.js';

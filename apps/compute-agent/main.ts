@@ -9,6 +9,7 @@ import { createComputeActivities } from '../../activities/compute.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
 import { computeQueue } from '../../contracts/task-queues.js';
+import { initiatorIqnOf } from '../../contracts/storage.js';
 import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
 import { createDataSource } from '../../core/db/data-source.js';
@@ -25,6 +26,7 @@ import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { IscsiConnector } from '../../core/storage/connector.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
+import { exportLunOf } from '../../core/storage/iscsi-target.js';
 import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
 
@@ -78,12 +80,12 @@ const driver = createHypervisorDriver({
   // (devstack/build-guest-image.ts; guests still boot only images pulled through the node cache),
   // and eth0 is user-mode networking until the networks issue gives guests real taps.
   // A spawn waits for the guest's ready marker, so an image that does not boot ends the build ERROR.
-  // Volumes: recorded, not attached, until the tgt backend lands (the fake backend's targets do not exist).
+  // Volumes: attached through libiscsi with the host's own initiator name (the storage node's ACLs name it).
   qemu: {
     userNetwork: true,
     probeImage: await builtGuestImage(config.guestImageCache),
     guestBootTimeoutMs: config.guestBootTimeoutSec * 1000,
-    recordOnlyIscsi: true,
+    initiatorName: initiatorIqnOf(host),
   },
 });
 await driver.initHost();
@@ -160,7 +162,7 @@ const worker = await Worker.create({
       images,
       imageCacheMaxBytes: config.imageCacheMaxBytes,
       ports: new PortAllocator(db),
-      volumes: new VolumeService(db, config.iscsiPortal),
+      volumes: new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend)),
       faults,
     }),
   },

@@ -8,6 +8,7 @@ import { createNoopActivities } from '../../activities/noop.js';
 import { createRecordsActivities } from '../../activities/records.js';
 import { createSchedulerActivities } from '../../activities/scheduler.js';
 import { createStorageActivities } from '../../activities/storage.js';
+import { createStorageNodeActivities } from '../../activities/storage-node.js';
 import { TaskQueues } from '../../contracts/task-queues.js';
 import { loadConfig } from '../../core/config.js';
 import { createDataSource } from '../../core/db/data-source.js';
@@ -17,7 +18,9 @@ import { createLogger } from '../../core/logger.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { HostSelector } from '../../core/scheduling/host-selector.js';
+import { FakeStorageNode } from '../../core/storage/backends/fake.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
+import { exportLunOf } from '../../core/storage/iscsi-target.js';
 import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
 import { workflowCode } from '../common/workflow-code.js';
@@ -66,8 +69,23 @@ const workers = await Promise.all([
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.storage,
-    activities: { ...noop, ...createStorageActivities({ volumes: new VolumeService(db, config.iscsiPortal) }) },
+    activities: {
+      ...noop,
+      ...createStorageActivities({
+        volumes: new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend)),
+      }),
+    },
   }),
+  // With the fake backend there are no targets to make: the controller answers the storage node's queue.
+  ...(config.storageBackend === 'fake'
+    ? [
+        Worker.create({
+          ...shared,
+          taskQueue: TaskQueues.storageNode,
+          activities: { ...noop, ...createStorageNodeActivities({ node: new FakeStorageNode() }) },
+        }),
+      ]
+    : []),
 ]);
 
 log.info(

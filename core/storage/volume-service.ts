@@ -28,12 +28,17 @@ async function lockVolume(tx: EntityManager, volumeId: string): Promise<LockedVo
 export class VolumeService {
   private readonly backend: VolumeBackend;
 
+  /**
+   * `lun`: the one the storage node's backend exports on (TGT_LUN with tgt). The control
+   * plane never shells out: it records the export, and the storage node makes it real.
+   */
   constructor(
     private readonly db: DataSource,
     portal: string,
     backend?: VolumeBackend,
+    lun = 0,
   ) {
-    this.backend = backend ?? new FakeVolumeBackend(portal);
+    this.backend = backend ?? new FakeVolumeBackend(portal, lun);
   }
 
   async create(input: {
@@ -184,9 +189,11 @@ export class VolumeService {
     });
   }
 
-  async attachmentsOf(instanceId: string): Promise<Array<{ volumeId: string; deleteOnTermination: boolean }>> {
+  async attachmentsOf(
+    instanceId: string,
+  ): Promise<Array<{ volumeId: string; deleteOnTermination: boolean; pool: string }>> {
     return this.db.query(
-      `SELECT v.id AS "volumeId", v.delete_on_termination AS "deleteOnTermination"
+      `SELECT v.id AS "volumeId", v.delete_on_termination AS "deleteOnTermination", v.pool
        FROM volume_attachments a JOIN volumes v ON v.id = a.volume_id WHERE a.instance_id = $1`,
       [instanceId],
     );

@@ -30,6 +30,11 @@ describe('recorded histories replay against the current workflow code', () => {
       'delete-active',
       'success-with-existing-volume',
       'stop-active',
+      // The storage node's steps (patch storage-node-export); the ones above replay the path without.
+      'success-with-volume-storage-node',
+      'success-with-existing-volume-storage-node',
+      'fail-at-attach-volume-storage-node',
+      'delete-active-storage-node',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }

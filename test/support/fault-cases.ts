@@ -154,6 +154,7 @@ export async function deleteAndWait(stack: TestStack, id: string, ms = 60_000): 
 export function attachFailureUndos(host: string): string[] {
   return [
     `detachVolume(${host})`,
+    'destroyVolume',
     'deleteVolume',
     `unplugVif(${host})`,
     'deallocatePort',

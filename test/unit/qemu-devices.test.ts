@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { attachDisk, detachDisk, plugNic } from '../../core/hypervisor/qemu/qemu-devices.js';
 import { QmpClient } from '../../core/hypervisor/qemu/qmp-client.js';
+import type { DomainError } from '../../core/errors.js';
 
 type Cmd = { execute: string; arguments?: Record<string, unknown>; id?: number };
 
@@ -49,12 +50,13 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const INITIATOR = 'iqn.2010-10.org.nimbus:host-node-1';
 const volumeId = '5e0c3a1b-2d4f-4a6b-8c9d-0e1f2a3b4c5d';
 const connection = { targetIqn: 'iqn.2010-10.org.nimbus:volume-1', targetPortal: '127.0.0.1:3260', targetLun: 1 };
 
 describe('QMP hot-plug sequences', () => {
   it('attaches an iSCSI volume with CHAP: secret object, iscsi node under raw, disk with the serial', async () => {
-    await attachDisk(qmp, { volumeId, connection, auth: { username: 'u', secret: 's3cret' } }, {});
+    await attachDisk(qmp, { volumeId, connection, auth: { username: 'u', secret: 's3cret' } }, INITIATOR, {});
     assert.deepEqual(
       sent.map((c) => c.execute),
       ['object-add', 'blockdev-add', 'device_add'],
@@ -66,6 +68,7 @@ describe('QMP hot-plug sequences', () => {
     assert.equal(file.target, connection.targetIqn);
     assert.equal(file.lun, 1);
     assert.equal(file.user, 'u');
+    assert.equal(file['initiator-name'], INITIATOR, "the host's own initiator name, which the target's ACL names");
     assert.equal(file['password-secret'], 'sec-5e0c3a1b2d4f4a6b8c9d0e1f');
     assert.ok(!JSON.stringify(sent.slice(1)).includes('s3cret'), 'the secret travels only in object-add');
     assert.equal(sent[2].arguments?.serial, volumeId.slice(0, 20));
@@ -80,8 +83,21 @@ describe('QMP hot-plug sequences', () => {
       'blockdev-add': { class: 'GenericError', desc: "Duplicate nodes with node-name='vol-x'" },
       device_add: { class: 'GenericError', desc: "Duplicate device ID 'disk-x'" },
     };
-    await attachDisk(qmp, { volumeId, connection, auth: { username: 'u', secret: 's' } }, {});
-    await attachDisk(qmp, { volumeId, connection, uri: 'file:///tmp/v.raw' }, {});
+    await attachDisk(qmp, { volumeId, connection, auth: { username: 'u', secret: 's' } }, INITIATOR, {});
+    await attachDisk(qmp, { volumeId, connection, uri: 'file:///tmp/v.raw' }, INITIATOR, {});
+  });
+
+  it('turns a refused login (wrong CHAP secret) into VolumeLoginRefused and takes the secret back', async () => {
+    const desc = 'iSCSI: Failed to connect to LUN : Failed to log in to target. Status: Authentication failure(513)';
+    refuse = { 'blockdev-add': { class: 'GenericError', desc } };
+    await assert.rejects(
+      attachDisk(qmp, { volumeId, connection, auth: { username: 'u', secret: 'wrong' } }, INITIATOR, {}),
+      (err: DomainError) => err.code === 'VolumeLoginRefused' && /Authentication failure/.test(err.message),
+    );
+    assert.deepEqual(
+      sent.map((c) => c.execute),
+      ['object-add', 'blockdev-add', 'object-del'],
+    );
   });
 
   it('detaches by device_del, waits for DEVICE_DELETED, then deletes the node and the secret', async () => {

@@ -76,7 +76,7 @@ describe('CreateInstance compensation', () => {
     const handle = await startCreate(h, createInput({ volume: { sizeGb: 1 } }));
 
     await buildFailure(handle, FaultCodes.HostStepFailed);
-    const undos = [`${n1}:detachVolume`, 'storage:deleteVolume', ...unwiredOn(n1)];
+    const undos = [`${n1}:detachVolume`, 'storage-node:destroyVolume', 'storage:deleteVolume', ...unwiredOn(n1)];
     assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [...undos, 'instances:recordFault']);
     const [{ fault }] = h.cloud.recordsOf('recordFault');
     assert.deepEqual(

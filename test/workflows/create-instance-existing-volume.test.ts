@@ -41,6 +41,7 @@ describe('CreateInstance with an existing volume', () => {
     assert.deepEqual(h.cloud.actions('network:allocatePort'), [
       `${n1}:plugVif`,
       'storage:reserveVolume',
+      'storage-node:exportVolume',
       `${n1}:attachVolume`,
       'instances:recordActive',
     ]);
@@ -50,7 +51,7 @@ describe('CreateInstance with an existing volume', () => {
       .map((r) => r.taskState);
     assert.deepEqual(taskStates, ['scheduling', 'pulling_image', 'spawning', 'networking', 'attaching_volume']);
     assert.deepEqual((await queryStatus(handle)).steps.map((s) => s.step).slice(-2), [
-      'reserve_volume',
+      'export_volume',
       'attach_volume',
     ]);
     assert.deepEqual(h.cloud.volumes.get(volumeId), {
@@ -69,6 +70,7 @@ describe('CreateInstance with an existing volume', () => {
     await buildFailure(handle, FaultCodes.HostStepFailed);
     assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [
       `${n1}:detachVolume`,
+      'storage-node:unexportVolume',
       'storage:unreserveVolume',
       ...unwiredOn(n1),
       'instances:recordFault',

@@ -40,6 +40,7 @@ describe('CreateInstance', () => {
       'network:allocatePort',
       `${n1}:plugVif`,
       'storage:createVolume',
+      'storage-node:exportVolume',
       `${n1}:attachVolume`,
       'instances:recordActive',
     ]);
@@ -59,9 +60,17 @@ describe('CreateInstance', () => {
     assert.deepEqual(status.attempts, [{ host: 'node-1', outcome: 'claimed', reason: null }]);
     assert.deepEqual(
       status.steps.map((s) => [s.step, s.outcome]),
-      ['schedule', 'claim', 'pull_image', 'spawn', 'allocate_port', 'plug_vif', 'create_volume', 'attach_volume'].map(
-        (s) => [s, 'succeeded'],
-      ),
+      [
+        'schedule',
+        'claim',
+        'pull_image',
+        'spawn',
+        'allocate_port',
+        'plug_vif',
+        'create_volume',
+        'export_volume',
+        'attach_volume',
+      ].map((s) => [s, 'succeeded']),
     );
     assert.ok(status.steps.every((s) => s.finishedAt !== null && s.finishedAt >= s.startedAt));
     assert.deepEqual(status.compensations, []);
@@ -75,7 +84,9 @@ describe('CreateInstance', () => {
         `attachment node-1/${volumeId}`,
         `claim ${input.instanceId} on node-1`,
         `domain node-1/${input.instanceId}`,
+        `export node-1/${volumeId}`,
         `port ${input.instanceId}`,
+        `stored ${volumeId}`,
         `vif node-1/${input.instanceId}`,
         `volume ${volumeId}`,
       ].sort(),

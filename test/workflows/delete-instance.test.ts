@@ -23,6 +23,7 @@ describe('DeleteInstance', () => {
     assert.deepEqual(h.cloud.actions(), [
       'storage:listInstanceVolumes',
       `${n1}:detachVolume`,
+      'storage-node:destroyVolume',
       'storage:deleteVolume',
       ...unwiredOn(n1),
       'instances:recordDeleted',
@@ -97,6 +98,7 @@ describe('DeleteInstance', () => {
     // Nobody polls the dead host's queue: only control-plane calls reached the cloud.
     assert.deepEqual(h.cloud.actions(), [
       'storage:listInstanceVolumes',
+      'storage-node:destroyVolume',
       'storage:deleteVolume',
       'network:deallocatePort',
       'scheduler:releaseClaim',

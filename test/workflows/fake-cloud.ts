@@ -6,6 +6,7 @@ import type {
   RecordsActivities,
   SchedulerActivities,
   StorageActivities,
+  StorageNodeActivities,
   VolumeInfo,
 } from '../../contracts/activities.js';
 import { FaultCodes } from '../../contracts/errors.js';
@@ -49,6 +50,8 @@ export class FakeCloud {
   readonly ports = new Map<string, PortInfo>(); // instanceId → port
   readonly volumes = new Map<string, Volume>(); // volumeId → volume
   readonly attachments = new Set<string>(); // `${host}/${volumeId}`
+  readonly stored = new Set<string>(); // volumeId: the storage node's file and target
+  readonly exports = new Set<string>(); // `${host}/${volumeId}`: an ACL entry on the storage node
   private faults = new FaultPlan();
   /** `ready()` resolves the waiter and answers true once its condition holds. */
   private waiters: Array<{ call: string; ready: () => boolean }> = [];
@@ -59,6 +62,7 @@ export class FakeCloud {
     this.records = [];
     this.hostOrder = [...HOSTS];
     for (const m of [this.claims, this.domains, this.vifs, this.ports, this.volumes, this.attachments]) m.clear();
+    for (const m of [this.stored, this.exports]) m.clear();
     this.faults = new FaultPlan();
     this.waiters = [];
   }
@@ -102,6 +106,10 @@ export class FakeCloud {
       // A standalone volume (not deleted on termination) outlives its instance by design.
       ...[...this.volumes.values()].filter((v) => v.deleteOnTermination).map((v) => `volume ${v.volumeId}`),
       ...[...this.attachments].map((k) => `attachment ${k}`),
+      ...[...this.stored]
+        .filter((id) => this.volumes.get(id)?.deleteOnTermination !== false)
+        .map((id) => `stored ${id}`),
+      ...[...this.exports].map((k) => `export ${k}`),
     ];
   }
 
@@ -114,6 +122,8 @@ export class FakeCloud {
     if (volume) {
       this.volumes.set(volume.volumeId, { ...volume, instanceId, sizeGb: 1, status: 'in-use' });
       this.attachments.add(`${host}/${volume.volumeId}`);
+      this.stored.add(volume.volumeId);
+      this.exports.add(`${host}/${volume.volumeId}`);
     }
   }
 
@@ -123,6 +133,7 @@ export class FakeCloud {
       [TaskQueues.scheduler]: this.scheduler(),
       [TaskQueues.network]: this.network(),
       [TaskQueues.storage]: this.storage(),
+      [TaskQueues.storageNode]: this.storageNode(),
       ...Object.fromEntries(hosts.map((h) => [computeQueue(h), this.compute(h)])),
     };
   }
@@ -209,7 +220,7 @@ export class FakeCloud {
               deleteOnTermination: true,
             });
           }
-          return { volumeId, sizeGb, connection: iscsiConnection(volumeId) };
+          return { volumeId, sizeGb, pool: 'pool-1', connection: iscsiConnection(volumeId) };
         }),
       deleteVolume: ({ volumeId }) => this.call(q, 'deleteVolume', () => void this.volumes.delete(volumeId)),
       // An existing standalone volume: held by one instance at a time, given back (never deleted) by the undo.
@@ -220,7 +231,7 @@ export class FakeCloud {
             throw ApplicationFailure.nonRetryable(`volume ${volumeId} is not available`, FaultCodes.VolumeNotAvailable);
           }
           v.instanceId = instanceId;
-          return { volumeId, sizeGb: v.sizeGb, connection: iscsiConnection(volumeId) };
+          return { volumeId, sizeGb: v.sizeGb, pool: 'pool-1', connection: iscsiConnection(volumeId) };
         }),
       unreserveVolume: ({ volumeId, instanceId }) =>
         this.call(q, 'unreserveVolume', () => {
@@ -237,6 +248,24 @@ export class FakeCloud {
         this.call(q, 'markVolumeDetached', () => {
           const v = this.volumes.get(volumeId);
           if (v) Object.assign(v, { status: 'available', instanceId: null });
+        }),
+    };
+  }
+
+  private storageNode(): StorageNodeActivities {
+    const q = TaskQueues.storageNode;
+    return {
+      exportVolume: ({ volume, host }) =>
+        this.call(q, 'exportVolume', () => {
+          this.stored.add(volume.volumeId);
+          this.exports.add(`${host}/${volume.volumeId}`);
+        }),
+      unexportVolume: ({ volumeId, host }) =>
+        this.call(q, 'unexportVolume', () => void this.exports.delete(`${host}/${volumeId}`)),
+      destroyVolume: ({ volumeId }) =>
+        this.call(q, 'destroyVolume', () => {
+          this.stored.delete(volumeId);
+          for (const k of this.exports) if (k.endsWith(`/${volumeId}`)) this.exports.delete(k);
         }),
     };
   }

@@ -13,6 +13,7 @@ import { NetworkService } from '../../../core/network/network-service.js';
 import { ApiTokens } from '../../../core/projects/api-tokens.js';
 import { HostRegistry } from '../../../core/scheduling/host-registry.js';
 import { VolumeService } from '../../../core/storage/volume-service.js';
+import { exportLunOf } from '../../../core/storage/iscsi-target.js';
 
 export const CONFIG = Symbol('NimbusConfig');
 export const LOGGER = Symbol('Logger');
@@ -34,7 +35,7 @@ export class CoreModule {
       domain(InstanceViews, (db) => new InstanceViews(db)),
       domain(InstanceRecords, (db) => new InstanceRecords(db)),
       domain(NetworkService, (db) => new NetworkService(db)),
-      domain(VolumeService, (db, c) => new VolumeService(db, c.iscsiPortal)),
+      domain(VolumeService, (db, c) => new VolumeService(db, c.iscsiPortal, undefined, exportLunOf(c.storageBackend))),
       domain(HostRegistry, (db, c) => new HostRegistry(db, c.serviceDownTimeSec)),
       domain(HostInjectionStore, (db) => new HostInjectionStore(db)),
       domain(ApiTokens, (db) => new ApiTokens(db)),

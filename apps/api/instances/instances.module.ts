@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { InstanceActionsController } from './instance-actions.controller.js';
 import { InstanceActionsService } from './instance-actions.service.js';
+import { InstanceVolumesController } from './instance-volumes.controller.js';
+import { InstanceVolumesService } from './instance-volumes.service.js';
 import { InstanceWorkflows } from './instance-workflows.js';
 import { InstancesController } from './instances.controller.js';
 import { InstancesResolver } from './instances.resolver.js';
@@ -9,11 +11,14 @@ import { PowerWorkflows } from './power-workflows.js';
 
 /**
  * Instances: REST and GraphQL over one service, which starts the build and delete workflows;
- * power actions and the console beside them.
+ * power actions, the console and volume attachments beside them.
  */
 @Module({
-  controllers: [InstancesController, InstanceActionsController],
-  providers: [InstancesService, InstanceWorkflows, InstancesResolver, InstanceActionsService, PowerWorkflows],
-  exports: [InstancesService, InstanceActionsService],
+  controllers: [InstancesController, InstanceActionsController, InstanceVolumesController],
+  providers: [
+    ...[InstancesService, InstanceWorkflows, InstancesResolver, InstanceActionsService, PowerWorkflows],
+    InstanceVolumesService,
+  ],
+  exports: [InstancesService, InstanceActionsService, InstanceVolumesService],
 })
 export class InstancesModule {}

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../../images/atomic-write.js';
 import { extractVmlinux } from './extract-vmlinux.js';
+import { DISK_CGI } from './disk-cgi.js';
 import { GUEST_MODULES, INFO_CGI, INIT_SCRIPT, UDHCPC_SCRIPT } from './guest-init.js';
 import { buildInitramfs } from './initramfs.js';
 import { BUNDLE_FORMAT, MANIFEST_NAME, writeTar, type BundleManifest } from './kernel-bundle.js';
@@ -65,7 +66,7 @@ export async function buildGuestImage(opts: GuestImageOptions): Promise<GuestIma
       v: BUILDER_VERSION,
       deb: sha256(await readFile(deb.file)),
       busybox: sha256(await readFile(busybox)),
-      scripts: sha256(INIT_SCRIPT + UDHCPC_SCRIPT + INFO_CGI + GUEST_MODULES.join() + GUEST_CMDLINE),
+      scripts: sha256(INIT_SCRIPT + UDHCPC_SCRIPT + INFO_CGI + DISK_CGI + GUEST_MODULES.join() + GUEST_CMDLINE),
     }),
   ).slice(0, 16);
   const out = path.join(opts.cacheDir, `guest-${key}.img`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { writeCpioNewc, type CpioEntry } from './cpio-newc.js';
+import { DISK_CGI } from './disk-cgi.js';
 import { GUEST_MODULES, INFO_CGI, INIT_SCRIPT, UDHCPC_SCRIPT } from './guest-init.js';
 
 const run = promisify(execFile);
@@ -35,6 +36,7 @@ export async function buildInitramfs(opts: { busybox: string; modulesDir: string
   entries.push({ type: 'dir', path: 'www/nimbus' });
   entries.push({ type: 'dir', path: 'www/nimbus/info' });
   entries.push({ type: 'file', path: 'www/cgi-bin/index.cgi', data: Buffer.from(INFO_CGI), mode: 0o755 });
+  entries.push({ type: 'file', path: 'www/cgi-bin/disk', data: Buffer.from(DISK_CGI), mode: 0o755 });
   const modules = await loadOrder(opts.modulesDir, GUEST_MODULES);
   for (const { name, data } of modules) entries.push({ type: 'file', path: `lib/modules/${name}.ko`, data });
   // The init loads them in this order: every module after the ones it depends on.

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeJsonAtomic } from '../../images/atomic-write.js';
-import type { AttachedVolume, Domain, DomainSpec, DomainState, PluggedVif } from '../driver.js';
+import type { AttachedVolume, Domain, DomainSpec, DomainState, PluggedVif, VolumeAttachSpec } from '../driver.js';
 
 /**
  * Where a QEMU instance's state lives on the node:
@@ -12,6 +12,8 @@ import type { AttachedVolume, Domain, DomainSpec, DomainState, PluggedVif } from
  *                                 qemu.pid      QEMU's pidfile (-pidfile)
  *                                 console.log   the serial console (-serial file:)
  *                                 disk.qcow2    the root disk, an overlay over the cached image
+ *                                 volume-<volume id>.json  an attachment's spec with its CHAP
+ *                                               secret (0600), to attach it again when QEMU restarts
  *   <nodeDir>/qemu/boot/<sha256>/                a kernel bundle's kernel and initrd (boot-files.ts)
  *   <tmpdir>/nimbus-qmp-<hash>/<id>.sock         the QMP socket
  *
@@ -75,6 +77,25 @@ export class InstanceFiles {
   qmpSocket(id: string): string {
     this.dir(id); // validates
     return path.join(this.socketsDir, `${id}.sock`);
+  }
+
+  private attachSpecFile(id: string, volumeId: string): string {
+    if (!/^[A-Za-z0-9-]+$/.test(volumeId)) throw new RangeError(`volume id ${JSON.stringify(volumeId)}`);
+    return path.join(this.dir(id), `volume-${volumeId}.json`);
+  }
+
+  /** Kept apart from domain.json (which the driver shows): it holds the CHAP secret, like libvirt's secret store. */
+  async writeAttachSpec(id: string, spec: VolumeAttachSpec): Promise<void> {
+    await writeFile(this.attachSpecFile(id, spec.volumeId), JSON.stringify(spec), { mode: 0o600 });
+  }
+
+  async readAttachSpec(id: string, volumeId: string): Promise<VolumeAttachSpec | null> {
+    const text = await readFile(this.attachSpecFile(id, volumeId), 'utf8').catch(() => null);
+    return text === null ? null : (JSON.parse(text) as VolumeAttachSpec);
+  }
+
+  async removeAttachSpec(id: string, volumeId: string): Promise<void> {
+    await rm(this.attachSpecFile(id, volumeId), { force: true });
   }
 
   async read(id: string): Promise<DomainRecord | null> {

@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
+import { DriverCodes } from '../../../contracts/errors.js';
+import { DomainError } from '../../errors.js';
 import type { VifSpec, VolumeAttachSpec } from '../driver.js';
 import { QmpError, type QmpClient, type QmpWaitOptions } from './qmp-client.js';
+
+/** libiscsi's login refusals as QEMU words them: a wrong CHAP secret, or no ACL entry for this initiator. */
+const LOGIN_REFUSED = /Failed to log in|Authentication failure|Target not found|authoriz/i;
 
 /**
  * The QMP sequences that hot-plug and unplug a guest's NICs and disks (measured in
@@ -47,7 +52,12 @@ export async function unplugNic(qmp: QmpClient, portId: string, hostDevice: bool
  * `file://PATH` opens a local raw file; `iscsi://portal/iqn/lun` logs in through libiscsi,
  * with CHAP when the connector passed credentials (a QEMU secret object, never argv).
  */
-export async function attachDisk(qmp: QmpClient, vol: VolumeAttachSpec, opts: QmpWaitOptions): Promise<void> {
+export async function attachDisk(
+  qmp: QmpClient,
+  vol: VolumeAttachSpec,
+  initiatorName: string,
+  opts: QmpWaitOptions,
+): Promise<void> {
   const node = diskNode(vol.volumeId);
   const uri =
     vol.uri ?? `iscsi://${vol.connection.targetPortal}/${vol.connection.targetIqn}/${vol.connection.targetLun}`;
@@ -63,7 +73,7 @@ export async function attachDisk(qmp: QmpClient, vol: VolumeAttachSpec, opts: Qm
       portal: targetPortal,
       target: targetIqn,
       lun: targetLun,
-      'initiator-name': 'iqn.2010-10.org.nimbus:compute',
+      'initiator-name': initiatorName,
     };
     if (vol.auth) {
       await ignoring(
@@ -73,7 +83,15 @@ export async function attachDisk(qmp: QmpClient, vol: VolumeAttachSpec, opts: Qm
       Object.assign(file, { user: vol.auth.username, 'password-secret': secretId(vol.volumeId) });
     }
   }
-  await ignoring(qmp.execute('blockdev-add', { driver: 'raw', 'node-name': node, file }, opts), /Duplicate node/);
+  try {
+    await ignoring(qmp.execute('blockdev-add', { driver: 'raw', 'node-name': node, file }, opts), /Duplicate node/);
+  } catch (err) {
+    if (!(err instanceof QmpError && LOGIN_REFUSED.test(err.desc))) throw err;
+    // Nothing was added but the secret: take it back, and say why no retry will help.
+    await ignoring(qmp.execute('object-del', { id: secretId(vol.volumeId) }, opts), /not found/i);
+    const why = `the target refused the login of ${initiatorName}: ${err.desc}`;
+    throw new DomainError(DriverCodes.VolumeLoginRefused, `volume ${vol.volumeId}: ${why}`, { volumeId: vol.volumeId });
+  }
   // virtio-blk serials hold 20 bytes: the guest sees the volume id's first 20 characters, as with Nova.
   const device = {
     driver: 'virtio-blk-pci',

@@ -15,9 +15,6 @@ export interface QemuDriverOptions {
   quitTimeoutMs?: number;
   /** Set: spawn of a kernel-bundle image waits this long for the guest's ready marker (guest-ready.ts). */
   guestBootTimeoutMs?: number;
-  /**
-   * Until the tgt backend lands: the fake volume backend's iSCSI targets do not exist, so
-   * `iscsi://` attachments are recorded (device, target) and nothing is attached to the guest.
-   */
-  recordOnlyIscsi?: boolean;
+  /** The iSCSI initiator name this host logs in to volumes with (contracts/storage.ts initiatorIqnOf). */
+  initiatorName?: string;
 }

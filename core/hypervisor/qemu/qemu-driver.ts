@@ -1,6 +1,7 @@
 import { mkdir, readdir, rm, stat, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { initiatorIqnOf } from '../../../contracts/storage.js';
 import { firstFreeVolumeDevice } from '../device-names.js';
 import type {
   Domain,
@@ -105,7 +106,12 @@ export class QemuDriver implements HypervisorDriver {
   /** Starts QEMU for a recorded domain: the loopback port of user-mode networking is picked anew each start. */
   private async start(record: DomainRecord, opts: OperationOptions): Promise<void> {
     const port = this.opts.userNetwork ? await freePort() : undefined;
-    const ctx = { files: this.files, accelerator: this.accelerator, qemu: this.opts.qemu };
+    const ctx = {
+      files: this.files,
+      accelerator: this.accelerator,
+      qemu: this.opts.qemu,
+      initiatorName: this.initiator,
+    };
     await launchDomain(ctx, await this.files.write({ ...record, httpForwardPort: port }), opts);
   }
 
@@ -209,8 +215,8 @@ export class QemuDriver implements HypervisorDriver {
     if (attached) return { device: attached.device };
     if (!(await this.pid(instanceId)))
       throw deviceFailed(instanceId, `cannot attach ${vol.volumeId}: QEMU is not running`);
-    const recordOnly = this.opts.recordOnlyIscsi && !vol.uri?.startsWith('file://');
-    if (!recordOnly) await this.withQmp(instanceId, opts, (q) => attachDisk(q, vol, opts));
+    await this.withQmp(instanceId, opts, (q) => attachDisk(q, vol, this.initiator, opts));
+    await this.files.writeAttachSpec(instanceId, vol);
     const device = firstFreeVolumeDevice(record.volumes.map((v) => v.device));
     // The target only: credentials are the connector's, never written into the record.
     const { targetIqn, targetPortal, targetLun } = vol.connection;
@@ -224,6 +230,7 @@ export class QemuDriver implements HypervisorDriver {
     if (!record?.volumes.some((v) => v.volumeId === volumeId)) return;
     if (await this.pid(instanceId)) await this.withQmp(instanceId, opts, (q) => detachDisk(q, volumeId, opts));
     await this.files.write({ ...record, volumes: record.volumes.filter((v) => v.volumeId !== volumeId) });
+    await this.files.removeAttachSpec(instanceId, volumeId);
   }
 
   async listDomains(): Promise<Domain[]> {
@@ -265,6 +272,10 @@ export class QemuDriver implements HypervisorDriver {
       q.execute<{ status: string }>('query-status'),
     ).catch(() => null);
     return !status || status.status === 'running' ? 'running' : 'shutoff';
+  }
+
+  private get initiator(): string {
+    return this.opts.initiatorName ?? initiatorIqnOf(os.hostname());
   }
 
   private withQmp<T>(id: string, opts: QmpWaitOptions, fn: (q: QmpClient) => Promise<T>): Promise<T> {

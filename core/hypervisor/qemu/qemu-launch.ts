@@ -4,7 +4,7 @@ import { ensureBootFiles } from './boot-files.js';
 import type { HostAccelerator } from './host-accelerator.js';
 import type { DomainRecord, InstanceFiles } from './instance-files.js';
 import { guestCmdline, qemuArgs } from './qemu-args.js';
-import { plugNic } from './qemu-devices.js';
+import { attachDisk, plugNic } from './qemu-devices.js';
 import { startFailed } from './qemu-errors.js';
 import * as proc from './qemu-process.js';
 import { withQmp } from './qmp-session.js';
@@ -14,9 +14,11 @@ export interface LaunchContext {
   accelerator: HostAccelerator;
   /** The QEMU binary (qemu-process.ts's default when unset). */
   qemu?: string;
+  /** The host's iSCSI initiator name, for the volumes attached again. */
+  initiatorName: string;
 }
 
-/** Overlay (once), boot files, accelerator, QEMU itself, the recorded NICs back. */
+/** Overlay (once), boot files, accelerator, QEMU itself, the recorded NICs and volumes back. */
 export async function launchDomain(ctx: LaunchContext, record: DomainRecord, opts: OperationOptions): Promise<void> {
   const id = record.instanceId;
   const overlay = ctx.files.overlay(id);
@@ -44,10 +46,11 @@ export async function launchDomain(ctx: LaunchContext, record: DomainRecord, opt
     throw startFailed(id, (err as Error).message, await proc.consoleTail(consoleLog, 10));
   }
   const nics = record.vifs;
-  if (nics.length > 0)
-    await withQmp(
-      ctx.files.qmpSocket(id),
-      opts,
-      async (q) => void (await Promise.all(nics.map((v) => plugNic(q, v, {})))),
-    );
+  const specs = await Promise.all(record.volumes.map((v) => ctx.files.readAttachSpec(id, v.volumeId)));
+  if (nics.length === 0 && specs.length === 0) return;
+  await withQmp(ctx.files.qmpSocket(id), opts, async (q) => {
+    await Promise.all(nics.map((v) => plugNic(q, v, {})));
+    // In their recorded order, so each volume gets its device name (vdb, vdc, ...) again.
+    for (const spec of specs) if (spec) await attachDisk(q, spec, ctx.initiatorName, {});
+  });
 }

@@ -34,3 +34,16 @@ export interface VolumeBackend {
   /** Removes the export and the storage; a missing volume is a no-op. */
   deleteVolume(volume: BackendVolume): Promise<void>;
 }
+
+/**
+ * The storage node's side of the same backend, as the workflow drives it through the
+ * storage-node queue: the control plane recorded the export, the node makes it real.
+ */
+export interface StorageNode {
+  /** File, target, LUN and CHAP account as recorded, and `initiatorIqn` let in; idempotent. */
+  exportVolume(volume: BackendVolume, exported: VolumeExport, initiatorIqn: string): Promise<void>;
+  /** The initiator is no longer let in; the target and the file stay. */
+  unexportVolume(volumeId: string, initiatorIqn: string): Promise<void>;
+  /** Target, account and file gone; without `pool`, found by the volume id. A missing volume is a no-op. */
+  destroyVolume(volumeId: string, pool?: string): Promise<void>;
+}

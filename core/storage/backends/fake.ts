@@ -1,7 +1,7 @@
 import type { IscsiConnection } from '../../../contracts/storage.js';
 import { ValidationError } from '../../errors.js';
 import { iscsiExportFor } from '../iscsi-target.js';
-import type { BackendVolume, VolumeBackend, VolumeExport } from './backend.js';
+import type { BackendVolume, StorageNode, VolumeBackend, VolumeExport } from './backend.js';
 
 /**
  * A backend with no storage behind it: it exports every volume the way the tgt backend
@@ -10,7 +10,11 @@ import type { BackendVolume, VolumeBackend, VolumeExport } from './backend.js';
  * the API, the controller and the agents, each with their own instance, agree on everything.
  */
 export class FakeVolumeBackend implements VolumeBackend {
-  constructor(private readonly portal: string) {}
+  /** `lun` 1 when the storage node runs tgt (whose LUN 0 is the controller): the export it will make real. */
+  constructor(
+    private readonly portal: string,
+    private readonly lun = 0,
+  ) {}
 
   createVolume(volume: BackendVolume): Promise<void> {
     if (!Number.isInteger(volume.sizeGb) || volume.sizeGb < 1) {
@@ -20,7 +24,7 @@ export class FakeVolumeBackend implements VolumeBackend {
   }
 
   createExport(volume: BackendVolume): Promise<VolumeExport> {
-    return Promise.resolve(iscsiExportFor(volume.volumeId, this.portal));
+    return Promise.resolve(iscsiExportFor(volume.volumeId, this.portal, this.lun));
   }
 
   initializeConnection(exported: VolumeExport, _host: string | null): Promise<IscsiConnection> {
@@ -40,6 +44,21 @@ export class FakeVolumeBackend implements VolumeBackend {
   }
 
   deleteVolume(_volume: BackendVolume): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** The fake backend's storage node: its targets do not exist, so there is nothing to make or remove. */
+export class FakeStorageNode implements StorageNode {
+  exportVolume(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unexportVolume(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  destroyVolume(): Promise<void> {
     return Promise.resolve();
   }
 }

@@ -7,6 +7,7 @@ import { CONFIG } from '../common/core.module.js';
 import { FlavorsModule } from '../flavors/flavors.module.js';
 import { HostsModule } from '../hosts/hosts.module.js';
 import { ImagesModule } from '../images/images.module.js';
+import { InstanceVolumesService } from '../instances/instance-volumes.service.js';
 import { InstancesModule } from '../instances/instances.module.js';
 import { NetworksModule } from '../networks/networks.module.js';
 import { ProjectsModule } from '../projects/projects.module.js';
@@ -16,6 +17,7 @@ import { ComputeController } from './compute/compute.controller.js';
 import { NovaServers } from './compute/nova-servers.js';
 import { ServerActionsController } from './compute/server-actions.controller.js';
 import { ServersController } from './compute/servers.controller.js';
+import { INSTANCE_VOLUMES } from './compute/volume-attachments.js';
 import { VolumeAttachmentsController } from './compute/volume-attachments.controller.js';
 import { IdentityController } from './identity/identity.controller.js';
 import { KeystoneLogin } from './identity/keystone-login.js';
@@ -49,6 +51,7 @@ import { VolumeController } from './volume/volume.controller.js';
       useFactory: (db: DataSource, c: NimbusConfig) => new KeystoneTokens(db, c.tokenTtlSec),
       inject: [DataSource, CONFIG],
     },
+    { provide: INSTANCE_VOLUMES, useExisting: InstanceVolumesService },
     KeystoneLogin,
     NovaServers,
     GlanceImages,

@@ -15,6 +15,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal } from '../../common/auth.js';
 import { Problem } from '../../common/problem.js';
 import { NovaErrors } from '../common/os-errors.js';
+import { devicePath } from '../volume/volume-view.js';
 import { NovaServers } from './nova-servers.js';
 import { INSTANCE_VOLUMES, type InstanceVolumes } from './volume-attachments.js';
 
@@ -22,7 +23,7 @@ const attachmentView = (serverId: string, v: { id: string; device: string | null
   id: v.id,
   volumeId: v.id,
   serverId,
-  device: v.device ?? '',
+  device: devicePath(v.device),
 });
 
 /** Nova's os-volume_attachments: the instance's volumes, and attach/detach through the native service. */

@@ -2,8 +2,9 @@ import type { Principal } from '../../common/auth.js';
 
 /**
  * Attach and detach on a running instance, as the native API does them
- * (`POST /v1/instances/{id}/volumes`, `DELETE /v1/instances/{id}/volumes/{volumeId}`). The
- * native service provides this token; until it does, os-volume_attachments answers 501.
+ * (`POST /v1/instances/{id}/volumes`, `DELETE /v1/instances/{id}/volumes/{volumeId}`):
+ * the native InstanceVolumesService behind this token (openstack.module.ts). A build
+ * without it answers os-volume_attachments with 501.
  */
 export const INSTANCE_VOLUMES = Symbol('InstanceVolumes');
 

@@ -11,6 +11,10 @@ export const VOLUME_VERSION = (base: string) => ({
   'media-types': [{ base: 'application/json', type: 'application/vnd.openstack.volume+json;version=3' }],
 });
 
+/** Nova and Cinder name the guest's disk by its path: `/dev/vdb`. */
+export const devicePath = (device: string | null) =>
+  !device ? '' : device.startsWith('/') ? device : `/dev/${device}`;
+
 /**
  * Nova's and Cinder's attachment of a volume: Nova 2.1 names an attachment by its volume's
  * id, and so do we (a Nimbus volume has at most one attachment).
@@ -23,7 +27,7 @@ export function attachmentOf(v: VolumeView) {
       attachment_id: v.id,
       volume_id: v.id,
       server_id: v.instanceId,
-      device: v.device ?? '',
+      device: devicePath(v.device),
       host_name: v.host,
       attached_at: novaTime(v.updatedAt),
     },

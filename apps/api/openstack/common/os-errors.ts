@@ -63,7 +63,8 @@ abstract class OpenstackErrors implements ExceptionFilter {
       res.destroy();
       return;
     }
-    const code = p.type.startsWith('urn:nimbus:problem:') ? p.title.replace(/\s/g, '') : undefined;
+    // A domain error's code (NetworkInUse, NetworkNameInUse) is the Neutron type; others get HTTP<Title>.
+    const code = /^[A-Z][A-Za-z]+$/.test(p.title) ? p.title : undefined;
     const [status, body] = errorBody(this.style, p.status, p.detail, code);
     res.status(status).json(body);
   }

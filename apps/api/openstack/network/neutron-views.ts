@@ -1,5 +1,6 @@
 import type { Network, NeutronNetwork } from '../../../../core/db/entities/index.js';
 import type { PortRow } from '../../../../core/network/port-listing.js';
+import { intToIpv4, ipv4ToInt } from '../../../../core/network/subnet.js';
 import { isoSeconds } from '../common/endpoints.js';
 
 const common = (created: Date | string, projectId: string | null) => ({
@@ -37,6 +38,11 @@ export function neutronNetwork(n: Network | null, pending: NeutronNetwork | null
   };
 }
 
+/** Neutron's pools leave the gateway out; ours may start on it (the allocator skips it). */
+function poolStart(n: Network): string {
+  return n.allocationStart === n.gateway ? intToIpv4(ipv4ToInt(n.gateway) + 1) : n.allocationStart;
+}
+
 /** Each Nimbus network's one subnet, under the network's own id. */
 export function neutronSubnet(n: Network, neutron: NeutronNetwork | null) {
   return {
@@ -47,7 +53,7 @@ export function neutronSubnet(n: Network, neutron: NeutronNetwork | null) {
     ip_version: 4,
     cidr: n.cidr,
     gateway_ip: n.gateway,
-    allocation_pools: [{ start: n.allocationStart, end: n.allocationEnd }],
+    allocation_pools: [{ start: poolStart(n), end: n.allocationEnd }],
     dns_nameservers: n.dnsServers ?? [],
     host_routes: [],
     service_types: [],

@@ -40,6 +40,8 @@ export const RequestCodes = {
   NotFound: 'NotFound',
   /** An upload larger than the configured maximum (NIMBUS_IMAGE_MAX_BYTES). */
   PayloadTooLarge: 'PayloadTooLarge',
+  /** Wrong credentials, or a token that expired or was revoked (Keystone's 401). */
+  Unauthorized: 'Unauthorized',
 } as const;
 
 /** Conflicts with other networks or with what uses one; the API answers 409 with these types. */
@@ -124,6 +126,7 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   ValidationFailed: 'permanent',
   NotFound: 'permanent',
   PayloadTooLarge: 'permanent',
+  Unauthorized: 'permanent',
   NetworkNameInUse: 'permanent',
   NetworkOverlap: 'permanent',
   SegmentationIdInUse: 'permanent',

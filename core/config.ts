@@ -35,6 +35,10 @@ export const ENV_VARS = {
   TEMPORAL_NAMESPACE: 'Temporal namespace',
   TEMPORAL_CLI: 'path of the Temporal CLI binary',
   NIMBUS_ADMIN_TOKEN: 'bearer token of the seeded admin',
+  NIMBUS_ADMIN_PASSWORD:
+    'Keystone password of the seeded user admin (project admin); unset: generated and saved under the data dir',
+  NIMBUS_REGION: 'the region the OpenStack API catalog names (default RegionOne)',
+  NIMBUS_TOKEN_TTL: 'seconds an OpenStack (Keystone) token lives (default 3600)',
   NIMBUS_SERVICE_DOWN_TIME: 'seconds without heartbeat after which a host is down',
   NIMBUS_HEARTBEAT_INTERVAL: 'seconds between compute agent heartbeats',
   NIMBUS_HOST_PICKUP_TIMEOUT:
@@ -115,6 +119,9 @@ export interface NimbusConfig {
   temporalNamespace: string;
   temporalCli?: string;
   adminToken?: string;
+  adminPassword?: string;
+  region: string;
+  tokenTtlSec: number;
   serviceDownTimeSec: number;
   heartbeatIntervalSec: number;
   /** Unset: the workflows' own default (DEFAULT_HOST_PICKUP_TIMEOUT_SEC) applies. */
@@ -244,7 +251,10 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
     temporalAddress: externalTemporalAddress ?? `127.0.0.1:${temporalPort}`,
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     temporalCli: env.TEMPORAL_CLI || undefined,
-    adminToken: env.NIMBUS_ADMIN_TOKEN || readAdminTokenFile(dataDir),
+    adminToken: env.NIMBUS_ADMIN_TOKEN || readSecretFile(adminTokenFile(dataDir)),
+    adminPassword: env.NIMBUS_ADMIN_PASSWORD || readSecretFile(adminPasswordFile(dataDir)),
+    region: env.NIMBUS_REGION || 'RegionOne',
+    tokenTtlSec: positive(env, 'NIMBUS_TOKEN_TTL', 3600),
     serviceDownTimeSec: positive(env, 'NIMBUS_SERVICE_DOWN_TIME', 30),
     heartbeatIntervalSec: positive(env, 'NIMBUS_HEARTBEAT_INTERVAL', 5),
     hostPickupTimeoutSec: env.NIMBUS_HOST_PICKUP_TIMEOUT ? positive(env, 'NIMBUS_HOST_PICKUP_TIMEOUT', 0) : undefined,
@@ -304,9 +314,13 @@ export function adminTokenFile(dataDir: string): string {
   return path.join(dataDir, 'admin-token');
 }
 
-function readAdminTokenFile(dataDir: string): string | undefined {
+export function adminPasswordFile(dataDir: string): string {
+  return path.join(dataDir, 'admin-password');
+}
+
+function readSecretFile(file: string): string | undefined {
   try {
-    return readFileSync(adminTokenFile(dataDir), 'utf8').trim() || undefined;
+    return readFileSync(file, 'utf8').trim() || undefined;
   } catch {
     return undefined;
   }

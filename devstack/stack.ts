@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { adminTokenFile, dhcpStateDir, REPO_ROOT, type NimbusConfig } from '../core/config.js';
+import { adminPasswordFile, adminTokenFile, dhcpStateDir, REPO_ROOT, type NimbusConfig } from '../core/config.js';
 import { prepareDatabase } from '../core/db/prepare.js';
 import { removeAllDhcp } from '../core/network/dhcp/dhcp-driver-factory.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { KeptRunning } from './kept-running.js';
 import { startMachines } from './fabric.js';
+import { writeOpenrc } from './openrc.js';
 import { assertPortFree } from './ports.js';
 import { addApps, appEnvironment, waitForHealth } from './stack-apps.js';
 import { storageNodeWiring } from './storage-node.js';
@@ -71,6 +72,9 @@ export interface StackHandle {
   databaseUrl: string;
   adminToken: string;
   adminTokenFile: string;
+  /** The seeded Keystone user `admin`'s password, and the devstack-style openrc that names it. */
+  adminPassword: string;
+  openrcFile: string;
   dataDir: string;
   supervisor: Supervisor;
   /**
@@ -91,10 +95,9 @@ export interface StackHandle {
 
 export const DEFAULT_APPS_DIR = path.join(REPO_ROOT, 'dist', 'apps');
 
-/** The admin's bearer token: the configured one, else a new one; saved owner-only either way. */
-function settleAdminToken(config: NimbusConfig): { token: string; file: string } {
-  const token = config.adminToken ?? randomBytes(24).toString('base64url');
-  const file = adminTokenFile(config.dataDir);
+/** An admin secret (token, password): the configured one, else a new one; saved owner-only either way. */
+function settleSecret(configured: string | undefined, file: string): { token: string; file: string } {
+  const token = configured ?? randomBytes(24).toString('base64url');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return { token, file };
@@ -123,7 +126,8 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
   const supervisor = new Supervisor({ log, output: options.output, runDir });
   try {
     mkdirSync(config.dataDir, { recursive: true });
-    const admin = settleAdminToken(config);
+    const admin = settleSecret(config.adminToken, adminTokenFile(config.dataDir));
+    const password = settleSecret(config.adminPassword, adminPasswordFile(config.dataDir)).token;
     // Apps of a launcher that was killed outright still run; stop them before their infrastructure.
     await stopLeftoverChildren(runDir, (cmd) => cmd.includes(appsDir), log);
     // Checked before anything starts: else the health check could be answered by whatever
@@ -185,7 +189,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
     }
     signal?.throwIfAborted();
 
-    await prepareDatabase(databaseUrl, { adminToken: admin.token });
+    await prepareDatabase(databaseUrl, { adminToken: admin.token, adminPassword: password });
     signal?.throwIfAborted();
 
     const apiUrl = apiBaseUrl(config);
@@ -206,6 +210,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
         ...given,
         ...appEnvironment(config, { databaseUrl, temporalAddress, adminToken: admin.token }),
         ...(await storageNodeWiring(config, given, machines?.env.storage)),
+        NIMBUS_ADMIN_PASSWORD: password,
       };
       addApps(supervisor, { agents: options.agents, appsDir, env, machineEnv: machines?.env ?? {}, storageNode });
       stops.push(() => supervisor.stopAll());
@@ -225,6 +230,8 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
       databaseUrl,
       adminToken: admin.token,
       adminTokenFile: admin.file,
+      adminPassword: password,
+      openrcFile: writeOpenrc(config.dataDir, apiUrl, password, config.region),
       dataDir: config.dataDir,
       supervisor,
       temporal: temporalControl,

@@ -14,6 +14,7 @@ import { HostsModule } from './hosts/hosts.module.js';
 import { ImagesModule } from './images/images.module.js';
 import { InstancesModule } from './instances/instances.module.js';
 import { NetworksModule } from './networks/networks.module.js';
+import { OpenstackModule } from './openstack/openstack.module.js';
 import { ProjectsModule } from './projects/projects.module.js';
 import { VolumesModule } from './volumes/volumes.module.js';
 
@@ -36,6 +37,7 @@ export class AppModule {
         ProjectsModule,
         AdminModule,
         ConsoleModule,
+        OpenstackModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, GraphqlWsServer],
     };

@@ -23,6 +23,7 @@ function banner(stack: StackHandle, config: NimbusConfig, hypervisor?: Hyperviso
           `  REST API     ${stack.apiUrl}/v1`,
           `  GraphQL      ${stack.graphqlUrl}`,
           `  API docs     ${stack.docsUrl}`,
+          `  OpenStack    ${stack.apiUrl}/identity/v3 (user admin): source ${stack.openrcFile}; openstack server list`,
         ]),
     `  Temporal UI  ${stack.temporalUiUrl ?? '(external Temporal: see its own UI)'}`,
     `  Temporal     ${stack.temporalAddress} (namespace ${stack.temporalNamespace})`,

@@ -1,4 +1,5 @@
 import { createDataSource } from './data-source.js';
+import { seedAdminUser } from '../identity/users.js';
 import { seed } from './seeds.js';
 
 /** Any fixed number: every Nimbus process takes this lock before migrating. */
@@ -8,7 +9,10 @@ const MIGRATION_LOCK = 0x6e696d62; // "nimb"
  * Runs pending migrations and the first-start seeds. Several processes start at once
  * (API, controller, agents), so the work is serialized with an advisory lock.
  */
-export async function prepareDatabase(databaseUrl: string, options: { adminToken?: string } = {}): Promise<void> {
+export async function prepareDatabase(
+  databaseUrl: string,
+  options: { adminToken?: string; adminPassword?: string } = {},
+): Promise<void> {
   const ds = await createDataSource(databaseUrl, { poolSize: 2, applicationName: 'nimbus-migrate' }).initialize();
   const runner = ds.createQueryRunner();
   try {
@@ -16,7 +20,10 @@ export async function prepareDatabase(databaseUrl: string, options: { adminToken
     await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
       await ds.runMigrations({ transaction: 'all' });
-      await ds.transaction((tx) => seed(tx, options.adminToken));
+      await ds.transaction(async (tx) => {
+        await seed(tx, options.adminToken);
+        if (options.adminPassword) await seedAdminUser(tx, options.adminPassword);
+      });
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
     }

@@ -13,6 +13,8 @@ export interface InstanceView {
   host: string | null;
   flavor: string;
   image: string;
+  flavorId: string;
+  imageId: string;
   addresses: Array<{
     network: string;
     ip: string;
@@ -101,6 +103,8 @@ export class InstanceViews {
         host: r.host,
         flavor: r.flavor_name,
         image: r.image_name,
+        flavorId: r.flavor_id,
+        imageId: r.image_id,
         addresses: by(ports, r.id).map((p: any) => ({
           network: p.network,
           ip: p.ip,

@@ -55,6 +55,7 @@ export class NetworkService {
       }
       const repo = tx.getRepository(Network);
       const network = repo.create({
+        ...(req.id ? { id: req.id } : {}),
         name: plan.name,
         cidr: plan.cidr,
         gateway: plan.gateway,

@@ -11,6 +11,8 @@ export interface SegmentationRequest {
 }
 
 export interface NetworkRequest extends SubnetRequest {
+  /** A caller-chosen id (a Neutron network that got its subnet later); default: a new one. */
+  id?: string;
   name: string;
   dnsServers?: string[] | null;
   segmentation: SegmentationRequest;

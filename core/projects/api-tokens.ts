@@ -7,6 +7,10 @@ export interface TokenOwner {
   tokenId: string;
   projectId: string;
   isAdmin: boolean;
+  /** A Keystone token's role on its project; null for project tokens. */
+  role: string | null;
+  /** A Keystone token's user; null for project tokens. */
+  userId: string | null;
 }
 
 /** Bearer tokens, stored hashed: a token is shown once, when it is issued, and never again. */
@@ -24,10 +28,13 @@ export class ApiTokens {
   }
 
   async owner(token: string): Promise<TokenOwner | null> {
-    const [row] = await this.db.query<Array<{ id: string; project_id: string; is_admin: boolean }>>(
-      `SELECT id, project_id, is_admin FROM api_tokens WHERE token_sha256 = $1`,
+    type Row = { id: string; project_id: string; is_admin: boolean; role: string | null; user_id: string | null };
+    const [row] = await this.db.query<Row[]>(
+      `SELECT id, project_id, is_admin, role, user_id FROM api_tokens WHERE token_sha256 = $1
+       AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
       [sha256Hex(token)],
     );
-    return row ? { tokenId: row.id, projectId: row.project_id, isAdmin: row.is_admin } : null;
+    if (!row) return null;
+    return { tokenId: row.id, projectId: row.project_id, isAdmin: row.is_admin, role: row.role, userId: row.user_id };
   }
 }

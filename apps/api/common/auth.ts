@@ -17,6 +17,9 @@ export interface Principal {
   projectId: string;
   isAdmin: boolean;
   tokenId: string;
+  /** A Keystone token's role (admin, member, reader); null for project tokens. */
+  role?: string | null;
+  userId?: string | null;
 }
 
 const PUBLIC = 'nimbus:public';
@@ -40,6 +43,9 @@ export const CurrentPrincipal = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): Principal => requestOf(ctx).principal!,
 );
 
+/** A header's value (the first, if sent twice); GraphQL-over-WebSocket requests carry plain header objects. */
+const headerValue = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
 const unauthorized = (detail: string) =>
   new Problem(HttpStatus.UNAUTHORIZED, ProblemTypes.unauthorized, 'Unauthorized', detail);
 
@@ -56,12 +62,17 @@ export class AuthGuard implements CanActivate {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
     const req = requestOf(ctx);
-    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!match) throw unauthorized('an Authorization: Bearer TOKEN header is required');
-    const owner = await this.tokens.owner(match[1]);
-    if (!owner) throw unauthorized('the token is not valid');
+    // OpenStack clients send their Keystone token as X-Auth-Token.
+    const token =
+      /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? headerValue(req.headers['x-auth-token']);
+    if (!token) throw unauthorized('an Authorization: Bearer TOKEN header is required');
+    const owner = await this.tokens.owner(token);
+    if (!owner) throw unauthorized('the token is not valid, expired or was revoked');
     req.principal = owner;
     this.limits.takeForToken(owner.tokenId, req.res);
+    if (owner.role === 'reader' && !['GET', 'HEAD'].includes(req.method)) {
+      throw new Problem(HttpStatus.FORBIDDEN, ProblemTypes.forbidden, 'Forbidden', 'the reader role only reads');
+    }
     if (this.reflector.getAllAndOverride<boolean>(ADMIN, targets) && !owner.isAdmin) {
       throw new Problem(
         HttpStatus.FORBIDDEN,

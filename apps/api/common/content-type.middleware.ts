@@ -4,7 +4,7 @@ import { Problem } from './problem.js';
 
 const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
 /** Routes whose body is raw bytes (image uploads). */
-const RAW_BODY = /^\/v1\/images\/[^/]+\/file$/;
+const RAW_BODY = /^\/(v1|image\/v2)\/images\/[^/]+\/file$/;
 
 /** A body that is not JSON is refused (415) rather than read as an empty object. */
 export function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {

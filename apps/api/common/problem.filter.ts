@@ -9,6 +9,7 @@ import { Problem, ProblemTypes } from './problem.js';
 /** Domain failures as HTTP: the status a client would expect for each stable code. */
 const DOMAIN_STATUS: Record<string, HttpStatus> = {
   NotFound: HttpStatus.NOT_FOUND,
+  Unauthorized: HttpStatus.UNAUTHORIZED,
   ValidationFailed: HttpStatus.UNPROCESSABLE_ENTITY,
   QuotaExceeded: HttpStatus.FORBIDDEN,
   NetworkExhausted: HttpStatus.CONFLICT,

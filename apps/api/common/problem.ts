@@ -41,6 +41,10 @@ export class Problem extends Error {
     return new Problem(HttpStatus.NOT_FOUND, ProblemTypes.notFound, 'Not found', `${kind} ${ref} not found`);
   }
 
+  static forbidden(detail: string): Problem {
+    return new Problem(HttpStatus.FORBIDDEN, ProblemTypes.forbidden, 'Forbidden', detail);
+  }
+
   static conflict(detail: string, type: string = ProblemTypes.conflict): Problem {
     return new Problem(HttpStatus.CONFLICT, type, 'Conflict', detail);
   }

@@ -3,5 +3,5 @@ import { FlavorsController } from './flavors.controller.js';
 import { FlavorsResolver } from './flavors.resolver.js';
 import { FlavorsService } from './flavors.service.js';
 
-@Module({ controllers: [FlavorsController], providers: [FlavorsService, FlavorsResolver] })
+@Module({ controllers: [FlavorsController], providers: [FlavorsService, FlavorsResolver], exports: [FlavorsService] })
 export class FlavorsModule {}

@@ -19,6 +19,6 @@ import { PowerWorkflows } from './power-workflows.js';
     ...[InstancesService, InstanceWorkflows, InstancesResolver, InstanceActionsService, PowerWorkflows],
     InstanceVolumesService,
   ],
-  exports: [InstancesService, InstanceVolumesService],
+  exports: [InstancesService, InstanceActionsService, InstanceVolumesService],
 })
 export class InstancesModule {}

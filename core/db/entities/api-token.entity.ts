@@ -1,6 +1,10 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** A bearer token; only its SHA-256 is stored. */
+/**
+ * A bearer token; only its SHA-256 is stored. Project tokens (and application credentials,
+ * which are project tokens) have no user and no expiry; Keystone tokens name their user,
+ * role and login methods, expire, and can be revoked.
+ */
 @Entity('api_tokens')
 export class ApiToken {
   @PrimaryGeneratedColumn('uuid') id: string;
@@ -9,4 +13,9 @@ export class ApiToken {
   @Column({ name: 'is_admin', type: 'boolean', default: false }) isAdmin: boolean;
   @Column({ type: 'text' }) name: string;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @Column({ name: 'user_id', type: 'uuid', nullable: true }) userId: string | null;
+  @Column({ type: 'text', nullable: true }) role: string | null;
+  @Column({ type: 'text', array: true, nullable: true }) methods: string[] | null;
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt: Date | null;
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt: Date | null;
 }

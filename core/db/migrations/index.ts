@@ -6,6 +6,7 @@ import { ProjectQuotas1764500000000 } from './1764500000000-project-quotas.js';
 import { PowerState1764600000000 } from './1764600000000-power-state.js';
 import { StepStats1764650000000 } from './1764650000000-step-stats.js';
 import { InstanceNotify1764660000000 } from './1764660000000-instance-notify.js';
+import { OpenstackApi1764700000000 } from './1764700000000-openstack-api.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   PowerState1764600000000,
   StepStats1764650000000,
   InstanceNotify1764660000000,
+  OpenstackApi1764700000000,
 ];

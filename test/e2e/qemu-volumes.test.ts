@@ -23,7 +23,7 @@ import {
   waitSettled,
 } from '../support/fault-cases.js';
 import { actionLog, readStorage, waitUntilClean } from '../support/invariants.js';
-import { instanceDir, qemuSkip, uploadGuestImage, useQemuStack } from '../support/qemu-guests.js';
+import { guestFetch, guestGet, qemuSkip, uploadGuestImage, useQemuStack } from '../support/qemu-guests.js';
 import type { TestStack } from '../support/stack.js';
 
 const HOST = 'node-1';
@@ -34,15 +34,10 @@ interface GuestDisk {
   serial: string;
 }
 
-/** The guest's port 80, forwarded to loopback by user-mode networking (its record says where). */
-async function guestUrl(stack: TestStack, id: string): Promise<string> {
-  const record = JSON.parse(await readFile(path.join(instanceDir(stack, HOST, id), 'domain.json'), 'utf8'));
-  return `http://127.0.0.1:${record.httpForwardPort}`;
-}
-
 async function guestDisks(stack: TestStack, id: string): Promise<GuestDisk[]> {
-  const res = await fetch(`${await guestUrl(stack, id)}/nimbus/info`, { signal: AbortSignal.timeout(3000) });
-  return ((await res.json()) as { disks: GuestDisk[] }).disks;
+  const info = await guestGet<{ disks: GuestDisk[] }>(stack, HOST, id, '/nimbus/info/');
+  if (!info) throw new Error(`guest ${id} does not answer yet`);
+  return info.disks;
 }
 
 async function bootGuest(stack: TestStack, name: string, volume?: object): Promise<string> {
@@ -108,9 +103,9 @@ describe('iSCSI volumes from the storage node on QEMU guests', { skip: qemuSkip 
 
     const bytes = `nimbus-${volumeId.slice(0, 8)}`;
     const offset = 8192;
-    const url = `${await guestUrl(stack, a)}/cgi-bin/disk?serial=${serial}`;
-    const wrote = await fetch(`${url}&op=write&offset=${offset}&data=${bytes}`);
-    assert.equal(wrote.status, 200, await wrote.text());
+    const url = `/cgi-bin/disk?serial=${serial}`;
+    const wrote = await guestFetch(stack, HOST, a, `${url}&op=write&offset=${offset}&data=${bytes}`);
+    assert.equal(wrote?.status, 200, wrote?.body);
     const file = await volumeFile(stack, volumeId);
     const onDisk = Buffer.alloc(bytes.length);
     const fh = await open(file, 'r');
@@ -131,10 +126,8 @@ describe('iSCSI volumes from the storage node on QEMU guests', { skip: qemuSkip 
     assert.equal((await stack.api('POST', `/v1/instances/${b}/volumes`, { volumeId })).status, 202);
     const read = await stack.waitFor(
       async () => {
-        const r = await fetch(
-          `${await guestUrl(stack, b)}/cgi-bin/disk?serial=${serial}&op=read&offset=${offset}&length=${bytes.length}`,
-        );
-        return r.ok ? r.text() : null;
+        const r = await guestFetch(stack, HOST, b, `${url}&op=read&offset=${offset}&length=${bytes.length}`);
+        return r?.status === 200 ? r.body : null;
       },
       60_000,
       'the volume in guest b',

@@ -61,17 +61,38 @@ export async function guestGet<T = any>(
   id: string,
   urlPath: string,
 ): Promise<T | null> {
+  const res = await guestFetch(stack, host, id, urlPath);
+  if (res?.status !== 200) return null;
+  try {
+    return JSON.parse(res.body) as T;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * GET of the guest's test endpoint (its port 80, forwarded to 127.0.0.1 by user-mode networking,
+ * inside its host's namespace when the host is a machine): the status and body, null when
+ * nothing answered.
+ */
+export async function guestFetch(
+  stack: TestStack,
+  host: string,
+  id: string,
+  urlPath: string,
+): Promise<{ status: number; body: string } | null> {
   const record = JSON.parse(await readFile(path.join(instanceDir(stack, host, id), 'domain.json'), 'utf8'));
   const url = `http://127.0.0.1:${record.httpForwardPort}${urlPath}`;
   const netns = stack.config.netnsPrefix + host;
   const inNetns = spawnSync('ip', ['netns', 'exec', netns, 'true']).status === 0;
-  const curl = ['curl', '-sf', '--max-time', '15', url];
+  const curl = ['curl', '-s', '--max-time', '15', '-w', '\n%{http_code}', url];
   try {
     const { stdout } = await promisify(execFile)(
       inNetns ? 'ip' : curl[0],
       inNetns ? ['netns', 'exec', netns, ...curl] : curl.slice(1),
     );
-    return JSON.parse(stdout) as T;
+    const cut = stdout.lastIndexOf('\n');
+    return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) };
   } catch {
     return null;
   }

@@ -107,12 +107,10 @@ export class QemuDriver implements HypervisorDriver {
   /** Starts QEMU for a recorded domain: the loopback port of user-mode networking is picked anew each start. */
   private async start(record: DomainRecord, opts: OperationOptions): Promise<void> {
     const port = this.opts.userNetwork ? await freePort() : undefined;
-    const [files, accelerator, qemu, netns] = [this.files, this.accelerator, this.opts.qemu, this.opts.netns];
-    const ctx = {
-      ...{ files, accelerator, qemu, netns, initiatorName: this.initiator },
-      hasTap: (name: string) => this.hasTap(name),
-    };
-    await launchDomain(ctx, await this.files.write({ ...record, httpForwardPort: port }), opts);
+    const { files, accelerator, initiator: initiatorName } = this;
+    const ctx = { files, accelerator, qemu: this.opts.qemu, netns: this.opts.netns, initiatorName };
+    const written = await files.write({ ...record, httpForwardPort: port });
+    await launchDomain({ ...ctx, hasTap: (n) => this.hasTap(n) }, written, opts);
   }
 
   /** Until QMP says `running` (a paused guest is continued), the process dies, or the signal aborts. */

@@ -8,7 +8,7 @@ import { loadConfig } from '../../core/config.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { createLogger } from '../../core/logger.js';
 import { AppModule } from './app.module.js';
-import { requireJsonBody } from './common/content-type.middleware.js';
+import { GLANCE_PATCH_TYPE, requireJsonBody } from './common/content-type.middleware.js';
 import { limitJsonDepth } from './common/json-depth.js';
 import { ClientLimits } from './common/rate-limit.js';
 import { ProblemFilter } from './common/problem.filter.js';
@@ -25,7 +25,7 @@ const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(c
 // JSON bodies only, and small: image bytes stream through their own route untouched.
 app.use(app.get(ClientLimits).addressLimit);
 app.use(requireJsonBody);
-app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json'] });
+app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json', GLANCE_PATCH_TYPE] });
 app.use(limitJsonDepth);
 app.useGlobalPipes(validationPipe);
 app.useGlobalFilters(new ProblemFilter(log));

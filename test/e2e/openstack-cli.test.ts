@@ -51,6 +51,11 @@ describe('the openstack CLI against Nimbus', () => {
     assert.equal(Number(bytes.headers.get('content-length')), 1024 * 1024);
     const byIds = await stack.api('GET', `/image/v2/images?id=in:${image.id},${images[0].ID}`);
     assert.equal(byIds.body.images.length, 2);
+    // image set: Glance's JSON patch (a property added, the container format replaced).
+    await openstackOk(env, 'image', 'set', '--property', 'nimbus.role=test', '--container-format', 'bare', 'img2');
+    const shown = await openstackJson(env, 'image', 'show', 'img2');
+    assert.equal(shown.properties['nimbus.role'], 'test', JSON.stringify(shown));
+    assert.equal(shown.container_format, 'bare');
   });
 
   it('network create, subnet create', async () => {
@@ -223,6 +228,26 @@ describe('the openstack CLI against Nimbus', () => {
       const seen = (await glance('GET', '/images', a)).body.images.map((i: any) => i.name);
       assert.ok(seen.includes('cirros') && !seen.includes('b-only'), seen.join());
       assert.equal((await glance('POST', '/images', a, { name: 'mine', visibility: 'public' })).status, 403);
+
+      // Shared with A: visible to A by id at once, listed once A accepts, gone when B removes A.
+      const shared = await glance('POST', '/images', b, { name: 'b-shared', visibility: 'shared' });
+      const sid = shared.body.id as string;
+      assert.equal((await glance('GET', `/images/${sid}`, a)).status, 404);
+      const member = await glance('POST', `/images/${sid}/members`, b, { member: ids['proj-a'] });
+      assert.equal(member.status, 200, JSON.stringify(member.body));
+      assert.equal(member.body.status, 'pending');
+      assert.equal((await glance('GET', `/images/${sid}`, a)).status, 200);
+      const listedByA = async () => (await glance('GET', '/images', a)).body.images.map((i: any) => i.id);
+      assert.ok(!(await listedByA()).includes(sid), 'pending: not listed');
+      assert.equal((await glance('POST', `/images/${sid}/members`, a, { member: ids['proj-a'] })).status, 403);
+      const accepted = await glance('PUT', `/images/${sid}/members/${ids['proj-a']}`, a, { status: 'accepted' });
+      assert.equal(accepted.body.status, 'accepted', JSON.stringify(accepted.body));
+      assert.ok((await listedByA()).includes(sid), 'accepted: listed');
+      assert.equal((await glance('DELETE', `/images/${sid}`, a)).status, 403, 'a member does not delete');
+      assert.equal((await glance('DELETE', `/images/${sid}/members/${ids['proj-a']}`, b)).status, 204);
+      assert.equal((await glance('GET', `/images/${sid}`, a)).status, 404);
+      const privateOne = await glance('POST', `/images/${image.body.id}/members`, b, { member: ids['proj-a'] });
+      assert.equal(privateOne.status, 403, 'only shared images have members');
 
       const reader = await keystone('POST', '/users', { user: { name: 'reader-a', password: 'pw-reader' } }, admin);
       const path = `/projects/${ids['proj-a']}/users/${reader.body.user.id}/roles/reader`;

@@ -2,7 +2,9 @@ import { HttpStatus } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { Problem } from './problem.js';
 
-const JSON_TYPE = /^application\/([a-z.+-]*\+)?json\b/i;
+/** JSON, `+json` types, and Glance's JSON patch (`application/openstack-images-v2.1-json-patch`). */
+const JSON_TYPE = /^application\/(([a-z.+-]*\+)?json\b|openstack-images-v2\.1-json-patch\b)/i;
+export const GLANCE_PATCH_TYPE = 'application/openstack-images-v2.1-json-patch';
 /** Routes whose body is raw bytes (image uploads). */
 const RAW_BODY = /^\/(v1|image\/v2)\/images\/[^/]+\/file$/;
 

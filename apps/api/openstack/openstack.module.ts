@@ -23,6 +23,7 @@ import { IdentityController } from './identity/identity.controller.js';
 import { KeystoneLogin } from './identity/keystone-login.js';
 import { GlanceImages } from './image/glance-images.js';
 import { ImageController } from './image/image.controller.js';
+import { ImageMembersController } from './image/image-members.controller.js';
 import { NetworkController } from './network/network.controller.js';
 import { NeutronNetworks } from './network/neutron-networks.js';
 import { VolumeController } from './volume/volume.controller.js';
@@ -41,6 +42,7 @@ import { VolumeController } from './volume/volume.controller.js';
     ServerActionsController,
     VolumeAttachmentsController,
     ImageController,
+    ImageMembersController,
     NetworkController,
     VolumeController,
   ],

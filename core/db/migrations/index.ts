@@ -7,6 +7,7 @@ import { PowerState1764600000000 } from './1764600000000-power-state.js';
 import { StepStats1764650000000 } from './1764650000000-step-stats.js';
 import { InstanceNotify1764660000000 } from './1764660000000-instance-notify.js';
 import { OpenstackApi1764700000000 } from './1764700000000-openstack-api.js';
+import { ImageMembers1764710000000 } from './1764710000000-image-members.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   StepStats1764650000000,
   InstanceNotify1764660000000,
   OpenstackApi1764700000000,
+  ImageMembers1764710000000,
 ];

@@ -1,16 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { DataSource, In } from 'typeorm';
-import { ImageExtra, type Image } from '../../../../core/db/entities/index.js';
+import { Image, ImageExtra } from '../../../../core/db/entities/index.js';
+import { isUuid } from '../../../../core/ids.js';
+import {
+  ImageMembers,
+  MEMBER_STATUSES,
+  type ImageMember,
+  type MemberStatus,
+} from '../../../../core/images/image-members.js';
 import type { Principal } from '../../common/auth.js';
 import { Problem } from '../../common/problem.js';
 import { ImagesService } from '../../images/images.service.js';
+import type { ImageChanges } from './glance-patch.js';
 import { CORE_FIELDS, visibilityOf } from './image-view.js';
 
 const VISIBILITIES = ['public', 'private', 'shared', 'community'];
 
 export interface ImageFilter {
   name?: string;
+  /** Which shared images to list: those the caller's project accepted (default), pending, rejected or all. */
+  memberStatus?: string;
   /** Glance's `id=in:a,b`. */
   ids?: string[];
   visibility?: string;
@@ -19,21 +29,29 @@ export interface ImageFilter {
 /**
  * Glance over the native ImagesService (records, the content-addressed store, upload and
  * delete rules); formats, properties and visibility are kept beside the image. Another
- * project's private (or shared: Nimbus has no image members) image is "not found".
+ * project's private image is "not found"; a shared one is visible to its members
+ * (core/images/image-members.ts), and listed for those that accepted it.
  */
 @Injectable()
 export class GlanceImages {
+  readonly members: ImageMembers;
+
   constructor(
     private readonly db: DataSource,
     readonly images: ImagesService,
-  ) {}
+  ) {
+    this.members = new ImageMembers(db);
+  }
 
   async list(principal: Principal, filter: ImageFilter): Promise<Array<[Image, ImageExtra | undefined]>> {
     const all = await this.images.list();
     const extras = await this.extras(all.map((i) => i.id));
+    const mine = await this.members.of(principal.projectId);
+    const wanted = filter.memberStatus ?? 'accepted';
+    const listed = (i: Image) => wanted === 'all' || mine.get(i.id) === wanted;
     return all
       .map((i): [Image, ImageExtra | undefined] => [i, extras.get(i.id)])
-      .filter(([i, x]) => this.visible(principal, i, x))
+      .filter(([i, x]) => this.visible(principal, i, x) || (visibilityOf(i, x) === 'shared' && listed(i)))
       .filter(([i]) => filter.name === undefined || i.name === filter.name)
       .filter(([i]) => filter.ids === undefined || filter.ids.includes(i.id))
       .filter(([i, x]) => filter.visibility === undefined || visibilityOf(i, x) === filter.visibility);
@@ -42,8 +60,71 @@ export class GlanceImages {
   async get(principal: Principal, id: string): Promise<[Image, ImageExtra | undefined]> {
     const image = await this.images.get(id);
     const extra = (await this.extras([id])).get(id);
-    if (!this.visible(principal, image, extra)) throw Problem.notFound('image', id);
+    const member = visibilityOf(image, extra) === 'shared' && (await this.members.get(id, principal.projectId));
+    if (!this.visible(principal, image, extra) && !member) throw Problem.notFound('image', id);
     return [image, extra];
+  }
+
+  /** Glance's PATCH: the owner (or the admin) renames, changes visibility, formats and properties. */
+  async update(principal: Principal, id: string, changes: ImageChanges): Promise<[Image, ImageExtra]> {
+    const [image, found] = await this.get(principal, id);
+    this.ownerOnly(principal, image);
+    const visibility = changes.visibility ?? visibilityOf(image, found);
+    if (!VISIBILITIES.includes(visibility)) throw Problem.validation([{ field: 'visibility', message: 'invalid' }]);
+    if (changes.visibility === 'public' && !principal.isAdmin) throw Problem.forbidden('only the admin publishes');
+    const properties = { ...(found?.properties ?? {}) };
+    for (const [key, value] of Object.entries(changes.properties)) {
+      if (value === null) delete properties[key];
+      else properties[key] = value;
+    }
+    const extra: ImageExtra = {
+      imageId: id,
+      visibility,
+      diskFormat: changes.diskFormat === undefined ? (found?.diskFormat ?? null) : changes.diskFormat,
+      containerFormat:
+        changes.containerFormat === undefined ? (found?.containerFormat ?? null) : changes.containerFormat,
+      properties,
+    };
+    await this.db.transaction(async (tx) => {
+      if (changes.name !== undefined) await tx.getRepository(Image).update({ id }, { name: changes.name });
+      await tx.getRepository(ImageExtra).save(extra);
+    });
+    return [await this.images.get(id), extra];
+  }
+
+  /** The owner shares a `shared` image with another project (Glance: 403 for other visibilities). */
+  async addMember(principal: Principal, id: string, memberId: string): Promise<ImageMember> {
+    const [image, extra] = await this.get(principal, id);
+    this.ownerOnly(principal, image);
+    if (visibilityOf(image, extra) !== 'shared') throw Problem.forbidden('only shared images have members');
+    if (!isUuid(memberId)) throw Problem.validation([{ field: 'member', message: 'must be a project id' }]);
+    return this.members.add(id, memberId);
+  }
+
+  /** The owner sees every member; a member sees its own entry only. */
+  async listMembers(principal: Principal, id: string): Promise<ImageMember[]> {
+    const [image] = await this.get(principal, id);
+    const all = await this.members.list(id);
+    if (principal.isAdmin || image.projectId === principal.projectId) return all;
+    return all.filter((m) => m.memberId === principal.projectId);
+  }
+
+  /** A member accepts or rejects the image shared with it; nobody else may answer for it. */
+  async answer(principal: Principal, id: string, memberId: string, status: string): Promise<ImageMember> {
+    await this.get(principal, id);
+    if (memberId !== principal.projectId) throw Problem.forbidden('only the member itself accepts or rejects');
+    if (!(MEMBER_STATUSES as readonly string[]).includes(status)) {
+      throw Problem.validation([{ field: 'status', message: `one of ${MEMBER_STATUSES.join(', ')}` }]);
+    }
+    const member = await this.members.setStatus(id, memberId, status as MemberStatus);
+    if (!member) throw Problem.notFound('image member', memberId);
+    return member;
+  }
+
+  async removeMember(principal: Principal, id: string, memberId: string): Promise<void> {
+    const [image] = await this.get(principal, id);
+    this.ownerOnly(principal, image);
+    if (!(await this.members.remove(id, memberId))) throw Problem.notFound('image member', memberId);
   }
 
   async create(principal: Principal, body: Record<string, unknown>): Promise<[Image, ImageExtra]> {

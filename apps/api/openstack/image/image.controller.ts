@@ -1,4 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +21,7 @@ import { Problem } from '../../common/problem.js';
 import { baseUrl, first } from '../common/endpoints.js';
 import { GlanceErrors } from '../common/os-errors.js';
 import { GlanceImages } from './glance-images.js';
+import { imageChanges } from './glance-patch.js';
 import { glanceImage } from './image-view.js';
 
 const versions = (req: Request) => ({
@@ -40,6 +55,7 @@ export class ImageController {
       name: first(query.name),
       ids,
       visibility: first(query.visibility),
+      memberStatus: first(query.member_status),
     });
     return { images: found.map(([i, x]) => glanceImage(i, x)), first: '/v2/images', schema: '/v2/schemas/images' };
   }
@@ -53,6 +69,12 @@ export class ImageController {
   @HttpCode(201)
   async create(@CurrentPrincipal() principal: Principal, @Body() body: Record<string, unknown>) {
     return glanceImage(...(await this.glance.create(principal, body ?? {})));
+  }
+
+  /** `openstack image set`: a JSON patch (application/openstack-images-v2.1-json-patch). */
+  @Patch('v2/images/:id')
+  async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() ops: unknown) {
+    return glanceImage(...(await this.glance.update(principal, id, imageChanges(ops))));
   }
 
   @Put('v2/images/:id/file')

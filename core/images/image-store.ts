@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -47,8 +48,9 @@ export class ImageStore {
         done(null, chunk);
       },
     });
+    const out = createWriteStream(tmp);
     try {
-      await pipeline(source, hasher, createWriteStream(tmp), { signal: opts.signal });
+      await pipeline(source, hasher, out, { signal: opts.signal });
       await fsync(tmp);
       const sha256 = hash.digest('hex');
       if (opts.expectedSha256 !== undefined && opts.expectedSha256 !== sha256) {
@@ -63,6 +65,9 @@ export class ImageStore {
       }
       return { sha256, sizeBytes };
     } catch (err) {
+      // A failed pipeline destroys the file stream, which may still be opening the file: wait for
+      // it to close, or the file would appear again after the rm (a leftover .part).
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await rm(tmp, { force: true });
       throw err;
     }

@@ -97,6 +97,8 @@ async function main(): Promise<void> {
     env.NIMBUS_HYPERVISOR = hypervisor.type;
     if (hypervisor.seedImageFile) env.NIMBUS_SEED_IMAGE_FILE = hypervisor.seedImageFile;
     log.info({ hypervisor: hypervisor.type, seedImage: hypervisor.seedImageFile ?? 'generated' }, hypervisor.summary);
+    // What follows from the choice (hosts as machines on a fabric, the tgt storage node) is the stack's to wire.
+    config = loadConfig({ ...process.env, ...env });
   }
   try {
     stack = await startStack(config, {

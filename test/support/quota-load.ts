@@ -113,11 +113,3 @@ export async function overcommittedHosts(db: DataSource): Promise<string[]> {
      GROUP BY h.name`);
   return rows.filter((r) => r.problem).map((r) => `${r.name}: ${r.problem}`);
 }
-
-/** The p-th percentile of a list of milliseconds (nearest rank), rounded to 0.1 ms. */
-export function percentile(ms: number[], p: number): number {
-  if (ms.length === 0) return 0;
-  const sorted = [...ms].sort((a, b) => a - b);
-  const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  return Math.round(value * 10) / 10;
-}

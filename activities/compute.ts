@@ -16,6 +16,7 @@ import type { VolumeConnector } from '../core/storage/connector.js';
 import type { VolumeService } from '../core/storage/volume-service.js';
 import { classified } from './failures.js';
 import { withHeartbeat } from './heartbeat.js';
+import { retryTransient } from './transient-retry.js';
 
 export interface ComputeDeps {
   host: string;
@@ -58,21 +59,29 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
   }
 
   return {
-    async claimResources({ instanceId, flavor }: ClaimInput): Promise<void> {
-      await classified(async () => {
-        try {
-          await faults.before('claim', { instanceId, signal: Context.current().cancellationSignal });
-        } catch (err) {
-          // An injected claim error is the host saying no, as a full or stale host would.
-          if (err instanceof InjectedFailure) {
-            throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, {
-              host,
-            });
+    async claimResources({ instanceId, flavor, attemptNo }: ClaimInput): Promise<void> {
+      const ctx = Context.current();
+      // The first heartbeat goes out before anything else: the claim's short heartbeat timeout
+      // is how a frozen agent is told from a slow one, so a live agent says so at once and
+      // keeps saying it while the database is slow (workflows/host-steps.ts).
+      await classified(() =>
+        withHeartbeat(async (signal) => {
+          try {
+            await faults.before('claim', { instanceId, signal });
+          } catch (err) {
+            // An injected claim error is the host saying no, as a full or stale host would.
+            if (err instanceof InjectedFailure) {
+              throw new DomainError(FaultCodes.HostRefused, `host ${host} refused the claim (injected fault)`, {
+                host,
+              });
+            }
+            throw err;
           }
-          throw err;
-        }
-        await deps.claims.claim(instanceId, host, flavor);
-      });
+          // Temporal does not retry a claim on the same host; a database hiccup is retried here.
+          const budgetMs = Math.max(1000, (ctx.info.startToCloseTimeoutMs ?? 30_000) * 0.8);
+          await retryTransient(() => deps.claims.claim(instanceId, host, flavor, attemptNo), { budgetMs, signal });
+        }),
+      );
     },
 
     async pullImage({ instanceId, image }: { instanceId: string; image: ImageRef }): Promise<{ cached: boolean }> {

@@ -22,12 +22,26 @@ export interface SchedulerActivities {
   /** Picks a host from the database (filters and weighers), excluding hosts already tried; fails NoValidHost. */
   selectHost(input: SelectHostInput): Promise<HostChoice>;
   /** Returns the claim's resources to the host. Runs on the scheduler queue so it works while the host is dead. */
-  releaseClaim(input: { instanceId: string }): Promise<void>;
+  releaseClaim(input: ReleaseClaimInput): Promise<void>;
+}
+
+export interface ReleaseClaimInput {
+  instanceId: string;
+  /**
+   * The scheduling attempt whose claim this undoes: only a claim of that attempt or an earlier
+   * one is released, and a claim of it arriving later is refused (fenced). Unset (a delete):
+   * any claim, and every attempt is fenced.
+   */
+  attemptNo?: number;
+  /** The host left the claim unanswered (frozen or dead agent): mark it suspect, skipped until it heartbeats. */
+  suspectHost?: string;
 }
 
 export interface ClaimInput {
   instanceId: string;
   flavor: FlavorSpec;
+  /** The build's scheduling attempt (1-based): once released, a late claim of it is refused. Unset in old histories. */
+  attemptNo?: number;
 }
 
 export interface ComputeActivities {

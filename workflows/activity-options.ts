@@ -52,6 +52,24 @@ export function hostTiming(input: {
 
 const asTiming = (t: HostTiming | number): HostTiming => (typeof t === 'number' ? { pickupSec: t } : t);
 
+/** What a host step may change in the options every host step gets. */
+export interface HostStepLimits {
+  /** A ceiling on the heartbeat timeout, even when NIMBUS_HOST_HEARTBEAT_TIMEOUT is longer. */
+  maxHeartbeatSec?: number;
+  /** Attempts on this host (default 3). */
+  maximumAttempts?: number;
+}
+
+/**
+ * The claim's limits. A frozen agent (SIGSTOP, a hung VM) keeps its Temporal connection, so
+ * its outstanding poll takes the claim and the pickup timeout never fires: only a missed
+ * heartbeat shows it. The agent heartbeats the moment the claim starts (activities/compute.ts),
+ * so missing this short first heartbeat means the host is unresponsive, and the build moves
+ * to the next host at once: one attempt, never a retry on the same host (it could be taken
+ * by the same frozen agent's next poll). The host is then marked suspect (releaseClaim).
+ */
+export const CLAIM_LIMITS = { maxHeartbeatSec: 5, maximumAttempts: 1 } as const satisfies HostStepLimits;
+
 /**
  * Steps on one compute host. The schedule-to-start timeout is what makes a dead host
  * visible: it is not retried, so the saga sees it at once and places the build elsewhere.
@@ -63,19 +81,33 @@ export const hostLocal = (
   timing: HostTiming | number,
   startToClose: string,
   heartbeat?: string,
+  limits: HostStepLimits = {},
 ): ActivityOptions => {
   const t = asTiming(timing);
+  const heartbeatTimeout = t.heartbeatSec
+    ? `${t.heartbeatSec} seconds`
+    : (heartbeat ?? `${DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC} seconds`);
+  const capped =
+    limits.maxHeartbeatSec !== undefined && seconds(heartbeatTimeout) > limits.maxHeartbeatSec
+      ? `${limits.maxHeartbeatSec} seconds`
+      : heartbeatTimeout;
   return {
     taskQueue: computeQueue(host),
     scheduleToStartTimeout: `${t.pickupSec} seconds`,
     startToCloseTimeout: t.stepSec ? `${t.stepSec} seconds` : startToClose,
-    heartbeatTimeout: t.heartbeatSec
-      ? `${t.heartbeatSec} seconds`
-      : (heartbeat ?? `${DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC} seconds`),
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
+    heartbeatTimeout: capped,
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '10 seconds',
+      maximumAttempts: limits.maximumAttempts ?? 3,
+    },
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   };
 };
+
+/** `N seconds` as written in this module, as a number. */
+const seconds = (duration: string): number => Number.parseFloat(duration);
 
 /**
  * Undos are retried until they succeed: a start-to-close timeout only, no attempt limit.

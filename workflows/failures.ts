@@ -23,9 +23,20 @@ export function isHostUnreachable(err: unknown): boolean {
   return cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START';
 }
 
+/**
+ * The host's agent did not answer the step: it never picked it up (dead), or picked it up and
+ * then missed a heartbeat (frozen, or crashed on every attempt). Such a host is suspect.
+ */
+export function isHostUnresponsive(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  return (
+    cause instanceof TimeoutFailure && (cause.timeoutType === 'SCHEDULE_TO_START' || cause.timeoutType === 'HEARTBEAT')
+  );
+}
+
 export function attemptOutcome(err: unknown): AttemptOutcome {
   if (failureType(err) === FaultCodes.HostRefused) return 'refused';
-  if (isHostUnreachable(err)) return 'timeout';
+  if (isHostUnresponsive(err)) return 'timeout';
   return 'failed';
 }
 

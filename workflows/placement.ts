@@ -6,14 +6,15 @@ import { ComputeHostKey } from '../contracts/search-attributes.js';
 import { computeQueue } from '../contracts/task-queues.js';
 import { undo } from './activity-options.js';
 import type { Build } from './build.js';
-import { StepFailure, attemptOutcome, failureMessage, failureType, isFatal } from './failures.js';
+import { StepFailure, attemptOutcome, failureMessage, failureType, isFatal, isHostUnresponsive } from './failures.js';
 import { onHost } from './host-steps.js';
 import { record, scheduler, schedulerUndo } from './proxies.js';
 
 /**
  * Places the build: schedule, claim, pull the image and spawn on one host. A failure that
  * belongs to the host releases what the attempt took there and moves to the next host, at
- * most MAX_SCHEDULING_ATTEMPTS times, then NoValidHost with every attempt's reason. A fatal
+ * most MAX_SCHEDULING_ATTEMPTS times, then NoValidHost with every attempt's reason; a host
+ * that did not answer (frozen or dead agent) is marked suspect as it is released. A fatal
  * failure (one no other host would fix) ends the build at once. Returns the host.
  */
 export async function placeAndSpawn(build: Build): Promise<string> {
@@ -38,10 +39,19 @@ export async function placeAndSpawn(build: Build): Promise<string> {
     const run = onHost(host, timing);
     const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), timing));
     const hostSaga = build.newSaga();
+    // Set when the host left a step unanswered: its release then marks it suspect.
+    let unresponsive = false;
     try {
-      hostSaga.add(`releaseClaim(${host})`, () => schedulerUndo.releaseClaim({ instanceId }));
+      // Fenced by attempt: a claim of this attempt arriving after the release commits nothing.
+      hostSaga.add(`releaseClaim(${host})`, () =>
+        schedulerUndo.releaseClaim({ instanceId, attemptNo, ...(unresponsive ? { suspectHost: host } : {}) }),
+      );
       await build.step('claim', host, () =>
-        run('claimResources', `claim ${input.flavor.name} on ${host}`, { instanceId, flavor: input.flavor }),
+        run('claimResources', `claim ${input.flavor.name} on ${host}`, {
+          instanceId,
+          flavor: input.flavor,
+          attemptNo,
+        }),
       );
       noteAttempt(attemptNo, { host, outcome: 'claimed', reason: null });
       await record.recordAttempt({ instanceId, attemptNo, attempt: tried[attemptNo - 1] });
@@ -66,6 +76,7 @@ export async function placeAndSpawn(build: Build): Promise<string> {
         build.saga.adopt(hostSaga);
         throw err;
       }
+      unresponsive = isHostUnresponsive(inner);
       noteAttempt(attemptNo, { host, outcome: attemptOutcome(inner), reason: failureMessage(inner) });
       // Not cancellable: a DELETE arriving here must not skip releasing this host below.
       await CancellationScope.nonCancellable(() =>

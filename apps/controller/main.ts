@@ -18,6 +18,7 @@ import { createLogger } from '../../core/logger.js';
 import { PortAllocator } from '../../core/network/port-allocator.js';
 import { ClaimService } from '../../core/scheduling/claims.js';
 import { seededRandom } from '../../core/scheduling/seeded-random.js';
+import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { HostSelector } from '../../core/scheduling/host-selector.js';
 import { FakeStorageNode } from '../../core/storage/backends/fake.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
@@ -62,6 +63,7 @@ const workers = await Promise.all([
           random: config.schedulerSeed === undefined ? Math.random : seededRandom(config.schedulerSeed),
         }),
         claims,
+        hosts: new HostRegistry(db, config.serviceDownTimeSec),
       }),
     },
   }),

@@ -39,6 +39,8 @@ export interface HostView {
   /** Builds holding a claim here (building or running). */
   instances: number;
   lastHeartbeatAt: string | null;
+  /** Set while a host step went unanswered there and the agent has not heartbeated since: not offered. */
+  suspectSince: string | null;
 }
 
 /** Compute hosts: registration by their agents, heartbeats, and the liveness the scheduler trusts. */
@@ -57,7 +59,8 @@ export class HostRegistry {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
        ON CONFLICT (name) DO UPDATE SET vcpus = $2, ram_mb = $3, disk_gb = $4,
          cpu_allocation_ratio = $5, ram_allocation_ratio = $6, disk_allocation_ratio = $7,
-         hypervisor_type = COALESCE($8, hosts.hypervisor_type), last_heartbeat_at = now(), updated_at = now()`,
+         hypervisor_type = COALESCE($8, hosts.hypervisor_type), last_heartbeat_at = now(), suspect_since = NULL,
+         updated_at = now()`,
       [
         cap.name,
         cap.vcpus,
@@ -71,8 +74,17 @@ export class HostRegistry {
     );
   }
 
+  /** The agent's periodic "alive": it also clears a suspicion, since the agent plainly answers again. */
   async heartbeat(name: string): Promise<void> {
-    await this.db.query(`UPDATE hosts SET last_heartbeat_at = now() WHERE name = $1`, [name]);
+    await this.db.query(`UPDATE hosts SET last_heartbeat_at = now(), suspect_since = NULL WHERE name = $1`, [name]);
+  }
+
+  /**
+   * A host step went unanswered there (a frozen or dead agent): the scheduler skips the host
+   * until its agent heartbeats again, instead of every build paying a timeout to find out.
+   */
+  async markSuspect(name: string): Promise<void> {
+    await this.db.query(`UPDATE hosts SET suspect_since = COALESCE(suspect_since, now()) WHERE name = $1`, [name]);
   }
 
   async setDisabled(name: string, disabled: boolean, reason: string | null = null): Promise<boolean> {
@@ -120,6 +132,7 @@ export class HostRegistry {
       diskGbFree: freeRoom(r.disk_gb, r.disk_allocation_ratio, r.disk_gb_used),
       instances: r.instances,
       lastHeartbeatAt: r.last_heartbeat_at ? new Date(r.last_heartbeat_at).toISOString() : null,
+      suspectSince: r.suspect_since ? new Date(r.suspect_since).toISOString() : null,
     }));
   }
 }

@@ -23,10 +23,11 @@ export interface HostSubset {
 }
 
 /**
- * Picks a host for a build, as Nova's filter scheduler does: filters (enabled, alive,
- * room for vCPU, RAM and disk under the allocation ratios, not already tried), then a
- * weigher (spread: most free RAM first; pack: least), then a random one of the best
- * `subset.size`. The database does the filtering so the choice stays fast with many hosts;
+ * Picks a host for a build, as Nova's filter scheduler does: filters (enabled, alive, not
+ * suspect — a step went unanswered there and its agent has not heartbeated since —, room
+ * for vCPU, RAM and disk under the allocation ratios, not already tried), then a weigher
+ * (spread: most free RAM first; pack: least), then a random one of the best `subset.size`.
+ * The database does the filtering so the choice stays fast with many hosts;
  * the host's own claim is what makes it binding.
  */
 export class HostSelector {
@@ -45,6 +46,7 @@ export class HostSelector {
       `SELECT name FROM hosts
        WHERE NOT disabled
          AND last_heartbeat_at > now() - make_interval(secs => $4)
+         AND suspect_since IS NULL
          AND ${fitsSql(REQUEST_PARAMS)}
          AND NOT (name = ANY($5::text[]))
        ORDER BY (${freeRoomSql('ramMb')}) ${order}, name
@@ -62,13 +64,15 @@ export class HostSelector {
          count(*) FILTER (WHERE disabled)::int AS disabled,
          count(*) FILTER (WHERE NOT disabled
            AND (last_heartbeat_at IS NULL OR last_heartbeat_at <= now() - make_interval(secs => $4)))::int AS down,
-         count(*) FILTER (WHERE ${tooSmallSql(REQUEST_PARAMS)})::int AS too_small
+         count(*) FILTER (WHERE ${tooSmallSql(REQUEST_PARAMS)})::int AS too_small,
+         count(*) FILTER (WHERE suspect_since IS NOT NULL)::int AS suspect
        FROM hosts`,
       [req.vcpus, req.ramMb, req.diskGb, this.serviceDownTimeSec],
     );
     const want = `${req.vcpus} vCPU, ${req.ramMb} MB RAM, ${req.diskGb} GB disk`;
     if (c.total > 0 && c.too_small === c.total) return `no host is large enough for ${want}`;
     const parts = [`${c.total} hosts`, `${c.disabled} disabled`, `${c.down} down`, `${c.too_small} too small`];
+    if (c.suspect > 0) parts.push(`${c.suspect} suspect (a step went unanswered there)`);
     if (excluded.length) parts.push(`already tried: ${excluded.join(', ')}`);
     return `no host has room for ${want} (${parts.join(', ')}; the rest are full)`;
   }

@@ -43,8 +43,8 @@ export interface SchedulerStack {
   assertEmpty: () => Promise<void>;
 }
 
-/** For the tests of this file or `describe` block, as useStack. */
-export function useSchedulerStack(): SchedulerStack {
+/** For the tests of this file or `describe` block, as useStack; `env` adds to (or overrides) the stack's. */
+export function useSchedulerStack(env: Record<string, string> = {}): SchedulerStack {
   const built: string[] = [];
 
   const { stack } = useStack({
@@ -54,6 +54,7 @@ export function useSchedulerStack(): SchedulerStack {
       NIMBUS_HOST_PICKUP_TIMEOUT: String(PICKUP_SEC),
       // … well before its missing heartbeats mark it down, so that case has a build to move.
       NIMBUS_SERVICE_DOWN_TIME: '10',
+      ...env,
     },
   });
 

@@ -43,7 +43,11 @@ function adminShutdown(): pg.DatabaseError {
 /** A scheduler activity whose claim service meets `err` (the release undo of every build). */
 async function releaseClaimMeeting(err: unknown): Promise<unknown> {
   const claims = { release: () => Promise.reject(err) } as unknown as ClaimService;
-  const activities = createSchedulerActivities({ claims, selector: {} as HostSelector });
+  const activities = createSchedulerActivities({
+    claims,
+    selector: {} as HostSelector,
+    hosts: { markSuspect: async () => {} },
+  });
   return new MockActivityEnvironment().run(activities.releaseClaim.bind(activities), { instanceId: 'i-1' }).then(
     () => assert.fail('the release should fail'),
     (thrown: unknown) => thrown,

@@ -23,6 +23,8 @@ export class Host {
   @Field() name: string;
   @Field() status: string;
   @Field(() => String, { nullable: true }) hypervisorType: string | null;
+  /** When a host step went unanswered there; null again once its agent heartbeats. Suspect hosts get no builds. */
+  @Field(() => String, { nullable: true }) suspectSince: string | null;
 }
 for (const field of COUNTS) Field(() => Int)(Host.prototype, field);
 for (const field of RATIOS) Field(() => Float)(Host.prototype, field);

@@ -24,6 +24,8 @@ export class Host {
   /** What its driver reports, e.g. 'fake', 'qemu/tcg', 'qemu/kvm' (Nova's hypervisor_type). */
   @Column({ name: 'hypervisor_type', type: 'text', nullable: true }) hypervisorType: string | null;
   @Column({ name: 'last_heartbeat_at', type: 'timestamptz', nullable: true }) lastHeartbeatAt: Date | null;
+  /** Since when a host step went unanswered (frozen agent); the next heartbeat clears it. */
+  @Column({ name: 'suspect_since', type: 'timestamptz', nullable: true }) suspectSince: Date | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
 }

@@ -72,7 +72,12 @@ describe('a PostgreSQL restart during compensation', () => {
     const hosts = ['node-1', 'node-2', 'node-3'];
     await enableOnly(stack, hosts);
     // Each build hangs attaching its volume: everything else is taken when the DELETE comes.
-    for (const host of hosts) await armFault(stack, host, 'attach_volume', 'hang', 6);
+    // The first undos (detach) hang too, until their timeout: the rollbacks are mid-way when
+    // the database goes, and their retries meet the outage.
+    for (const host of hosts) {
+      await armFault(stack, host, 'attach_volume', 'hang', 6);
+      await armFault(stack, host, 'detach_volume', 'hang', 2);
+    }
     const ids = await Promise.all(Array.from({ length: 6 }, (_, i) => createInstance(stack, `pg-del-${i}`, true)));
     const hanging = async () => {
       let left = 0;
@@ -89,12 +94,20 @@ describe('a PostgreSQL restart during compensation', () => {
     await stack.postgres.start();
     for (const host of hosts) await clearFaults(stack, host);
 
-    db = await connectToStackDb(stack);
+    const conn = await connectToStackDb(stack);
+    db = conn;
     for (const id of ids) {
       const inst = await waitSettled(stack, id, 90_000, ['DELETED', 'ERROR']);
-      assert.equal(inst.status, 'DELETED', `${JSON.stringify(inst)}\n${(await actionLog(db, id)).join('\n')}`);
+      const why = `${JSON.stringify(inst)}\n${(await actionLog(conn, id)).join('\n')}`;
+      assert.equal(inst.status, 'DELETED', why);
+      const undos = await undone(conn, id);
+      for (const u of ['deleteVolume', 'deallocatePort']) assert.ok(undos.includes(u), `${u} was undone\n${why}`);
+      assert.ok(
+        undos.some((u) => u.startsWith('releaseClaim(')),
+        `the claim was released\n${why}`,
+      );
     }
-    await waitUntilClean(stack, db);
-    assert.deepEqual(await buildingInstances(db), []);
+    await waitUntilClean(stack, conn);
+    assert.deepEqual(await buildingInstances(conn), []);
   });
 });

@@ -220,7 +220,8 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
         withHeartbeat(async (signal) => {
           await driver.detachVolume(instanceId, volumeId, { signal });
           await connector.disconnectVolume(volumeId, { signal });
-          await deps.volumes.markDetached(volumeId);
+          // Only this instance's attachment: a late retry never frees a volume another build holds since.
+          await deps.volumes.markDetached(volumeId, instanceId);
         }),
       );
     },

@@ -22,8 +22,8 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
         };
       });
     },
-    async deleteVolume({ volumeId }): Promise<void> {
-      await classified(() => deps.volumes.delete(volumeId));
+    async deleteVolume({ volumeId, instanceId }): Promise<void> {
+      await classified(() => deps.volumes.delete(volumeId, instanceId));
     },
     async reserveVolume({ volumeId, instanceId, projectId, host }): Promise<VolumeInfo> {
       return classified(async () => {
@@ -46,8 +46,8 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
     async listLiveVolumes(): Promise<string[]> {
       return classified(() => deps.volumes.liveVolumeIds());
     },
-    async markVolumeDetached({ volumeId }): Promise<void> {
-      await classified(() => deps.volumes.markDetached(volumeId));
+    async markVolumeDetached({ volumeId, instanceId }): Promise<void> {
+      await classified(() => deps.volumes.markDetached(volumeId, instanceId));
     },
   };
 }

@@ -83,8 +83,12 @@ export interface NetworkActivities {
 export interface StorageActivities {
   /** Creates (or returns) the volume with this id and exports it as an iSCSI target. */
   createVolume(input: { volumeId: string; instanceId: string; projectId: string; sizeGb: number }): Promise<VolumeInfo>;
-  /** Volumes the instance owns (delete on termination). */
-  deleteVolume(input: { volumeId: string }): Promise<void>;
+  /**
+   * Volumes the instance owns (delete on termination). A no-op when the volume belongs to, or
+   * is attached to, another instance. `instanceId` is absent only in workflows started before
+   * volume changes were scoped (unscoped then).
+   */
+  deleteVolume(input: { volumeId: string; instanceId?: string }): Promise<void>;
   /**
    * Reserves an existing available standalone volume of the project for the instance on its
    * host (status attaching); fails VolumeNotAvailable. Keyed by (volume, instance).
@@ -98,8 +102,11 @@ export interface StorageActivities {
   }): Promise<Array<{ volumeId: string; deleteOnTermination: boolean; pool?: string }>>;
   /** Ids of every volume that is not deleted: what a storage node may keep (its reconciliation). */
   listLiveVolumes(): Promise<string[]>;
-  /** Marks a detached volume available again (a standalone one survives its instance). */
-  markVolumeDetached(input: { volumeId: string }): Promise<void>;
+  /**
+   * Marks a detached volume available again (a standalone one survives its instance): only
+   * this instance's attachment is released; one another instance holds since is left alone.
+   */
+  markVolumeDetached(input: { volumeId: string; instanceId?: string }): Promise<void>;
 }
 
 /**

@@ -30,6 +30,11 @@ export const FaultCodes = {
   ImageDownloadFailed: 'ImageDownloadFailed',
   /** An admin armed a failure at this step (`PUT /v1/admin/hosts/{host}/faults`, tests and demos). */
   InjectedFault: 'InjectedFault',
+  /**
+   * An undo failed for good: the message names what is left (claim, port, volume, domain).
+   * The instance stays ERROR, never DELETED over leftovers, until the cleanup repair finishes it.
+   */
+  CleanupIncomplete: 'CleanupIncomplete',
 } as const;
 
 export type FaultCode = (typeof FaultCodes)[keyof typeof FaultCodes];
@@ -123,6 +128,7 @@ export const RETRY: { readonly [C in ErrorCode]: 'permanent' | 'retryable' } = {
   InternalError: 'retryable',
   ImageDownloadFailed: 'retryable',
   InjectedFault: 'permanent',
+  CleanupIncomplete: 'permanent',
   ValidationFailed: 'permanent',
   NotFound: 'permanent',
   PayloadTooLarge: 'permanent',

@@ -115,7 +115,8 @@ export interface StepProgress {
 
 export interface CompensationRun {
   name: string;
-  outcome: 'succeeded' | 'failed';
+  /** deferred: the host never picked the undo up (dead); its agent's reconciliation cleans up. */
+  outcome: 'succeeded' | 'failed' | 'deferred';
   error: string | null;
 }
 

@@ -31,6 +31,14 @@ export function deleteInstanceWorkflowId(instanceId: string): string {
 }
 
 /**
+ * The cleanup repair's DeleteInstance for an instance left CleanupIncomplete: its own id, so
+ * one repair runs per instance at a time and a user's DELETE is never refused because of it.
+ */
+export function repairInstanceWorkflowId(instanceId: string): string {
+  return `repair-instance-${instanceId}`;
+}
+
+/**
  * One power action per instance at a time: the id is the instance's, so Temporal itself
  * refuses a second one while the first runs (the default conflict policy), and a finished
  * one does not block the next (the default reuse policy allows a new run once it closed).

@@ -55,6 +55,8 @@ export interface NimbusConfig {
   /** Unset: DEFAULT_HOST_HEARTBEAT_TIMEOUT_SEC. */
   hostHeartbeatTimeoutSec?: number;
   reconcileIntervalSec: number;
+  /** Seconds between the controller's cleanup repair passes (instances left CleanupIncomplete). */
+  cleanupRepairIntervalSec: number;
   schedulerWeigher: Weigher;
   schedulerHostSubsetSize: number;
   /** Unset: Math.random. */
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
       ? positive(env, 'NIMBUS_HOST_HEARTBEAT_TIMEOUT', 0)
       : undefined,
     reconcileIntervalSec: positive(env, 'NIMBUS_RECONCILE_INTERVAL', 60),
+    cleanupRepairIntervalSec: positive(env, 'NIMBUS_CLEANUP_REPAIR_INTERVAL', 60),
     schedulerWeigher: weigher(env),
     schedulerHostSubsetSize: env.NIMBUS_SCHEDULER_HOST_SUBSET_SIZE
       ? wholePositive(env, 'NIMBUS_SCHEDULER_HOST_SUBSET_SIZE')

@@ -32,6 +32,9 @@ export const ENV_VARS = {
   NIMBUS_RECONCILE_INTERVAL:
     "seconds between a compute agent's reconciliations of its domains with the database " +
     '(default 60; also once at start)',
+  NIMBUS_CLEANUP_REPAIR_INTERVAL:
+    "seconds between the controller's cleanup repairs: each instance left ERROR CleanupIncomplete is torn " +
+    'down again and then marked DELETED (default 60; also once at start)',
   NIMBUS_SCHEDULER_WEIGHER:
     'how the scheduler ranks hosts with room: spread (most free RAM first, default) or pack (least)',
   NIMBUS_SCHEDULER_HOST_SUBSET_SIZE:

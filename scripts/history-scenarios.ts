@@ -137,6 +137,41 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'cancel-cleanup-incomplete',
+    description:
+      'DELETE while the spawn hangs, and destroying the domain fails for good: the other undos run, and ' +
+      'the instance ends ERROR CleanupIncomplete naming destroyDomain (patch cleanup-incomplete), not DELETED.',
+    async run({ stack, create, settle }) {
+      for (const h of everyHost) {
+        await fault(stack, h, 'spawn', 'hang');
+        await fault(stack, h, 'destroy', 'error');
+      }
+      const id = await create();
+      await stack.waitFor(
+        async () => (await stack.api('GET', `/v1/instances/${id}`)).body.taskState === 'spawning',
+        30_000,
+        'spawning',
+      );
+      await stack.api('DELETE', `/v1/instances/${id}`);
+      await settle(id, 'ERROR');
+      return [`instance-${id}`];
+    },
+  },
+  {
+    name: 'delete-cleanup-incomplete',
+    description:
+      'An ACTIVE instance is deleted and unplugging its VIF fails for good: the other steps run, and the ' +
+      'instance ends ERROR CleanupIncomplete naming unplugVif (patch cleanup-incomplete), not DELETED.',
+    async run({ stack, create, settle }) {
+      const id = await create();
+      const { host } = await settle(id, 'ACTIVE');
+      await fault(stack, host, 'unplug_vif', 'error');
+      await stack.api('DELETE', `/v1/instances/${id}`);
+      await settle(id, 'ERROR');
+      return [`delete-instance-${id}`];
+    },
+  },
+  {
     name: 'dhcp-state',
     description:
       "The network node's start-up question: with one ACTIVE instance, DhcpState lists its network " +

@@ -53,6 +53,13 @@ export class ProgressTracker {
     this.state.compensations.push(run);
   }
 
+  /** The undos that failed for good, each with its error: what the build leaves held. */
+  leftovers(): Array<{ name: string; error: string }> {
+    return this.state.compensations
+      .filter((c) => c.outcome === 'failed')
+      .map((c) => ({ name: c.name, error: c.error ?? 'unknown error' }));
+  }
+
   host(host: string | null): void {
     this.state.host = host;
   }

@@ -14,7 +14,8 @@ import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
 import { controlPlane, undo } from './activity-options.js';
 import { removeDhcpReservation } from './dhcp-steps.js';
-import { DHCP_RESERVATION_PATCH } from './patches.js';
+import { CLEANUP_INCOMPLETE_PATCH, DHCP_RESERVATION_PATCH } from './patches.js';
+import { cleanupIncompleteFault, recordCleanupIncomplete } from './cleanup.js';
 import { Build } from './build.js';
 import { StepFailure, toFault } from './failures.js';
 import { onHost } from './host-steps.js';
@@ -114,7 +115,7 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
     } else if (input.volume) {
       const { sizeGb } = input.volume;
       const volumeId = uuid4(); // Deterministic on replay: the id that makes createVolume idempotent.
-      saga.add('deleteVolume', () => storageUndo.deleteVolume({ volumeId }));
+      saga.add('deleteVolume', () => storageUndo.deleteVolume({ volumeId, instanceId }));
       const volume = await build.step('create_volume', null, () =>
         storage.createVolume.executeWithOptions(
           { ...controlPlane(TaskQueues.storage), summary: `create a ${sizeGb} GB volume` },
@@ -134,6 +135,14 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
     const fault = toFault(err);
     const cancelled = isCancellation(err instanceof StepFailure ? err.error : err);
     await saga.compensate();
+    // An undo that failed for good (this saga's or a failed host attempt's): never DELETED, nor
+    // the step's fault alone, over leftovers. Only such builds mark the patch.
+    const leftovers = progress.leftovers();
+    if (leftovers.length > 0 && patched(CLEANUP_INCOMPLETE_PATCH)) {
+      const incomplete = cleanupIncompleteFault(leftovers, cancelled ? 'delete' : fault, progress.state.host);
+      progress.ended('ERROR', incomplete);
+      throw await CancellationScope.nonCancellable(() => recordCleanupIncomplete(instanceId, incomplete));
+    }
     if (cancelled) {
       // DELETE of a building instance: the saga has released everything; the instance is gone.
       // The workflow's scope is cancelled: an activity scheduled in it would be cancelled at once.

@@ -13,14 +13,17 @@ import { computeQueue } from '../contracts/task-queues.js';
 import { hostTiming, undo } from './activity-options.js';
 import { failureMessage, isHostUnreachable } from './failures.js';
 import { removeDhcpReservation } from './dhcp-steps.js';
-import { DHCP_RESERVATION_PATCH } from './patches.js';
+import { CLEANUP_INCOMPLETE_PATCH, DHCP_RESERVATION_PATCH } from './patches.js';
+import { type Leftover, cleanupIncompleteFault, recordCleanupIncomplete } from './cleanup.js';
 import { STORAGE_NODE_PATCH, networkUndo, record, schedulerUndo, storageNodeUndo, storageUndo } from './proxies.js';
 
 /**
  * Tears an instance down in the reverse order of its build: volumes, VIF and port, domain,
  * claim. Every step is idempotent, so deleting twice (or an instance that never finished
  * building) is harmless. A host that is down does not block the delete: its agent destroys
- * the leftovers when it comes back (reconciliation), as Nova's "local delete" does.
+ * the leftovers when it comes back (reconciliation), as Nova's "local delete" does. A step
+ * that fails for good ends the instance ERROR CleanupIncomplete (the cleanup repair, run by
+ * the controller, starts this workflow again for it).
  */
 export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> {
   const { instanceId, host } = input;
@@ -45,24 +48,50 @@ export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> 
     }
   }
 
-  const onStorageNode = patched(STORAGE_NODE_PATCH);
-  for (const { volumeId, deleteOnTermination, pool } of await storageUndo.listInstanceVolumes({ instanceId })) {
-    await onHost(`detach volume ${volumeId}`, (c) => c.detachVolume({ instanceId, volumeId }));
-    if (deleteOnTermination) {
-      // The target and the file first: a volume recorded deleted never has storage left behind.
-      if (onStorageNode) await storageNodeUndo.destroyVolume({ volumeId, pool });
-      await storageUndo.deleteVolume({ volumeId });
-    } else {
-      await storageUndo.markVolumeDetached({ volumeId });
-      if (onStorageNode && host) await storageNodeUndo.unexportVolume({ volumeId, host });
+  /**
+   * Runs one teardown step. Its activity is retried until it succeeds; one that fails for good
+   * is noted as left over and the rest still run (as the build's saga does), so the instance
+   * ends ERROR CleanupIncomplete naming it, never DELETED over it. Deletes recorded before
+   * that change stop at the failing step, as they did.
+   */
+  const leftovers: Leftover[] = [];
+  async function step(name: string, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      if (!patched(CLEANUP_INCOMPLETE_PATCH)) throw err;
+      log.error('delete step failed for good; continuing with the rest', { name, error: failureMessage(err) });
+      leftovers.push({ name, error: failureMessage(err) });
     }
   }
-  await onHost('unplug VIF', (c) => c.unplugVif({ instanceId }));
+
+  const onStorageNode = patched(STORAGE_NODE_PATCH);
+  let volumes: Awaited<ReturnType<typeof storageUndo.listInstanceVolumes>> = [];
+  await step('listInstanceVolumes', async () => (volumes = await storageUndo.listInstanceVolumes({ instanceId })));
+  for (const { volumeId, deleteOnTermination, pool } of volumes) {
+    await step(`detachVolume(${volumeId})`, () =>
+      onHost(`detach volume ${volumeId}`, (c) => c.detachVolume({ instanceId, volumeId })),
+    );
+    if (deleteOnTermination) {
+      // The target and the file first: a volume recorded deleted never has storage left behind.
+      if (onStorageNode)
+        await step(`destroyVolume(${volumeId})`, () => storageNodeUndo.destroyVolume({ volumeId, pool }));
+      await step(`deleteVolume(${volumeId})`, () => storageUndo.deleteVolume({ volumeId, instanceId }));
+    } else {
+      await step(`markVolumeDetached(${volumeId})`, () => storageUndo.markVolumeDetached({ volumeId, instanceId }));
+      if (onStorageNode && host)
+        await step(`unexportVolume(${volumeId})`, () => storageNodeUndo.unexportVolume({ volumeId, host }));
+    }
+  }
+  await step('unplugVif', () => onHost('unplug VIF', (c) => c.unplugVif({ instanceId })));
   // The reservation goes before its port: the address must not be handed out while reserved.
-  if (patched(DHCP_RESERVATION_PATCH)) await removeDhcpReservation(instanceId);
-  await networkUndo.deallocatePort({ instanceId });
-  await onHost('destroy domain', (c) => c.destroyDomain({ instanceId }));
-  await schedulerUndo.releaseClaim({ instanceId });
+  if (patched(DHCP_RESERVATION_PATCH)) await step('removeDhcpReservation', () => removeDhcpReservation(instanceId));
+  await step('deallocatePort', () => networkUndo.deallocatePort({ instanceId }));
+  await step('destroyDomain', () => onHost('destroy domain', (c) => c.destroyDomain({ instanceId })));
+  await step('releaseClaim', () => schedulerUndo.releaseClaim({ instanceId }));
+  if (leftovers.length > 0) {
+    throw await recordCleanupIncomplete(instanceId, cleanupIncompleteFault(leftovers, 'delete', host));
+  }
   await record.recordDeleted({ instanceId });
   if (workflowInfo().typedSearchAttributes.get(InstanceStatusKey) !== undefined) {
     upsertSearchAttributes([{ key: InstanceStatusKey, value: 'DELETED' }]);

@@ -6,3 +6,10 @@
 
 /** The network node's DHCP reservation after allocate_port, and its removal before deallocatePort. */
 export const DHCP_RESERVATION_PATCH = 'dhcp-reservation';
+
+/**
+ * An undo that failed for good leaves the instance ERROR with a CleanupIncomplete fault
+ * naming what is left, instead of DELETED (a cancelled build), the step's own fault (a
+ * failed build) or a failed DeleteInstance that stops at the first failing step.
+ */
+export const CLEANUP_INCOMPLETE_PATCH = 'cleanup-incomplete';

@@ -1,6 +1,6 @@
 import { CancellationScope, log } from '@temporalio/workflow';
 import type { ProgressTracker } from './build-progress.js';
-import { failureMessage } from './failures.js';
+import { failureMessage, isHostUnreachable } from './failures.js';
 
 interface Undo {
   name: string;
@@ -10,7 +10,11 @@ interface Undo {
 /**
  * Compensations of a build. Each undo is registered *before* its step runs (an undo is
  * safe when its step never happened), and they run in reverse in a scope that a
- * cancellation cannot interrupt; one that fails is logged and the rest still run.
+ * cancellation cannot interrupt. Undos are retried until they succeed (activity-options
+ * `undo`); one that still fails failed for good (a permanent failure): it is logged, the
+ * rest still run, and the progress lists it as left over (`ProgressTracker.leftovers`), so
+ * the build ends CleanupIncomplete instead of claiming a clean rollback. A host that never
+ * picked its undo up is dead: what it holds is its own reconciliation's, not a leftover.
  */
 export class Saga {
   private undos: Undo[] = [];
@@ -41,7 +45,12 @@ export class Saga {
           await this.onUndone(undo.name);
         } catch (err) {
           const error = failureMessage(err);
-          log.error('compensation failed; continuing with the rest', { undo: undo.name, error });
+          if (isHostUnreachable(err)) {
+            log.warn('host did not answer the undo; its reconciliation finishes it', { undo: undo.name, error });
+            this.progress.compensation({ name: undo.name, outcome: 'deferred', error });
+            continue;
+          }
+          log.error('compensation failed for good; continuing with the rest', { undo: undo.name, error });
           this.progress.compensation({ name: undo.name, outcome: 'failed', error });
         }
       }

@@ -20,9 +20,8 @@ export async function AttachVolume(input: VolumeAttachmentInput): Promise<{ devi
   const { instanceId, volumeId, projectId, host } = input;
   const timing = hostTiming(input);
   const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), timing));
-  const saga = new Saga(new ProgressTracker(instanceId), (name) =>
-    record.recordStep({ instanceId, step: name, host, phase: 'compensated' }),
-  );
+  const progress = new ProgressTracker(instanceId);
+  const saga = new Saga(progress, (name) => record.recordStep({ instanceId, step: name, host, phase: 'compensated' }));
   setCurrentDetails(`attach volume ${volumeId} on ${host}`);
   await record.recordStep({ instanceId, step: 'attach_volume', host, phase: 'start' });
   try {
@@ -44,7 +43,11 @@ export async function AttachVolume(input: VolumeAttachmentInput): Promise<{ devi
   } catch (err) {
     const failure = await failed(input, 'attach_volume', err);
     await saga.compensate();
-    throw failure;
+    // The instance runs on: an undo that failed for good is named in the failure, not its status.
+    const left = progress.leftovers();
+    if (left.length === 0) throw failure;
+    const names = left.map((l) => `${l.name} (${l.error})`).join('; ');
+    throw ApplicationFailure.nonRetryable(`${failure.message}; cleanup incomplete, left: ${names}`, failure.type);
   }
 }
 

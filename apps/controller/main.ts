@@ -2,6 +2,7 @@
  * The controller: the workflow worker (with the records activities) and the control-plane
  * queues — scheduler, network, storage. Several may run at once; Temporal spreads the work.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createNetworkActivities } from '../../activities/network.js';
 import { createNoopActivities } from '../../activities/noop.js';
@@ -26,6 +27,7 @@ import { exportLunOf } from '../../core/storage/iscsi-target.js';
 import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
 import { workflowCode } from '../common/workflow-code.js';
+import { startCleanupRepair } from './cleanup-repair.js';
 
 const config = loadConfig();
 const log = createLogger('controller', config.logLevel);
@@ -102,10 +104,25 @@ log.info(
   },
   'controller started',
 );
+// Instances an undo could not finish (CleanupIncomplete) are torn down again, then DELETED.
+const client = new Client({ connection: await Connection.connect({ address: config.temporalAddress }), namespace });
+const stopRepair = startCleanupRepair({
+  db,
+  client,
+  log,
+  intervalSec: config.cleanupRepairIntervalSec,
+  hostTimeouts: {
+    hostPickupTimeoutSec: config.hostPickupTimeoutSec,
+    hostStepTimeoutSec: config.hostStepTimeoutSec,
+    hostHeartbeatTimeoutSec: config.hostHeartbeatTimeoutSec,
+  },
+});
 try {
   // The Temporal runtime turns SIGINT/SIGTERM into a graceful shutdown of every worker.
   await Promise.all(workers.map((w) => w.run()));
 } finally {
+  stopRepair();
+  await client.connection.close();
   await connection.close();
   await db.destroy();
   log.info('controller stopped');

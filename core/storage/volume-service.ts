@@ -2,23 +2,11 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { reserveWithinQuota, volumeQuotaRequest } from '../projects/quotas.js';
 import { FaultCodes, VolumeConflicts } from '../../contracts/errors.js';
 import { StoragePool, Volume, VolumeAttachment } from '../db/entities/index.js';
+import { type LockedVolume, belongsTo, lockVolume } from './volume-lock.js';
 import type { IscsiConnection, IscsiTarget } from '../../contracts/storage.js';
 import { DomainError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { VolumeBackend, VolumeExport } from './backends/backend.js';
 import { FakeVolumeBackend } from './backends/fake.js';
-
-type LockedVolume = Pick<Volume, 'id' | 'projectId' | 'sizeGb' | 'pool' | 'status' | 'deleteOnTermination'>;
-
-/** The volume row, locked for the rest of the transaction; null when there is none. */
-async function lockVolume(tx: EntityManager, volumeId: string): Promise<LockedVolume | null> {
-  const [row] = await tx.query(
-    `SELECT id, project_id AS "projectId", size_gb AS "sizeGb", pool, status,
-            delete_on_termination AS "deleteOnTermination"
-     FROM volumes WHERE id = $1 FOR UPDATE`,
-    [volumeId],
-  );
-  return row ?? null;
-}
 
 /**
  * Volumes in storage pools: creating → available → in-use → available → deleted.
@@ -110,9 +98,21 @@ export class VolumeService {
     return this.backend.initializeConnection(exported, host);
   }
 
-  /** Records the attachment made on the host; the volume becomes in-use. */
+  /**
+   * Records the attachment made on the host; the volume becomes in-use. Scoped to the
+   * instance: a volume another instance holds (or was made for), or one deleted since, is
+   * refused, so a late attach of an undone build never takes it over.
+   */
   async markAttached(input: { volumeId: string; instanceId: string; host: string; device: string }): Promise<void> {
     await this.db.transaction(async (tx) => {
+      const volume = await lockVolume(tx, input.volumeId);
+      if (!volume || volume.status === 'deleted' || !belongsTo(volume, input.instanceId)) {
+        const why = volume ? `${volume.status}, held by another instance` : 'gone';
+        throw new DomainError(
+          FaultCodes.VolumeNotAvailable,
+          `volume ${input.volumeId} is ${why}: not attached to ${input.instanceId}`,
+        );
+      }
       await tx.query(
         `INSERT INTO volume_attachments (volume_id, instance_id, host, device) VALUES ($1, $2, $3, $4)
          ON CONFLICT (volume_id) DO UPDATE SET device = EXCLUDED.device, host = EXCLUDED.host
@@ -123,10 +123,16 @@ export class VolumeService {
     });
   }
 
-  /** The host let go of the volume: its access ends; available again, whether it was attached or only reserved. */
-  async markDetached(volumeId: string): Promise<void> {
-    await this.backend.terminateConnection(volumeId, null);
+  /**
+   * The host let go of the volume: its access ends; available again, whether it was attached
+   * or only reserved. With `instanceId`, only that instance's attachment is released: when the
+   * volume is held by another instance now (a late retry), nothing changes.
+   */
+  async markDetached(volumeId: string, instanceId?: string): Promise<void> {
     await this.db.transaction(async (tx) => {
+      const volume = await lockVolume(tx, volumeId);
+      if (!volume || !belongsTo(volume, instanceId)) return;
+      await this.backend.terminateConnection(volumeId, null);
       await tx.getRepository(VolumeAttachment).delete({ volumeId });
       await tx.query(
         `UPDATE volumes SET status = 'available', updated_at = now()
@@ -213,11 +219,15 @@ export class VolumeService {
     return rows.map((r) => r.id);
   }
 
-  /** Deletes the volume and returns its room to the pool; deleting a deleted or missing volume is a no-op. */
-  async delete(volumeId: string): Promise<void> {
+  /**
+   * Deletes the volume and returns its room to the pool; deleting a deleted or missing volume
+   * is a no-op. With `instanceId` (a build's undo, a delete), a volume made for or held by
+   * another instance is left alone.
+   */
+  async delete(volumeId: string, instanceId?: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const volume = await lockVolume(tx, volumeId);
-      if (volume) await this.deleteLocked(tx, volume);
+      if (volume && belongsTo(volume, instanceId)) await this.deleteLocked(tx, volume);
     });
   }
 

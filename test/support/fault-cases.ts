@@ -17,6 +17,7 @@ export const FAST_FAILURE_ENV = {
   NIMBUS_HOST_STEP_TIMEOUT: '3',
   NIMBUS_HOST_HEARTBEAT_TIMEOUT: '3',
   NIMBUS_RECONCILE_INTERVAL: '2',
+  NIMBUS_CLEANUP_REPAIR_INTERVAL: '2',
 };
 
 export const HOSTS = ['node-1', 'node-2', 'node-3'] as const;

@@ -29,7 +29,9 @@ import { useStack } from './use-stack.js';
  *   and ends ACTIVE on node-3.
  * - plug_vif, attach_volume (three firings): ERROR naming the step and host, all undone.
  * - destroy, unplug_vif, detach_volume: undos, so the build is made to fail at attach_volume
- *   first; ERROR, and whatever the faulty undo left is gone (a retry or reconciliation).
+ *   first; ERROR, and whatever the faulty undo left is gone (a retry or reconciliation). An
+ *   'error' there fails the undo for good: ERROR CleanupIncomplete naming it, then the
+ *   controller's cleanup repair tears the instance down and it ends DELETED.
  */
 
 type Case =
@@ -113,6 +115,13 @@ export function faultMatrix(mode: InjectionMode, part?: 'steps' | 'spawn-and-und
         assert.deepEqual(inst.attempts.at(-1), { host: SPARE, outcome: 'claimed', reason: null }, why);
         // The failed host's claim was given back (a claim that never happened needs none).
         assert.ok((await undone(db, inst.id)).includes(`releaseClaim(${host})`), why);
+        return;
+      }
+      if (c.kind === 'undo' && mode === 'error') {
+        const [fault] = await db.query(`SELECT code, message FROM instance_faults WHERE instance_id = $1`, [inst.id]);
+        assert.equal(fault?.code, 'CleanupIncomplete', why);
+        assert.match(fault.message, new RegExp(`left: .*${c.undo}\\(${host}\\)`), why);
+        assert.equal((await waitSettled(stack, inst.id, 60_000, ['DELETED'])).status, 'DELETED', why);
         return;
       }
       assert.equal(inst.status, 'ERROR', why);

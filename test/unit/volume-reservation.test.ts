@@ -140,6 +140,46 @@ describe('standalone volumes and reservations', () => {
     await volumes.unreserve({ volumeId: randomUUID(), instanceId: second });
   });
 
+  it('a late detach, delete or attach retry of an undone build leaves the volume with the build that holds it now', async () => {
+    const v = await standalone();
+    const a = randomUUID();
+    const b = randomUUID();
+    await reserve(v.id, a);
+    await volumes.unreserve({ volumeId: v.id, instanceId: a });
+    await reserve(v.id, b);
+    await volumes.markAttached({ volumeId: v.id, instanceId: b, host: 'node-2', device: 'vdb' });
+    const held = { status: 'in-use', attachment: { instanceId: b, host: 'node-2', device: 'vdb' } };
+
+    // A's undos, retried late (the compute agent's detach, DeleteInstance's steps): no-ops now.
+    await volumes.markDetached(v.id, a);
+    assert.deepEqual(await state(v.id), held, "A's late detach must not free B's volume");
+    await volumes.delete(v.id, a);
+    assert.deepEqual(await state(v.id), held, "A's late delete must not delete B's volume");
+    await assert.rejects(
+      volumes.markAttached({ volumeId: v.id, instanceId: a, host: 'node-1', device: 'vdc' }),
+      refused('VolumeNotAvailable', /held by another instance/),
+    );
+    assert.deepEqual(await state(v.id), held, "A's late attach must not take it over");
+
+    // A build's own volume is never another instance's to delete or detach.
+    const owned = await volumes.create({
+      volumeId: randomUUID(),
+      projectId,
+      sizeGb: 1,
+      deleteOnTermination: true,
+      instanceId: b,
+    });
+    await volumes.delete(owned.id, a);
+    await volumes.markDetached(owned.id, a);
+    assert.equal((await findVolume(t.db, owned.id))!.status, 'available');
+    await volumes.delete(owned.id, b);
+    assert.equal((await findVolume(t.db, owned.id))!.status, 'deleted');
+
+    // B's own detach still works.
+    await volumes.markDetached(v.id, b);
+    assert.deepEqual(await state(v.id), { status: 'available', attachment: null });
+  });
+
   it('a reserved volume detached by the host (the build failed at attach) is available again', async () => {
     const v = await standalone();
     await reserve(v.id, randomUUID());

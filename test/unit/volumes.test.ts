@@ -170,11 +170,14 @@ describe('VolumeService', () => {
     assert.deepEqual(await volumes.attachmentsOf(instanceId), []);
   });
 
-  it('an attachment of another instance is not taken over', async () => {
+  it('an attachment of another instance is not taken over: refused', async () => {
     const v = await create(1);
     const owner = randomUUID();
     await volumes.markAttached({ volumeId: v.id, instanceId: owner, host: 'node-1', device: 'vdb' });
-    await volumes.markAttached({ volumeId: v.id, instanceId: randomUUID(), host: 'node-3', device: 'vdc' });
+    await assert.rejects(
+      volumes.markAttached({ volumeId: v.id, instanceId: randomUUID(), host: 'node-3', device: 'vdc' }),
+      (err: unknown) => (err as { code?: string }).code === 'VolumeNotAvailable',
+    );
     const [att] = await t.db.query(`SELECT instance_id, host, device FROM volume_attachments WHERE volume_id = $1`, [
       v.id,
     ]);

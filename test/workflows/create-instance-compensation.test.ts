@@ -189,25 +189,29 @@ describe('CreateInstance compensation', () => {
     );
   });
 
-  it('logs an undo that fails for good and still runs the others', async () => {
+  it('ends CleanupIncomplete naming an undo that fails for good, after running the others', async () => {
     h.cloud
       .fail({ queue: 'network', activity: 'allocatePort', mode: 'fatal', type: FaultCodes.NetworkExhausted })
       .fail({ queue: n1, activity: 'destroyDomain', mode: 'fatal', type: 'DomainStuck' });
     const input = createInput();
     const handle = await startCreate(h, input);
 
-    assert.equal(
-      (await buildFailure(handle)).type,
-      FaultCodes.NetworkExhausted,
-      'the original failure is what the build reports',
-    );
+    const failure = await buildFailure(handle, FaultCodes.CleanupIncomplete);
     assert.deepEqual(h.cloud.actions('network:allocatePort'), [
       'network:deallocatePort',
-      `${n1}:destroyDomain`,
+      `${n1}:destroyDomain`, // once: non-retryable
       'scheduler:releaseClaim',
       'instances:recordFault',
     ]);
+    const [{ fault }] = h.cloud.recordsOf('recordFault');
+    assert.equal(fault.code, FaultCodes.CleanupIncomplete);
+    assert.equal(fault.step, 'allocate_port', 'the step that failed the build');
+    assert.match(fault.message, /after the build failed with NetworkExhausted/);
+    assert.match(fault.message, /left: destroyDomain\(node-1\) \(.*DomainStuck.*\)$/);
+    assert.equal(failure.message, fault.message);
     const status = await queryStatus(handle);
+    assert.equal(status.status, 'ERROR');
+    assert.deepEqual(status.fault, fault);
     assert.deepEqual(
       status.compensations.map((c) => [c.name, c.outcome]),
       [
@@ -216,8 +220,33 @@ describe('CreateInstance compensation', () => {
         ['releaseClaim(node-1)', 'succeeded'],
       ],
     );
-    assert.match(status.compensations[1].error ?? '', /DomainStuck/);
-    // Only the domain is left, for the host's reconciliation to find.
+    // The domain is what is left, and the fault says so: the cleanup repair finishes it.
     assert.deepEqual(h.cloud.leftovers(), [`domain node-1/${input.instanceId}`]);
+    assert.equal((await searchAttributes(handle)).status, 'ERROR');
+  });
+
+  it('a cancelled build whose undo fails for good ends ERROR CleanupIncomplete, never DELETED', async () => {
+    h.cloud
+      .fail({ queue: n1, activity: 'spawnDomain', mode: 'hang', when: 'after' })
+      .fail({ queue: 'scheduler', activity: 'releaseClaim', mode: 'fatal', type: 'ClaimStuck' });
+    const input = createInput();
+    const handle = await startCreate(h, input);
+    await h.cloud.reached(`${n1}:spawnDomain`);
+    await handle.cancel();
+
+    await buildFailure(handle, FaultCodes.CleanupIncomplete);
+    assert.deepEqual(h.cloud.actions(`${n1}:spawnDomain`), [
+      `${n1}:destroyDomain`,
+      'scheduler:releaseClaim',
+      'instances:recordFault',
+    ]);
+    assert.deepEqual(h.cloud.recordsOf('recordDeleted'), [], 'never DELETED over leftovers');
+    const [{ fault }] = h.cloud.recordsOf('recordFault');
+    assert.equal(fault.code, FaultCodes.CleanupIncomplete);
+    assert.match(fault.message, /after the delete; left: releaseClaim\(node-1\) \(.*ClaimStuck.*\)$/);
+    assert.equal(fault.host, 'node-1');
+    assert.deepEqual(h.cloud.leftovers(), [`claim ${input.instanceId} on node-1`]);
+    assert.equal((await queryStatus(handle)).status, 'ERROR');
+    assert.equal((await searchAttributes(handle)).status, 'ERROR');
   });
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { DEAD_HOST, searchAttributes, startDelete, useHarness, unwiredOn } from './harness.js';
+import { FaultCodes } from '../../contracts/errors.js';
+import { DEAD_HOST, buildFailure, searchAttributes, startDelete, useHarness, unwiredOn } from './harness.js';
 
 /**
  * DeleteInstance against a real dev server with a fake cloud: an ACTIVE instance is torn
@@ -114,5 +115,49 @@ describe('DeleteInstance', () => {
       `domain ${DEAD_HOST}/${instanceId}`,
       `vif ${DEAD_HOST}/${instanceId}`,
     ]);
+  });
+
+  it('retries a step that fails for a while (a database restart) until it succeeds, then DELETED', async () => {
+    const instanceId = randomUUID();
+    h.cloud.seedActive(instanceId, 'node-1', { volumeId: 'vol-retry', deleteOnTermination: true });
+    h.cloud
+      .fail({ queue: 'network', activity: 'deallocatePort', mode: 'error', times: 2 })
+      .fail({ queue: 'scheduler', activity: 'releaseClaim', mode: 'error', times: 1 });
+    await (await startDelete(h, { instanceId, host: 'node-1' }, 'ACTIVE')).result();
+
+    assert.equal(h.cloud.actions().filter((a) => a === 'network:deallocatePort').length, 3);
+    assert.equal(h.cloud.actions().filter((a) => a === 'scheduler:releaseClaim').length, 2);
+    assert.deepEqual(h.cloud.recordsOf('recordDeleted'), [{ instanceId }]);
+    assert.deepEqual(h.cloud.recordsOf('recordFault'), []);
+    assert.deepEqual(h.cloud.leftovers(), []);
+  });
+
+  it('a step that fails for good: the rest still run, ERROR CleanupIncomplete names it; run again, DELETED', async () => {
+    const instanceId = randomUUID();
+    h.cloud.seedActive(instanceId, 'node-1', { volumeId: 'vol-stuck', deleteOnTermination: true });
+    h.cloud.fail({ queue: 'storage', activity: 'deleteVolume', mode: 'fatal', type: 'VolumeStuck', times: 1 });
+    const handle = await startDelete(h, { instanceId, host: 'node-1' }, 'ACTIVE');
+
+    await buildFailure(handle, FaultCodes.CleanupIncomplete);
+    assert.deepEqual(h.cloud.actions(), [
+      'storage:listInstanceVolumes',
+      `${n1}:detachVolume`,
+      'storage-node:destroyVolume',
+      'storage:deleteVolume', // once: non-retryable
+      ...unwiredOn(n1),
+      'instances:recordFault',
+    ]);
+    assert.deepEqual(h.cloud.recordsOf('recordDeleted'), [], 'never DELETED over leftovers');
+    const [{ fault }] = h.cloud.recordsOf('recordFault');
+    assert.equal(fault.code, FaultCodes.CleanupIncomplete);
+    assert.equal(fault.host, 'node-1');
+    assert.match(fault.message, /after the delete; left: deleteVolume\(vol-stuck\) \(.*VolumeStuck.*\)$/);
+    assert.deepEqual(h.cloud.leftovers(), ['volume vol-stuck']);
+    assert.equal((await searchAttributes(handle)).status, 'ERROR');
+
+    // The cleanup repair runs the delete again (the fault was transient after all): DELETED.
+    await (await startDelete(h, { instanceId, host: 'node-1' }, 'ERROR')).result();
+    assert.deepEqual(h.cloud.recordsOf('recordDeleted'), [{ instanceId }]);
+    assert.deepEqual(h.cloud.leftovers(), []);
   });
 });

@@ -2,6 +2,7 @@
  * Tenants through the API: a project's token never sees another project's instances (404,
  * so ids do not leak), admin endpoints refuse project tokens, quotas hold under a burst of
  * concurrent builds, and an Idempotency-Key starts one build however often it is sent.
+ * Tokens expire and are revoked, and the agents' service credential only reads image files.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -133,5 +134,60 @@ describe('tenants, quotas and idempotency', () => {
     const other = await stack.api('POST', '/v1/instances', tiny('web-8'), { token: e.token, headers });
     assert.equal(other.status, 409);
     assert.equal(other.body.type, 'urn:nimbus:problem:idempotency-key-reused');
+  });
+
+  it('expires and revokes tokens: 401 problem+json afterwards', async () => {
+    const g = await project('tokens-g');
+    const h = await project('tokens-h');
+    const unauthorized = async (token: string, what: string) => {
+      const res = await stack.api('GET', '/v1/instances', undefined, { token });
+      assert.equal(res.status, 401, what);
+      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      assert.equal(res.body.type, 'urn:nimbus:problem:unauthorized');
+    };
+    const issue = (p: { id: string }, body: object = { name: 'x' }) =>
+      stack.api('POST', `/v1/projects/${p.id}/tokens`, body);
+
+    const long = await issue(g);
+    const days = (Date.parse(long.body.expiresAt) - Date.now()) / 86_400_000;
+    assert.ok(days > 29 && days <= 30, `a default token lives 30 days (NIMBUS_API_TOKEN_TTL): ${long.body.expiresAt}`);
+    const short = await issue(g, { name: 'short', ttlSeconds: 1 });
+    assert.equal((await stack.api('GET', '/v1/instances', undefined, { token: short.body.token })).status, 200);
+
+    // The caller revokes its own token.
+    assert.equal((await stack.api('DELETE', '/v1/tokens/current', undefined, { token: long.body.token })).status, 204);
+    await unauthorized(long.body.token, 'a revoked token');
+
+    // By id: a project revokes only its own project's tokens; the admin any.
+    const gToken = (await issue(g)).body;
+    const hToken = (await issue(h)).body;
+    const cross = await stack.api('DELETE', `/v1/tokens/${hToken.id}`, undefined, { token: gToken.token });
+    assert.equal(cross.status, 404);
+    assert.equal((await stack.api('GET', '/v1/instances', undefined, { token: hToken.token })).status, 200);
+    assert.equal((await stack.api('DELETE', `/v1/tokens/${hToken.id}`)).status, 204);
+    await unauthorized(hToken.token, 'a token the admin revoked');
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await unauthorized(short.body.token, 'an expired token');
+  });
+
+  it("limits the agents' service credential to reading image files", async () => {
+    const agent = { token: stack.agentToken };
+    const cirros = (await stack.api('GET', '/v1/images')).body.find((i: any) => i.name === 'cirros');
+    const file = await stack.api('GET', `/v1/images/${cirros.id}/file`, undefined, agent);
+    assert.equal(file.status, 200);
+    for (const [method, path, body] of [
+      ['GET', '/v1/images'],
+      ['GET', `/v1/images/${cirros.id}`],
+      ['DELETE', `/v1/images/${cirros.id}`],
+      ['GET', '/v1/instances'],
+      ['POST', '/v1/instances', tiny('agent')],
+      ['GET', '/v1/hosts'],
+      ['POST', '/graphql', { query: '{ images { id } }' }],
+    ] as const) {
+      const res = await stack.api(method, path, body, agent);
+      const status = path === '/graphql' ? res.body.errors?.[0]?.extensions?.status : res.status;
+      assert.equal(status, 403, `${method} ${path} with the agent credential`);
+    }
   });
 });

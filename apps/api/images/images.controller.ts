@@ -17,7 +17,7 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
 import { contentRange, parseRange } from '../../../core/images/range.js';
-import { CurrentPrincipal, type Principal } from '../common/auth.js';
+import { AllowScope, CurrentPrincipal, type Principal } from '../common/auth.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 import { CreateImageDto } from './create-image.dto.js';
 import { ImagesService, imageView } from './images.service.js';
@@ -72,6 +72,7 @@ export class ImagesController {
 
   /** Direct download for compute nodes, with single-range support so a broken pull resumes. */
   @Get(':id/file')
+  @AllowScope('image:read')
   async download(@Param('id') id: string, @Req() req: Request, @Res() res: Response) {
     const image = await this.images.get(id);
     if (image.status !== 'active' || !image.sha256)

@@ -30,4 +30,12 @@ export class CreateTokenDto {
   @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/)
   name?: string;
+
+  /** Seconds the token lives; at most NIMBUS_API_TOKEN_TTL (the default). */
+  @ApiPropertyOptional({ example: 86400, minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10 * 365 * 24 * 3600)
+  ttlSeconds?: number;
 }

@@ -8,6 +8,7 @@ import { StepStats1764650000000 } from './1764650000000-step-stats.js';
 import { InstanceNotify1764660000000 } from './1764660000000-instance-notify.js';
 import { OpenstackApi1764700000000 } from './1764700000000-openstack-api.js';
 import { ImageMembers1764710000000 } from './1764710000000-image-members.js';
+import { TokenScopeImageNames1764730000000 } from './1764730000000-token-scope-image-names.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   InstanceNotify1764660000000,
   OpenstackApi1764700000000,
   ImageMembers1764710000000,
+  TokenScopeImageNames1764730000000,
 ];

@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
 import { contentRange, parseRange } from '../../../core/images/range.js';
 import { AllowScope, CurrentPrincipal, type Principal } from '../common/auth.js';
+import { IMAGE_READ_SCOPE } from '../../../core/images/image-access.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 import { CreateImageDto } from './create-image.dto.js';
 import { ImagesService, imageView } from './images.service.js';
@@ -34,14 +35,15 @@ const downloads = new Counter({
 export class ImagesController {
   constructor(private readonly images: ImagesService) {}
 
+  /** The caller's images, the public ones, and those shared with its project that it accepted. */
   @Get()
-  async list() {
-    return (await this.images.list()).map(imageView);
+  async list(@CurrentPrincipal() principal: Principal) {
+    return (await this.images.list(principal)).map(imageView);
   }
 
   @Get(':id')
-  async get(@Param('id') id: string) {
-    return imageView(await this.images.get(id));
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return imageView(await this.images.get(principal, id));
   }
 
   @Post()
@@ -51,9 +53,10 @@ export class ImagesController {
     @Body() body: CreateImageDto,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const image = await this.images.create(body.name, principal.projectId);
+    if (body.visibility === 'public' && !principal.isAdmin) throw Problem.forbidden('only the admin publishes images');
+    const image = await this.images.create(body.name, principal.projectId, body.visibility);
     res.setHeader('Location', `/v1/images/${image.id}`);
-    return imageView(image);
+    return imageView(await this.images.get(principal, image.id));
   }
 
   /**
@@ -62,19 +65,33 @@ export class ImagesController {
    */
   @Put(':id/file')
   @ApiConsumes('application/octet-stream')
-  async upload(@Param('id') id: string, @Req() req: Request, @Headers('x-image-sha256') sha256?: string) {
+  async upload(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Headers('x-image-sha256') sha256?: string,
+  ) {
     if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) {
       throw Problem.validation([{ field: 'X-Image-Sha256', message: 'must be 64 lowercase hex digits' }]);
     }
+    const { visibility } = await this.images.getOwned(principal, id);
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
-    return imageView(await this.images.upload(id, req, sha256, declared));
+    return imageView({ image: await this.images.upload(id, req, sha256, declared), visibility });
   }
 
-  /** Direct download for compute nodes, with single-range support so a broken pull resumes. */
+  /**
+   * Direct download for compute nodes (their `image:read` service credential reads every
+   * image's file), with single-range support so a broken pull resumes.
+   */
   @Get(':id/file')
-  @AllowScope('image:read')
-  async download(@Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    const image = await this.images.get(id);
+  @AllowScope(IMAGE_READ_SCOPE)
+  async download(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    const { image } = await this.images.get(principal, id);
     if (image.status !== 'active' || !image.sha256)
       throw Problem.conflict(`image ${id} has no bytes yet (${image.status})`);
     const size = image.sizeBytes!;
@@ -106,7 +123,8 @@ export class ImagesController {
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id') id: string) {
+  async delete(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    await this.images.getOwned(principal, id);
     await this.images.delete(id);
   }
 }

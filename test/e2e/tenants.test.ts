@@ -212,9 +212,20 @@ describe('tenants, quotas and idempotency', () => {
     assert.equal((await settled(bBuild.body.id, b.token)).status, 'ACTIVE');
     assert.equal((await settled(aBuild.body.id, a.token)).status, 'ACTIVE');
 
+    // Only the owner (or the admin) changes an image; a rename keeps names unique per owner.
+    const patch = (id: string, body: object, token: string) => stack.api('PATCH', `/v1/images/${id}`, body, { token });
+    assert.equal((await patch(secret, { name: 'mine-now' }, b.token)).status, 404);
+    assert.equal((await patch(cirros.id, { name: 'mine-now' }, b.token)).status, 403);
+    assert.equal((await patch(bCirros, { visibility: 'public' }, b.token)).status, 403, 'only the admin publishes');
+    await ownImage('other', a.token, 4);
+    assert.equal((await patch(secret, { name: 'other' }, a.token)).status, 409);
+    const renamed = await patch(secret, { name: 'secret-2', visibility: 'shared' }, a.token);
+    assert.deepEqual([renamed.status, renamed.body.name, renamed.body.visibility], [200, 'secret-2', 'shared']);
+    assert.equal((await stack.api('GET', `/v1/images/${secret}`, undefined, { token: b.token })).status, 404);
+
     // The owner deletes its image (the admin could too); the name is free again.
     assert.equal((await stack.api('DELETE', `/v1/images/${secret}`, undefined, { token: a.token })).status, 204);
-    assert.equal((await stack.api('POST', '/v1/images', { name: 'secret' }, { token: a.token })).status, 201);
+    assert.equal((await stack.api('POST', '/v1/images', { name: 'secret-2' }, { token: a.token })).status, 201);
   });
 
   it('shows a shared image to the projects its owner names, and lets them build from it', async () => {

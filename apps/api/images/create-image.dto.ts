@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { IsResourceName } from '../common/resource-name.js';
 
@@ -14,3 +14,6 @@ export class CreateImageDto {
   @IsIn(['private', 'shared', 'public'])
   visibility?: 'private' | 'shared' | 'public';
 }
+
+/** `PATCH /v1/images/ID` (owner or admin): a new name, a new visibility, or both. */
+export class UpdateImageDto extends PartialType(CreateImageDto) {}

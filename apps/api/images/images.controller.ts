@@ -7,6 +7,7 @@ import {
   HttpCode,
   HttpStatus,
   Param,
+  Patch,
   Post,
   Put,
   Req,
@@ -20,7 +21,7 @@ import { contentRange, parseRange } from '../../../core/images/range.js';
 import { AllowScope, CurrentPrincipal, type Principal } from '../common/auth.js';
 import { IMAGE_READ_SCOPE } from '../../../core/images/image-access.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
-import { CreateImageDto } from './create-image.dto.js';
+import { CreateImageDto, UpdateImageDto } from './create-image.dto.js';
 import { ImagesService, imageView } from './images.service.js';
 
 const downloads = new Counter({
@@ -57,6 +58,11 @@ export class ImagesController {
     const image = await this.images.create(body.name, principal.projectId, body.visibility);
     res.setHeader('Location', `/v1/images/${image.id}`);
     return imageView(await this.images.get(principal, image.id));
+  }
+
+  @Patch(':id')
+  async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UpdateImageDto) {
+    return imageView(await this.images.update(principal, id, body));
   }
 
   /**

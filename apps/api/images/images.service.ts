@@ -114,6 +114,28 @@ export class ImagesService implements OnModuleInit, OnModuleDestroy {
     return seen;
   }
 
+  /** The owner (or the admin) renames it or changes who sees it; only the admin publishes. */
+  async update(viewer: ImageViewer, id: string, changes: { name?: string; visibility?: string }): Promise<SeenImage> {
+    const { image } = await this.getOwned(viewer, id);
+    if (changes.visibility === 'public' && !viewer.isAdmin) throw Problem.forbidden('only the admin publishes images');
+    try {
+      await this.db.transaction(async (tx) => {
+        if (changes.name !== undefined) await tx.getRepository(Image).update({ id }, { name: changes.name });
+        if (changes.visibility !== undefined) {
+          await tx.query(
+            `INSERT INTO image_extras (image_id, visibility) VALUES ($1, $2)
+             ON CONFLICT (image_id) DO UPDATE SET visibility = EXCLUDED.visibility`,
+            [id, changes.visibility],
+          );
+        }
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicateName(changes.name ?? image.name);
+      throw err;
+    }
+    return this.get(viewer, id);
+  }
+
   /** An image record by id, whoever owns it: for code that checked access already. */
   async record(id: string): Promise<Image> {
     const image = isUuid(id) ? await this.db.getRepository(Image).findOneBy({ id }) : null;

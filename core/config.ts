@@ -43,9 +43,13 @@ export interface NimbusConfig {
   temporalNamespace: string;
   temporalCli?: string;
   adminToken?: string;
+  /** The compute agents' service credential (scope image:read): NIMBUS_AGENT_TOKEN, else the data dir's agent-token. */
+  agentToken?: string;
   adminPassword?: string;
   region: string;
   tokenTtlSec: number;
+  /** How long a native project token (POST /v1/projects/ID/tokens) lives at most. */
+  apiTokenTtlSec: number;
   serviceDownTimeSec: number;
   heartbeatIntervalSec: number;
   /** Unset: the workflows' own default (DEFAULT_HOST_PICKUP_TIMEOUT_SEC) applies. */
@@ -178,9 +182,11 @@ export function loadConfig(env: Env = process.env): NimbusConfig {
     temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
     temporalCli: env.TEMPORAL_CLI || undefined,
     adminToken: env.NIMBUS_ADMIN_TOKEN || readSecretFile(adminTokenFile(dataDir)),
+    agentToken: env.NIMBUS_AGENT_TOKEN || readSecretFile(agentTokenFile(dataDir)),
     adminPassword: env.NIMBUS_ADMIN_PASSWORD || readSecretFile(adminPasswordFile(dataDir)),
     region: env.NIMBUS_REGION || 'RegionOne',
     tokenTtlSec: positive(env, 'NIMBUS_TOKEN_TTL', 3600),
+    apiTokenTtlSec: positive(env, 'NIMBUS_API_TOKEN_TTL', 30 * 24 * 3600),
     serviceDownTimeSec: positive(env, 'NIMBUS_SERVICE_DOWN_TIME', 30),
     heartbeatIntervalSec: positive(env, 'NIMBUS_HEARTBEAT_INTERVAL', 5),
     hostPickupTimeoutSec: env.NIMBUS_HOST_PICKUP_TIMEOUT ? positive(env, 'NIMBUS_HOST_PICKUP_TIMEOUT', 0) : undefined,
@@ -239,6 +245,10 @@ function storage(env: Env, dataDir: string): StorageConfig {
 
 export function adminTokenFile(dataDir: string): string {
   return path.join(dataDir, 'admin-token');
+}
+
+export function agentTokenFile(dataDir: string): string {
+  return path.join(dataDir, 'agent-token');
 }
 
 export function adminPasswordFile(dataDir: string): string {

@@ -10,7 +10,7 @@ import type { Supervisor } from './supervisor.js';
 /** What every app is told, so each one sees exactly the stack this launcher started. */
 export function appEnvironment(
   config: NimbusConfig,
-  wiring: { databaseUrl: string; temporalAddress: string; adminToken: string },
+  wiring: { databaseUrl: string; temporalAddress: string; adminToken: string; agentToken: string },
 ): Record<string, string> {
   return {
     NIMBUS_DATA_DIR: config.dataDir,
@@ -24,6 +24,7 @@ export function appEnvironment(
     TEMPORAL_ADDRESS: wiring.temporalAddress,
     TEMPORAL_NAMESPACE: config.temporalNamespace,
     NIMBUS_ADMIN_TOKEN: wiring.adminToken,
+    NIMBUS_AGENT_TOKEN: wiring.agentToken,
     NIMBUS_SERVICE_DOWN_TIME: String(config.serviceDownTimeSec),
     NIMBUS_HEARTBEAT_INTERVAL: String(config.heartbeatIntervalSec),
     NIMBUS_HYPERVISOR_DELAY_MS: String(config.hypervisorDelayMs),
@@ -62,14 +63,16 @@ export function addApps(
   },
 ): void {
   const { appsDir, env, machineEnv } = apps;
-  const on = (machine: string) => ({ ...env, ...machineEnv[machine] });
+  // Host-side apps get no admin secrets: the agents download images with their image:read credential.
+  const { NIMBUS_ADMIN_TOKEN: _token, NIMBUS_ADMIN_PASSWORD: _password, ...hostEnv } = env;
+  const on = (machine: string) => ({ ...hostEnv, ...machineEnv[machine] });
   supervisor.add({ name: 'api', ...appCommand(appsDir, env, 'api') });
   supervisor.add({ name: 'controller', ...appCommand(appsDir, env, 'controller') });
   for (const host of apps.agents) {
     supervisor.add({ name: host, ...appCommand(appsDir, on(host), 'compute-agent', '--host', host) });
   }
   supervisor.add({ name: 'network-node', ...appCommand(appsDir, on('network'), 'network-node') });
-  if (apps.storageNode) supervisor.add({ name: 'storage-node', ...appCommand(appsDir, env, 'storage-node') });
+  if (apps.storageNode) supervisor.add({ name: 'storage-node', ...appCommand(appsDir, hostEnv, 'storage-node') });
 }
 
 /** Resolves once GET /healthz answers 200; fails with the API's last output otherwise. */

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { adminPasswordFile, adminTokenFile, dhcpStateDir, REPO_ROOT, type NimbusConfig } from '../core/config.js';
+import {
+  adminPasswordFile,
+  adminTokenFile,
+  agentTokenFile,
+  dhcpStateDir,
+  REPO_ROOT,
+  type NimbusConfig,
+} from '../core/config.js';
 import { prepareDatabase } from '../core/db/prepare.js';
 import { removeAllDhcp } from '../core/network/dhcp/dhcp-driver-factory.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
@@ -72,6 +79,8 @@ export interface StackHandle {
   databaseUrl: string;
   adminToken: string;
   adminTokenFile: string;
+  /** The compute agents' service credential (scope image:read). */
+  agentToken: string;
   /** The seeded Keystone user `admin`'s password, and the devstack-style openrc that names it. */
   adminPassword: string;
   openrcFile: string;
@@ -127,6 +136,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
   try {
     mkdirSync(config.dataDir, { recursive: true });
     const admin = settleSecret(config.adminToken, adminTokenFile(config.dataDir));
+    const agentToken = settleSecret(config.agentToken, agentTokenFile(config.dataDir)).token;
     const password = settleSecret(config.adminPassword, adminPasswordFile(config.dataDir)).token;
     // Apps of a launcher that was killed outright still run; stop them before their infrastructure.
     await stopLeftoverChildren(runDir, (cmd) => cmd.includes(appsDir), log);
@@ -189,7 +199,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
     }
     signal?.throwIfAborted();
 
-    await prepareDatabase(databaseUrl, { adminToken: admin.token, adminPassword: password });
+    await prepareDatabase(databaseUrl, { adminToken: admin.token, agentToken, adminPassword: password });
     signal?.throwIfAborted();
 
     const apiUrl = apiBaseUrl(config);
@@ -208,7 +218,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
       }
       const env = {
         ...given,
-        ...appEnvironment(config, { databaseUrl, temporalAddress, adminToken: admin.token }),
+        ...appEnvironment(config, { databaseUrl, temporalAddress, adminToken: admin.token, agentToken }),
         ...(await storageNodeWiring(config, given, machines?.env.storage)),
         NIMBUS_ADMIN_PASSWORD: password,
       };
@@ -230,6 +240,7 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
       databaseUrl,
       adminToken: admin.token,
       adminTokenFile: admin.file,
+      agentToken,
       adminPassword: password,
       openrcFile: writeOpenrc(config.dataDir, apiUrl, password, config.region),
       dataDir: config.dataDir,

@@ -18,7 +18,11 @@ import { validationPipe } from './common/validation.js';
 
 const config = loadConfig();
 const log = createLogger('api', config.logLevel);
-await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken, adminPassword: config.adminPassword });
+await prepareDatabase(config.databaseUrl, {
+  adminToken: config.adminToken,
+  agentToken: config.agentToken,
+  adminPassword: config.adminPassword,
+});
 
 const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, log), {
   bodyParser: false,

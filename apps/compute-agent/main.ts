@@ -60,12 +60,13 @@ const overrides = {
   ramMb: capacityFlag(args['ram-mb'], 'ram-mb'),
   diskGb: capacityFlag(args['disk-gb'], 'disk-gb'),
 };
-if (!config.adminToken) throw new ConfigError('NIMBUS_ADMIN_TOKEN is needed to download images from the image service');
+// The agents' service credential reads image files and nothing else: an agent holds no admin token.
+if (!config.agentToken) throw new ConfigError('NIMBUS_AGENT_TOKEN is needed to download images from the image service');
 
 const log = createLogger('compute-agent', config.logLevel, { host });
 installTemporalRuntime(log);
 
-await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken });
+await prepareDatabase(config.databaseUrl);
 const db = await createDataSource(config.databaseUrl, {
   poolSize: 10,
   applicationName: `nimbus-agent-${host}`,
@@ -126,7 +127,7 @@ const heartbeat = setInterval(() => {
 const connector = new IscsiConnector();
 const report = await reconcileHost(db, host, driver, log, { vifs });
 log.info(report, 'reconciled domains with the database');
-const images = new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.adminToken });
+const images = new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.agentToken });
 // And again while running: leftovers of undos that could not reach this host (reconciler.ts).
 // An orphan's image is unpinned with it, or the cache could never evict that image.
 const stopReconciling = reconcilePeriodically(db, host, driver, log, config.reconcileIntervalSec * 1000, {

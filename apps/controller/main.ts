@@ -33,7 +33,7 @@ const config = loadConfig();
 const log = createLogger('controller', config.logLevel);
 installTemporalRuntime(log);
 
-await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken });
+await prepareDatabase(config.databaseUrl, { adminToken: config.adminToken, agentToken: config.agentToken });
 const db = await createDataSource(config.databaseUrl, {
   poolSize: 20,
   applicationName: 'nimbus-controller',

@@ -7,11 +7,13 @@ const MIGRATION_LOCK = 0x6e696d62; // "nimb"
 
 /**
  * Runs pending migrations and the first-start seeds. Several processes start at once
- * (API, controller, agents), so the work is serialized with an advisory lock.
+ * (API, controller, agents), so the work is serialized with an advisory lock. Only the
+ * processes given the admin and agent tokens (the API, the controller) seed them: a configured
+ * token revokes the one it replaces.
  */
 export async function prepareDatabase(
   databaseUrl: string,
-  options: { adminToken?: string; adminPassword?: string } = {},
+  options: { adminToken?: string; agentToken?: string; adminPassword?: string } = {},
 ): Promise<void> {
   const ds = await createDataSource(databaseUrl, { poolSize: 2, applicationName: 'nimbus-migrate' }).initialize();
   const runner = ds.createQueryRunner();
@@ -21,7 +23,7 @@ export async function prepareDatabase(
     try {
       await ds.runMigrations({ transaction: 'all' });
       await ds.transaction(async (tx) => {
-        await seed(tx, options.adminToken);
+        await seed(tx, options);
         if (options.adminPassword) await seedAdminUser(tx, options.adminPassword);
       });
     } finally {

@@ -38,7 +38,10 @@ export function sha256Hex(text: string): string {
  * First-start data. Each insert does nothing when the row exists, so seeding is safe on
  * every start and never overwrites what an operator changed.
  */
-export async function seed(tx: EntityManager, adminToken?: string): Promise<void> {
+export async function seed(
+  tx: EntityManager,
+  tokens: { adminToken?: string; agentToken?: string } = {},
+): Promise<void> {
   for (const f of SEED_FLAVORS) {
     await tx.query(
       `INSERT INTO flavors (name, vcpus, ram_mb, disk_gb) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING`,
@@ -74,12 +77,37 @@ export async function seed(tx: EntityManager, adminToken?: string): Promise<void
     SEED_POOL.capacityGb,
   ]);
   await tx.query(`INSERT INTO projects (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [ADMIN_PROJECT]);
-  if (adminToken) {
-    await tx.query(
-      `INSERT INTO api_tokens (token_sha256, project_id, is_admin, name)
-       SELECT $1, id, true, 'admin (seeded)' FROM projects WHERE name = $2
-       ON CONFLICT (token_sha256) DO NOTHING`,
-      [sha256Hex(adminToken), ADMIN_PROJECT],
-    );
-  }
+  if (tokens.adminToken) await seedConfiguredToken(tx, tokens.adminToken, SEEDED_TOKENS.admin);
+  if (tokens.agentToken) await seedConfiguredToken(tx, tokens.agentToken, SEEDED_TOKENS.agent);
+}
+
+/** The tokens configuration names (NIMBUS_ADMIN_TOKEN, NIMBUS_AGENT_TOKEN), each the admin project's. */
+export const SEEDED_TOKENS = {
+  admin: { name: 'admin (seeded)', isAdmin: true, scope: null },
+  /** The compute agents' service credential: it reads image files and nothing else. */
+  agent: { name: 'compute agents (seeded)', isAdmin: false, scope: 'image:read' },
+} as const;
+
+/**
+ * The configured token is THE token of its kind: it is made live (no expiry; a revoked one is
+ * live again, since the configuration says so) and every other token seeded under that name is
+ * revoked, so rotating the configured token revokes the old one at the next start.
+ */
+async function seedConfiguredToken(
+  tx: EntityManager,
+  token: string,
+  kind: { name: string; isAdmin: boolean; scope: string | null },
+): Promise<void> {
+  const hash = sha256Hex(token);
+  await tx.query(
+    `INSERT INTO api_tokens (token_sha256, project_id, is_admin, name, scope)
+     SELECT $1, id, $3, $4, $5 FROM projects WHERE name = $2
+     ON CONFLICT (token_sha256) DO UPDATE SET revoked_at = NULL, expires_at = NULL
+       WHERE api_tokens.name = $4 AND api_tokens.is_admin = $3 AND api_tokens.scope IS NOT DISTINCT FROM $5`,
+    [hash, ADMIN_PROJECT, kind.isAdmin, kind.name, kind.scope],
+  );
+  await tx.query(
+    `UPDATE api_tokens SET revoked_at = now() WHERE name = $1 AND token_sha256 <> $2 AND revoked_at IS NULL`,
+    [kind.name, hash],
+  );
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { ADMIN_PROJECT, sha256Hex } from '../db/seeds.js';
+import { liveToken, revokeTokens } from '../projects/api-tokens.js';
 import { unauthorized, type Role } from './users.js';
 
 /** What a Keystone token says: who, on which project, with which role, since and until when. */
@@ -40,11 +41,12 @@ interface TokenRow {
 const SELECT_TOKEN = `SELECT t.id, t.project_id, p.name AS project_name, t.user_id, u.name AS user_name, t.role,
     t.is_admin, t.name, t.methods, t.created_at, t.expires_at
   FROM api_tokens t JOIN projects p ON p.id = t.project_id LEFT JOIN users u ON u.id = t.user_id
-  WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())`;
+  WHERE ${liveToken('t.')}`;
 
 /**
  * Keystone tokens live beside the project bearer tokens (api_tokens) so that every route
- * accepts both; they carry a user, a role, the login methods and an expiry, and can be revoked.
+ * accepts both; they carry a user, a role, the login methods and an expiry, and can be revoked
+ * (the liveness rule and the revocation are core/projects/api-tokens.ts's, shared).
  * Application credentials are project tokens: the credential's id and secret are the token's.
  */
 export class KeystoneTokens {
@@ -98,11 +100,7 @@ export class KeystoneTokens {
 
   /** True when a live token was revoked now. */
   async revoke(token: string): Promise<boolean> {
-    const [, count] = await this.db.query<[unknown, number]>(
-      `UPDATE api_tokens SET revoked_at = now() WHERE token_sha256 = $1 AND revoked_at IS NULL`,
-      [sha256Hex(token)],
-    );
-    return count > 0;
+    return (await revokeTokens(this.db, 'token_sha256 = $1', [sha256Hex(token)])) > 0;
   }
 
   /** An application credential (a project token) by its id and secret, as a grant for a new token. */

@@ -1,5 +1,6 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
-import { Flavor, Image, Network, Volume } from '../db/entities/index.js';
+import { Flavor, type Image, Network, Volume } from '../db/entities/index.js';
+import { ImageCatalog, type ImageViewer } from '../images/image-access.js';
 import { ValidationError } from '../errors.js';
 import { isUuid } from '../ids.js';
 
@@ -48,17 +49,28 @@ async function existingVolume(db: DataSource, id: string, projectId: string | un
   return volume;
 }
 
+/**
+ * The image a build boots: by id or name, only one the caller sees, its own before a public
+ * one before one shared with it (core/images/image-access.ts). Another project's private image
+ * is "no image", as if it did not exist.
+ */
+async function visibleImage(db: DataSource, ref: string, viewer: ImageViewer): Promise<Image> {
+  const seen = await new ImageCatalog(db).resolve(viewer, ref);
+  if (!seen) throw new ValidationError('image', `no image named or with id "${ref}"`);
+  return seen.image;
+}
+
 /** Everything a build refers to, checked before anything is written or started. */
 export async function resolveBuildRequest(
   db: DataSource,
   req: BuildRequest,
-  projectId?: string,
+  viewer: ImageViewer,
 ): Promise<ResolvedBuild> {
   const [flavor, image, network, volume] = await Promise.all([
     byNameOrId(db, Flavor, 'flavor', req.flavor),
-    byNameOrId(db, Image, 'image', req.image),
+    visibleImage(db, req.image, viewer),
     byNameOrId(db, Network, 'network', req.network),
-    req.volume?.id !== undefined ? existingVolume(db, req.volume.id, projectId) : null,
+    req.volume?.id !== undefined ? existingVolume(db, req.volume.id, viewer.projectId) : null,
   ]);
   if (image.status !== 'active' || !image.sha256 || image.sizeBytes === null) {
     throw new ValidationError('image', `image ${image.name} is ${image.status}: upload its bytes first`);

@@ -10,19 +10,28 @@ const COMMON_APP_ENV = [
   'DATABASE_URL',
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
-  // Every process gets the same token: one left to generate its own would seed an admin
-  // whose token the others (and the operator) never learn.
-  'NIMBUS_ADMIN_TOKEN',
   // The image's fallback is inside the read-only checkout.
   'NIMBUS_DATA_DIR',
 ];
 
+/**
+ * The control plane seeds the configured tokens; each one it seeds revokes the one it replaces,
+ * so both processes get the same ones (one left to its own would seed tokens nobody knows).
+ */
+const CONTROL_ENV = [...COMMON_APP_ENV, 'NIMBUS_ADMIN_TOKEN', 'NIMBUS_AGENT_TOKEN'];
+
 /** What each app under apps/ cannot run without in a container. */
 export const APP_REQUIRED_ENV: Readonly<Record<string, readonly string[]>> = {
-  api: [...COMMON_APP_ENV, 'NIMBUS_API_HOST'], // 127.0.0.1 is unreachable from other containers
-  controller: COMMON_APP_ENV,
-  'compute-agent': [...COMMON_APP_ENV, 'NIMBUS_HOST', 'NIMBUS_API_URL'],
+  api: [...CONTROL_ENV, 'NIMBUS_API_HOST'], // 127.0.0.1 is unreachable from other containers
+  controller: CONTROL_ENV,
+  'compute-agent': [...COMMON_APP_ENV, 'NIMBUS_AGENT_TOKEN', 'NIMBUS_HOST', 'NIMBUS_API_URL'],
   'network-node': COMMON_APP_ENV,
+};
+
+/** Secrets a host-side app must not hold: a compromised host must not own the cloud. */
+const APP_FORBIDDEN_ENV: Readonly<Record<string, readonly string[]>> = {
+  'compute-agent': ['NIMBUS_ADMIN_TOKEN', 'NIMBUS_ADMIN_PASSWORD'],
+  'network-node': ['NIMBUS_ADMIN_TOKEN', 'NIMBUS_ADMIN_PASSWORD'],
 };
 
 /** The Nimbus app a service runs (from `node dist/apps/<app>/main.js`), if any. */
@@ -78,6 +87,9 @@ export function environmentProblems(doc: ComposeDoc, options: Pick<ComposeCheckO
     }
     for (const key of required) {
       if (!env.get(key)) problems.push(`services.${name}.environment: ${app} needs ${key}`);
+    }
+    for (const key of APP_FORBIDDEN_ENV[app] ?? []) {
+      if (env.has(key)) problems.push(`services.${name}.environment.${key}: ${app} must not hold ${key}`);
     }
     if (app !== 'compute-agent') continue;
 

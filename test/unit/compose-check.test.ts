@@ -106,6 +106,16 @@ describe('compose check', () => {
     assertReported(problems, /compute-node-1\.environment: compute-agent needs NIMBUS_API_URL/);
   });
 
+  it('reports a compute agent given the admin token instead of its service credential', () => {
+    const doc = fresh();
+    const env = services(doc)['compute-node-2'].environment as Record<string, string>;
+    env.NIMBUS_ADMIN_TOKEN = '${NIMBUS_ADMIN_TOKEN:?x}';
+    delete env.NIMBUS_AGENT_TOKEN;
+    const problems = checkCompose(doc, options);
+    assertReported(problems, /compute-node-2\.environment\.NIMBUS_ADMIN_TOKEN: compute-agent must not hold/);
+    assertReported(problems, /compute-node-2\.environment: compute-agent needs NIMBUS_AGENT_TOKEN/);
+  });
+
   it('reports two agents claiming one host or one node cache', () => {
     const doc = fresh();
     (services(doc)['compute-node-3'].environment as Record<string, string>).NIMBUS_HOST = 'node-1';

@@ -88,7 +88,7 @@ describe('docker/compose.yaml', () => {
 
   it('takes secrets from the environment, required, never as literals', () => {
     const doc = fresh();
-    for (const secret of ['NIMBUS_ADMIN_TOKEN', 'POSTGRES_PASSWORD']) {
+    for (const secret of ['NIMBUS_ADMIN_TOKEN', 'NIMBUS_AGENT_TOKEN', 'POSTGRES_PASSWORD']) {
       const uses = interpolations(doc).filter((i) => i.name === secret);
       assert.ok(uses.length > 0, `${secret} is never used`);
       for (const use of uses) assert.equal(use.operator, ':?', `${use.at} must mark ${secret} required`);

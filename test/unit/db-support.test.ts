@@ -37,6 +37,31 @@ describe('test database', () => {
     assert.equal(f, SEED_FLAVORS.length);
   });
 
+  it('keeps the configured admin and agent tokens the only seeded ones: rotating revokes the old', async () => {
+    const { prepareDatabase } = await import('../../core/db/prepare.js');
+    const { ApiTokens } = await import('../../core/projects/api-tokens.js');
+    const tokens = new ApiTokens(t.db);
+    await prepareDatabase(t.url, { adminToken: 'admin-old', agentToken: 'agent-old' });
+    assert.equal((await tokens.owner('admin-old'))?.isAdmin, true);
+    assert.equal((await tokens.owner('agent-old'))?.scope, 'image:read');
+    assert.equal((await tokens.owner('agent-old'))?.isAdmin, false);
+
+    await prepareDatabase(t.url, { adminToken: 'admin-new', agentToken: 'agent-new' });
+    assert.equal(await tokens.owner('admin-old'), null, 'the rotated-out admin token is revoked');
+    assert.equal(await tokens.owner('agent-old'), null, 'the rotated-out agent token is revoked');
+    assert.equal(await tokens.owner(t.adminToken), null, 'and so is the one seeded first');
+    assert.equal((await tokens.owner('admin-new'))?.isAdmin, true);
+
+    // The configuration is the truth: a configured token revoked through the API is live again at start.
+    await prepareDatabase(t.url, { adminToken: t.adminToken, agentToken: 'agent-new' });
+    assert.equal((await tokens.owner(t.adminToken))?.isAdmin, true);
+    assert.equal(await tokens.owner('admin-new'), null);
+    // A process given no token (a compute agent) revokes nothing.
+    await prepareDatabase(t.url);
+    assert.equal((await tokens.owner(t.adminToken))?.isAdmin, true);
+    assert.equal((await tokens.owner('agent-new'))?.scope, 'image:read');
+  });
+
   it('is on a port of its own, never the machine default', () => {
     assert.match(t.url, /^postgres:\/\/nimbus:nimbus@127\.0\.0\.1:\d+\/nimbus$/);
     assert.doesNotMatch(t.url, /:5432\//);

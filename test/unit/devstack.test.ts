@@ -11,7 +11,8 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../../core/config.js';
 import { SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.js';
-import { appEnvironment } from '../../devstack/stack-apps.js';
+import { addApps, appEnvironment } from '../../devstack/stack-apps.js';
+import type { Supervisor } from '../../devstack/supervisor.js';
 import { projectTemporalCliPath, resolveTemporalCli } from '../../devstack/temporal-cli.js';
 import { temporalServerArgs } from '../../devstack/temporal-server.js';
 import { freePort, freePorts, isPortFree } from '../support/free-port.js';
@@ -135,11 +136,13 @@ describe('app environment', () => {
       databaseUrl: 'postgres://u:p@127.0.0.1:1/nimbus',
       temporalAddress: '127.0.0.1:2',
       adminToken: 'secret',
+      agentToken: 'agent-secret',
     });
     assert.equal(env.DATABASE_URL, 'postgres://u:p@127.0.0.1:1/nimbus');
     assert.equal(env.TEMPORAL_ADDRESS, '127.0.0.1:2');
     assert.equal(env.TEMPORAL_NAMESPACE, 'default');
     assert.equal(env.NIMBUS_ADMIN_TOKEN, 'secret');
+    assert.equal(env.NIMBUS_AGENT_TOKEN, 'agent-secret');
     assert.equal(env.NIMBUS_DATA_DIR, '/tmp/nimbus-x');
     assert.equal(env.NIMBUS_API_PORT, '3999');
     assert.equal(env.NIMBUS_HEARTBEAT_INTERVAL, '1');
@@ -148,5 +151,26 @@ describe('app environment', () => {
     assert.equal(seen.databaseUrl, 'postgres://u:p@127.0.0.1:1/nimbus');
     assert.equal(seen.temporalAddress, '127.0.0.1:2');
     assert.equal(seen.apiPort, 3999);
+  });
+
+  it('gives host-side apps the agent credential and no admin secret', () => {
+    const added: Array<{ name: string; env: NodeJS.ProcessEnv }> = [];
+    const supervisor = { add: (app: { name: string; env: NodeJS.ProcessEnv }) => added.push(app) };
+    const env = { NIMBUS_ADMIN_TOKEN: 'admin', NIMBUS_ADMIN_PASSWORD: 'pw', NIMBUS_AGENT_TOKEN: 'agent' };
+    addApps(supervisor as unknown as Supervisor, {
+      agents: ['node-1'],
+      appsDir: '/x',
+      env,
+      machineEnv: {},
+      storageNode: true,
+    });
+    const envOf = (name: string) => added.find((a) => a.name === name)!.env;
+    assert.equal(envOf('api').NIMBUS_ADMIN_TOKEN, 'admin');
+    assert.equal(envOf('controller').NIMBUS_ADMIN_TOKEN, 'admin');
+    for (const host of ['node-1', 'network-node', 'storage-node']) {
+      assert.equal(envOf(host).NIMBUS_ADMIN_TOKEN, undefined, `${host} gets no admin token`);
+      assert.equal(envOf(host).NIMBUS_ADMIN_PASSWORD, undefined, `${host} gets no admin password`);
+    }
+    assert.equal(envOf('node-1').NIMBUS_AGENT_TOKEN, 'agent');
   });
 });

@@ -22,15 +22,20 @@ export interface Principal {
   /** A Keystone token's role (admin, member, reader); null for project tokens. */
   role?: string | null;
   userId?: string | null;
+  /** A service credential's only permission (e.g. `image:read`); null or absent: a full token. */
+  scope?: string | null;
 }
 
 const PUBLIC = 'nimbus:public';
 const ADMIN = 'nimbus:admin';
+const SCOPES = 'nimbus:scopes';
 
 /** No token needed (health, metrics, docs). */
 export const Public = () => SetMetadata(PUBLIC, true);
 /** Only admin tokens: others get a 403, which the OpenAPI document says. */
 export const AdminOnly = () => applyDecorators(SetMetadata(ADMIN, true), ApiProblems(403));
+/** Scoped service credentials with one of these scopes may call this route too (they may call no other). */
+export const AllowScope = (...scopes: string[]) => SetMetadata(SCOPES, scopes);
 
 type PrincipalRequest = Request & { principal?: Principal };
 
@@ -72,6 +77,14 @@ export class AuthGuard implements CanActivate {
     if (!owner) throw unauthorized('the token is not valid, expired or was revoked');
     req.principal = owner;
     this.limits.takeForToken(owner.tokenId, req.res);
+    if (owner.scope && !(this.reflector.getAllAndOverride<string[]>(SCOPES, targets) ?? []).includes(owner.scope)) {
+      throw new Problem(
+        HttpStatus.FORBIDDEN,
+        ProblemTypes.forbidden,
+        'Forbidden',
+        `this token is a service credential limited to ${owner.scope}`,
+      );
+    }
     if (owner.role === 'reader' && !['GET', 'HEAD'].includes(req.method)) {
       throw new Problem(HttpStatus.FORBIDDEN, ProblemTypes.forbidden, 'Forbidden', 'the reader role only reads');
     }

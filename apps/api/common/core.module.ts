@@ -41,7 +41,7 @@ export class CoreModule {
       domain(VolumeService, (db, c) => new VolumeService(db, c.iscsiPortal, undefined, exportLunOf(c.storageBackend))),
       domain(HostRegistry, (db, c) => new HostRegistry(db, c.serviceDownTimeSec)),
       domain(HostInjectionStore, (db) => new HostInjectionStore(db)),
-      domain(ApiTokens, (db) => new ApiTokens(db)),
+      domain(ApiTokens, (db, c) => new ApiTokens(db, c.apiTokenTtlSec)),
       { provide: ImageStore, useFactory: () => new ImageStore(path.join(config.dataDir, 'images')) },
       { provide: ClientLimits, useValue: new ClientLimits(config.apiRateLimit) },
       {

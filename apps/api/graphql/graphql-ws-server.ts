@@ -83,7 +83,8 @@ export class GraphqlWsServer implements OnApplicationBootstrap, OnApplicationShu
     if ((this.limits.byAddress?.take(`ip:${address}`) ?? 0) > 0) return false;
     const token = /^Bearer\s+(\S+)$/i.exec(ctx.connectionParams?.authorization ?? '')?.[1];
     const owner = token ? await this.tokens.owner(token) : null;
-    if (!owner) return false;
+    // A scoped service credential (the agents' image:read) has no business here.
+    if (!owner || owner.scope) return false;
     ctx.extra.tokenId = owner.tokenId;
     return this.takeToken(owner.tokenId);
   }

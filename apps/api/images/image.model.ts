@@ -8,4 +8,7 @@ export class Image {
   @Field() status: string;
   @Field(() => Float, { nullable: true }) sizeBytes: number | null;
   @Field(() => String, { nullable: true }) sha256: string | null;
+  /** The owner project; null for the public seeds. */
+  @Field(() => ID, { nullable: true }) projectId: string | null;
+  @Field() visibility: string;
 }

@@ -7,6 +7,7 @@ import {
   HttpCode,
   HttpStatus,
   Param,
+  Patch,
   Post,
   Put,
   Req,
@@ -17,9 +18,10 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
 import { contentRange, parseRange } from '../../../core/images/range.js';
-import { CurrentPrincipal, type Principal } from '../common/auth.js';
+import { AllowScope, CurrentPrincipal, type Principal } from '../common/auth.js';
+import { IMAGE_READ_SCOPE } from '../../../core/images/image-access.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
-import { CreateImageDto } from './create-image.dto.js';
+import { CreateImageDto, UpdateImageDto } from './create-image.dto.js';
 import { ImagesService, imageView } from './images.service.js';
 import { ApiProblems } from '../common/api-problems.js';
 
@@ -35,27 +37,36 @@ const downloads = new Counter({
 export class ImagesController {
   constructor(private readonly images: ImagesService) {}
 
+  /** The caller's images, the public ones, and those shared with its project that it accepted. */
   @Get()
-  async list() {
-    return (await this.images.list()).map(imageView);
+  async list(@CurrentPrincipal() principal: Principal) {
+    return (await this.images.list(principal)).map(imageView);
   }
 
   @Get(':id')
   @ApiProblems(404)
-  async get(@Param('id') id: string) {
-    return imageView(await this.images.get(id));
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    return imageView(await this.images.get(principal, id));
   }
 
   @Post()
   @HttpCode(201)
+  @ApiProblems(400, 403, 409)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateImageDto,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const image = await this.images.create(body.name, principal.projectId);
+    if (body.visibility === 'public' && !principal.isAdmin) throw Problem.forbidden('only the admin publishes images');
+    const image = await this.images.create(body.name, principal.projectId, body.visibility);
     res.setHeader('Location', `/v1/images/${image.id}`);
-    return imageView(image);
+    return imageView(await this.images.get(principal, image.id));
+  }
+
+  @Patch(':id')
+  @ApiProblems(400, 403, 404, 409)
+  async update(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: UpdateImageDto) {
+    return imageView(await this.images.update(principal, id, body));
   }
 
   /**
@@ -66,20 +77,35 @@ export class ImagesController {
   @ApiConsumes('application/octet-stream')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiHeader({ name: 'x-image-sha256', required: false, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } })
-  @ApiProblems(400, 404, 409, 413, 422)
-  async upload(@Param('id') id: string, @Req() req: Request, @Headers('x-image-sha256') sha256?: string) {
+  @ApiProblems(400, 403, 404, 409, 413, 422)
+  async upload(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Headers('x-image-sha256') sha256?: string,
+  ) {
     if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) {
       throw Problem.validation([{ field: 'X-Image-Sha256', message: 'must be 64 lowercase hex digits' }]);
     }
+    const { visibility } = await this.images.getOwned(principal, id);
     const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length']);
-    return imageView(await this.images.upload(id, req, sha256, declared));
+    return imageView({ image: await this.images.upload(id, req, sha256, declared), visibility });
   }
 
-  /** Direct download for compute nodes, with single-range support so a broken pull resumes. */
+  /**
+   * Direct download for compute nodes (their `image:read` service credential reads every
+   * image's file), with single-range support so a broken pull resumes.
+   */
   @Get(':id/file')
   @ApiProblems(404, 409, 416)
-  async download(@Param('id') id: string, @Req() req: Request, @Res() res: Response) {
-    const image = await this.images.get(id);
+  @AllowScope(IMAGE_READ_SCOPE)
+  async download(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    const { image } = await this.images.get(principal, id);
     if (image.status !== 'active' || !image.sha256)
       throw Problem.conflict(`image ${id} has no bytes yet (${image.status})`);
     const size = image.sizeBytes!;
@@ -111,8 +137,9 @@ export class ImagesController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiProblems(404, 409)
-  async delete(@Param('id') id: string) {
+  @ApiProblems(403, 404, 409)
+  async delete(@CurrentPrincipal() principal: Principal, @Param('id') id: string) {
+    await this.images.getOwned(principal, id);
     await this.images.delete(id);
   }
 }

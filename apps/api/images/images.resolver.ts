@@ -1,8 +1,15 @@
-import { Resolver } from '@nestjs/graphql';
-import { ListResolver } from '../graphql/list-resolver.js';
+import { Query, Resolver } from '@nestjs/graphql';
+import { CurrentPrincipal, type Principal } from '../common/auth.js';
 import { Image } from './image.model.js';
-import { ImagesService } from './images.service.js';
+import { ImagesService, imageView } from './images.service.js';
 
-/** `images`, as GET /v1/images. */
+/** `images`, as GET /v1/images: what the caller's project may list. */
 @Resolver(() => Image)
-export class ImagesResolver extends ListResolver(Image, 'images', ImagesService) {}
+export class ImagesResolver {
+  constructor(private readonly images: ImagesService) {}
+
+  @Query(() => [Image], { name: 'images' })
+  async list(@CurrentPrincipal() principal: Principal) {
+    return (await this.images.list(principal)).map(imageView);
+  }
+}

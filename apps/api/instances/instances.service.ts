@@ -44,7 +44,7 @@ export class InstancesService {
       const earlier = await this.findByIdempotencyKey(principal, idempotencyKey, requestSha256);
       if (earlier) return { instance: earlier, created: false };
     }
-    const resolved = await resolveBuildRequest(this.db, req, principal.projectId);
+    const resolved = await resolveBuildRequest(this.db, req, principal);
     const { flavor, volume } = resolved;
     const id = randomUUID();
     const workflowId = createInstanceWorkflowId(id);

@@ -34,4 +34,12 @@ export class CreateTokenDto {
   @IsString()
   @Matches(TOKEN_LABEL)
   name?: string;
+
+  /** Seconds the token lives; at most NIMBUS_API_TOKEN_TTL (the default). */
+  @ApiPropertyOptional({ example: 86400, minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10 * 365 * 24 * 3600)
+  ttlSeconds?: number;
 }

@@ -46,8 +46,8 @@ export class ProjectsService {
   async createToken(id: string, body: CreateTokenDto) {
     const project = await this.find(id);
     const name = body.name ?? 'token';
-    const issued = await this.tokens.issue(project.id, name);
-    return { id: issued.id, projectId: project.id, name, token: issued.token };
+    const issued = await this.tokens.issue(project.id, name, body.ttlSeconds);
+    return { id: issued.id, projectId: project.id, name, token: issued.token, expiresAt: issued.expiresAt };
   }
 
   private async find(id: string): Promise<Project> {

@@ -1,9 +1,13 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export type ImageStatus = 'queued' | 'saving' | 'active' | 'deleted';
 
-/** Image metadata; the bytes live content-addressed in the image store under `sha256`. */
+/**
+ * Image metadata; the bytes live content-addressed in the image store under `sha256`. A name is
+ * unique per owner among live images (the expression index is the migration's, TypeORM keeps off it).
+ */
 @Entity('images')
+@Index('UQ_images_owner_name', { synchronize: false })
 export class Image {
   @PrimaryGeneratedColumn('uuid') id: string;
   @Column({ type: 'text' }) name: string;

@@ -9,6 +9,7 @@ import { InstanceNotify1764660000000 } from './1764660000000-instance-notify.js'
 import { OpenstackApi1764700000000 } from './1764700000000-openstack-api.js';
 import { ImageMembers1764710000000 } from './1764710000000-image-members.js';
 import { ClaimFencing1764720000000 } from './1764720000000-claim-fencing.js';
+import { TokenScopeImageNames1764730000000 } from './1764730000000-token-scope-image-names.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   OpenstackApi1764700000000,
   ImageMembers1764710000000,
   ClaimFencing1764720000000,
+  TokenScopeImageNames1764730000000,
 ];

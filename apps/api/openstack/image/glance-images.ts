@@ -11,11 +11,11 @@ import {
 } from '../../../../core/images/image-members.js';
 import type { Principal } from '../../common/auth.js';
 import { Problem } from '../../common/problem.js';
-import { ImagesService } from '../../images/images.service.js';
+import { ImagesService, duplicateName } from '../../images/images.service.js';
+import { canChange, VISIBILITIES, type SeenImage } from '../../../../core/images/image-access.js';
+import { isUniqueViolation } from '../../../../core/errors.js';
 import type { ImageChanges } from './glance-patch.js';
 import { CORE_FIELDS, visibilityOf } from './image-view.js';
-
-const VISIBILITIES = ['public', 'private', 'shared', 'community'];
 
 export interface ImageFilter {
   name?: string;
@@ -44,25 +44,28 @@ export class GlanceImages {
   }
 
   async list(principal: Principal, filter: ImageFilter): Promise<Array<[Image, ImageExtra | undefined]>> {
-    const all = await this.images.list();
-    const extras = await this.extras(all.map((i) => i.id));
-    const mine = await this.members.of(principal.projectId);
+    // Every image the caller sees by id (core/images/image-access.ts); shared ones of other
+    // projects are listed by the caller's answer (member_status, default accepted).
+    const seen = await this.images.catalog.list(principal, false);
+    const extras = await this.extras(seen.map((s) => s.image.id));
     const wanted = filter.memberStatus ?? 'accepted';
-    const listed = (i: Image) => wanted === 'all' || mine.get(i.id) === wanted;
-    return all
-      .map((i): [Image, ImageExtra | undefined] => [i, extras.get(i.id)])
-      .filter(([i, x]) => this.visible(principal, i, x) || (visibilityOf(i, x) === 'shared' && listed(i)))
+    const listed = (s: SeenImage) =>
+      principal.isAdmin ||
+      s.visibility === 'public' ||
+      s.image.projectId === principal.projectId ||
+      wanted === 'all' ||
+      s.membership === wanted;
+    return seen
+      .filter(listed)
+      .map(({ image }): [Image, ImageExtra | undefined] => [image, extras.get(image.id)])
       .filter(([i]) => filter.name === undefined || i.name === filter.name)
       .filter(([i]) => filter.ids === undefined || filter.ids.includes(i.id))
       .filter(([i, x]) => filter.visibility === undefined || visibilityOf(i, x) === filter.visibility);
   }
 
   async get(principal: Principal, id: string): Promise<[Image, ImageExtra | undefined]> {
-    const image = await this.images.get(id);
-    const extra = (await this.extras([id])).get(id);
-    const member = visibilityOf(image, extra) === 'shared' && (await this.members.get(id, principal.projectId));
-    if (!this.visible(principal, image, extra) && !member) throw Problem.notFound('image', id);
-    return [image, extra];
+    const { image } = await this.images.get(principal, id);
+    return [image, (await this.extras([id])).get(id)];
   }
 
   /** Glance's PATCH: the owner (or the admin) renames, changes visibility, formats and properties. */
@@ -85,11 +88,16 @@ export class GlanceImages {
         changes.containerFormat === undefined ? (found?.containerFormat ?? null) : changes.containerFormat,
       properties,
     };
-    await this.db.transaction(async (tx) => {
-      if (changes.name !== undefined) await tx.getRepository(Image).update({ id }, { name: changes.name });
-      await tx.getRepository(ImageExtra).save(extra);
-    });
-    return [await this.images.get(id), extra];
+    try {
+      await this.db.transaction(async (tx) => {
+        if (changes.name !== undefined) await tx.getRepository(Image).update({ id }, { name: changes.name });
+        await tx.getRepository(ImageExtra).save(extra);
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw duplicateName(changes.name ?? image.name);
+      throw err;
+    }
+    return [await this.images.record(id), extra];
   }
 
   /** The owner shares a `shared` image with another project (Glance: 403 for other visibilities). */
@@ -158,12 +166,8 @@ export class GlanceImages {
     await this.images.delete(id);
   }
 
-  private visible(principal: Principal, i: Image, extra: ImageExtra | undefined): boolean {
-    return principal.isAdmin || visibilityOf(i, extra) === 'public' || i.projectId === principal.projectId;
-  }
-
   private ownerOnly(principal: Principal, i: Image): void {
-    if (!principal.isAdmin && i.projectId !== principal.projectId) {
+    if (!canChange(principal, i)) {
       throw Problem.forbidden(`image ${i.id} belongs to another project`);
     }
   }

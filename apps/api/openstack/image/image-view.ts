@@ -1,5 +1,6 @@
 import type { Image, ImageExtra } from '../../../../core/db/entities/index.js';
 import { isoSeconds } from '../common/endpoints.js';
+import { visibilityOf as visibilityOfImage } from '../../../../core/images/image-access.js';
 
 /** Fields of a Glance image body that are not free-form properties. */
 export const CORE_FIELDS = new Set([
@@ -17,7 +18,7 @@ export const CORE_FIELDS = new Set([
 
 /** An image's visibility: as set through Glance, else public for the seeds (no owner) and private otherwise. */
 export function visibilityOf(i: Image, extra: ImageExtra | undefined): string {
-  return extra?.visibility ?? (i.projectId ? 'private' : 'public');
+  return visibilityOfImage(i, extra?.visibility);
 }
 
 /** Glance v2's image: its status names are ours (queued, saving, active, deleted). */

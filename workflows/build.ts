@@ -3,7 +3,8 @@ import { TASK_STATE_OF_STEP, type BuildStep, type CreateInstanceInput } from '..
 import { hostTiming, type HostTiming } from './activity-options.js';
 import { ProgressTracker } from './build-progress.js';
 import { StepFailure, failureMessage } from './failures.js';
-import { record } from './proxies.js';
+import { recordsOf } from './proxies.js';
+import type { RecordsActivities } from '../contracts/activities.js';
 import { Saga } from './saga.js';
 
 /** One build as its phases share it: the input, host timeouts, live progress and the saga. */
@@ -14,8 +15,11 @@ export class Build {
   readonly progress: ProgressTracker;
   /** The build's undos; a host attempt that succeeds hands its own over. */
   readonly saga: Saga;
+  /** The records of this execution (local activities from LOCAL_RECORDS_PATCH on), chosen once. */
+  readonly record: RecordsActivities;
 
   constructor(readonly input: CreateInstanceInput) {
+    this.record = recordsOf();
     this.instanceId = input.instanceId;
     this.timing = hostTiming(input);
     this.progress = new ProgressTracker(input.instanceId);
@@ -24,7 +28,7 @@ export class Build {
 
   /** A saga whose undos are recorded in the instance's actions as they complete. */
   newSaga(): Saga {
-    const { instanceId, progress } = this;
+    const { instanceId, progress, record } = this;
     return new Saga(progress, (name) =>
       record.recordStep({ instanceId, step: name, host: progress.state.host, phase: 'compensated' }),
     );
@@ -32,7 +36,7 @@ export class Build {
 
   /** Runs one step with its action row, task state (contracts TASK_STATE_OF_STEP) and live progress. */
   async step<T>(name: BuildStep, host: string | null, run: () => Promise<T>): Promise<T> {
-    const { instanceId, progress } = this;
+    const { instanceId, progress, record } = this;
     const taskState = TASK_STATE_OF_STEP[name];
     progress.stepStarted(name, host);
     if (taskState) progress.taskState(taskState);

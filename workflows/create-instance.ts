@@ -24,7 +24,6 @@ import {
   network,
   networkNode,
   networkUndo,
-  record,
   storage,
   storageNode,
   storageNodeUndo,
@@ -39,7 +38,7 @@ import {
 export async function CreateInstance(input: CreateInstanceInput): Promise<{ host: string }> {
   const { instanceId } = input;
   const build = new Build(input);
-  const { saga, progress } = build;
+  const { saga, progress, record } = build;
 
   try {
     const host = await placeAndSpawn(build);

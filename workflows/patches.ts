@@ -6,3 +6,10 @@
 
 /** The network node's DHCP reservation after allocate_port, and its removal before deallocatePort. */
 export const DHCP_RESERVATION_PATCH = 'dhcp-reservation';
+
+/**
+ * The records (the action rows, task state, attempts, outcome the API reads) as local
+ * activities in the workflow worker, not a task-queue round trip each: decided once per
+ * execution, at its start (recordsOf), so older executions replay with regular activities.
+ */
+export const LOCAL_RECORDS_PATCH = 'local-records';

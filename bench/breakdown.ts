@@ -63,7 +63,6 @@ const WFT_STARTED = 6;
 const WFT_COMPLETED = 7;
 const ACT_STARTED = 11;
 const ACT_COMPLETED = 12;
-const MARKER = 16;
 const RETRIES = new Set([8, 9, 13, 14]); // workflow task timed out / failed, activity failed / timed out
 const NAMES: Record<number, string> = {
   1: 'started',
@@ -78,7 +77,7 @@ const NAMES: Record<number, string> = {
   12: 'activity completed',
   13: 'activity failed',
   14: 'activity timed out',
-  16: 'marker recorded',
+  25: 'marker recorded',
   40: 'search attributes upserted',
 };
 
@@ -130,8 +129,7 @@ export async function historyBreakdown(temporal: Client, runs: TimedRun[]): Prom
         if (Number(e.workflowTaskScheduledEventAttributes?.taskQueue?.kind) !== STICKY)
           sums.workflowTasksOffSticky += 1;
       }
-      if (type === MARKER && e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
-        sums.localActivities += 1;
+      if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') sums.localActivities += 1;
       if (type === WFT_STARTED)
         sums.workflowTaskWait += gap(byId, e.workflowTaskStartedEventAttributes?.scheduledEventId, e, at);
       if (type === WFT_COMPLETED) {

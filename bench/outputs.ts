@@ -18,23 +18,32 @@ export function outputDir(given: string | undefined, startedAt: Date): string {
   return dir;
 }
 
-type Getter = (r: Partial<BenchResults>) => number | null | undefined;
+/** An older results file: its floor had the records; `--what-if-no-records` timed the step floor. */
+type Legacy = { whatIfNoRecords?: { floor: BenchResults['floor'] } };
+type Getter = (r: Partial<BenchResults> & Legacy) => number | null | undefined;
+
+const stepFloor = (r: Partial<BenchResults> & Legacy) => r.whatIfNoRecords?.floor ?? r.floor;
+const throughputRatio = (r: Partial<BenchResults> & Legacy) => {
+  const floor = stepFloor(r)?.throughputPerSecond;
+  const ours = r.ours?.throughputPerSecond;
+  return r.ratio?.throughput ?? (floor && ours ? Math.round((ours / floor) * 100) / 100 : undefined);
+};
 
 /** The figures a run is judged by, each read defensively: an older results file may lack one. */
 const HEADLINES: Array<[label: string, get: Getter, better: 'higher' | 'lower']> = [
   ['ours: builds/s (POST → ACTIVE)', (r) => r.ours?.throughputPerSecond, 'higher'],
-  ['step floor: runs/s', (r) => r.floor?.throughputPerSecond, 'higher'],
-  ['ours/step-floor builds/s', (r) => r.ratio?.throughput, 'higher'],
+  ['step floor: runs/s', (r) => stepFloor(r)?.throughputPerSecond, 'higher'],
+  ['ours/step-floor builds/s', throughputRatio, 'higher'],
   ['ours: latency p50 ms', (r) => r.ours?.latency.p50Ms, 'lower'],
   ['ours: latency p95 ms', (r) => r.ours?.latency.p95Ms, 'lower'],
-  ['step floor: latency p50 ms', (r) => r.floor?.latency.p50Ms, 'lower'],
+  ['step floor: latency p50 ms', (r) => stepFloor(r)?.latency.p50Ms, 'lower'],
   ['orchestration overhead p50 ms', (r) => r.breakdown?.ours.overhead?.p50Ms, 'lower'],
   ['orchestration overhead p95 ms', (r) => r.breakdown?.ours.overhead?.p95Ms, 'lower'],
   ['time in step activities per build, ms', (r) => r.breakdown?.ours.perRun.stepRun, 'lower'],
   ['workflow tasks per build', (r) => r.breakdown?.ours.perRun.workflowTasks ?? r.plan?.workflowTasksPerBuild, 'lower'],
   ['activities per build (task queue round trips)', (r) => activitiesPerBuild(r), 'lower'],
   ['CPU ms per build, ours (all processes)', (r) => r.cpuMsPerBuild?.ours.total, 'lower'],
-  ['CPU ms per build, step floor', (r) => r.cpuMsPerBuild?.floor.total, 'lower'],
+  ['CPU ms per build, step floor', (r) => (r.whatIfNoRecords ? undefined : r.cpuMsPerBuild?.floor.total), 'lower'],
   ['GET /v1/instances/:id req/s', (r) => r.api?.requestsPerSecond, 'higher'],
   ['GET /v1/instances/:id p99 ms', (r) => r.api?.latency.p99Ms, 'lower'],
   [
@@ -94,7 +103,7 @@ export function writeOutputs(dir: string, r: BenchResults): string {
 
 /** Each headline figure beside the previous run's, with the change (+ is better in the last column). */
 export function compareWith(previousFile: string, r: BenchResults): string {
-  const previous = JSON.parse(readFileSync(previousFile, 'utf8')) as Partial<BenchResults>;
+  const previous = JSON.parse(readFileSync(previousFile, 'utf8')) as Partial<BenchResults> & Legacy;
   const rows = HEADLINES.map(([label, get, better]) => {
     const before = get(previous);
     const now = get(r);

@@ -21,6 +21,7 @@ export interface SelfTime {
 }
 
 export interface AppProfile {
+  /** The app, and its thread when it has more than one (the controller's workflow thread is its own). */
   app: string;
   file: string;
   /** Sampled time that was not idle. */
@@ -64,18 +65,22 @@ export function topSelfTime(file: string, n = 10): { busyMs: number; top: SelfTi
   return { busyMs: Math.round(busyUs / 1000), top };
 }
 
-/** The profile each app wrote into `<dir>/<app>/` (the newest, should it have restarted). */
+/**
+ * The profiles each app wrote into `<dir>/<app>/`: one per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>),
+ * the main thread as `app`, the others (the controller's workflow thread) as `app thread N`.
+ */
 export function readProfiles(dir: string, apps: string[], n = 10): AppProfile[] {
   const out: AppProfile[] = [];
   for (const app of apps) {
     const appDir = path.join(dir, app);
     if (!existsSync(appDir)) continue;
-    const files = readdirSync(appDir)
+    for (const file of readdirSync(appDir)
       .filter((f) => f.endsWith('.cpuprofile'))
-      .sort();
-    const file = files.at(-1);
-    if (!file) continue;
-    out.push({ app, file: path.join(appDir, file), ...topSelfTime(path.join(appDir, file), n) });
+      .sort()) {
+      const thread = Number(file.split('.').at(-3));
+      const name = thread > 0 ? `${app} thread ${thread}` : app;
+      out.push({ app: name, file: path.join(appDir, file), ...topSelfTime(path.join(appDir, file), n) });
+    }
   }
   return out;
 }

@@ -39,7 +39,12 @@ const recordLocal = proxyLocalActivities<RecordsActivities>(localRecords());
  * once, at the start of the workflow body (patched() belongs there, not in a handler).
  */
 export function recordsOf(): RecordsActivities {
-  return patched(LOCAL_RECORDS_PATCH) ? recordLocal : recordRemote;
+  return usesLocalRecords() ? recordLocal : recordRemote;
+}
+
+/** Whether this execution writes its records as local activities (LOCAL_RECORDS_PATCH). */
+export function usesLocalRecords(): boolean {
+  return patched(LOCAL_RECORDS_PATCH);
 }
 /** The network node's DHCP step, retried like the control plane's (its undo: dhcp-steps.ts). */
 export const networkNode = proxyActivities<DhcpActivities>(controlPlane(TaskQueues.networkNode));

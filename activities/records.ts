@@ -8,6 +8,10 @@ export function createRecordsActivities(deps: { records: InstanceRecords }): Rec
     async recordStep(input) {
       await records.recordStep(input);
     },
+    async recordSteps({ steps }) {
+      // In order: each is idempotent, so a retried batch rewrites nothing already written.
+      for (const step of steps) await records.recordStep(step);
+    },
     async recordTaskState({ instanceId, ...update }) {
       await records.setTaskState(instanceId, update);
     },

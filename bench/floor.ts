@@ -9,15 +9,20 @@ const HOST_QUEUE = /^compute\./;
 const HOST_PLACEHOLDER = 'compute.{host}';
 
 /**
- * What a real build runs, as a list of task queues in order, read from the history of a
- * build of this very run: the floor then mirrors the workflow as it is today, whatever a
- * later change adds or removes. The host's queue is kept as a placeholder so each floor
- * run can be given a host, as the scheduler gives each build one.
+ * The saga's own steps, as a list of task queues in order, read from the history of a build
+ * of this very run (schedule, claim, pull, spawn, port, DHCP reservation, VIF, volume, export,
+ * attach): the step floor then mirrors the workflow as it is today, whatever a later change
+ * adds or removes. The records are bookkeeping, not steps: activities on the workflow queue
+ * (before the local-records patch) and local activities are left out. The host's queue is
+ * kept as a placeholder so each floor run can be given a host, as the scheduler gives each
+ * build one.
  */
 export interface FloorPlan {
   queues: string[];
-  /** Activities per queue, host queues counted together as `compute.HOST`. */
+  /** Step activities per queue, host queues counted together as `compute.HOST`. */
   perQueue: Record<string, number>;
+  /** The build's records: activities on the workflow queue, and local activities. */
+  records: { activities: number; local: number };
   workflowTasks: number;
 }
 
@@ -25,10 +30,12 @@ export async function floorPlanFromBuild(temporal: Client, instanceId: string): 
   const history = await temporal.workflow.getHandle(createInstanceWorkflowId(instanceId)).fetchHistory();
   const queues: string[] = [];
   let workflowTasks = 0;
+  const records = { activities: 0, local: 0 };
   for (const event of history.events ?? []) {
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled?.taskQueue?.name)
-      queues.push(HOST_QUEUE.test(scheduled.taskQueue.name) ? HOST_PLACEHOLDER : scheduled.taskQueue.name);
+    const queue = event.activityTaskScheduledEventAttributes?.taskQueue?.name;
+    if (queue === TaskQueues.workflows) records.activities++;
+    else if (queue) queues.push(HOST_QUEUE.test(queue) ? HOST_PLACEHOLDER : queue);
+    if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') records.local++;
     if (event.workflowTaskCompletedEventAttributes) workflowTasks++;
   }
   if (queues.length === 0) throw new Error(`the history of build ${instanceId} has no activities`);
@@ -37,7 +44,7 @@ export async function floorPlanFromBuild(temporal: Client, instanceId: string): 
     const key = q === HOST_PLACEHOLDER ? 'compute.HOST' : q;
     perQueue[key] = (perQueue[key] ?? 0) + 1;
   }
-  return { queues, perQueue, workflowTasks };
+  return { queues, perQueue, records, workflowTasks };
 }
 
 /** One floor run: start the bare workflow on the workflow queue and wait for its result. */

@@ -4,6 +4,7 @@ import { REPO_ROOT } from '../core/config.js';
 import type { ApiRateResult } from './api-rate.js';
 import type { Breakdown } from './breakdown.js';
 import type { PhaseResult } from './build-latency.js';
+import type { AppProfile } from './cpu-profile.js';
 import { formatPlacement, type PlacementBenchResult } from './placement.js';
 import type { QemuBenchResults } from './qemu-boot.js';
 import { table, type LatencySummary } from './stats.js';
@@ -27,17 +28,33 @@ export interface BenchResults {
     apiConcurrency: number;
     placementHosts: number;
   };
-  plan: { activitiesPerBuild: number; perQueue: Record<string, number>; workflowTasksPerBuild: number };
+  /** The step floor's plan: the saga's own steps, read from a build's history (records left out). */
+  plan: {
+    activitiesPerBuild: number;
+    perQueue: Record<string, number>;
+    records: { activities: number; local: number };
+    workflowTasksPerBuild: number;
+  };
   ours: Phase & {
     activeInPostgres: number;
     serverSideLatency: { what: string; p50Ms: number | null; p95Ms: number | null; p99Ms: number | null };
   };
   floor: Phase;
   rounds: unknown[];
-  ratio: { wallTime: number; cpuPerBuild: number; mean: number; p50: number; p95: number; p99: number };
+  /** throughput: ours builds/s ÷ step-floor runs/s (the goal: ≥ 0.8); the rest: ours ÷ floor. */
+  ratio: {
+    throughput: number;
+    wallTime: number;
+    cpuPerBuild: number;
+    mean: number;
+    p50: number;
+    p95: number;
+    p99: number;
+  };
   cpuMsPerBuild: { ours: Record<string, number>; floor: Record<string, number> };
   breakdown: { ours: Breakdown; floor: Breakdown };
-  whatIfNoRecords?: { activitiesPerBuild: number; floor: Phase };
+  /** --cpu-prof: where the profiles are and each one's top self time. */
+  profiles?: { dir: string; apps: AppProfile[] };
   api: ApiRateResult;
   placement: { status: 'ok'; result: PlacementBenchResult } | { status: 'failed'; error: string };
   totalSeconds: number;
@@ -59,21 +76,29 @@ export function report(r: BenchResults): void {
   out.push(
     `Builds: ${r.options.builds} × ${r.options.flavor}` +
       `${r.options.volumeGb ? ` + ${r.options.volumeGb} GB volume` : ''}, ${r.options.concurrency} at a time, ` +
-      `in ${r.options.rounds} rounds alternating with the floor; ${r.plan.activitiesPerBuild} activities per build ` +
-      `(${Object.entries(r.plan.perQueue)
+      `in ${r.options.rounds} rounds alternating with the step floor: ${r.plan.activitiesPerBuild} no-op ` +
+      `activities, one per step of a build (${Object.entries(r.plan.perQueue)
         .map(([q, n]) => `${q} ${n}`)
-        .join(', ')})`,
+        .join(', ')}); a build's records: ${r.plan.records.activities} activities, ` +
+      `${r.plan.records.local} local activities`,
   );
   out.push(
     table(
       ['', 'ok', 'failed', 'wall s', 'builds/s', 'mean ms', 'p50 ms', 'p95 ms', 'p99 ms'],
       [
         row('ours (POST → ACTIVE)', r.ours),
-        row('floor (no-op activities)', r.floor),
-        ['ratio ours/floor', '', '', r.ratio.wallTime, '', r.ratio.mean, r.ratio.p50, r.ratio.p95, r.ratio.p99],
-        ...(r.whatIfNoRecords
-          ? [row(`what if: floor of ${r.whatIfNoRecords.activitiesPerBuild} (no records)`, r.whatIfNoRecords.floor)]
-          : []),
+        row('step floor (no-op steps)', r.floor),
+        [
+          'ratio ours/floor',
+          '',
+          '',
+          r.ratio.wallTime,
+          r.ratio.throughput,
+          r.ratio.mean,
+          r.ratio.p50,
+          r.ratio.p95,
+          r.ratio.p99,
+        ],
       ],
     ),
   );
@@ -104,6 +129,9 @@ export function report(r: BenchResults): void {
         ['workflow tasks running', ...b('workflowTaskRun')],
         ['activities waiting for a worker', ...b('activityWait')],
         ['activities running', ...b('activityRun')],
+        ['  of which step activities', ...b('stepRun')],
+        ['workflow tasks', ...b('workflowTasks')],
+        ['local activities (records)', ...b('localActivities')],
         ['first to last event', ...b('total')],
         ['workflow tasks off the sticky queue (cache misses)', ...b('workflowTasksOffSticky')],
         ['timeouts and failures (each a retry)', ...b('retries')],
@@ -119,13 +147,36 @@ export function report(r: BenchResults): void {
         `slowest run, ${label}: its longest wait was ${g.ms} ms, from ${g.after} to ${g.before} (${g.workflowId})`,
       );
   }
+  const o = r.breakdown.ours.overhead;
+  const f = r.breakdown.floor.overhead;
+  out.push(
+    `Orchestration overhead per build (POST → ACTIVE minus time inside step activities; records count ` +
+      `as overhead): p50 ${o.p50Ms} ms, p95 ${o.p95Ms} ms (goal p50 < 300 ms); step floor: p50 ${f.p50Ms} ms, ` +
+      `p95 ${f.p95Ms} ms`,
+  );
   const noop = r.breakdown.floor.activities.noop;
   out.push(
     table(
-      ['activity (ours)', 'per build', 'run ms', 'wait ms', `run − no-op (${noop?.runMs ?? '-'} ms)`],
-      Object.entries(r.breakdown.ours.activities)
-        .sort(([, x], [, y]) => y.perRun * y.runMs - x.perRun * x.runMs)
-        .map(([name, a]) => [name, a.perRun, a.runMs, a.waitMs, noop ? round1(a.runMs - noop.runMs) : '-']),
+      [
+        'step (ours)',
+        'queue',
+        'per build',
+        'wait ms',
+        'wait p95',
+        'run ms',
+        'run p95',
+        `run − no-op (${noop?.runMs ?? '-'})`,
+      ],
+      Object.entries(r.breakdown.ours.activities).map(([name, a]) => [
+        name,
+        a.queue,
+        a.perRun,
+        a.waitMs,
+        a.waitP95Ms,
+        a.runMs,
+        a.runP95Ms,
+        noop ? round1(a.runMs - noop.runMs) : '-',
+      ]),
     ),
   );
   const cpuRow = (c: Record<string, number>) =>
@@ -135,6 +186,16 @@ export function report(r: BenchResults): void {
   out.push(`CPU ms per build, ours:  ${cpuRow(r.cpuMsPerBuild.ours)}`);
   out.push(`CPU ms per build, floor: ${cpuRow(r.cpuMsPerBuild.floor)}`);
   out.push(`CPU per build, ours/floor: ${r.ratio.cpuPerBuild}`);
+  for (const p of r.profiles?.apps ?? []) {
+    out.push('');
+    out.push(`CPU profile of the ${p.app} (${p.file}), ${p.busyMs} ms busy; top self time:`);
+    out.push(
+      table(
+        ['function', 'where', 'self ms', '%'],
+        p.top.map((t) => [t.function, t.where, t.selfMs, t.percent]),
+      ),
+    );
+  }
   out.push('');
   out.push(
     table(

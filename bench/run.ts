@@ -1,40 +1,38 @@
 /**
- * `npm run bench`: how fast Nimbus builds, and how far that is from the floor.
+ * `npm run bench`: how fast Nimbus builds, and how far that is from the step floor.
  *
  *   node dist/bench/run.js [--builds 200] [--concurrency 20] [--rounds 4] [--volume-gb 1]
- *     [--api-seconds 5] [--api-concurrency 16] [--placement-hosts 10000] [--what-if-no-records] [--echo]
+ *     [--api-seconds 5] [--api-concurrency 16] [--placement-hosts 10000] [--cpu-prof]
+ *     [--out DIR] [--compare PREVIOUS.json] [--echo]
  *
  * On the embedded stack (the test stack: fresh temp folder, free ports) with the fake
  * hypervisor at zero delay it runs N builds through the API with bounded concurrency and,
- * on the same server and workers, N runs of a bare workflow with as many no-op activities
- * on the same queues (the floor), alternating in rounds; it prints throughput, latency
- * percentiles, the ratio ours/floor and where the time goes; then the API's read rate and
- * placement among 10,000 hosts. All figures go to bench/results/bench-<timestamp>.json and
- * bench/results/latest.json. `node dist/bench/run.js qemu` (`npm run bench -- qemu`) is the real
- * path instead: builds with the QEMU driver (bench/qemu-boot.ts).
+ * on the same server and workers, N runs of a bare workflow with one no-op activity per step
+ * of a build on the same queues (the step floor: no records), alternating in rounds; it
+ * prints throughput, latency percentiles, the orchestration overhead per build, a per-step
+ * breakdown from the histories; then the API's read rate and placement among 10,000 hosts.
+ * The figures go to results.json and results.md in bench/results/<timestamp>/ (or --out),
+ * with the CPU profiles of the controller and the API under --cpu-prof. The last line is
+ * `ours/step-floor builds/s: R`. `node dist/bench/run.js qemu` (`npm run bench -- qemu`) is
+ * the real path instead: builds with the QEMU driver (bench/qemu-boot.ts).
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { TaskQueues } from '../contracts/task-queues.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
 import { benchApiRate } from './api-rate.js';
-import { historyBreakdown, type Breakdown } from './breakdown.js';
-import {
-  benchBuilds,
-  buildOnce,
-  mergePhases,
-  type BuildRequestShape,
-  type PhaseResult,
-  type TimedRun,
-} from './build-latency.js';
+import { historyBreakdown } from './breakdown.js';
+import { benchNetwork, verifyActive } from './build-checks.js';
+import { benchBuilds, buildOnce, mergePhases, type BuildRequestShape, type PhaseResult } from './build-latency.js';
 import { addCpu, cpuDelta, cpuPerBuild, cpuSnapshot } from './cpu.js';
+import { cpuProfArgs, readProfiles } from './cpu-profile.js';
 import { benchFloor, floorPlanFromBuild } from './floor.js';
 import { BenchHttp } from './http.js';
+import { compareWith, outputDir, writeOutputs } from './outputs.js';
 import { benchPlacement } from './placement.js';
 import { qemuBench } from './qemu-boot.js';
-import { report, writeResults } from './report.js';
+import { report, type BenchResults } from './report.js';
 
 if (process.argv[2] === 'qemu') process.exit(await qemuBench(process.argv.slice(3)));
 
@@ -47,8 +45,10 @@ const { values: args } = parseArgs({
     'api-seconds': { type: 'string', default: '5' },
     'api-concurrency': { type: 'string', default: '16' },
     'placement-hosts': { type: 'string', default: '10000' },
-    // Also time the floor without the records activities: what folding them into the steps would give.
-    'what-if-no-records': { type: 'boolean', default: false },
+    // The controller and the API run with Node's --cpu-prof; their profiles land in the output folder.
+    'cpu-prof': { type: 'boolean', default: false },
+    out: { type: 'string' },
+    compare: { type: 'string' },
     echo: { type: 'boolean', default: false },
   },
 });
@@ -68,8 +68,9 @@ const placementHosts = int('placement-hosts', 1);
 const HOSTS = ['node-1', 'node-2', 'node-3'];
 const WARMUP_BUILDS = HOSTS.length; // one per host: each node's image cache is filled before timing
 const WARMUP_FLOORS = 2 * HOSTS.length;
-const BREAKDOWN_SAMPLE = 30;
+const PROFILED_APPS = ['controller', 'api'];
 const started = performance.now();
+const out = outputDir(args.out, new Date());
 const since = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 const say = (line: string) => console.log(`[bench ${since()}] ${line}`);
 
@@ -85,8 +86,14 @@ const stackEnv = {
 };
 
 say(`starting the embedded stack (fake hypervisor, 0 ms per operation)`);
-const stack: TestStack = await startTestStack({ env: stackEnv, agents: HOSTS, echo: args.echo });
+const stack: TestStack = await startTestStack({
+  env: stackEnv,
+  agents: HOSTS,
+  echo: args.echo,
+  nodeArgs: args['cpu-prof'] ? cpuProfArgs(out, PROFILED_APPS) : undefined,
+});
 let temporal: Client | undefined;
+let results: BenchResults | undefined;
 const http = new BenchHttp(stack.apiUrl, stack.adminToken, Math.max(concurrency, apiConcurrency) + 4);
 try {
   temporal = new Client({
@@ -96,7 +103,7 @@ try {
   const request: BuildRequestShape = {
     flavor: 'm1.tiny',
     image: 'cirros',
-    network: await benchNetwork(builds + WARMUP_BUILDS),
+    network: await benchNetwork(http, builds + WARMUP_BUILDS),
     ...(volumeGb > 0 ? { volume: { sizeGb: volumeGb } } : {}),
   };
   say(`stack ready; warming up (${WARMUP_BUILDS} builds, one per host, and ${WARMUP_FLOORS} floor runs)`);
@@ -105,9 +112,10 @@ try {
   const plan = await floorPlanFromBuild(temporal, warm[0]);
   await benchFloor(temporal, plan, { count: WARMUP_FLOORS, concurrency: HOSTS.length, hosts: HOSTS });
   say(
-    `one build runs ${plan.queues.length} activities (${Object.entries(plan.perQueue)
+    `one build runs ${plan.queues.length} step activities (${Object.entries(plan.perQueue)
       .map(([q, n]) => `${q} ${n}`)
-      .join(', ')}) in ${plan.workflowTasks} workflow tasks`,
+      .join(', ')}), ${plan.records.activities} records activities and ${plan.records.local} local ones, ` +
+      `in ${plan.workflowTasks} workflow tasks`,
   );
 
   // Ours and the floor alternate in rounds, so a neighbour's load on this shared machine
@@ -120,7 +128,7 @@ try {
     const count = Math.floor(builds / rounds) + (round < builds % rounds ? 1 : 0);
     say(
       `round ${round + 1}/${rounds}: ${count} builds through POST /v1/instances, ` +
-        `then ${count} floor runs of ${plan.queues.length} no-op activities, ${concurrency} at a time`,
+        `then ${count} step-floor runs of ${plan.queues.length} no-op activities, ${concurrency} at a time`,
     );
     const cpu0 = cpuSnapshot(nameOf);
     oursRounds.push(await benchBuilds(http, temporal, { count, concurrency, request, prefix: `bench-r${round}` }));
@@ -133,19 +141,12 @@ try {
   const ours = mergePhases(oursRounds);
   const ids = ours.runs.map((r) => r.workflowId.replace(/^instance-/, ''));
   const floor = mergePhases(floorRounds);
-  let withoutRecords: PhaseResult | undefined;
-  if (args['what-if-no-records']) {
-    const lean = { ...plan, queues: plan.queues.filter((q) => q !== TaskQueues.workflows) };
-    say(
-      `what if: ${builds} floor runs of the ${lean.queues.length} activities that are not records, ` +
-        `${concurrency} at a time`,
-    );
-    withoutRecords = await benchFloor(temporal, lean, { count: builds, concurrency, hosts: HOSTS });
-  }
-
-  const check = await verifyActive(ids);
-  say(`reading ${BREAKDOWN_SAMPLE} histories of each to see where the time goes`);
-  const breakdown = { ours: await breakdownOf(ours), floor: await breakdownOf(floor) };
+  const check = await verifyActive(http, ids);
+  say(`reading the ${ours.runs.length + floor.runs.length} histories to see where the time goes`);
+  const breakdown = {
+    ours: await historyBreakdown(temporal, ours.runs),
+    floor: await historyBreakdown(temporal, floor.runs),
+  };
   say(`GET /v1/instances/:id for ${apiSeconds} s, ${apiConcurrency} keep-alive clients`);
   const api = await benchApiRate(http, {
     path: `/v1/instances/${ids[0] ?? warm[0]}`,
@@ -162,6 +163,7 @@ try {
 
   const cpuMsPerBuild = { ours: cpuPerBuild(cpu.ours, ours.succeeded), floor: cpuPerBuild(cpu.floor, floor.succeeded) };
   const ratio = {
+    throughput: round(ours.throughputPerSecond / floor.throughputPerSecond),
     wallTime: round(ours.wallSeconds / floor.wallSeconds),
     // CPU time per build is the steadiest figure on a machine shared with other work.
     cpuPerBuild: round(cpuMsPerBuild.ours.total / cpuMsPerBuild.floor.total),
@@ -170,7 +172,7 @@ try {
     p95: round(ours.latency.p95Ms / floor.latency.p95Ms),
     p99: round(ours.latency.p99Ms / floor.latency.p99Ms),
   };
-  const results = {
+  results = {
     startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     machine: {
@@ -195,10 +197,11 @@ try {
     plan: {
       activitiesPerBuild: plan.queues.length,
       perQueue: plan.perQueue,
+      records: plan.records,
       workflowTasksPerBuild: plan.workflowTasks,
     },
-    ours: { ...ours, runs: undefined, activeInPostgres: check.active, serverSideLatency: check.serverSide },
-    floor: { ...floor, runs: undefined },
+    ours: { ...withoutRuns(ours), activeInPostgres: check.active, serverSideLatency: check.serverSide },
+    floor: withoutRuns(floor),
     rounds: oursRounds.map((o, i) => ({
       builds: o.count,
       ours: { wallSeconds: o.wallSeconds, p50Ms: o.latency.p50Ms, p99Ms: o.latency.p99Ms },
@@ -211,20 +214,10 @@ try {
     ratio,
     cpuMsPerBuild,
     breakdown,
-    ...(withoutRecords
-      ? {
-          whatIfNoRecords: {
-            activitiesPerBuild: plan.queues.filter((q) => q !== TaskQueues.workflows).length,
-            floor: { ...withoutRecords, runs: undefined },
-          },
-        }
-      : {}),
     api,
     placement,
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,
   };
-  report(results);
-  say(`figures written to ${writeResults(results)} and bench/results/latest.json`);
   if (ours.failed > 0 || floor.failed > 0 || check.active !== ours.succeeded) process.exitCode = 1;
 } catch (err) {
   console.error(err);
@@ -237,57 +230,20 @@ try {
   say('stack stopped');
 }
 
-/** The seeded /24 holds ~250 addresses; a larger run gets a network of its own, just big enough. */
-async function benchNetwork(needed: number): Promise<string> {
-  if (needed <= 240) return 'default';
-  const prefix = 32 - Math.ceil(Math.log2(needed + 8));
-  const res = await http.request('POST', '/v1/networks', {
-    name: 'bench',
-    cidr: `10.64.0.0/${prefix}`,
-    segmentation: { type: 'vlan', id: 640 },
-  });
-  if (res.status !== 201 && res.status !== 200)
-    throw new Error(`could not create the bench network: ${res.status} ${JSON.stringify(res.body)}`);
-  return 'bench';
+if (results) {
+  // The apps write their profiles as they exit: read them once the stack has stopped.
+  if (args['cpu-prof']) results.profiles = { dir: out, apps: readProfiles(out, PROFILED_APPS) };
+  report(results);
+  say(`figures written to ${writeOutputs(out, results)} and results.md beside it (and bench/results/latest.json)`);
+  if (args.compare) console.log(compareWith(args.compare, results));
+  console.log(`ours/step-floor builds/s: ${results.ratio.throughput.toFixed(2)}`);
 }
 
-/**
- * What a user would check: every timed build is ACTIVE in the API (a list holds up to 1,000),
- * and its server-side build time.
- */
-async function verifyActive(ids: string[]) {
-  const res = await http.request<Array<{ id: string; status: string; createdAt: string; launchedAt: string | null }>>(
-    'GET',
-    '/v1/instances?status=ACTIVE',
-  );
-  const wanted = new Set(ids);
-  const rows = (Array.isArray(res.body) ? res.body : []).filter((r) => wanted.has(r.id) && r.launchedAt);
-  const ms = rows.map((r) => Date.parse(r.launchedAt!) - Date.parse(r.createdAt)).sort((a, b) => a - b);
-  const at = (p: number) => ms[Math.min(ms.length - 1, Math.max(0, Math.ceil((p / 100) * ms.length) - 1))] ?? null;
-  return {
-    active: rows.length,
-    serverSide: { what: 'launchedAt - createdAt in Postgres', p50Ms: at(50), p95Ms: at(95), p99Ms: at(99) },
-  };
-}
-
-/** Means from runs spread evenly over the phase (every round is represented); the stall from its slowest run. */
-async function breakdownOf(phase: PhaseResult): Promise<Breakdown> {
-  const result = await historyBreakdown(
-    temporal!,
-    sample(
-      phase.runs.map((r) => r.workflowId),
-      BREAKDOWN_SAMPLE,
-    ),
-  );
-  const slowest = phase.runs.reduce<TimedRun | undefined>((m, r) => (!m || r.ms > m.ms ? r : m), undefined);
-  if (slowest) result.longestGap = (await historyBreakdown(temporal!, [slowest.workflowId])).longestGap;
-  return result;
-}
-
-/** `n` items spread evenly over the list (so every round is represented). */
-function sample<T>(list: T[], n: number): T[] {
-  if (list.length <= n) return list;
-  return Array.from({ length: n }, (_, i) => list[Math.floor((i * list.length) / n)]);
+/** A phase's figures without its list of runs (the JSON stays small). */
+function withoutRuns(p: PhaseResult): Omit<PhaseResult, 'runs'> {
+  const copy: Partial<PhaseResult> = { ...p };
+  delete copy.runs;
+  return copy as Omit<PhaseResult, 'runs'>;
 }
 
 function round(x: number): number {

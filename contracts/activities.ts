@@ -128,16 +128,21 @@ export interface StorageNodeActivities {
   reconcileVolumes(input: { liveVolumeIds: string[] }): Promise<{ removed: string[] }>;
 }
 
+/** A step's action row opened or closed (RecordsActivities.recordStep). */
+export interface StepRecord {
+  instanceId: string;
+  step: BuildStep | string;
+  host: string | null;
+  phase: 'start' | 'succeeded' | 'failed' | 'compensated';
+  taskState?: TaskState | null;
+  message?: string | null;
+}
+
 export interface RecordsActivities {
   /** Opens or closes the action row of a step and, with taskState, moves the instance's task state. */
-  recordStep(input: {
-    instanceId: string;
-    step: BuildStep | string;
-    host: string | null;
-    phase: 'start' | 'succeeded' | 'failed' | 'compensated';
-    taskState?: TaskState | null;
-    message?: string | null;
-  }): Promise<void>;
+  recordStep(input: StepRecord): Promise<void>;
+  /** Several recordStep in order, in one call: a step's end with the next one's start. */
+  recordSteps(input: { steps: StepRecord[] }): Promise<void>;
   recordTaskState(input: {
     instanceId: string;
     status?: InstanceStatus;

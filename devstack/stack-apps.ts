@@ -38,10 +38,10 @@ export function appEnvironment(
   };
 }
 
-function appCommand(appsDir: string, env: NodeJS.ProcessEnv, app: string, ...args: string[]) {
+function appCommand(appsDir: string, env: NodeJS.ProcessEnv, nodeArgs: string[], app: string, ...args: string[]) {
   return {
     command: process.execPath,
-    args: ['--enable-source-maps', path.join(appsDir, app, 'main.js'), ...args],
+    args: ['--enable-source-maps', ...nodeArgs, path.join(appsDir, app, 'main.js'), ...args],
     env,
     cwd: REPO_ROOT,
   };
@@ -60,19 +60,23 @@ export function addApps(
     env: NodeJS.ProcessEnv;
     machineEnv: Record<string, Record<string, string>>;
     storageNode: boolean;
+    /** Extra Node options per app (`api`, `controller`, …), before its script. */
+    nodeArgs?: Record<string, string[]>;
   },
 ): void {
-  const { appsDir, env, machineEnv } = apps;
+  const { env, machineEnv } = apps;
+  const appCommandOf = (e: NodeJS.ProcessEnv, app: string, ...args: string[]) =>
+    appCommand(apps.appsDir, e, apps.nodeArgs?.[app] ?? [], app, ...args);
   // Host-side apps get no admin secrets: the agents download images with their image:read credential.
   const { NIMBUS_ADMIN_TOKEN: _token, NIMBUS_ADMIN_PASSWORD: _password, ...hostEnv } = env;
   const on = (machine: string) => ({ ...hostEnv, ...machineEnv[machine] });
-  supervisor.add({ name: 'api', ...appCommand(appsDir, env, 'api') });
-  supervisor.add({ name: 'controller', ...appCommand(appsDir, env, 'controller') });
+  supervisor.add({ name: 'api', ...appCommandOf(env, 'api') });
+  supervisor.add({ name: 'controller', ...appCommandOf(env, 'controller') });
   for (const host of apps.agents) {
-    supervisor.add({ name: host, ...appCommand(appsDir, on(host), 'compute-agent', '--host', host) });
+    supervisor.add({ name: host, ...appCommandOf(on(host), 'compute-agent', '--host', host) });
   }
-  supervisor.add({ name: 'network-node', ...appCommand(appsDir, on('network'), 'network-node') });
-  if (apps.storageNode) supervisor.add({ name: 'storage-node', ...appCommand(appsDir, hostEnv, 'storage-node') });
+  supervisor.add({ name: 'network-node', ...appCommandOf(on('network'), 'network-node') });
+  if (apps.storageNode) supervisor.add({ name: 'storage-node', ...appCommandOf(hostEnv, 'storage-node') });
 }
 
 /** Resolves once GET /healthz answers 200; fails with the API's last output otherwise. */

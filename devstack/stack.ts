@@ -41,6 +41,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Where `api/main.js`, `controller/main.js`, `compute-agent/main.js` are; default dist/apps. */
   appsDir?: string;
+  /** Extra Node options per app by name, e.g. { controller: ['--cpu-prof'] } (the benchmark's profile). */
+  nodeArgs?: Record<string, string[]>;
   /** Where app output goes; default stdout, each line prefixed with the app's name. */
   output?: SupervisorOptions['output'];
   /** false: fsync off in the embedded PostgreSQL (throw-away test stacks). */
@@ -222,7 +224,14 @@ export async function startStack(config: NimbusConfig, options: StackOptions): P
         ...(await storageNodeWiring(config, given, machines?.env.storage)),
         NIMBUS_ADMIN_PASSWORD: password,
       };
-      addApps(supervisor, { agents: options.agents, appsDir, env, machineEnv: machines?.env ?? {}, storageNode });
+      addApps(supervisor, {
+        agents: options.agents,
+        appsDir,
+        env,
+        machineEnv: machines?.env ?? {},
+        storageNode,
+        nodeArgs: options.nodeArgs,
+      });
       stops.push(() => supervisor.stopAll());
       await supervisor.startAll();
       await waitForHealth(apiUrl, supervisor, options.readyTimeoutMs ?? 90_000, signal);

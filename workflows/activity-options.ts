@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { ActivityCancellationType } from '@temporalio/workflow';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
 
@@ -129,6 +129,18 @@ export const undo = (taskQueue: string, timing?: HostTiming | number): ActivityO
 export const records = (): ActivityOptions => ({
   taskQueue: TaskQueues.workflows,
   startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
+
+/**
+ * The records as local activities: run by the workflow worker itself (the controller, which
+ * has the database) inside the workflow task, with no task-queue round trip. A retry within
+ * `localRetryThreshold` stays inside the workflow task; a longer backoff (PostgreSQL down for a
+ * while) becomes a timer, so the workflow task is not held open. Retried until done, as before.
+ */
+export const localRecords = (): LocalActivityOptions => ({
+  startToCloseTimeout: '15 seconds',
+  localRetryThreshold: '5 seconds',
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
 

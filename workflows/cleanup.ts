@@ -2,7 +2,7 @@ import { ApplicationFailure, log, setCurrentDetails, upsertSearchAttributes, wor
 import { FaultCodes } from '../contracts/errors.js';
 import type { Fault } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
-import { record } from './proxies.js';
+import { recordsOf } from './proxies.js';
 
 /** An undo (or a delete's step) that failed for good, with its error. */
 export interface Leftover {
@@ -33,7 +33,7 @@ export function cleanupIncompleteFault(leftovers: Leftover[], after: Fault | 'de
  */
 export async function recordCleanupIncomplete(instanceId: string, fault: Fault): Promise<ApplicationFailure> {
   log.error('cleanup incomplete; the cleanup repair will finish it', { instanceId, message: fault.message });
-  await record.recordFault({ instanceId, fault });
+  await recordsOf().recordFault({ instanceId, fault });
   // A delete started without the attribute (older API) has none to keep current.
   if (workflowInfo().typedSearchAttributes.get(InstanceStatusKey) !== undefined) {
     upsertSearchAttributes([{ key: InstanceStatusKey, value: 'ERROR' }]);

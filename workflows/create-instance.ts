@@ -25,7 +25,6 @@ import {
   network,
   networkNode,
   networkUndo,
-  record,
   storage,
   storageNode,
   storageNodeUndo,
@@ -40,7 +39,7 @@ import {
 export async function CreateInstance(input: CreateInstanceInput): Promise<{ host: string }> {
   const { instanceId } = input;
   const build = new Build(input);
-  const { saga, progress } = build;
+  const { saga, progress, record } = build;
 
   try {
     const host = await placeAndSpawn(build);

@@ -15,7 +15,7 @@ import { failureMessage, isHostUnreachable } from './failures.js';
 import { removeDhcpReservation } from './dhcp-steps.js';
 import { CLEANUP_INCOMPLETE_PATCH, DHCP_RESERVATION_PATCH } from './patches.js';
 import { type Leftover, cleanupIncompleteFault, recordCleanupIncomplete } from './cleanup.js';
-import { STORAGE_NODE_PATCH, networkUndo, record, schedulerUndo, storageNodeUndo, storageUndo } from './proxies.js';
+import { STORAGE_NODE_PATCH, networkUndo, recordsOf, schedulerUndo, storageNodeUndo, storageUndo } from './proxies.js';
 
 /**
  * Tears an instance down in the reverse order of its build: volumes, VIF and port, domain,
@@ -27,6 +27,7 @@ import { STORAGE_NODE_PATCH, networkUndo, record, schedulerUndo, storageNodeUndo
  */
 export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> {
   const { instanceId, host } = input;
+  const record = recordsOf();
   // Pickup, step and heartbeat timeouts of host steps: the input's overrides or the defaults.
   const timing = hostTiming(input);
   await record.recordTaskState({ instanceId, taskState: 'deleting' });

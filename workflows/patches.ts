@@ -13,3 +13,10 @@ export const DHCP_RESERVATION_PATCH = 'dhcp-reservation';
  * failed build) or a failed DeleteInstance that stops at the first failing step.
  */
 export const CLEANUP_INCOMPLETE_PATCH = 'cleanup-incomplete';
+
+/**
+ * The records (the action rows, task state, attempts, outcome the API reads) as local
+ * activities in the workflow worker, not a task-queue round trip each: decided once per
+ * execution, at its start (recordsOf), so older executions replay with regular activities.
+ */
+export const LOCAL_RECORDS_PATCH = 'local-records';

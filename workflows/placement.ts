@@ -8,7 +8,7 @@ import { undo } from './activity-options.js';
 import type { Build } from './build.js';
 import { StepFailure, attemptOutcome, failureMessage, failureType, isFatal, isHostUnresponsive } from './failures.js';
 import { onHost } from './host-steps.js';
-import { record, scheduler, schedulerUndo } from './proxies.js';
+import { scheduler, schedulerUndo } from './proxies.js';
 
 /**
  * Places the build: schedule, claim, pull the image and spawn on one host. A failure that
@@ -18,7 +18,7 @@ import { record, scheduler, schedulerUndo } from './proxies.js';
  * failure (one no other host would fix) ends the build at once. Returns the host.
  */
 export async function placeAndSpawn(build: Build): Promise<string> {
-  const { input, instanceId, progress, timing } = build;
+  const { input, instanceId, progress, timing, record } = build;
   const tried: Attempt[] = [];
   const noteAttempt = (attemptNo: number, attempt: Attempt): void => {
     tried[attemptNo - 1] = attempt;

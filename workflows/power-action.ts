@@ -5,7 +5,7 @@ import type { PowerAction, PowerActionInput, PowerActionResult } from '../contra
 import { powerStateOf } from '../contracts/power.js';
 import { hostLocal, hostTiming } from './activity-options.js';
 import { failureMessage, failureType } from './failures.js';
-import { record } from './proxies.js';
+import { recordsOf } from './proxies.js';
 
 /** How long each action may run on the host: a stop is a quit (then SIGKILL), a start or reboot a boot. */
 const POWER_STEP_TIMEOUTS: Record<PowerAction, string> = {
@@ -23,6 +23,7 @@ const POWER_STEP_TIMEOUTS: Record<PowerAction, string> = {
  */
 export async function InstancePowerAction(input: PowerActionInput): Promise<PowerActionResult> {
   const { instanceId, host, action } = input;
+  const record = recordsOf();
   const summary = `${action} instance ${instanceId} on ${host}`;
   const compute = proxyActivities<PowerActivities>({
     ...hostLocal(host, hostTiming(input), POWER_STEP_TIMEOUTS[action]),

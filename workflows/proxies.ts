@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type {
   DhcpActivities,
   NetworkActivities,
@@ -8,7 +8,8 @@ import type {
   StorageNodeActivities,
 } from '../contracts/activities.js';
 import { TaskQueues } from '../contracts/task-queues.js';
-import { controlPlane, records, undo } from './activity-options.js';
+import { controlPlane, localRecords, records, undo } from './activity-options.js';
+import { LOCAL_RECORDS_PATCH } from './patches.js';
 
 /*
  * The control-plane activities the workflows call, each made once: a step's proxy (retried
@@ -29,6 +30,21 @@ export const storage = proxyActivities<StorageActivities>(controlPlane(TaskQueue
 export const storageUndo = proxyActivities<StorageActivities>(undo(TaskQueues.storage));
 export const storageNode = proxyActivities<StorageNodeActivities>(controlPlane(TaskQueues.storageNode));
 export const storageNodeUndo = proxyActivities<StorageNodeActivities>(undo(TaskQueues.storageNode));
-export const record = proxyActivities<RecordsActivities>(records());
+/** The records as regular activities on the workflow queue: executions started before LOCAL_RECORDS_PATCH. */
+const recordRemote = proxyActivities<RecordsActivities>(records());
+const recordLocal = proxyLocalActivities<RecordsActivities>(localRecords());
+
+/**
+ * The records proxy of one execution: local activities from LOCAL_RECORDS_PATCH on. Call it
+ * once, at the start of the workflow body (patched() belongs there, not in a handler).
+ */
+export function recordsOf(): RecordsActivities {
+  return usesLocalRecords() ? recordLocal : recordRemote;
+}
+
+/** Whether this execution writes its records as local activities (LOCAL_RECORDS_PATCH). */
+export function usesLocalRecords(): boolean {
+  return patched(LOCAL_RECORDS_PATCH);
+}
 /** The network node's DHCP step, retried like the control plane's (its undo: dhcp-steps.ts). */
 export const networkNode = proxyActivities<DhcpActivities>(controlPlane(TaskQueues.networkNode));

@@ -1,5 +1,5 @@
 import { ApplicationFailure, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
-import type { ComputeActivities } from '../contracts/activities.js';
+import type { ComputeActivities, RecordsActivities } from '../contracts/activities.js';
 import { FaultCodes } from '../contracts/errors.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
 import type { VolumeAttachmentInput } from '../contracts/volume-attachment.js';
@@ -7,7 +7,7 @@ import { controlPlane, hostTiming, undo } from './activity-options.js';
 import { ProgressTracker } from './build-progress.js';
 import { failureMessage, failureType } from './failures.js';
 import { onHost } from './host-steps.js';
-import { record, storage, storageNode, storageNodeUndo, storageUndo } from './proxies.js';
+import { recordsOf, storage, storageNode, storageNodeUndo, storageUndo } from './proxies.js';
 import { Saga } from './saga.js';
 
 /**
@@ -18,6 +18,7 @@ import { Saga } from './saga.js';
  */
 export async function AttachVolume(input: VolumeAttachmentInput): Promise<{ device: string }> {
   const { instanceId, volumeId, projectId, host } = input;
+  const record = recordsOf();
   const timing = hostTiming(input);
   const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), timing));
   const progress = new ProgressTracker(instanceId);
@@ -41,7 +42,7 @@ export async function AttachVolume(input: VolumeAttachmentInput): Promise<{ devi
     setCurrentDetails(`volume ${volumeId} attached as ${attached.device}`);
     return attached;
   } catch (err) {
-    const failure = await failed(input, 'attach_volume', err);
+    const failure = await failed(record, input, 'attach_volume', err);
     await saga.compensate();
     // The instance runs on: an undo that failed for good is named in the failure, not its status.
     const left = progress.leftovers();
@@ -58,6 +59,7 @@ export async function AttachVolume(input: VolumeAttachmentInput): Promise<{ devi
  */
 export async function DetachVolume(input: VolumeAttachmentInput): Promise<void> {
   const { instanceId, volumeId, host } = input;
+  const record = recordsOf();
   setCurrentDetails(`detach volume ${volumeId} on ${host}`);
   await record.recordStep({ instanceId, step: 'detach_volume', host, phase: 'start' });
   try {
@@ -70,12 +72,17 @@ export async function DetachVolume(input: VolumeAttachmentInput): Promise<void> 
     await record.recordStep({ instanceId, step: 'detach_volume', host, phase: 'succeeded' });
     setCurrentDetails(`volume ${volumeId} detached`);
   } catch (err) {
-    throw await failed(input, 'detach_volume', err);
+    throw await failed(record, input, 'detach_volume', err);
   }
 }
 
 /** Records the failed action and says why, with the failure's own type when it has one. */
-async function failed(input: VolumeAttachmentInput, step: string, err: unknown): Promise<ApplicationFailure> {
+async function failed(
+  record: RecordsActivities,
+  input: VolumeAttachmentInput,
+  step: string,
+  err: unknown,
+): Promise<ApplicationFailure> {
   const { instanceId, volumeId, host } = input;
   const message = failureMessage(err);
   await record.recordStep({ instanceId, step, host, phase: 'failed', message });

@@ -45,7 +45,7 @@ describe('the replay net', () => {
   });
 
   it('fails every CreateInstance history when a step is added before scheduling', async () => {
-    const extraStep = `${ANCHOR}\n    await record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
+    const extraStep = `${ANCHOR}\n    await build.record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
     const failures = await replayAll(await bundle(variant('extra-step', (s) => s.replace(ANCHOR, extraStep))), creates);
     assert.deepEqual(failures.map((f) => f.scenario).sort(), creates.map((h) => h.scenario).sort());
     for (const f of failures) assert.match(f.error, /DeterminismViolation|[Nn]ondetermin/, f.error);
@@ -54,7 +54,7 @@ describe('the replay net', () => {
   it('passes the same change guarded by patched()', async () => {
     const guarded =
       `${ANCHOR}\n    if (patched('record-initial-task-state')) ` +
-      `await record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
+      `await build.record.recordTaskState({ instanceId, taskState: 'scheduling' });`;
     const failures = await replayAll(
       await bundle(variant('patched-step', (s) => withPatched(s).replace(ANCHOR, guarded))),
       creates,

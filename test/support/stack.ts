@@ -28,6 +28,8 @@ export interface TestStackOptions {
   readyTimeoutMs?: number;
   /** Stand-in app entry points (the devstack's own tests); default dist/apps. */
   appsDir?: string;
+  /** Extra Node options per app, e.g. { controller: ['--cpu-prof', …] } (bench --cpu-prof). */
+  nodeArgs?: Record<string, string[]>;
 }
 
 export interface ApiResponse<T = any> {
@@ -136,6 +138,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       log,
       env: overrides,
       appsDir: options.appsDir,
+      nodeArgs: options.nodeArgs,
       output: (name, line) => record(`[${name}] ${line}`),
       durablePostgres: false,
       removeMachines: true,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FaultCodes } from '../../contracts/errors.js';
+import { TaskQueues } from '../../contracts/task-queues.js';
 import {
   DEAD_HOST,
   buildFailure,
@@ -86,6 +87,24 @@ describe('CreateInstance', () => {
         `volume ${volumeId}`,
       ].sort(),
     );
+  });
+
+  it("writes its records as local activities, a step's end with the next start: no task-queue round trip per record", async () => {
+    const input = createInput({ volume: { sizeGb: 1 } });
+    const handle = await startCreate(h, input);
+    await handle.result();
+    const events = (await handle.fetchHistory()).events ?? [];
+    const queues = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name ?? []);
+    assert.equal(queues.length, 10, `one activity per step: ${queues.join(', ')}`);
+    assert.ok(!queues.includes(TaskQueues.workflows), `no records on the workflow queue: ${queues.join(', ')}`);
+    const local = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    // Every record the API reads was written (start and end of the 10 steps, the attempt, ACTIVE),
+    // a step's end with the next step's start: 14 local activities for 22 records.
+    assert.equal(h.cloud.records.length, 22);
+    assert.equal(local.length, 14);
+    const rows = h.cloud.recordsOf('recordStep').map((r) => `${r.step} ${r.phase}`);
+    assert.deepEqual(rows.slice(0, 4), ['schedule start', 'schedule succeeded', 'claim start', 'claim succeeded']);
+    assert.deepEqual(rows.slice(-2), ['attach_volume start', 'attach_volume succeeded']);
   });
 
   it('moves to the next host when the first refuses the claim, releasing the first claim', async () => {

@@ -86,11 +86,11 @@ export class FakeCloud {
 
   /**
    * What the saga did to the cloud, in order: every call but the progress bookkeeping
-   * (recordStep, recordAttempt, recordTaskState); outcomes (recordActive, recordFault,
+   * (recordStep, recordSteps, recordAttempt, recordTaskState); outcomes (recordActive, recordFault,
    * recordDeleted) stay. With `after`, only the calls following the first `after`.
    */
   actions(after?: string): string[] {
-    const bookkeeping = /:record(Step|Attempt|TaskState)$/;
+    const bookkeeping = /:record(Step|Steps|Attempt|TaskState)$/;
     const all = this.calls.filter((c) => !bookkeeping.test(c));
     return after ? all.slice(all.indexOf(after) + 1) : all;
   }
@@ -151,6 +151,11 @@ export class FakeCloud {
     };
     return {
       recordStep: rec('recordStep'),
+      // One call; its steps are recorded one by one, as recordStep would have.
+      recordSteps: async ({ steps }) => {
+        for (const step of steps) this.records.push({ name: 'recordStep', input: step });
+        await this.call(TaskQueues.workflows, 'recordSteps', () => undefined);
+      },
       recordTaskState: rec('recordTaskState'),
       recordAttempt: rec('recordAttempt'),
       recordActive: rec('recordActive'),

@@ -63,7 +63,8 @@ export interface SizeResult {
 
 const TINY = { vcpus: 1, ramMb: 512, diskGb: 1 };
 const HOST_PREFIX = 'sim-';
-const IDLE_SECONDS = 5;
+const IDLE_WINDOW_SECONDS = 2.5;
+const IDLE_MAX_WINDOWS = 12;
 
 export async function runSize(opts: SizeOptions, say: (line: string) => void): Promise<SizeResult> {
   const warmupBuilds = Math.min(4, opts.hosts);
@@ -106,11 +107,7 @@ export async function runSize(opts: SizeOptions, say: (line: string) => void): P
     const alone = await timeSelect(db, stack.config.serviceDownTimeSec, opts.subsetSize, TINY, 200);
 
     const nameOf = (pid: number) => stack.supervisor.names().find((n) => stack.supervisor.pid(n) === pid);
-    // The server's first seconds with a new fleet go to loading its task queues; idle means after that.
-    await sleep(IDLE_SECONDS * 1000);
-    const idle0 = cpuSnapshot(nameOf);
-    await sleep(IDLE_SECONDS * 1000);
-    const idle = perSecond(cpuDelta(idle0, cpuSnapshot(nameOf)), IDLE_SECONDS);
+    const idle = await settledIdle(nameOf);
 
     for (let i = 0; i < warmupBuilds; i++) await buildOnce(http, temporal, `scale-warmup-${i}`, request);
     say(`${opts.hosts} hosts: ${opts.builds} builds through POST /v1/instances, ${opts.concurrency} at a time`);
@@ -202,6 +199,25 @@ async function network(http: BenchHttp, needed: number): Promise<string> {
   });
   if (res.status !== 201) throw new Error(`POST /v1/networks: ${res.status} ${JSON.stringify(res.body)}`);
   return 'scale';
+}
+
+/**
+ * CPU per second of each process while the fleet only polls. A new fleet's first seconds go to
+ * the server loading its task queues (at 1000 hosts, most of a core for 10 s or more), so windows
+ * are taken until the server's rate stops falling, and the last one is reported.
+ */
+async function settledIdle(nameOf: (pid: number) => string | undefined): Promise<Record<string, number>> {
+  let last: Record<string, number> = {};
+  for (let i = 0; i < IDLE_MAX_WINDOWS; i++) {
+    const before = cpuSnapshot(nameOf);
+    await sleep(IDLE_WINDOW_SECONDS * 1000);
+    const rate = perSecond(cpuDelta(before, cpuSnapshot(nameOf)), IDLE_WINDOW_SECONDS);
+    const now = rate.temporal ?? 0;
+    const settled = now < 0.02 || (i > 0 && now >= 0.8 * (last.temporal ?? 0));
+    last = rate;
+    if (settled) break;
+  }
+  return last;
 }
 
 function perSecond(cpu: Record<string, number>, seconds: number): Record<string, number> {

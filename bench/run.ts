@@ -35,6 +35,7 @@ import { qemuBench } from './qemu-boot.js';
 import { report, type BenchResults } from './report.js';
 
 if (process.argv[2] === 'qemu') process.exit(await qemuBench(process.argv.slice(3)));
+if (process.argv[2] === 'scale') process.exit(await (await import('./scale.js')).scaleBench(process.argv.slice(3)));
 
 const { values: args } = parseArgs({
   options: {

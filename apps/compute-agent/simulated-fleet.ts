@@ -1,0 +1,219 @@
+/**
+ * Many simulated compute hosts in one process, for scale runs (bench/scale.ts): each host is
+ * what apps/compute-agent/main.ts makes of one — its own queue `compute.HOST`, the fake
+ * hypervisor, its own node directory and image cache, a row in `hosts` with its capacity and
+ * a heartbeat — but the hosts share what a real fleet would not need N times over: one
+ * Temporal connection, one PostgreSQL pool, one heartbeat UPDATE for all of them. Each host's
+ * worker keeps few pollers, since every poller is a long poll held open on the Temporal server.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createComputeActivities } from '../../activities/compute.js';
+import { createNoopActivities } from '../../activities/noop.js';
+import { createPowerActivities } from '../../activities/power.js';
+import { computeQueue } from '../../contracts/task-queues.js';
+import { nodeDir, type NimbusConfig } from '../../core/config.js';
+import { createDataSource } from '../../core/db/data-source.js';
+import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
+import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
+import { defaultSpawnLimit, SpawnGate } from '../../core/hypervisor/spawn-gate.js';
+import { NodeImageCache } from '../../core/images/node-cache.js';
+import type { Logger } from '../../core/logger.js';
+import { PortAllocator } from '../../core/network/port-allocator.js';
+import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
+import { ClaimService } from '../../core/scheduling/claims.js';
+import { HostRegistry, type HostCapacity } from '../../core/scheduling/host-registry.js';
+import { IscsiConnector } from '../../core/storage/connector.js';
+import { exportLunOf } from '../../core/storage/iscsi-target.js';
+import { VolumeService } from '../../core/storage/volume-service.js';
+import { activityLogging } from '../common/activity-logging.js';
+
+export type SimulatedHost = Omit<HostCapacity, 'hypervisorType'>;
+
+export interface SimulatedFleetOptions {
+  hosts: SimulatedHost[];
+  config: NimbusConfig;
+  log: Logger;
+  /** Activity pollers per host worker (each a long poll open on the server); default 1. */
+  pollers?: number;
+  /** Activities one host runs at once; default 20 (a fake step takes no time). */
+  maxConcurrentActivities?: number;
+  /** Workers created at once while starting; default 16. */
+  startConcurrency?: number;
+  /** Hosts per heartbeat UPDATE: short statements, so claims on those rows wait little; default 200. */
+  heartbeatBatch?: number;
+}
+
+export interface SimulatedFleet {
+  /** Settles once every host's worker has stopped (after shutdown(), or SIGTERM via the Temporal runtime). */
+  run(): Promise<void>;
+  shutdown(): void;
+  /** Milliseconds from the call until every worker polled and every host was registered. */
+  startMs: number;
+}
+
+/**
+ * Creates every host's worker, starts them, and only then registers the hosts: a host the
+ * scheduler can see already has a worker polling its queue.
+ */
+export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<SimulatedFleet> {
+  const { config, log, hosts } = opts;
+  const started = Date.now();
+  if (!config.agentToken) throw new Error('NIMBUS_AGENT_TOKEN is needed to download images from the image service');
+  const db = await createDataSource(config.databaseUrl, {
+    poolSize: 10,
+    applicationName: 'nimbus-simulated-hosts',
+  }).initialize();
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const shared: Shared = {
+    connection,
+    claims: new ClaimService(db),
+    vifs: new FakeVifDriver(),
+    connector: new IscsiConnector(),
+    ports: new PortAllocator(db),
+    volumes: new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend)),
+    injections: new HostInjectionStore(db),
+    noop: createNoopActivities(),
+  };
+  const down = new Set<string>();
+  const workers: Worker[] = [];
+  const runs: Array<Promise<void>> = [];
+  try {
+    await inBatches(hosts, opts.startConcurrency ?? 16, async (host) => {
+      // An injected 'crash' stops this host (its worker and its heartbeats), not the whole fleet.
+      const worker: Worker = await createHostWorker(host, config, log, opts, shared, () => {
+        down.add(host.name);
+        worker.shutdown();
+      });
+      workers.push(worker);
+      runs.push(worker.run());
+    });
+    await waitUntilRunning(workers);
+    const registry = new HostRegistry(db, config.serviceDownTimeSec);
+    await inBatches(hosts, 8, (host) => registry.register({ ...host, hypervisorType: 'fake' }));
+  } catch (err) {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(runs);
+    await connection.close();
+    await db.destroy();
+    throw err;
+  }
+  const names = hosts.map((h) => h.name);
+  const beat = () =>
+    heartbeat(
+      db,
+      names.filter((n) => !down.has(n)),
+      opts.heartbeatBatch ?? 200,
+    ).catch((err) => log.warn({ err }, 'heartbeat failed'));
+  const timer = setInterval(() => void beat(), config.heartbeatIntervalSec * 1000);
+  const startMs = Date.now() - started;
+  log.info({ hosts: hosts.length, pollersPerHost: opts.pollers ?? 1, startMs }, 'simulated hosts started');
+
+  const all = Promise.allSettled(runs).then(async (outcomes) => {
+    clearInterval(timer);
+    await connection.close();
+    await db.destroy();
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    log.info({ hosts: hosts.length }, 'simulated hosts stopped');
+  });
+  return {
+    run: () => all,
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+    startMs,
+  };
+}
+
+type Shared = {
+  connection: NativeConnection;
+  claims: ClaimService;
+  vifs: FakeVifDriver;
+  connector: IscsiConnector;
+  ports: PortAllocator;
+  volumes: VolumeService;
+  injections: HostInjectionStore;
+  noop: ReturnType<typeof createNoopActivities>;
+};
+
+async function createHostWorker(
+  host: SimulatedHost,
+  config: NimbusConfig,
+  log: Logger,
+  opts: SimulatedFleetOptions,
+  shared: Shared,
+  crash: () => void,
+): Promise<Worker> {
+  const dir = nodeDir(config, host.name);
+  const faults = shared.injections.injectorFor(host.name, crash);
+  const driver = createHypervisorDriver({
+    type: 'fake',
+    nodeDir: dir,
+    delayMs: config.hypervisorDelayMs,
+    faults,
+    spawnGate: new SpawnGate(config.maxConcurrentBuilds ?? defaultSpawnLimit('fake')),
+    fakeResources: { vcpus: host.vcpus, ramMb: host.ramMb, diskGb: host.diskGb },
+  });
+  await driver.initHost();
+  const images = new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.agentToken! });
+  return Worker.create({
+    connection: shared.connection,
+    namespace: config.temporalNamespace,
+    taskQueue: computeQueue(host.name),
+    interceptors: { activity: [activityLogging(log.child({ host: host.name }))] },
+    defaultHeartbeatThrottleInterval: '1 second',
+    maxHeartbeatThrottleInterval: '1 second',
+    // Not maxConcurrentActivityTaskPolls: SDK 1.24 ignores it (worker-options.js) and polls 10 at a time,
+    // which with 1000 hosts is 10,000 long polls against the server's 1,200 per namespace.
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: opts.pollers ?? 1 },
+    maxConcurrentActivityTaskExecutions: opts.maxConcurrentActivities ?? 20,
+    activities: {
+      ...shared.noop,
+      ...createPowerActivities({ driver }),
+      ...createComputeActivities({
+        host: host.name,
+        claims: shared.claims,
+        driver,
+        vifs: shared.vifs,
+        connector: shared.connector,
+        images,
+        imageCacheMaxBytes: config.imageCacheMaxBytes,
+        ports: shared.ports,
+        volumes: shared.volumes,
+        faults,
+      }),
+    },
+  });
+}
+
+/** Runs `task` over `items`, at most `concurrency` at once. */
+async function inBatches<T>(items: T[], concurrency: number, task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+}
+
+/** `run()` starts polling in the background; a worker is RUNNING once its pollers are up. */
+async function waitUntilRunning(workers: Worker[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const states = workers.map((w) => w.getState());
+    const failed = states.find((s) => s === 'FAILED' || s === 'STOPPED');
+    if (failed) throw new Error(`a simulated host's worker is ${failed} while starting`);
+    if (states.every((s) => s === 'RUNNING')) return;
+    if (Date.now() > deadline) throw new Error("the simulated hosts' workers did not all start within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** One UPDATE per batch of hosts instead of one per host and interval. */
+async function heartbeat(db: DataSource, names: string[], batch: number): Promise<void> {
+  for (let i = 0; i < names.length; i += batch) {
+    await db.query(`UPDATE hosts SET last_heartbeat_at = now() WHERE name = ANY($1::text[])`, [
+      names.slice(i, i + batch),
+    ]);
+  }
+}

@@ -3,13 +3,15 @@ import type { Server } from 'node:http';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { loadConfig } from '../../core/config.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
 import { createLogger } from '../../core/logger.js';
 import { AppModule } from './app.module.js';
 import { GLANCE_PATCH_TYPE, requireJsonBody } from './common/content-type.middleware.js';
 import { limitJsonDepth } from './common/json-depth.js';
+import { methodNotAllowed, type RouterOwner } from './common/method-not-allowed.js';
+import { createOpenApiDocument } from './common/openapi.js';
 import { ClientLimits } from './common/rate-limit.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { validationPipe } from './common/validation.js';
@@ -24,6 +26,7 @@ const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(c
 });
 // JSON bodies only, and small: image bytes stream through their own route untouched.
 app.use(app.get(ClientLimits).addressLimit);
+app.use(methodNotAllowed(app.getHttpAdapter().getInstance() as unknown as RouterOwner));
 app.use(requireJsonBody);
 app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json', GLANCE_PATCH_TYPE] });
 app.use(limitJsonDepth);
@@ -31,16 +34,8 @@ app.useGlobalPipes(validationPipe);
 app.useGlobalFilters(new ProblemFilter(log));
 app.enableShutdownHooks();
 
-const document = SwaggerModule.createDocument(
-  app,
-  new DocumentBuilder()
-    .setTitle('Nimbus')
-    .setDescription('A cloud control plane: every VM build is a durable saga on Temporal.')
-    .setVersion('1')
-    .addBearerAuth()
-    .build(),
-);
-SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+// /docs (the UI), /docs/openapi.json and /docs-yaml: what test/e2e/api-fuzzing.test.ts checks the server against.
+SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'docs/openapi.json' });
 
 // Node cuts every request off after 300 s (requestTimeout), which ends a long image upload
 // however fast it is going. Instead: no total limit, and a connection silent for

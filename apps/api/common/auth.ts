@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   CanActivate,
   ExecutionContext,
   Injectable,
@@ -10,6 +11,7 @@ import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import type { Request } from 'express';
 import { ApiTokens } from '../../../core/projects/api-tokens.js';
+import { ApiProblems } from './api-problems.js';
 import { Problem, ProblemTypes } from './problem.js';
 import { ClientLimits } from './rate-limit.js';
 
@@ -27,8 +29,8 @@ const ADMIN = 'nimbus:admin';
 
 /** No token needed (health, metrics, docs). */
 export const Public = () => SetMetadata(PUBLIC, true);
-/** Only admin tokens. */
-export const AdminOnly = () => SetMetadata(ADMIN, true);
+/** Only admin tokens: others get a 403, which the OpenAPI document says. */
+export const AdminOnly = () => applyDecorators(SetMetadata(ADMIN, true), ApiProblems(403));
 
 type PrincipalRequest = Request & { principal?: Principal };
 

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiProblems } from './api-problems.js';
 import { Problem } from './problem.js';
 
 const VISIBLE_ASCII = /^[\x21-\x7e]{1,255}$/;
@@ -16,7 +17,7 @@ export function parseIdempotencyKey(value: unknown, field = 'Idempotency-Key'): 
 
 /**
  * The request's optional `Idempotency-Key` header, validated (400 when malformed), and
- * documented in OpenAPI on the route that reads it.
+ * documented in OpenAPI on the route that reads it (with its pattern and the 400).
  */
 export const IdempotencyKey = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): string | undefined =>
@@ -27,8 +28,11 @@ export const IdempotencyKey = createParamDecorator(
         name: 'Idempotency-Key',
         required: false,
         description: 'repeat a request safely: the same key and body return the same result',
+        schema: { type: 'string', pattern: VISIBLE_ASCII.source },
       });
-      if (key !== undefined) doc(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+      if (key === undefined) return;
+      const descriptor = Object.getOwnPropertyDescriptor(target, key)!;
+      for (const d of [doc, ApiProblems(400)]) d(target, key, descriptor);
     },
   ],
 );

@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
 
 /**
@@ -13,9 +14,10 @@ export function isResourceName(value: unknown, maxLength = 63): value is string 
   return typeof value === 'string' && resourceNamePattern(maxLength).test(value);
 }
 
-/** Validates a resource name (see resourceNamePattern), with one message for every resource. */
+/** Validates a resource name (see resourceNamePattern), one message for every resource; documents its pattern. */
 export function IsResourceName(maxLength = 63): PropertyDecorator {
   return applyDecorators(
+    ApiProperty({ pattern: resourceNamePattern(maxLength).source }),
     IsString(),
     Matches(resourceNamePattern(maxLength), {
       message: ({ property }) => `${property} must be 1-${maxLength} letters, digits, dots, dashes or underscores`,

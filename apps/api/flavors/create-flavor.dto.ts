@@ -8,19 +8,19 @@ export class CreateFlavorDto {
   @IsResourceName()
   name: string;
 
-  @ApiProperty({ minimum: 1, maximum: 1024 })
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 1024 })
   @IsInt()
   @Min(1)
   @Max(1024)
   vcpus: number;
 
-  @ApiProperty({ minimum: 64, maximum: 16_777_216, description: 'MB (up to 16 TiB)' })
+  @ApiProperty({ type: 'integer', minimum: 64, maximum: 16_777_216, description: 'MB (up to 16 TiB)' })
   @IsInt()
   @Min(64)
   @Max(16_777_216)
   ramMb: number;
 
-  @ApiProperty({ minimum: 0, maximum: 1_048_576, description: 'GB of root disk (0: the image size)' })
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 1_048_576, description: 'GB of root disk (0: the image size)' })
   @IsInt()
   @Min(0)
   @Max(1_048_576)

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../common/auth.js';
 import { CreateFlavorDto } from './create-flavor.dto.js';
 import { FlavorsService } from './flavors.service.js';
+import { ApiProblems } from '../common/api-problems.js';
 
 @ApiTags('catalog')
 @ApiBearerAuth()
@@ -18,12 +19,14 @@ export class FlavorsController {
 
   /** By id or by name. */
   @Get(':id')
+  @ApiProblems(404)
   get(@Param('id') ref: string) {
     return this.flavors.get(ref);
   }
 
   @Post()
   @AdminOnly()
+  @ApiProblems(409)
   @HttpCode(201)
   create(@Body() body: CreateFlavorDto) {
     return this.flavors.create(body);
@@ -32,6 +35,7 @@ export class FlavorsController {
   /** Refused (409) while any instance record, deleted ones included, names the flavor. */
   @Delete(':id')
   @AdminOnly()
+  @ApiProblems(404, 409)
   @HttpCode(204)
   async delete(@Param('id') ref: string): Promise<void> {
     await this.flavors.delete(ref);

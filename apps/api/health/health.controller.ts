@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Headers, HttpStatus, Inject, Res } from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
 import type { NimbusConfig } from '../../../core/config.js';
@@ -8,6 +8,7 @@ import { Public } from '../common/auth.js';
 import { CONFIG } from '../common/core.module.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 import { HealthService } from './health.service.js';
+import { ApiProblems } from '../common/api-problems.js';
 
 collectDefaultMetrics();
 
@@ -30,6 +31,7 @@ export class HealthController {
 
   /** Ready when Postgres and Temporal both answer; 503 names what does not. */
   @Get('healthz')
+  @ApiResponse({ status: 503, description: 'a dependency is down: the body names it' })
   async health(@Res({ passthrough: true }) res: Response) {
     const health = await this.service.health();
     res.status(health.status === 'ok' ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
@@ -38,6 +40,8 @@ export class HealthController {
 
   /** Prometheus text; with NIMBUS_METRICS_TOKEN set, only for `Authorization: Bearer <that token>`. */
   @Get('metrics')
+  @ApiProduces(register.contentType)
+  @ApiProblems(401)
   @Header('Content-Type', register.contentType)
   async metrics(@Headers('authorization') authorization: string | undefined) {
     if (!bearerMatches(this.config.metricsToken, authorization)) {

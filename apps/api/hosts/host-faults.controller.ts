@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../common/auth.js';
 import { FaultDto } from './host.dto.js';
 import { HostsService } from './hosts.service.js';
+import { ApiProblems } from '../common/api-problems.js';
 
 /** The fault injection of DESIGN.md: arm a host's agent to fail a step, see what is armed, disarm. */
 @ApiTags('hosts')
@@ -19,6 +20,7 @@ export class HostFaultsController {
 
   /** Arms (or re-arms) the fault of one step; answers with every fault armed on the host. */
   @Put()
+  @ApiProblems(404)
   arm(@Param('name') host: string, @Body() fault: FaultDto) {
     return this.hosts.armFault(host, fault);
   }

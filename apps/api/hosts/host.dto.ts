@@ -11,11 +11,11 @@ import {
 export class FaultDto {
   @ApiProperty({ enum: INJECTION_STEPS }) @IsIn(INJECTION_STEPS) step: InjectionStep;
   @ApiProperty({ enum: INJECTION_MODES }) @IsIn(INJECTION_MODES) mode: InjectionMode;
-  @ApiProperty({ minimum: 1, maximum: 1000 }) @IsInt() @Min(1) @Max(1000) times: number;
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 1000 }) @IsInt() @Min(1) @Max(1000) times: number;
 }
 
 /** Takes a host out of scheduling (or back in), with a reason for the operators. */
 export class HostUpdateDto {
   @ApiProperty() @IsBoolean() disabled: boolean;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) reason?: string;
+  @ApiPropertyOptional({ maxLength: 255, nullable: true }) @IsOptional() @IsString() @MaxLength(255) reason?: string;
 }

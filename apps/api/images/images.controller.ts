@@ -12,7 +12,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Counter } from 'prom-client';
@@ -21,6 +21,7 @@ import { CurrentPrincipal, type Principal } from '../common/auth.js';
 import { Problem, ProblemTypes } from '../common/problem.js';
 import { CreateImageDto } from './create-image.dto.js';
 import { ImagesService, imageView } from './images.service.js';
+import { ApiProblems } from '../common/api-problems.js';
 
 const downloads = new Counter({
   name: 'nimbus_image_downloads_total',
@@ -40,6 +41,7 @@ export class ImagesController {
   }
 
   @Get(':id')
+  @ApiProblems(404)
   async get(@Param('id') id: string) {
     return imageView(await this.images.get(id));
   }
@@ -62,6 +64,9 @@ export class ImagesController {
    */
   @Put(':id/file')
   @ApiConsumes('application/octet-stream')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiHeader({ name: 'x-image-sha256', required: false, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } })
+  @ApiProblems(400, 404, 409, 413, 422)
   async upload(@Param('id') id: string, @Req() req: Request, @Headers('x-image-sha256') sha256?: string) {
     if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) {
       throw Problem.validation([{ field: 'X-Image-Sha256', message: 'must be 64 lowercase hex digits' }]);
@@ -72,6 +77,7 @@ export class ImagesController {
 
   /** Direct download for compute nodes, with single-range support so a broken pull resumes. */
   @Get(':id/file')
+  @ApiProblems(404, 409, 416)
   async download(@Param('id') id: string, @Req() req: Request, @Res() res: Response) {
     const image = await this.images.get(id);
     if (image.status !== 'active' || !image.sha256)
@@ -105,6 +111,7 @@ export class ImagesController {
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiProblems(404, 409)
   async delete(@Param('id') id: string) {
     await this.images.delete(id);
   }

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsInt,
@@ -15,6 +15,7 @@ import {
   registerDecorator,
   type ValidationArguments,
 } from 'class-validator';
+import { UUID_PATTERN } from '../common/api-problems.js';
 import { IsResourceName } from '../common/resource-name.js';
 
 /** Fails when the property is given together with `other`: the two are alternatives. */
@@ -36,7 +37,7 @@ function NotWith(other: string) {
 /** A flavor, image or network: its name or its id. */
 function NameOrId(example: string, what: string): PropertyDecorator {
   return (target, key) => {
-    ApiProperty({ example, description: `${what} name or id` })(target, key);
+    ApiProperty({ example, description: `${what} name or id`, minLength: 1, maxLength: 255 })(target, key);
     Field(() => String)(target, key);
     IsString()(target, key);
     IsNotEmpty()(target, key);
@@ -44,18 +45,26 @@ function NameOrId(example: string, what: string): PropertyDecorator {
   };
 }
 
+const NEW_VOLUME_SIZE = {
+  type: 'integer',
+  example: 1,
+  minimum: 1,
+  maximum: 16384,
+  description: 'size of a new volume, deleted with the instance',
+} as const;
+const EXISTING_VOLUME_ID = {
+  type: 'string',
+  pattern: UUID_PATTERN,
+  description: 'id of an available volume of your project, kept when the instance is deleted',
+} as const;
+
 /**
  * Exactly one of: `sizeGb` (a new volume, deleted with the instance) or `id` (your existing
  * volume, kept). REST and GraphQL (as `VolumeInput`) validate it by the same rules.
  */
 @InputType('VolumeInput')
 export class VolumeRequestDto {
-  @ApiPropertyOptional({
-    example: 1,
-    minimum: 1,
-    maximum: 16384,
-    description: 'size of a new volume, deleted with the instance',
-  })
+  @ApiPropertyOptional(NEW_VOLUME_SIZE)
   @Field(() => Int, { nullable: true, description: 'size of a new volume, deleted with the instance' })
   // Required unless an existing volume is named.
   @ValidateIf((o: VolumeRequestDto) => o.sizeGb !== undefined || o.id === undefined)
@@ -64,7 +73,7 @@ export class VolumeRequestDto {
   @Max(16384)
   sizeGb?: number;
 
-  @ApiPropertyOptional({ description: 'id of an available volume of your project, kept when the instance is deleted' })
+  @ApiPropertyOptional(EXISTING_VOLUME_ID)
   @Field(() => ID, { nullable: true, description: 'an available volume of your project, kept with the instance gone' })
   @ValidateIf((o: VolumeRequestDto) => o.id !== undefined)
   @IsUUID('all', { message: 'id must be a volume id (UUID)' })
@@ -89,10 +98,17 @@ export class CreateInstanceDto {
   @NameOrId('default', 'network')
   network: string;
 
+  // `type: 'object'` keeps Nest from adding the class as an allOf: the oneOf alone says it all.
   @ApiPropertyOptional({
-    type: VolumeRequestDto,
-    description: 'a block volume attached to the instance: a new one ({ sizeGb }) or an existing one ({ id })',
-  })
+    description:
+      'a block volume attached to the instance: a new one ({ sizeGb }) or an existing one ({ id }), not both',
+    type: 'object',
+    nullable: true,
+    oneOf: [
+      { type: 'object', required: ['sizeGb'], properties: { sizeGb: NEW_VOLUME_SIZE } },
+      { type: 'object', required: ['id'], properties: { id: EXISTING_VOLUME_ID } },
+    ],
+  } as unknown as ApiPropertyOptions)
   @Field(() => VolumeRequestDto, { nullable: true })
   @IsOptional()
   @ValidateNested()

@@ -5,12 +5,15 @@ import { uuidParam } from '../common/params.js';
 import { Problem } from '../common/problem.js';
 import { InstanceActionsService } from './instance-actions.service.js';
 import { PowerActionDto } from './power-action.dto.js';
+import { ApiProblems, ApiUuidParam } from '../common/api-problems.js';
 
 const DEFAULT_CONSOLE_LINES = 50;
 const MAX_CONSOLE_LINES = 1000;
 
 @ApiTags('instances')
 @ApiBearerAuth()
+@ApiUuidParam()
+@ApiProblems(404)
 @Controller('v1/instances/:id')
 export class InstanceActionsController {
   constructor(private readonly actions: InstanceActionsService) {}
@@ -18,6 +21,7 @@ export class InstanceActionsController {
   /** Stop, start or reboot: 202 with the instance in its task state; the workflow finishes it. */
   @Post('actions')
   @HttpCode(202)
+  @ApiProblems(409, 503)
   act(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string, @Body() body: PowerActionDto) {
     return this.actions.act(principal, id, body.action);
   }
@@ -29,7 +33,12 @@ export class InstanceActionsController {
   }
 
   @Get('console')
-  @ApiQuery({ name: 'lines', required: false, description: `1 to ${MAX_CONSOLE_LINES}, default 50` })
+  @ApiProblems(409, 503)
+  @ApiQuery({
+    name: 'lines',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_CONSOLE_LINES, default: DEFAULT_CONSOLE_LINES },
+  })
   console(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string, @Query('lines') raw?: string) {
     const lines = raw === undefined ? DEFAULT_CONSOLE_LINES : Number(raw);
     if (!/^\d+$/.test(raw ?? '50') || lines < 1 || lines > MAX_CONSOLE_LINES) {

@@ -6,6 +6,7 @@ import { IdempotencyKey } from '../common/idempotency-key.js';
 import { oneOf, uuidParam } from '../common/params.js';
 import { CreateInstanceDto } from './create-instance.dto.js';
 import { InstancesService } from './instances.service.js';
+import { ApiProblems, ApiUuidParam } from '../common/api-problems.js';
 
 const STATUSES = ['BUILD', 'ACTIVE', 'SHUTOFF', 'ERROR', 'DELETED'] as const;
 
@@ -17,6 +18,7 @@ export class InstancesController {
 
   @Post()
   @HttpCode(202)
+  @ApiProblems(409, 422, 503)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateInstanceDto,
@@ -29,6 +31,7 @@ export class InstancesController {
   }
 
   @Get()
+  @ApiProblems(400)
   @ApiQuery({ name: 'status', required: false, enum: STATUSES })
   @ApiQuery({ name: 'host', required: false })
   list(@CurrentPrincipal() principal: Principal, @Query('status') status?: string, @Query('host') host?: string) {
@@ -36,6 +39,8 @@ export class InstancesController {
   }
 
   @Get(':id')
+  @ApiUuidParam()
+  @ApiProblems(404)
   @ApiQuery({ name: 'live', required: false, description: "add the workflow's live progress while building" })
   get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string, @Query('live') live?: string) {
     return this.instances.get(principal, id, { live: live === 'true' || live === '1' });
@@ -43,6 +48,8 @@ export class InstancesController {
 
   @Delete(':id')
   @HttpCode(202)
+  @ApiUuidParam()
+  @ApiProblems(404)
   delete(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string) {
     return this.instances.delete(principal, id);
   }

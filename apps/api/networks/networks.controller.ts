@@ -5,6 +5,7 @@ import { AdminOnly } from '../common/auth.js';
 import { uuidQuery } from '../common/params.js';
 import { CreateNetworkDto } from './create-network.dto.js';
 import { NetworksService } from './networks.service.js';
+import { ApiProblems, ApiUuidQuery } from '../common/api-problems.js';
 
 /**
  * Networks (every project reads them, the admin creates and deletes them) and the ports
@@ -22,12 +23,14 @@ export class NetworksController {
   }
 
   @Get('networks/:id')
+  @ApiProblems(404)
   get(@Param('id') ref: string) {
     return this.networks.get(ref);
   }
 
   @Post('networks')
   @AdminOnly()
+  @ApiProblems(409, 422)
   async create(@Body() body: CreateNetworkDto, @Res({ passthrough: true }) res: Response) {
     const network = await this.networks.create(body);
     res.setHeader('Location', `/v1/networks/${network.id}`);
@@ -37,6 +40,7 @@ export class NetworksController {
   /** Refused (409 NetworkInUse) while a port or a build in progress uses the network. */
   @Delete('networks/:id')
   @AdminOnly()
+  @ApiProblems(404, 409)
   @HttpCode(204)
   async delete(@Param('id') ref: string): Promise<void> {
     await this.networks.delete(ref);
@@ -44,7 +48,8 @@ export class NetworksController {
 
   @Get('ports')
   @AdminOnly()
-  @ApiQuery({ name: 'instance', required: false, description: 'instance id' })
+  @ApiUuidQuery('instance', 'instance id')
+  @ApiProblems(404)
   @ApiQuery({ name: 'network', required: false, description: 'network name or id' })
   ports(@Query('instance') instance?: string, @Query('network') network?: string) {
     const instanceId = uuidQuery('instance', instance, 'must be an instance id (UUID)');

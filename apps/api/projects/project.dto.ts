@@ -3,12 +3,14 @@ import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { IsResourceName } from '../common/resource-name.js';
 
+const Limit = (maximum: number) => ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, maximum });
+
 /** A project's limits; null lifts one, an absent field leaves it as it is. */
 export class QuotasDto {
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(0) @Max(1_000_000) instances?: number | null;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(0) @Max(1_000_000) vcpus?: number | null;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(0) @Max(1_000_000_000) ramMb?: number | null;
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsInt() @Min(0) @Max(1_000_000_000) volumeGb?: number | null;
+  @Limit(1_000_000) @IsOptional() @IsInt() @Min(0) @Max(1_000_000) instances?: number | null;
+  @Limit(1_000_000) @IsOptional() @IsInt() @Min(0) @Max(1_000_000) vcpus?: number | null;
+  @Limit(1_000_000_000) @IsOptional() @IsInt() @Min(0) @Max(1_000_000_000) ramMb?: number | null;
+  @Limit(1_000_000_000) @IsOptional() @IsInt() @Min(0) @Max(1_000_000_000) volumeGb?: number | null;
 }
 
 export class CreateProjectDto {
@@ -16,18 +18,20 @@ export class CreateProjectDto {
   @IsResourceName()
   name: string;
 
-  @ApiPropertyOptional({ type: QuotasDto })
+  @ApiPropertyOptional({ type: QuotasDto, nullable: true })
   @IsOptional()
   @ValidateNested()
   @Type(() => QuotasDto)
   quotas?: QuotasDto;
 }
 
+const TOKEN_LABEL = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
+
 export class CreateTokenDto {
   /** A label for people, not a resource name: spaces are fine. */
-  @ApiPropertyOptional({ example: 'ci' })
+  @ApiPropertyOptional({ example: 'ci', pattern: TOKEN_LABEL.source, nullable: true })
   @IsOptional()
   @IsString()
-  @Matches(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/)
+  @Matches(TOKEN_LABEL)
   name?: string;
 }

@@ -6,6 +6,7 @@ import { IdempotencyKey } from '../common/idempotency-key.js';
 import { oneOf, uuidParam, uuidQuery } from '../common/params.js';
 import { CreateVolumeDto } from './create-volume.dto.js';
 import { VolumesService } from './volumes.service.js';
+import { ApiProblems, ApiUuidParam, ApiUuidQuery } from '../common/api-problems.js';
 
 const STATUSES = ['creating', 'available', 'attaching', 'in-use', 'deleted', 'error'] as const;
 
@@ -16,6 +17,7 @@ export class VolumesController {
   constructor(private readonly volumes: VolumesService) {}
 
   @Post()
+  @ApiProblems(409)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateVolumeDto,
@@ -28,9 +30,9 @@ export class VolumesController {
   }
 
   @Get()
-  @ApiQuery({ name: 'instance', required: false, description: 'volumes attached to (or reserved by) this instance' })
+  @ApiUuidQuery('instance', 'volumes attached to (or reserved by) this instance')
   @ApiQuery({ name: 'status', required: false, enum: STATUSES })
-  @ApiQuery({ name: 'project', required: false, description: "admin only: one project's volumes" })
+  @ApiUuidQuery('project', "admin only: one project's volumes")
   list(
     @CurrentPrincipal() principal: Principal,
     @Query('instance') instance?: string,
@@ -45,12 +47,16 @@ export class VolumesController {
   }
 
   @Get(':id')
+  @ApiUuidParam()
+  @ApiProblems(404)
   get(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string) {
     return this.volumes.get(principal, id);
   }
 
   @Delete(':id')
   @HttpCode(204)
+  @ApiUuidParam()
+  @ApiProblems(404, 409)
   async delete(@CurrentPrincipal() principal: Principal, @Param('id', uuidParam) id: string): Promise<void> {
     await this.volumes.delete(principal, id);
   }

@@ -10,6 +10,7 @@ import { createLogger } from '../../core/logger.js';
 import { AppModule } from './app.module.js';
 import { GLANCE_PATCH_TYPE, requireJsonBody } from './common/content-type.middleware.js';
 import { limitJsonDepth } from './common/json-depth.js';
+import { refuseNulCharacters } from './common/nul-characters.js';
 import { methodNotAllowed, type RouterOwner } from './common/method-not-allowed.js';
 import { createOpenApiDocument } from './common/openapi.js';
 import { ClientLimits } from './common/rate-limit.js';
@@ -34,6 +35,7 @@ app.use(methodNotAllowed(app.getHttpAdapter().getInstance() as unknown as Router
 app.use(requireJsonBody);
 app.useBodyParser('json', { limit: '64kb', type: ['application/json', 'application/*+json', GLANCE_PATCH_TYPE] });
 app.use(limitJsonDepth);
+app.use(refuseNulCharacters);
 app.useGlobalPipes(validationPipe);
 app.useGlobalFilters(new ProblemFilter(log));
 app.enableShutdownHooks();

@@ -3,6 +3,7 @@ import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js
 import { ModulesContainer } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { ProblemBody, problemResponse } from './api-problems.js';
+import { NO_NUL_PATTERN } from './nul-characters.js';
 
 type Operation = NonNullable<OpenAPIObject['paths'][string]['get']>;
 type Schema = Record<string, unknown>;
@@ -24,9 +25,15 @@ function standardProblems(path: string, method: string, op: Operation): number[]
   return statuses;
 }
 
+/** A free string (no pattern, enum or format of its own) says what common/nul-characters.ts refuses. */
+function refuseNul(schema: Schema): void {
+  if (schema.type === 'string' && !schema.pattern && !schema.enum && !schema.format) schema.pattern = NO_NUL_PATTERN;
+}
+
 /**
  * The validation pipe refuses unknown fields (forbidNonWhitelisted), so every schema a request
- * body reaches is closed: a generated client or fuzzer must not send extras.
+ * body reaches is closed: a generated client or fuzzer must not send extras. Free strings in
+ * bodies and parameters refuse NUL, as the edge does.
  */
 function closeRequestSchemas(document: OpenAPIObject): void {
   const schemas = (document.components?.schemas ?? {}) as Record<string, Schema>;
@@ -37,6 +44,7 @@ function closeRequestSchemas(document: OpenAPIObject): void {
     const ref = schema.$ref as string | undefined;
     if (ref) return close(schemas[ref.replace('#/components/schemas/', '')]);
     if (schema.properties) schema.additionalProperties ??= false;
+    refuseNul(schema);
     // Nest drops `type` beside a oneOf; OpenAPI 3.0's `nullable` needs it (`volume`: an object or null).
     const branches = schema.oneOf as Schema[] | undefined;
     if (schema.nullable && !schema.type && branches?.every((b) => b.type === 'object')) schema.type = 'object';
@@ -48,6 +56,8 @@ function closeRequestSchemas(document: OpenAPIObject): void {
   };
   for (const item of Object.values(document.paths)) {
     for (const op of Object.values(item) as Operation[]) {
+      for (const param of (op?.parameters ?? []) as Array<{ schema?: Schema }>)
+        if (param.schema) refuseNul(param.schema);
       const content = (op?.requestBody as { content?: Record<string, { schema?: Schema }> } | undefined)?.content;
       close(content?.['application/json']?.schema);
     }

@@ -46,8 +46,10 @@ describe('the OpenAPI document against the live API (schemathesis)', () => {
       process.env.NIMBUS_FUZZ_EXAMPLES ?? '40',
       '--seed',
       process.env.NIMBUS_FUZZ_SEED ?? '1',
+      // One worker: with two, Hypothesis's lambda-source cache raced once (a KeyError inside
+      // schemathesis, reported as an error of the run), which a test in CI must not do.
       '--workers',
-      '2',
+      '1',
       '--no-color',
     ];
     const result = await new Promise<{ code: number; out: string }>((resolve) => {

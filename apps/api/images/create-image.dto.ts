@@ -9,7 +9,7 @@ export class CreateImageDto {
   name: string;
 
   /** Who else sees it: private (default), shared (with the projects its members name), public (admin only). */
-  @ApiPropertyOptional({ enum: ['private', 'shared', 'public'], default: 'private' })
+  @ApiPropertyOptional({ enum: ['private', 'shared', 'public'], default: 'private', nullable: true })
   @IsOptional()
   @IsIn(['private', 'shared', 'public'])
   visibility?: 'private' | 'shared' | 'public';

@@ -25,6 +25,9 @@ export class CreateProjectDto {
   quotas?: QuotasDto;
 }
 
+/** Ten years: a bound the document states, far above any configured NIMBUS_API_TOKEN_TTL. */
+const MAX_TTL_SEC = 10 * 365 * 24 * 3600;
+
 const TOKEN_LABEL = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/;
 
 export class CreateTokenDto {
@@ -36,10 +39,10 @@ export class CreateTokenDto {
   name?: string;
 
   /** Seconds the token lives; at most NIMBUS_API_TOKEN_TTL (the default). */
-  @ApiPropertyOptional({ example: 86400, minimum: 1 })
+  @ApiPropertyOptional({ example: 86400, type: 'integer', nullable: true, minimum: 1, maximum: MAX_TTL_SEC })
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(10 * 365 * 24 * 3600)
+  @Max(MAX_TTL_SEC)
   ttlSeconds?: number;
 }

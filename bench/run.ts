@@ -32,11 +32,13 @@ import {
 import { addCpu, cpuDelta, cpuPerBuild, cpuSnapshot } from './cpu.js';
 import { benchFloor, floorPlanFromBuild } from './floor.js';
 import { BenchHttp } from './http.js';
+import { burstMain } from './burst.js';
 import { benchPlacement } from './placement.js';
 import { qemuBench } from './qemu-boot.js';
 import { report, writeResults } from './report.js';
 
 if (process.argv[2] === 'qemu') process.exit(await qemuBench(process.argv.slice(3)));
+if (process.argv[2] === 'burst') process.exit(await burstMain(process.argv.slice(3)));
 
 const { values: args } = parseArgs({
   options: {

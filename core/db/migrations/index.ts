@@ -8,6 +8,7 @@ import { StepStats1764650000000 } from './1764650000000-step-stats.js';
 import { InstanceNotify1764660000000 } from './1764660000000-instance-notify.js';
 import { OpenstackApi1764700000000 } from './1764700000000-openstack-api.js';
 import { ImageMembers1764710000000 } from './1764710000000-image-members.js';
+import { BuildAdmission1764720000000 } from './1764720000000-build-admission.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   InstanceNotify1764660000000,
   OpenstackApi1764700000000,
   ImageMembers1764710000000,
+  BuildAdmission1764720000000,
 ];

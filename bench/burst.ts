@@ -42,16 +42,27 @@ interface Usage {
 interface Target {
   apiUrl: string;
   adminToken: string;
-  network?: string;
 }
 
 const SETTLE_TIMEOUT_MS = 180_000;
 
 /** One burst against a running stack, from a project of its own with room for every request. */
-export async function benchBurst(target: Target, opts: { requests: number; name?: string }): Promise<BurstResults> {
+export async function benchBurst(
+  target: Target,
+  opts: { requests: number; name?: string; ownNetwork?: boolean },
+): Promise<BurstResults> {
   const { requests } = opts;
   const admin = new BenchHttp(target.apiUrl, target.adminToken, 4);
   const name = opts.name ?? `burst-${Date.now().toString(36)}`;
+  // Beside other builds (the main bench), a network of its own so that addresses never run out.
+  let network = 'default';
+  if (opts.ownNetwork) {
+    const prefix = 32 - Math.ceil(Math.log2(requests + 8));
+    const segmentation = { type: 'vlan', id: 650 };
+    const net = await admin.request('POST', '/v1/networks', { name, cidr: `10.65.0.0/${prefix}`, segmentation });
+    if (net.status !== 201) throw new Error(`POST /v1/networks: ${net.status} ${JSON.stringify(net.body)}`);
+    network = name;
+  }
   const quotas = { instances: requests * 2, vcpus: requests * 2, ramMb: requests * 1024, volumeGb: null };
   const project = await admin.request('POST', '/v1/projects', { name, quotas });
   if (project.status !== 201) throw new Error(`POST /v1/projects: ${project.status} ${JSON.stringify(project.body)}`);
@@ -63,7 +74,7 @@ export async function benchBurst(target: Target, opts: { requests: number; name?
       name: `${name}-${i}`,
       flavor: 'm1.tiny',
       image: 'cirros',
-      network: target.network ?? 'default',
+      network,
     });
     // Open the connections first, so the burst times the API, not TCP handshakes.
     await Promise.all(Array.from({ length: requests }, () => http.request('GET', '/v1/flavors')));

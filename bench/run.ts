@@ -32,7 +32,7 @@ import {
 import { addCpu, cpuDelta, cpuPerBuild, cpuSnapshot } from './cpu.js';
 import { benchFloor, floorPlanFromBuild } from './floor.js';
 import { BenchHttp } from './http.js';
-import { burstMain } from './burst.js';
+import { benchBurst, burstMain, formatBurst } from './burst.js';
 import { benchPlacement } from './placement.js';
 import { qemuBench } from './qemu-boot.js';
 import { report, writeResults } from './report.js';
@@ -77,7 +77,7 @@ const say = (line: string) => console.log(`[bench ${since()}] ${line}`);
 
 // Every build is m1.tiny (1 vCPU, 512 MB, 1 GB); the hosts get room for all of them with margin,
 // so the run measures the build path, not the scheduler saying no.
-const perHost = Math.ceil(((builds + WARMUP_BUILDS) * 1.5) / HOSTS.length);
+const perHost = Math.ceil(((builds + WARMUP_BUILDS + 100) * 1.5) / HOSTS.length); // + the burst
 const stackEnv = {
   NIMBUS_HYPERVISOR_DELAY_MS: '0',
   NIMBUS_LOG_LEVEL: 'warn',
@@ -155,6 +155,10 @@ try {
     concurrency: apiConcurrency,
   });
 
+  say('burst: 100 concurrent POST /v1/instances from one project (bench/burst.ts)');
+  const burst = await benchBurst(stack, { requests: 100, ownNetwork: true });
+  say(formatBurst(burst));
+
   say(`placement among ${placementHosts} hosts`);
   // bench/placement.ts adds its hosts to this stack's database (named bench-*) and removes them after.
   const placement = await benchPlacement({ hosts: placementHosts, databaseUrl: stack.databaseUrl }).then(
@@ -222,6 +226,7 @@ try {
         }
       : {}),
     api,
+    burst,
     placement,
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,
   };

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { Client } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createInstanceWorkflowId } from '../contracts/task-queues.js';
 import type { BenchHttp } from './http.js';
 import { runPool, summarize, type LatencySummary } from './stats.js';
@@ -53,8 +54,19 @@ export async function buildOnce(
   if (res.status !== 202) throw new Error(`POST /v1/instances answered ${res.status}: ${JSON.stringify(res.body)}`);
   const acceptedMs = performance.now() - t0;
   const workflowId = createInstanceWorkflowId(res.body.id);
-  await temporal.workflow.getHandle(workflowId).result();
+  await buildResult(temporal, workflowId);
   return { id: res.body.id, ms: performance.now() - t0, acceptedMs, workflowId };
+}
+
+/** The build's result; its workflow starts just after the 202 (from the API's outbox), so it may not exist yet. */
+async function buildResult(temporal: Client, workflowId: string): Promise<void> {
+  for (const deadline = Date.now() + 30_000; ; await sleep(20)) {
+    try {
+      return await temporal.workflow.getHandle(workflowId).result();
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+    }
+  }
 }
 
 /** Runs `count` timed tasks with bounded concurrency and summarizes them. */

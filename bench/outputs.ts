@@ -46,6 +46,9 @@ const HEADLINES: Array<[label: string, get: Getter, better: 'higher' | 'lower']>
   ['CPU ms per build, step floor', (r) => (r.whatIfNoRecords ? undefined : r.cpuMsPerBuild?.floor.total), 'lower'],
   ['GET /v1/instances/:id req/s', (r) => r.api?.requestsPerSecond, 'higher'],
   ['GET /v1/instances/:id p99 ms', (r) => r.api?.latency.p99Ms, 'lower'],
+  ['burst of 100 POST /v1/instances: p99 ms', (r) => r.burst?.latency.p99Ms, 'lower'],
+  ['bounded load (200 creates, 4 projects): POST p99 ms', (r) => r.quotaLoad?.post.p99Ms, 'lower'],
+  ['bounded load: GET /v1/instances/:id p99 ms', (r) => r.quotaLoad?.getUnderLoad.p99Ms, 'lower'],
   [
     'placement select p95 ms (spread)',
     (r) => (r.placement?.status === 'ok' ? r.placement.result.select.spread?.p95Ms : null),

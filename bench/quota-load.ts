@@ -23,7 +23,12 @@ export interface QuotaLoadFigures {
  */
 export async function benchQuotaLoad(stack: TestStack): Promise<QuotaLoadFigures> {
   const [creates, projects, quota] = [200, 4, 15];
+  // Beside the other phases' builds, a network of its own so that addresses never run out.
+  const segmentation = { type: 'vlan', id: 660 };
+  const net = await stack.api('POST', '/v1/networks', { name: 'load', cidr: '10.66.0.0/24', segmentation });
+  if (net.status !== 201) throw new Error(`POST /v1/networks: ${net.status} ${JSON.stringify(net.body)}`);
   const load = await runQuotaLoad(stack, {
+    network: 'load',
     projects,
     instancesPerProject: quota,
     creates,

@@ -5,7 +5,9 @@ import type { ApiRateResult } from './api-rate.js';
 import type { Breakdown } from './breakdown.js';
 import type { PhaseResult } from './build-latency.js';
 import type { AppProfile } from './cpu-profile.js';
+import { formatBurst, type BurstResults } from './burst.js';
 import { formatPlacement, type PlacementBenchResult } from './placement.js';
+import type { QuotaLoadFigures } from './quota-load.js';
 import type { QemuBenchResults } from './qemu-boot.js';
 import { table, type LatencySummary } from './stats.js';
 
@@ -56,6 +58,8 @@ export interface BenchResults {
   /** --cpu-prof: where the profiles are and each one's top self time. */
   profiles?: { dir: string; apps: AppProfile[] };
   api: ApiRateResult;
+  burst: BurstResults;
+  quotaLoad: QuotaLoadFigures;
   placement: { status: 'ok'; result: PlacementBenchResult } | { status: 'failed'; error: string };
   totalSeconds: number;
 }
@@ -210,9 +214,25 @@ export function report(r: BenchResults): void {
           r.api.latency.p99Ms,
           r.api.errors,
         ],
+        [
+          `GET under the bounded load (${r.quotaLoad.creates} creates, ${r.quotaLoad.projects} projects)`,
+          1,
+          r.quotaLoad.getUnderLoad.count,
+          '',
+          r.quotaLoad.getUnderLoad.p50Ms,
+          r.quotaLoad.getUnderLoad.p99Ms,
+          '',
+        ],
       ],
     ),
   );
+  const q = r.quotaLoad;
+  out.push(
+    `bounded load: ${q.creates} concurrent creates from ${q.projects} projects at a quota of ${q.quotaPerProject}: ` +
+      `${q.accepted} accepted, ${q.refusedByQuota} refused by the quota, ${q.unexpected} other answers, ` +
+      `${q.active} ACTIVE; POST p50 ${q.post.p50Ms} ms, p99 ${q.post.p99Ms} ms; settled in ${q.settledSeconds} s`,
+  );
+  out.push(formatBurst(r.burst));
   out.push('');
   out.push(
     r.placement.status === 'ok'

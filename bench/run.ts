@@ -30,12 +30,15 @@ import { cpuProfArgs, readProfiles } from './cpu-profile.js';
 import { benchFloor, floorPlanFromBuild } from './floor.js';
 import { BenchHttp } from './http.js';
 import { compareWith, outputDir, writeOutputs } from './outputs.js';
+import { benchBurst, burstMain } from './burst.js';
 import { benchPlacement } from './placement.js';
+import { benchQuotaLoad } from './quota-load.js';
 import { qemuBench } from './qemu-boot.js';
 import { report, type BenchResults } from './report.js';
 
 if (process.argv[2] === 'qemu') process.exit(await qemuBench(process.argv.slice(3)));
 if (process.argv[2] === 'scale') process.exit(await (await import('./scale.js')).scaleBench(process.argv.slice(3)));
+if (process.argv[2] === 'burst') process.exit(await burstMain(process.argv.slice(3)));
 
 const { values: args } = parseArgs({
   options: {
@@ -77,7 +80,7 @@ const say = (line: string) => console.log(`[bench ${since()}] ${line}`);
 
 // Every build is m1.tiny (1 vCPU, 512 MB, 1 GB); the hosts get room for all of them with margin,
 // so the run measures the build path, not the scheduler saying no.
-const perHost = Math.ceil(((builds + WARMUP_BUILDS) * 1.5) / HOSTS.length);
+const perHost = Math.ceil(((builds + WARMUP_BUILDS + 100 + 60) * 1.5) / HOSTS.length); // + the burst and the load
 const stackEnv = {
   NIMBUS_HYPERVISOR_DELAY_MS: '0',
   NIMBUS_LOG_LEVEL: 'warn',
@@ -155,6 +158,11 @@ try {
     concurrency: apiConcurrency,
   });
 
+  say('burst: 100 concurrent POST /v1/instances from one project (bench/burst.ts)');
+  const burst = await benchBurst(stack, { requests: 100, ownNetwork: true });
+  say('bounded load: 200 concurrent creates from 4 projects at a quota of 15 each (bench/quota-load.ts)');
+  const quotaLoad = await benchQuotaLoad(stack);
+
   say(`placement among ${placementHosts} hosts`);
   // bench/placement.ts adds its hosts to this stack's database (named bench-*) and removes them after.
   const placement = await benchPlacement({ hosts: placementHosts, databaseUrl: stack.databaseUrl }).then(
@@ -216,6 +224,8 @@ try {
     cpuMsPerBuild,
     breakdown,
     api,
+    burst,
+    quotaLoad,
     placement,
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,
   };

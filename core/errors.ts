@@ -1,4 +1,4 @@
-import { RequestCodes, isPermanent, type ErrorCode } from '../contracts/errors.js';
+import { FaultCodes, RequestCodes, isPermanent, type ErrorCode } from '../contracts/errors.js';
 
 /**
  * A failure of the domain with a stable code from contracts/errors.ts. Activities turn
@@ -44,4 +44,8 @@ export class NotFoundError extends DomainError {
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string } } | undefined;
   return e?.code === '23505' || e?.driverError?.code === '23505';
+}
+
+export function isQuotaExceeded(err: unknown): boolean {
+  return err instanceof DomainError && err.code === FaultCodes.QuotaExceeded;
 }

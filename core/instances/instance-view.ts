@@ -131,3 +131,38 @@ export class InstanceViews {
     });
   }
 }
+
+/**
+ * What GET shows of a build the moment it is admitted (BUILD/scheduling, nothing attached yet),
+ * from what the API already holds: the answer to a POST costs no read-back.
+ */
+export function admittedInstanceView(i: {
+  id: string;
+  name: string;
+  projectId: string;
+  flavor: { id: string; name: string };
+  image: { id: string; name: string };
+  createdAt: Date;
+  updatedAt: Date;
+}): InstanceView {
+  return {
+    id: i.id,
+    name: i.name,
+    projectId: i.projectId,
+    status: 'BUILD',
+    taskState: 'scheduling',
+    powerState: 0,
+    host: null,
+    flavor: i.flavor.name,
+    image: i.image.name,
+    flavorId: i.flavor.id,
+    imageId: i.image.id,
+    addresses: [],
+    volumes: [],
+    attempts: [],
+    fault: null,
+    createdAt: i.createdAt.toISOString(),
+    updatedAt: i.updatedAt.toISOString(),
+    launchedAt: null,
+  };
+}

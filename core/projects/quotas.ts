@@ -16,44 +16,56 @@ export interface QuotaUsage {
   volumeGb: number;
 }
 
+/** What does not fit, as `nimbus_quota_verdict` (migration 1764720000000) reports it; null when all fits. */
+export interface QuotaVerdict {
+  resource: keyof QuotaUsage | 'project';
+  limit?: number;
+  used?: number;
+  requested?: number;
+}
+
+const UNITS: Record<keyof QuotaUsage, string> = {
+  instances: 'instances',
+  vcpus: 'vCPUs',
+  ramMb: 'MB of RAM',
+  volumeGb: 'GB of volumes',
+};
+
+/** The error a refused verdict is, worded for the user who hit it. */
+export function quotaRefusal(projectId: string, verdict: QuotaVerdict): Error {
+  if (verdict.resource === 'project') return new NotFoundError('project', projectId);
+  const { resource, limit, used, requested } = verdict;
+  return new DomainError(
+    FaultCodes.QuotaExceeded,
+    `quota exceeded: ${used} of ${limit} ${UNITS[resource]} in use, ${requested} more asked`,
+    { resource, limit, used, requested },
+  );
+}
+
+/** The SQL call that checks `request` against the project's quota (parameters from `offset`). */
+export function quotaVerdictSql(offset: number): string {
+  const p = (i: number) => `$${offset + i}`;
+  return `nimbus_quota_verdict(${p(0)}::uuid, ${p(1)}::int, ${p(2)}::int, ${p(3)}::int, ${p(4)}::int)`;
+}
+
+export function quotaVerdictParams(projectId: string, r: QuotaRequest): unknown[] {
+  return [projectId, r.instances, r.vcpus, r.ramMb, r.volumeGb];
+}
+
 /**
  * Checks that a project can take `request` more, holding the project's row lock until the
- * caller's transaction ends: concurrent builds of one project queue here, so the count they
- * see always includes each other and a quota can never be overrun by a burst. Only what is
- * asked for is checked: a build without a volume is never refused for the project's volumes.
+ * caller's transaction ends: concurrent reservations of one project queue there, and each
+ * counts after taking the lock, so the count always includes the others and a quota can
+ * never be overrun by a burst. Only what is asked for is checked: a build without a volume
+ * is never refused for the project's volumes. Builds make the same check inside the
+ * statement that inserts them (core/instances/build-admission.ts).
  */
-export async function reserveWithinQuota(
-  tx: EntityManager,
-  projectId: string,
-  request: QuotaRequest,
-): Promise<QuotaUsage> {
-  const [project] = await tx.query(
-    `SELECT quota_instances, quota_vcpus, quota_ram_mb, quota_volume_gb FROM projects WHERE id = $1 FOR UPDATE`,
-    [projectId],
+export async function reserveWithinQuota(tx: EntityManager, projectId: string, request: QuotaRequest): Promise<void> {
+  const [{ verdict }] = await tx.query(
+    `SELECT ${quotaVerdictSql(1)} AS verdict`,
+    quotaVerdictParams(projectId, request),
   );
-  if (!project) throw new NotFoundError('project', projectId);
-  const usage = await quotaUsage(tx, projectId);
-  const limits: Array<[keyof QuotaUsage, number | null, string]> = [
-    ['instances', project.quota_instances, 'instances'],
-    ['vcpus', project.quota_vcpus, 'vCPUs'],
-    ['ramMb', project.quota_ram_mb, 'MB of RAM'],
-    ['volumeGb', project.quota_volume_gb, 'GB of volumes'],
-  ];
-  for (const [key, limit, unit] of limits) {
-    if (limit !== null && request[key] > 0 && usage[key] + request[key] > limit) {
-      throw new DomainError(
-        FaultCodes.QuotaExceeded,
-        `quota exceeded: ${usage[key]} of ${limit} ${unit} in use, ${request[key]} more asked`,
-        {
-          resource: key,
-          limit,
-          used: usage[key],
-          requested: request[key],
-        },
-      );
-    }
-  }
-  return usage;
+  if (verdict) throw quotaRefusal(projectId, verdict);
 }
 
 /** What a standalone volume of `sizeGb` asks of its project's quota. */
@@ -62,23 +74,6 @@ export function volumeQuotaRequest(sizeGb: number): QuotaRequest {
 }
 
 export async function quotaUsage(tx: Pick<EntityManager, 'query'>, projectId: string): Promise<QuotaUsage> {
-  const [[i], [v]] = await Promise.all([
-    tx.query(
-      `SELECT count(*)::int AS instances, coalesce(sum(f.vcpus), 0)::int AS vcpus,
-              coalesce(sum(f.ram_mb), 0)::int AS ram_mb
-       FROM instances i JOIN flavors f ON f.id = i.flavor_id
-       WHERE i.project_id = $1 AND i.status IN ('BUILD', 'ACTIVE', 'SHUTOFF')`,
-      [projectId],
-    ),
-    // Volumes that exist, plus the new volumes of builds that have not made theirs yet.
-    tx.query(
-      `SELECT (SELECT coalesce(sum(size_gb), 0) FROM volumes
-               WHERE project_id = $1 AND status NOT IN ('deleted', 'error'))
-            + (SELECT coalesce(sum(i.volume_size_gb), 0) FROM instances i
-               WHERE i.project_id = $1 AND i.status = 'BUILD' AND i.volume_size_gb IS NOT NULL
-                 AND NOT EXISTS (SELECT 1 FROM volumes v WHERE v.instance_id = i.id)) AS gb`,
-      [projectId],
-    ),
-  ]);
-  return { instances: i.instances, vcpus: i.vcpus, ramMb: i.ram_mb, volumeGb: Number(v.gb) };
+  const [u] = await tx.query(`SELECT * FROM nimbus_quota_usage($1)`, [projectId]);
+  return { instances: u.instances, vcpus: u.vcpus, ramMb: u.ram_mb, volumeGb: u.volume_gb };
 }

@@ -322,4 +322,37 @@ describe('tenants, quotas and idempotency', () => {
       assert.equal(status, 403, `${method} ${path} with the agent credential`);
     }
   });
+
+  it('answers a retry racing its first request at full quota with that request, not a quota refusal', async () => {
+    const g = await project('team-g', { instances: 1 });
+    const headers = { 'idempotency-key': 'the-only-one' };
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () => stack.api('POST', '/v1/instances', tiny('g-1'), { token: g.token, headers })),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [202, 202, 202, 202, 202, 202],
+      JSON.stringify(replies.map((r) => r.body.detail ?? r.body.id)),
+    );
+    assert.equal(new Set(replies.map((r) => r.body.id)).size, 1);
+    // The quota is full for anything else.
+    assert.equal((await stack.api('POST', '/v1/instances', tiny('g-2'), { token: g.token })).status, 403);
+    await settled(replies[0].body.id, g.token);
+  });
+
+  it('answers a retry of a build that ended in ERROR with 409 naming the instance and its fault', async () => {
+    const h = await project('team-h');
+    const flavor = { name: 'x1.nowhere', vcpus: 1, ramMb: 1_000_000, diskGb: 1 };
+    assert.equal((await stack.api('POST', '/v1/flavors', flavor)).status, 201);
+    const headers = { 'idempotency-key': 'too-big' };
+    const body = { ...tiny('h-1'), flavor: flavor.name };
+    const first = await stack.api('POST', '/v1/instances', body, { token: h.token, headers });
+    assert.equal(first.status, 202);
+    assert.equal((await settled(first.body.id, h.token)).status, 'ERROR');
+    const retry = await stack.api('POST', '/v1/instances', body, { token: h.token, headers });
+    assert.equal(retry.status, 409, JSON.stringify(retry.body));
+    assert.equal(retry.body.type, 'urn:nimbus:problem:idempotent-request-failed');
+    assert.equal(retry.body.instance, first.body.id);
+    assert.match(retry.body.detail, new RegExp(`instance ${first.body.id}, which is ERROR: NoValidHost`));
+  });
 });

@@ -14,6 +14,8 @@ export interface QuotaLoadOptions {
   creates: number;
   /** How long the builds may take to settle before the run gives up. */
   settleTimeoutMs: number;
+  /** The network the builds join (default `default`). */
+  network?: string;
 }
 
 export interface QuotaLoadResult {
@@ -66,7 +68,7 @@ export async function runQuotaLoad(stack: TestStack, options: QuotaLoadOptions):
       const res = await stack.api(
         'POST',
         '/v1/instances',
-        { name: `load-${i}`, flavor: 'm1.tiny', image: 'cirros', network: 'default' },
+        { name: `load-${i}`, flavor: 'm1.tiny', image: 'cirros', network: options.network ?? 'default' },
         { token: project.token },
       );
       postMs.push(performance.now() - t0);

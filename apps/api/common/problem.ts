@@ -10,6 +10,7 @@ export const ProblemTypes = {
   notFound: 'urn:nimbus:problem:not-found',
   conflict: 'urn:nimbus:problem:conflict',
   idempotencyMismatch: 'urn:nimbus:problem:idempotency-key-reused',
+  idempotentRequestFailed: 'urn:nimbus:problem:idempotent-request-failed',
   rangeNotSatisfiable: 'urn:nimbus:problem:range-not-satisfiable',
   unavailable: 'urn:nimbus:problem:service-unavailable',
   internal: 'urn:nimbus:problem:internal-error',

@@ -10,6 +10,7 @@ import {
 } from '../../../contracts/search-attributes.js';
 import { TaskQueues, createInstanceWorkflowId, deleteInstanceWorkflowId } from '../../../contracts/task-queues.js';
 import type { NimbusConfig } from '../../../core/config.js';
+import type { StoredBuildStart } from '../../../core/instances/build-admission.js';
 import type { ResolvedBuild } from '../../../core/instances/build-request.js';
 import type { InstanceView } from '../../../core/instances/instance-view.js';
 import { CONFIG } from '../common/core.module.js';
@@ -40,7 +41,8 @@ export class InstanceWorkflows {
     @Inject(CONFIG) private readonly config: NimbusConfig,
   ) {}
 
-  async startBuild(b: BuildStart): Promise<void> {
+  /** Everything the CreateInstance start needs, kept in the build's outbox row until it has started. */
+  buildStart(b: BuildStart): StoredBuildStart {
     const { flavor, image, network, volume } = b;
     const input: CreateInstanceInput = {
       instanceId: b.instanceId,
@@ -60,11 +62,29 @@ export class InstanceWorkflows {
       `image ${image.name} (${image.sha256})`,
       `network ${network.name} (${network.cidr})`,
     ];
-    await this.start('CreateInstance', createInstanceWorkflowId(b.instanceId), input, {
-      attributes: { instanceId: b.instanceId, projectId: b.projectId, status: 'BUILD' },
+    return {
+      workflowId: createInstanceWorkflowId(b.instanceId),
+      input,
       staticSummary: `build ${b.name}: ${flavor.name}, image ${image.name}, network ${network.name}${volumeSummary}`,
       staticDetails: details.join('\n'),
-    });
+    };
+  }
+
+  /**
+   * Starts a stored build; starting one that exists (running or ended) is a no-op, so the
+   * request's own start and the reaper's may both run: the id is the instance's, never reused.
+   */
+  async startStoredBuild(start: StoredBuildStart): Promise<void> {
+    const input = start.input as CreateInstanceInput;
+    try {
+      await this.start('CreateInstance', start.workflowId, input, {
+        attributes: { instanceId: input.instanceId, projectId: input.projectId, status: 'BUILD' },
+        staticSummary: start.staticSummary,
+        staticDetails: start.staticDetails,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
   }
 
   /** Cancels a build in flight; false when it had already ended. */
@@ -122,6 +142,8 @@ export class InstanceWorkflows {
     await this.temporal.workflow.start(workflowType, {
       taskQueue: TaskQueues.workflows,
       workflowId,
+      // A build's id is never reused: a late second start finds the first, even ended.
+      ...(workflowType === 'CreateInstance' ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
       args: [input],
       typedSearchAttributes: [
         { key: InstanceIdKey, value: instanceId },

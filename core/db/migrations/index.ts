@@ -10,6 +10,7 @@ import { OpenstackApi1764700000000 } from './1764700000000-openstack-api.js';
 import { ImageMembers1764710000000 } from './1764710000000-image-members.js';
 import { ClaimFencing1764720000000 } from './1764720000000-claim-fencing.js';
 import { TokenScopeImageNames1764730000000 } from './1764730000000-token-scope-image-names.js';
+import { BuildAdmission1764740000000 } from './1764740000000-build-admission.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -24,4 +25,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   ImageMembers1764710000000,
   ClaimFencing1764720000000,
   TokenScopeImageNames1764730000000,
+  BuildAdmission1764740000000,
 ];

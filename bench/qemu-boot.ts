@@ -25,8 +25,10 @@ import { GUEST_READY_MARKER } from '../core/hypervisor/guest-image/guest-init.js
 import { findQemuByUuid, killQemu, livePid } from '../core/hypervisor/qemu/qemu-process.js';
 import { missingQemuTools, QEMU_INSTALL_COMMAND } from '../devstack/qemu-packages.js';
 import { startTestStack, type TestStack } from '../test/support/stack.js';
+import { machineInfo, type MachineInfo } from './machine.js';
 import { procUsage, qemuProcessesOf } from './qemu-proc.js';
-import { formatQemuBench, writeResults } from './report.js';
+import { formatQemuBench } from './qemu-report.js';
+import { writeResults } from './report.js';
 import { runPool, spread, summarize, type LatencySummary, type Spread } from './stats.js';
 
 /** Nova's reference: median boot of cirros in a 1000-node Rally run, on KVM. */
@@ -50,7 +52,7 @@ export interface QemuBenchResults {
   command: string;
   status: 'ok' | 'skipped' | 'failed';
   reason?: string;
-  machine: { cpus: number; cpuModel: string | null; memoryGb: number; node: string; loadAverageAtEnd: number[] };
+  machine: MachineInfo;
   options: { builds: number; concurrency: number; flavor: string };
   hypervisorType: string | null;
   alone: BootSample | null;
@@ -92,7 +94,7 @@ export async function qemuBench(argv: string[]): Promise<number> {
     startedAt: new Date().toISOString(),
     command: `node dist/bench/run.js qemu ${argv.join(' ')}`.trim(),
     status: 'ok',
-    machine: machine(),
+    machine: machineInfo(),
     options: { builds, concurrency, flavor: FLAVOR },
     hypervisorType: null,
     alone: null,
@@ -256,14 +258,4 @@ async function until(timeoutMs: number, what: string, everyMs: number, check: ()
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-function machine(): QemuBenchResults['machine'] {
-  return {
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? null,
-    memoryGb: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    loadAverageAtEnd: [],
-  };
 }

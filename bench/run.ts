@@ -16,7 +16,6 @@
  * `ours/step-floor builds/s: R`. `node dist/bench/run.js qemu` (`npm run bench -- qemu`) is
  * the real path instead: builds with the QEMU driver (bench/qemu-boot.ts).
  */
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -33,6 +32,7 @@ import { compareWith, outputDir, writeOutputs } from './outputs.js';
 import { benchBurst, burstMain } from './burst.js';
 import { benchPlacement } from './placement.js';
 import { benchQuotaLoad } from './quota-load.js';
+import { machineInfo } from './machine.js';
 import { qemuBench } from './qemu-boot.js';
 import { report, type BenchResults } from './report.js';
 
@@ -184,13 +184,7 @@ try {
   results = {
     startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? null,
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      loadAverageAtEnd: os.loadavg(),
-    },
+    machine: machineInfo(),
     options: {
       builds,
       concurrency,

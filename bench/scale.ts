@@ -10,7 +10,7 @@
  * more builds than the fleet holds. Figures: bench/results/scale-<timestamp>.json,
  * scale-latest.json and scale-latest.md.
  */
-import os from 'node:os';
+import { machineInfo } from './machine.js';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { formatScale, writeScaleResults, type ScaleResults } from './scale-report.js';
@@ -69,13 +69,7 @@ export async function scaleBench(argv: string[]): Promise<number> {
   const out: ScaleResults = {
     startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
     command: `npm run bench -- scale ${argv.join(' ')}`.trim(),
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? null,
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.version,
-      loadAverageAtEnd: os.loadavg(),
-    },
+    machine: machineInfo(),
     placementTargetMs: PLACEMENT_P95_TARGET_MS,
     sizes: results,
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,

@@ -99,12 +99,7 @@ export const SCENARIOS: Scenario[] = [
     async run({ stack, create, settle }) {
       for (const h of everyHost) await fault(stack, h, 'spawn', 'hang');
       const id = await create();
-      await stack.waitFor(
-        async () => (await stack.api('GET', `/v1/instances/${id}`)).body.taskState === 'spawning',
-        30_000,
-        'spawning',
-      );
-      await stack.api('DELETE', `/v1/instances/${id}`);
+      await deleteWhileSpawning(stack, id);
       await settle(id, 'DELETED');
       return [`instance-${id}`];
     },
@@ -147,12 +142,7 @@ export const SCENARIOS: Scenario[] = [
         await fault(stack, h, 'destroy', 'error');
       }
       const id = await create();
-      await stack.waitFor(
-        async () => (await stack.api('GET', `/v1/instances/${id}`)).body.taskState === 'spawning',
-        30_000,
-        'spawning',
-      );
-      await stack.api('DELETE', `/v1/instances/${id}`);
+      await deleteWhileSpawning(stack, id);
       await settle(id, 'ERROR');
       return [`instance-${id}`];
     },
@@ -273,4 +263,14 @@ for (const name of ['success-with-volume', 'success-with-existing-volume', 'fail
     name: `${name}-storage-node`,
     description: `${scenario.description} With the storage node exporting the volume (patch storage-node-export).`,
   });
+}
+
+/** DELETE once the build is in its (hung) spawn step. */
+async function deleteWhileSpawning(stack: TestStack, id: string): Promise<void> {
+  await stack.waitFor(
+    async () => (await stack.api('GET', `/v1/instances/${id}`)).body.taskState === 'spawning',
+    30_000,
+    'spawning',
+  );
+  await stack.api('DELETE', `/v1/instances/${id}`);
 }

@@ -1,5 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DEFAULT_TOOLS_DIR } from './temporal-cli.js';
@@ -40,9 +49,10 @@ export async function ensureVenv(
   const tempDir = path.join(toolsDir, `.${tool.venvName}.partial-${process.pid}-${Date.now().toString(36)}`);
   const env = { ...process.env, PIP_ROOT_USER_ACTION: 'ignore', PIP_DISABLE_PIP_VERSION_CHECK: '1' };
   try {
-    await execFileAsync('python3', ['-m', 'venv', tempDir]);
+    await execFileAsync('python3', ['-m', 'venv', '--prompt', tool.venvName, tempDir]);
     const pip = [path.join(tempDir, 'bin', 'python'), ['-m', 'pip', 'install', '--no-input', '-q']] as const;
     await execFileAsync(pip[0], [...pip[1], ...tool.packages], { env, maxBuffer: 10 * 1024 * 1024 });
+    pointScriptsAt(tempDir, finalDir);
     try {
       renameSync(tempDir, finalDir);
     } catch (err) {
@@ -59,4 +69,20 @@ export async function ensureVenv(
     rmSync(tempDir, { recursive: true, force: true });
   }
   return venvPython(tool, toolsDir);
+}
+
+/**
+ * pip writes the venv's own path into its console scripts (`#!…/bin/python`) and activate
+ * scripts: made in the private folder, they would name it after the rename. They name the
+ * final folder instead, so `.tools/<venv>/bin/openstack` runs as it does in any venv.
+ */
+function pointScriptsAt(tempDir: string, finalDir: string): void {
+  const bin = path.join(tempDir, 'bin');
+  for (const name of readdirSync(bin)) {
+    const file = path.join(bin, name);
+    const stat = lstatSync(file);
+    if (!stat.isFile() || stat.size > 1024 * 1024) continue;
+    const text = readFileSync(file, 'utf8');
+    if (text.includes(tempDir)) writeFileSync(file, text.split(tempDir).join(finalDir));
+  }
 }

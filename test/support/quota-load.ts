@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import type { DataSource } from 'typeorm';
 import type { TestStack } from './stack.js';
 
 /**
@@ -98,20 +97,4 @@ export async function runQuotaLoad(stack: TestStack, options: QuotaLoadOptions):
     await reader;
   }
   return { projects, unexpected, outcomes, postMs, getMs, seconds: (performance.now() - started) / 1000 };
-}
-
-/** Hosts whose claims hold more than their capacity (times its allocation ratio) or disagree with its usage. */
-export async function overcommittedHosts(db: DataSource): Promise<string[]> {
-  const rows: Array<{ name: string; problem: string }> = await db.query(`
-    SELECT h.name,
-           concat_ws(', ',
-             CASE WHEN coalesce(sum(c.vcpus), 0) > h.vcpus * h.cpu_allocation_ratio THEN 'vCPUs over capacity' END,
-             CASE WHEN coalesce(sum(c.ram_mb), 0) > h.ram_mb * h.ram_allocation_ratio THEN 'RAM over capacity' END,
-             CASE WHEN coalesce(sum(c.disk_gb), 0) > h.disk_gb * h.disk_allocation_ratio THEN 'disk over capacity' END,
-             CASE WHEN coalesce(sum(c.vcpus), 0) <> h.vcpus_used OR coalesce(sum(c.ram_mb), 0) <> h.ram_mb_used
-                    OR coalesce(sum(c.disk_gb), 0) <> h.disk_gb_used THEN 'usage differs from its claims' END
-           ) AS problem
-      FROM hosts h LEFT JOIN claims c ON c.host = h.name
-     GROUP BY h.name`);
-  return rows.filter((r) => r.problem).map((r) => `${r.name}: ${r.problem}`);
 }

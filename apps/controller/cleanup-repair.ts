@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { DeleteInstanceInput } from '../../contracts/instances.js';
-import { ComputeHostKey, InstanceIdKey, InstanceStatusKey, ProjectIdKey } from '../../contracts/search-attributes.js';
+import { instanceSearchAttributes } from '../../contracts/search-attributes.js';
 import { TaskQueues, repairInstanceWorkflowId } from '../../contracts/task-queues.js';
 import { unfinishedCleanups } from '../../core/instances/cleanup-repair.js';
 import type { Logger } from '../../core/logger.js';
@@ -38,12 +38,7 @@ export function startCleanupRepair(deps: CleanupRepairDeps): () => void {
             taskQueue: TaskQueues.workflows,
             workflowId: repairInstanceWorkflowId(instanceId),
             args: [input],
-            typedSearchAttributes: [
-              { key: InstanceIdKey, value: instanceId },
-              { key: ProjectIdKey, value: projectId },
-              { key: InstanceStatusKey, value: 'DELETING' },
-              ...(host ? [{ key: ComputeHostKey, value: host }] : []),
-            ],
+            typedSearchAttributes: instanceSearchAttributes({ instanceId, projectId, status: 'DELETING', host }),
             staticSummary: `repair: finish the cleanup of ${instanceId}`,
           });
           log.info({ instanceId, host }, 'cleanup repair started');

@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
-import { ComputeHostKey, InstanceIdKey, ProjectIdKey } from '../../../contracts/search-attributes.js';
+import { instanceSearchAttributes } from '../../../contracts/search-attributes.js';
 import { TaskQueues } from '../../../contracts/task-queues.js';
 import { volumeAttachmentWorkflowId, type VolumeAttachmentInput } from '../../../contracts/volume-attachment.js';
 import type { NimbusConfig } from '../../../core/config.js';
@@ -89,11 +89,11 @@ export class InstanceVolumesService {
         taskQueue: TaskQueues.workflows,
         workflowId: volumeAttachmentWorkflowId(instance.id, volumeId),
         args: [input],
-        typedSearchAttributes: [
-          { key: InstanceIdKey, value: instance.id },
-          { key: ProjectIdKey, value: instance.projectId },
-          { key: ComputeHostKey, value: instance.host },
-        ],
+        typedSearchAttributes: instanceSearchAttributes({
+          instanceId: instance.id,
+          projectId: instance.projectId,
+          host: instance.host,
+        }),
         staticSummary: `${type === 'AttachVolume' ? 'attach' : 'detach'} volume ${volumeId} on ${instance.name}`,
       });
     } catch (err) {

@@ -2,12 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { BuildProgress, CreateInstanceInput, DeleteInstanceInput } from '../../../contracts/instances.js';
 import { STATUS_QUERY } from '../../../contracts/instances.js';
-import {
-  ComputeHostKey,
-  InstanceIdKey,
-  InstanceStatusKey,
-  ProjectIdKey,
-} from '../../../contracts/search-attributes.js';
+import { instanceSearchAttributes } from '../../../contracts/search-attributes.js';
 import { TaskQueues, createInstanceWorkflowId, deleteInstanceWorkflowId } from '../../../contracts/task-queues.js';
 import type { NimbusConfig } from '../../../core/config.js';
 import type { StoredBuildStart } from '../../../core/instances/build-admission.js';
@@ -138,19 +133,13 @@ export class InstanceWorkflows {
     input: CreateInstanceInput | DeleteInstanceInput,
     opts: { attributes: InstanceAttributes; staticSummary: string; staticDetails?: string },
   ): Promise<void> {
-    const { instanceId, projectId, status, host } = opts.attributes;
     await this.temporal.workflow.start(workflowType, {
       taskQueue: TaskQueues.workflows,
       workflowId,
       // A build's id is never reused: a late second start finds the first, even ended.
       ...(workflowType === 'CreateInstance' ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
       args: [input],
-      typedSearchAttributes: [
-        { key: InstanceIdKey, value: instanceId },
-        { key: ProjectIdKey, value: projectId },
-        { key: InstanceStatusKey, value: status },
-        ...(host ? [{ key: ComputeHostKey, value: host }] : []),
-      ],
+      typedSearchAttributes: instanceSearchAttributes(opts.attributes),
       staticSummary: opts.staticSummary,
       staticDetails: opts.staticDetails,
     });

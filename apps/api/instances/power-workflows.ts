@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { ConsoleInput, ConsoleOutput, PowerAction, PowerActionInput } from '../../../contracts/power.js';
-import { ComputeHostKey, InstanceIdKey, ProjectIdKey } from '../../../contracts/search-attributes.js';
+import { instanceSearchAttributes } from '../../../contracts/search-attributes.js';
 import { TaskQueues, consoleWorkflowId, powerActionWorkflowId } from '../../../contracts/task-queues.js';
 import type { NimbusConfig } from '../../../core/config.js';
 import type { InstanceView } from '../../../core/instances/instance-view.js';
@@ -35,11 +35,11 @@ export class PowerWorkflows {
       taskQueue: TaskQueues.workflows,
       workflowId: powerActionWorkflowId(instance.id),
       args: [input],
-      typedSearchAttributes: [
-        { key: InstanceIdKey, value: instance.id },
-        { key: ProjectIdKey, value: instance.projectId },
-        { key: ComputeHostKey, value: instance.host },
-      ],
+      typedSearchAttributes: instanceSearchAttributes({
+        instanceId: instance.id,
+        projectId: instance.projectId,
+        host: instance.host,
+      }),
       staticSummary: `${action} ${instance.name} on ${instance.host}`,
     });
   }

@@ -9,26 +9,27 @@ import type { HypervisorDriver } from '../core/hypervisor/driver.js';
 import { InjectedFailure, type FailureInjector } from '../core/hypervisor/failure-injector.js';
 import type { NodeImageCache } from '../core/images/node-cache.js';
 import { bindPort } from '../core/network/port-binding.js';
-import type { PortAllocator } from '../core/network/port-allocator.js';
 import type { VifDriver } from '../core/network/vif/vif-driver.js';
-import type { ClaimService } from '../core/scheduling/claims.js';
+import type { HostLedger } from '../core/scheduling/host-ledger.js';
 import type { VolumeConnector } from '../core/storage/connector.js';
-import type { VolumeService } from '../core/storage/volume-service.js';
 import { classified } from './failures.js';
 import { withHeartbeat } from './heartbeat.js';
-import { retryTransient } from './transient-retry.js';
 
+/**
+ * What a compute host's steps work with: all of it on the host itself. The host reaches only
+ * Temporal and the image service; what its steps change in the database (the claim, the
+ * port's status, the volume's attachment) the workflow records afterwards (recordClaim …).
+ */
 export interface ComputeDeps {
   host: string;
-  claims: ClaimService;
+  /** The host's own account of its promised room: claims are decided here. */
+  ledger: HostLedger;
   driver: HypervisorDriver;
   /** Host-side wiring of ports, from the binding the network service chose. */
   vifs: VifDriver;
   /** Host-side half of a volume attachment: connection → what the driver attaches. */
   connector: VolumeConnector;
   images: NodeImageCache;
-  ports: PortAllocator;
-  volumes: VolumeService;
   faults: FailureInjector;
   /** NIMBUS_IMAGE_CACHE_MAX_BYTES: after each pull, unused images are evicted down to this. */
   imageCacheMaxBytes?: number;
@@ -60,10 +61,9 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
 
   return {
     async claimResources({ instanceId, flavor, attemptNo }: ClaimInput): Promise<void> {
-      const ctx = Context.current();
       // The first heartbeat goes out before anything else: the claim's short heartbeat timeout
       // is how a frozen agent is told from a slow one, so a live agent says so at once and
-      // keeps saying it while the database is slow (workflows/host-steps.ts).
+      // keeps saying it while a fault or a slow disk holds it up (workflows/host-steps.ts).
       await classified(() =>
         withHeartbeat(async (signal) => {
           try {
@@ -77,11 +77,13 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
             }
             throw err;
           }
-          // Temporal does not retry a claim on the same host; a database hiccup is retried here.
-          const budgetMs = Math.max(1000, (ctx.info.startToCloseTimeoutMs ?? 30_000) * 0.8);
-          await retryTransient(() => deps.claims.claim(instanceId, host, flavor, attemptNo), { budgetMs, signal });
+          await deps.ledger.claim(instanceId, flavor, attemptNo);
         }),
       );
+    },
+
+    async releaseHostClaim({ instanceId, attemptNo }): Promise<void> {
+      await classified(() => deps.ledger.release(instanceId, attemptNo));
     },
 
     async pullImage({ instanceId, image }: { instanceId: string; image: ImageRef }): Promise<{ cached: boolean }> {
@@ -180,7 +182,6 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
             await vifs.unplug({ portId, tapDevice, bridge }).catch(() => undefined);
             throw err;
           }
-          await deps.ports.setStatus(instanceId, 'active');
         }),
       );
     },
@@ -192,7 +193,6 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
           const plugged = (await driver.getDomain(instanceId))?.vifs ?? [];
           await driver.unplugVif(instanceId, undefined, { signal });
           for (const vif of plugged) await vifs.unplug(vif, { signal });
-          await deps.ports.setStatus(instanceId, 'down');
         }),
       );
     },
@@ -209,7 +209,6 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
           // os-brick's step: the connection becomes what the hypervisor attaches.
           const spec = await connector.connectVolume(volume.volumeId, volume.connection, { signal });
           const { device } = await driver.attachVolume(instanceId, spec, { signal });
-          await deps.volumes.markAttached({ volumeId: volume.volumeId, instanceId, host, device });
           return { device };
         }),
       );
@@ -220,8 +219,6 @@ export function createComputeActivities(deps: ComputeDeps): ComputeActivities {
         withHeartbeat(async (signal) => {
           await driver.detachVolume(instanceId, volumeId, { signal });
           await connector.disconnectVolume(volumeId, { signal });
-          // Only this instance's attachment: a late retry never frees a volume another build holds since.
-          await deps.volumes.markDetached(volumeId, instanceId);
         }),
       );
     },

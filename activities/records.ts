@@ -1,8 +1,20 @@
 import type { RecordsActivities } from '../contracts/activities.js';
 import type { InstanceRecords } from '../core/instances/instance-records.js';
+import type { PortAllocator } from '../core/network/port-allocator.js';
+import type { ClaimService } from '../core/scheduling/claims.js';
+import type { VolumeService } from '../core/storage/volume-service.js';
+import { classified } from './failures.js';
 
-/** Writes the workflow's progress to Postgres, which the API answers from. */
-export function createRecordsActivities(deps: { records: InstanceRecords }): RecordsActivities {
+export interface RecordsDeps {
+  records: InstanceRecords;
+  /** What hosts did, recorded for them: compute agents never write the database. */
+  claims: ClaimService;
+  ports: PortAllocator;
+  volumes: VolumeService;
+}
+
+/** Writes the workflow's progress, and what the hosts did, to Postgres, which the API answers from. */
+export function createRecordsActivities(deps: RecordsDeps): RecordsActivities {
   const { records } = deps;
   return {
     async recordStep(input) {
@@ -31,6 +43,19 @@ export function createRecordsActivities(deps: { records: InstanceRecords }): Rec
     },
     async recordPowerState({ instanceId, status, powerState }) {
       await records.setPowerState(instanceId, status, powerState);
+    },
+    async recordClaim({ instanceId, host, flavor, attemptNo }) {
+      // A refusal is permanent (the build moves to another host); a database error is retried.
+      await classified(() => deps.claims.claim(instanceId, host, flavor, attemptNo));
+    },
+    async recordPortStatus({ instanceId, status }) {
+      await deps.ports.setStatus(instanceId, status);
+    },
+    async recordVolumeAttached(input) {
+      await classified(() => deps.volumes.markAttached(input));
+    },
+    async recordVolumeDetached({ volumeId, instanceId }) {
+      await classified(() => deps.volumes.markDetached(volumeId, instanceId));
     },
   };
 }

@@ -45,8 +45,13 @@ export interface ClaimInput {
 }
 
 export interface ComputeActivities {
-  /** The host checks its own free room and claims it atomically; fails HostRefused. */
+  /**
+   * The host checks its own free room (its ledger, never the database) and claims it
+   * atomically; fails HostRefused. The control plane records the claim afterwards (recordClaim).
+   */
   claimResources(input: ClaimInput): Promise<void>;
+  /** Gives the claim back in the host's ledger, fenced as ReleaseClaimInput says; harmless twice. */
+  releaseHostClaim(input: { instanceId: string; attemptNo?: number }): Promise<void>;
   /** Downloads the image straight from the image service into the node cache. */
   pullImage(input: { instanceId: string; image: ImageRef }): Promise<{ cached: boolean }>;
   spawnDomain(input: { instanceId: string; name: string; flavor: FlavorSpec; image: ImageRef }): Promise<void>;
@@ -155,6 +160,17 @@ export interface RecordsActivities {
   recordDeleted(input: { instanceId: string }): Promise<void>;
   /** The outcome of a power action: status, power state (Nova's numbers), task state cleared. */
   recordPowerState(input: { instanceId: string; status: 'ACTIVE' | 'SHUTOFF'; powerState: number }): Promise<void>;
+  /**
+   * A claim its host granted, recorded in the host's usage: conditional and fenced like the
+   * host's own, so a host whose ledger and record disagree is refused (HostRefused), not overcommitted.
+   */
+  recordClaim(input: ClaimInput & { host: string }): Promise<void>;
+  /** The port's status once its host plugged (active) or unplugged (down) it. */
+  recordPortStatus(input: { instanceId: string; status: 'active' | 'down' }): Promise<void>;
+  /** The volume is in use by the instance, at `device` on `host`, once the host attached it. */
+  recordVolumeAttached(input: { volumeId: string; instanceId: string; host: string; device: string }): Promise<void>;
+  /** Only this instance's attachment is released, once its host detached it. */
+  recordVolumeDetached(input: { volumeId: string; instanceId: string }): Promise<void>;
 }
 
 /** The benchmark floor's activity, registered on every worker (activities/noop.ts). */

@@ -272,3 +272,8 @@ export function dhcpStateDir(config: Pick<NimbusConfig, 'dataDir'>): string {
 export function nodeDir(config: Pick<NimbusConfig, 'dataDir'>, host: string): string {
   return path.join(config.dataDir, 'nodes', host);
 }
+
+/** The compute host's ledger of the room it has promised (core/scheduling/host-ledger.ts). */
+export function hostLedgerFile(config: Pick<NimbusConfig, 'dataDir'>, host: string): string {
+  return path.join(nodeDir(config, host), 'claims-ledger.json');
+}

@@ -89,6 +89,10 @@ export class Build {
       recordFault: afterHeld((input) => records.recordFault(input)),
       recordDeleted: afterHeld((input) => records.recordDeleted(input)),
       recordPowerState: afterHeld((input) => records.recordPowerState(input)),
+      recordClaim: afterHeld((input) => records.recordClaim(input)),
+      recordPortStatus: afterHeld((input) => records.recordPortStatus(input)),
+      recordVolumeAttached: afterHeld((input) => records.recordVolumeAttached(input)),
+      recordVolumeDetached: afterHeld((input) => records.recordVolumeDetached(input)),
     };
   }
 }

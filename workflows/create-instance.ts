@@ -14,7 +14,7 @@ import { InstanceStatusKey } from '../contracts/search-attributes.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
 import { controlPlane, undo } from './activity-options.js';
 import { removeDhcpReservation } from './dhcp-steps.js';
-import { CLEANUP_INCOMPLETE_PATCH, DHCP_RESERVATION_PATCH } from './patches.js';
+import { CLEANUP_INCOMPLETE_PATCH, DHCP_RESERVATION_PATCH, HOST_LEDGER_PATCH } from './patches.js';
 import { cleanupIncompleteFault, recordCleanupIncomplete } from './cleanup.js';
 import { Build } from './build.js';
 import { StepFailure, toFault } from './failures.js';
@@ -65,17 +65,29 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
         ),
       );
     }
+    // What the host did is recorded by the control plane (the host never writes the database).
+    const ledger = patched(HOST_LEDGER_PATCH);
+    // Its undo records nothing: the port's own undo (deallocatePort, next) removes it.
     saga.add(`unplugVif(${host})`, () => computeUndo.unplugVif({ instanceId }));
-    await build.step('plug_vif', host, () =>
-      run('plugVif', `plug ${port.ip} (${port.mac}) into ${input.name}`, { instanceId, port }),
-    );
+    await build.step('plug_vif', host, async () => {
+      await run('plugVif', `plug ${port.ip} (${port.mac}) into ${input.name}`, { instanceId, port });
+      if (ledger) await record.recordPortStatus({ instanceId, status: 'active' });
+    });
 
     /** Attaches a volume on the host. Its undo only detaches: the volume's own undo decides whether it is deleted. */
     const attach = async (volume: VolumeInfo): Promise<void> => {
-      saga.add(`detachVolume(${host})`, () => computeUndo.detachVolume({ instanceId, volumeId: volume.volumeId }));
-      await build.step('attach_volume', host, () =>
-        run('attachVolume', `attach volume ${volume.volumeId} to ${input.name}`, { instanceId, volume }),
-      );
+      const { volumeId } = volume;
+      saga.add(`detachVolume(${host})`, async () => {
+        await computeUndo.detachVolume({ instanceId, volumeId });
+        if (ledger) await record.recordVolumeDetached({ volumeId, instanceId });
+      });
+      await build.step('attach_volume', host, async () => {
+        const { device } = await run('attachVolume', `attach volume ${volumeId} to ${input.name}`, {
+          instanceId,
+          volume,
+        });
+        if (ledger) await record.recordVolumeAttached({ volumeId, instanceId, host, device });
+      });
     };
 
     /**

@@ -13,7 +13,7 @@ import { computeQueue } from '../contracts/task-queues.js';
 import { hostTiming, undo } from './activity-options.js';
 import { failureMessage, isHostUnreachable } from './failures.js';
 import { removeDhcpReservation } from './dhcp-steps.js';
-import { CLEANUP_INCOMPLETE_PATCH, DHCP_RESERVATION_PATCH } from './patches.js';
+import { CLEANUP_INCOMPLETE_PATCH, DHCP_RESERVATION_PATCH, HOST_LEDGER_PATCH } from './patches.js';
 import { type Leftover, cleanupIncompleteFault, recordCleanupIncomplete } from './cleanup.js';
 import { STORAGE_NODE_PATCH, networkUndo, recordsOf, schedulerUndo, storageNodeUndo, storageUndo } from './proxies.js';
 
@@ -89,6 +89,10 @@ export async function DeleteInstance(input: DeleteInstanceInput): Promise<void> 
   if (patched(DHCP_RESERVATION_PATCH)) await step('removeDhcpReservation', () => removeDhcpReservation(instanceId));
   await step('deallocatePort', () => networkUndo.deallocatePort({ instanceId }));
   await step('destroyDomain', () => onHost('destroy domain', (c) => c.destroyDomain({ instanceId })));
+  // The host's ledger first, then the record of it: a dead host's ledger forgets it at its next sync.
+  if (patched(HOST_LEDGER_PATCH)) {
+    await step('releaseHostClaim', () => onHost('release claim', (c) => c.releaseHostClaim({ instanceId })));
+  }
   await step('releaseClaim', () => schedulerUndo.releaseClaim({ instanceId }));
   if (leftovers.length > 0) {
     throw await recordCleanupIncomplete(instanceId, cleanupIncompleteFault(leftovers, 'delete', host));

@@ -20,3 +20,11 @@ export const CLEANUP_INCOMPLETE_PATCH = 'cleanup-incomplete';
  * execution, at its start (recordsOf), so older executions replay with regular activities.
  */
 export const LOCAL_RECORDS_PATCH = 'local-records';
+
+/**
+ * Compute hosts never write the database: a host decides a claim from its own ledger and
+ * gives it back there (releaseHostClaim), and the workflow records what each host step did
+ * (the claim, the port's status, the volume's attachment) with control-plane records.
+ * Executions that ran without it replay with the host steps that wrote those rows themselves.
+ */
+export const HOST_LEDGER_PATCH = 'host-ledger';

@@ -1,4 +1,10 @@
-import { ApplicationFailure, CancellationScope, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  patched,
+  proxyActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { ComputeActivities } from '../contracts/activities.js';
 import { FaultCodes } from '../contracts/errors.js';
 import { MAX_SCHEDULING_ATTEMPTS, type Attempt, type BuildStep, type Fault } from '../contracts/instances.js';
@@ -8,7 +14,9 @@ import { undo } from './activity-options.js';
 import type { Build } from './build.js';
 import { StepFailure, attemptOutcome, failureMessage, failureType, isFatal, isHostUnresponsive } from './failures.js';
 import { onHost } from './host-steps.js';
+import { HOST_LEDGER_PATCH } from './patches.js';
 import { scheduler, schedulerUndo } from './proxies.js';
+import { DEFERRED } from './saga.js';
 
 /**
  * Places the build: schedule, claim, pull the image and spawn on one host. A failure that
@@ -46,13 +54,20 @@ export async function placeAndSpawn(build: Build): Promise<string> {
       hostSaga.add(`releaseClaim(${host})`, () =>
         schedulerUndo.releaseClaim({ instanceId, attemptNo, ...(unresponsive ? { suspectHost: host } : {}) }),
       );
-      await build.step('claim', host, () =>
-        run('claimResources', `claim ${input.flavor.name} on ${host}`, {
-          instanceId,
-          flavor: input.flavor,
-          attemptNo,
-        }),
-      );
+      const ledger = patched(HOST_LEDGER_PATCH);
+      // The host's own ledger, fenced the same way. A host that left the claim unanswered would
+      // leave this unanswered too: its ledger drops a claim the control plane never recorded.
+      if (ledger) {
+        hostSaga.add(`releaseHostClaim(${host})`, () =>
+          unresponsive ? Promise.resolve(DEFERRED) : computeUndo.releaseHostClaim({ instanceId, attemptNo }),
+        );
+      }
+      await build.step('claim', host, async () => {
+        const flavor = input.flavor;
+        await run('claimResources', `claim ${flavor.name} on ${host}`, { instanceId, flavor, attemptNo });
+        // The host granted it; the control plane records it, conditionally, as the host's usage.
+        if (ledger) await record.recordClaim({ instanceId, host, flavor, attemptNo });
+      });
       noteAttempt(attemptNo, { host, outcome: 'claimed', reason: null });
       await record.recordAttempt({ instanceId, attemptNo, attempt: tried[attemptNo - 1] });
       upsertSearchAttributes([{ key: ComputeHostKey, value: host }]);

@@ -8,6 +8,12 @@ interface Undo {
 }
 
 /**
+ * What an undo returns when it leaves its work to the host's own reconciliation on purpose
+ * (a host that did not answer its step would not answer the undo either): recorded as deferred.
+ */
+export const DEFERRED = Symbol('deferred');
+
+/**
  * Compensations of a build. Each undo is registered *before* its step runs (an undo is
  * safe when its step never happened), and they run in reverse in a scope that a
  * cancellation cannot interrupt. Undos are retried until they succeed (activity-options
@@ -40,7 +46,10 @@ export class Saga {
     await CancellationScope.nonCancellable(async () => {
       for (const undo of undos) {
         try {
-          await undo.run();
+          if ((await undo.run()) === DEFERRED) {
+            this.progress.compensation({ name: undo.name, outcome: 'deferred', error: null });
+            continue;
+          }
           this.progress.compensation({ name: undo.name, outcome: 'succeeded', error: null });
           await this.onUndone(undo.name);
         } catch (err) {

@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+import { ApplicationFailure, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { ComputeActivities, RecordsActivities } from '../contracts/activities.js';
 import { FaultCodes } from '../contracts/errors.js';
 import { TaskQueues, computeQueue } from '../contracts/task-queues.js';
@@ -7,6 +7,7 @@ import { controlPlane, hostTiming, undo } from './activity-options.js';
 import { ProgressTracker } from './build-progress.js';
 import { failureMessage, failureType } from './failures.js';
 import { onHost } from './host-steps.js';
+import { HOST_LEDGER_PATCH } from './patches.js';
 import { recordsOf, storage, storageNode, storageNodeUndo, storageUndo } from './proxies.js';
 import { Saga } from './saga.js';
 
@@ -36,8 +37,14 @@ export async function AttachVolume(input: VolumeAttachmentInput): Promise<{ devi
       { ...controlPlane(TaskQueues.storageNode), summary: `export volume ${volumeId} to ${host}` },
       [{ volume: { volumeId, sizeGb: volume.sizeGb, pool: volume.pool! }, connection: volume.connection, host }],
     );
-    saga.add(`detachVolume(${host})`, () => computeUndo.detachVolume({ instanceId, volumeId }));
+    // What the host did is recorded by the control plane (the host never writes the database).
+    const ledger = patched(HOST_LEDGER_PATCH);
+    saga.add(`detachVolume(${host})`, async () => {
+      await computeUndo.detachVolume({ instanceId, volumeId });
+      if (ledger) await record.recordVolumeDetached({ volumeId, instanceId });
+    });
     const attached = await onHost(host, timing)('attachVolume', `attach volume ${volumeId}`, { instanceId, volume });
+    if (ledger) await record.recordVolumeAttached({ volumeId, instanceId, host, device: attached.device });
     await record.recordStep({ instanceId, step: 'attach_volume', host, phase: 'succeeded' });
     setCurrentDetails(`volume ${volumeId} attached as ${attached.device}`);
     return attached;
@@ -68,6 +75,7 @@ export async function DetachVolume(input: VolumeAttachmentInput): Promise<void> 
       retry: { maximumAttempts: 3 },
     });
     await compute.detachVolume({ instanceId, volumeId });
+    if (patched(HOST_LEDGER_PATCH)) await record.recordVolumeDetached({ volumeId, instanceId });
     await storageNode.unexportVolume({ volumeId, host });
     await record.recordStep({ instanceId, step: 'detach_volume', host, phase: 'succeeded' });
     setCurrentDetails(`volume ${volumeId} detached`);

@@ -11,7 +11,7 @@ import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
 import { computeQueue } from '../../contracts/task-queues.js';
 import { initiatorIqnOf } from '../../contracts/storage.js';
-import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
+import { ConfigError, hostLedgerFile, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
@@ -21,13 +21,10 @@ import { defaultSpawnLimit, SpawnGate } from '../../core/hypervisor/spawn-gate.j
 import { builtGuestImage } from '../../core/hypervisor/guest-image/build-guest-image.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { createLogger } from '../../core/logger.js';
-import { PortAllocator } from '../../core/network/port-allocator.js';
 import { createVifDriver } from '../../core/network/vif/vif-driver-factory.js';
-import { ClaimService } from '../../core/scheduling/claims.js';
+import { HostLedger } from '../../core/scheduling/host-ledger.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { IscsiConnector } from '../../core/storage/connector.js';
-import { VolumeService } from '../../core/storage/volume-service.js';
-import { exportLunOf } from '../../core/storage/iscsi-target.js';
 import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
 
@@ -114,6 +111,8 @@ const capacity = {
   diskGb: overrides.diskGb ?? resources.diskGb,
 };
 await registry.register({ name: host, ...capacity, hypervisorType: resources.hypervisorType });
+// What this host has promised: claims are decided here, from its node directory, not the database.
+const ledger = new HostLedger(hostLedgerFile(config, host), host, capacity);
 spawnGate.setLimit(config.maxConcurrentBuilds ?? defaultSpawnLimit(resources.hypervisorType));
 log.info(
   { hypervisor: resources.hypervisorType, ...capacity, maxConcurrentBuilds: spawnGate.limit },
@@ -170,14 +169,12 @@ const worker = await Worker.create({
     ...createPowerActivities({ driver }),
     ...createComputeActivities({
       host,
-      claims: new ClaimService(db),
+      ledger,
       driver,
       vifs,
       connector,
       images,
       imageCacheMaxBytes: config.imageCacheMaxBytes,
-      ports: new PortAllocator(db),
-      volumes: new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend)),
       faults,
     }),
   },

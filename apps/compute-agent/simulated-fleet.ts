@@ -12,20 +12,17 @@ import { createComputeActivities } from '../../activities/compute.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
 import { computeQueue } from '../../contracts/task-queues.js';
-import { nodeDir, type NimbusConfig } from '../../core/config.js';
+import { hostLedgerFile, nodeDir, type NimbusConfig } from '../../core/config.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { defaultSpawnLimit, SpawnGate } from '../../core/hypervisor/spawn-gate.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import type { Logger } from '../../core/logger.js';
-import { PortAllocator } from '../../core/network/port-allocator.js';
 import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
-import { ClaimService } from '../../core/scheduling/claims.js';
+import { HostLedger } from '../../core/scheduling/host-ledger.js';
 import { HostRegistry, type HostCapacity } from '../../core/scheduling/host-registry.js';
 import { IscsiConnector } from '../../core/storage/connector.js';
-import { exportLunOf } from '../../core/storage/iscsi-target.js';
-import { VolumeService } from '../../core/storage/volume-service.js';
 import { activityLogging } from '../common/activity-logging.js';
 
 export type SimulatedHost = Omit<HostCapacity, 'hypervisorType'>;
@@ -67,11 +64,8 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const shared: Shared = {
     connection,
-    claims: new ClaimService(db),
     vifs: new FakeVifDriver(),
     connector: new IscsiConnector(),
-    ports: new PortAllocator(db),
-    volumes: new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend)),
     injections: new HostInjectionStore(db),
     noop: createNoopActivities(),
   };
@@ -128,11 +122,8 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
 
 type Shared = {
   connection: NativeConnection;
-  claims: ClaimService;
   vifs: FakeVifDriver;
   connector: IscsiConnector;
-  ports: PortAllocator;
-  volumes: VolumeService;
   injections: HostInjectionStore;
   noop: ReturnType<typeof createNoopActivities>;
 };
@@ -173,14 +164,12 @@ async function createHostWorker(
       ...createPowerActivities({ driver }),
       ...createComputeActivities({
         host: host.name,
-        claims: shared.claims,
+        ledger: new HostLedger(hostLedgerFile(config, host.name), host.name, host),
         driver,
         vifs: shared.vifs,
         connector: shared.connector,
         images,
         imageCacheMaxBytes: config.imageCacheMaxBytes,
-        ports: shared.ports,
-        volumes: shared.volumes,
         faults,
       }),
     },

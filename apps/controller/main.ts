@@ -41,6 +41,8 @@ const db = await createDataSource(config.databaseUrl, {
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const namespace = config.temporalNamespace;
 const claims = new ClaimService(db);
+const ports = new PortAllocator(db);
+const volumes = new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend));
 // The benchmark's floor (bench/) runs no-op activities on these very queues and workers.
 const noop = createNoopActivities();
 
@@ -52,7 +54,8 @@ const workers = await Promise.all([
     ...shared,
     taskQueue: TaskQueues.workflows,
     ...workflowCode(),
-    activities: { ...noop, ...createRecordsActivities({ records: new InstanceRecords(db) }) },
+    // The records, and what hosts did (they never write the database themselves): claims, ports, volumes.
+    activities: { ...noop, ...createRecordsActivities({ records: new InstanceRecords(db), claims, ports, volumes }) },
   }),
   Worker.create({
     ...shared,
@@ -72,16 +75,14 @@ const workers = await Promise.all([
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.network,
-    activities: { ...noop, ...createNetworkActivities({ ports: new PortAllocator(db), db }) },
+    activities: { ...noop, ...createNetworkActivities({ ports, db }) },
   }),
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.storage,
     activities: {
       ...noop,
-      ...createStorageActivities({
-        volumes: new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend)),
-      }),
+      ...createStorageActivities({ volumes }),
     },
   }),
   // With the fake backend there are no targets to make: the controller answers the storage node's queue.

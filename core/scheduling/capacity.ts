@@ -10,6 +10,9 @@ export interface ResourceRequest {
   diskGb: number;
 }
 
+/** Overcommit a host allows unless told otherwise (Nova's defaults: CPU 4×, RAM and disk none). */
+export const DEFAULT_ALLOCATION_RATIOS: Readonly<ResourceRequest> = { vcpus: 4.0, ramMb: 1.0, diskGb: 1.0 };
+
 /** A host's row as PostgreSQL returns it: capacity, allocation ratio and usage per resource. */
 export interface HostUsageRow {
   vcpus: number;

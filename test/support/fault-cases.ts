@@ -161,6 +161,7 @@ export function attachFailureUndos(host: string): string[] {
     'removeDhcpReservation',
     'deallocatePort',
     `destroyDomain(${host})`,
+    `releaseHostClaim(${host})`,
     `releaseClaim(${host})`,
   ];
 }

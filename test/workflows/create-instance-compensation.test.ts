@@ -35,12 +35,14 @@ describe('CreateInstance compensation', () => {
     assert.deepEqual(h.cloud.actions(), [
       'scheduler:selectHost', // once: a full IP pool is not the host's fault
       `${n1}:claimResources`,
+      'instances:recordClaim',
       `${n1}:pullImage`,
       `${n1}:spawnDomain`,
       'network:allocatePort', // once: non-retryable
       // The port's undo was registered before its step, so it runs (and is a no-op).
       'network:deallocatePort',
       `${n1}:destroyDomain`,
+      `${n1}:releaseHostClaim`,
       'scheduler:releaseClaim',
       'instances:recordFault',
     ]);
@@ -59,6 +61,7 @@ describe('CreateInstance compensation', () => {
       [
         ['deallocatePort', 'succeeded'],
         ['destroyDomain(node-1)', 'succeeded'],
+        ['releaseHostClaim(node-1)', 'succeeded'],
         ['releaseClaim(node-1)', 'succeeded'],
       ],
     );
@@ -67,7 +70,12 @@ describe('CreateInstance compensation', () => {
       .recordsOf('recordStep')
       .filter((r) => r.phase === 'compensated')
       .map((r) => r.step);
-    assert.deepEqual(compensated, ['deallocatePort', 'destroyDomain(node-1)', 'releaseClaim(node-1)']);
+    assert.deepEqual(compensated, [
+      'deallocatePort',
+      'destroyDomain(node-1)',
+      'releaseHostClaim(node-1)',
+      'releaseClaim(node-1)',
+    ]);
     assert.deepEqual(await searchAttributes(handle), { status: 'ERROR', host: 'node-1' });
   });
 
@@ -80,6 +88,7 @@ describe('CreateInstance compensation', () => {
       'network-node:removeDhcpReservation',
       'network:deallocatePort',
       `${n1}:destroyDomain`,
+      `${n1}:releaseHostClaim`,
       'scheduler:releaseClaim',
       'instances:recordFault',
     ]);
@@ -93,7 +102,13 @@ describe('CreateInstance compensation', () => {
     const handle = await startCreate(h, createInput({ volume: { sizeGb: 1 } }));
 
     await buildFailure(handle, FaultCodes.HostStepFailed);
-    const undos = [`${n1}:detachVolume`, 'storage-node:destroyVolume', 'storage:deleteVolume', ...unwiredOn(n1)];
+    const undos = [
+      `${n1}:detachVolume`,
+      'instances:recordVolumeDetached',
+      'storage-node:destroyVolume',
+      'storage:deleteVolume',
+      ...unwiredOn(n1),
+    ];
     assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [...undos, 'instances:recordFault']);
     const [{ fault }] = h.cloud.recordsOf('recordFault');
     assert.deepEqual(
@@ -128,6 +143,7 @@ describe('CreateInstance compensation', () => {
     // The spawn step acknowledged the cancellation before its undo ran (no race).
     assert.deepEqual(h.cloud.actions(`${n1}:spawnDomain`), [
       `${n1}:destroyDomain`,
+      `${n1}:releaseHostClaim`,
       'scheduler:releaseClaim',
       'instances:recordDeleted',
     ]);
@@ -139,7 +155,7 @@ describe('CreateInstance compensation', () => {
     assert.equal(status.status, 'DELETED');
     assert.deepEqual(
       status.compensations.map((c) => c.outcome),
-      ['succeeded', 'succeeded'],
+      ['succeeded', 'succeeded', 'succeeded'],
     );
     assert.equal((await searchAttributes(handle)).status, 'DELETED');
   });
@@ -174,6 +190,7 @@ describe('CreateInstance compensation', () => {
       'network:deallocatePort',
       `${n1}:destroyDomain`, // fails (retryable)
       `${n1}:destroyDomain`, // the retry succeeds
+      `${n1}:releaseHostClaim`,
       'scheduler:releaseClaim',
       'instances:recordFault',
     ]);
@@ -184,6 +201,7 @@ describe('CreateInstance compensation', () => {
       [
         ['deallocatePort', 'succeeded'],
         ['destroyDomain(node-1)', 'succeeded'],
+        ['releaseHostClaim(node-1)', 'succeeded'],
         ['releaseClaim(node-1)', 'succeeded'],
       ],
     );
@@ -200,6 +218,7 @@ describe('CreateInstance compensation', () => {
     assert.deepEqual(h.cloud.actions('network:allocatePort'), [
       'network:deallocatePort',
       `${n1}:destroyDomain`, // once: non-retryable
+      `${n1}:releaseHostClaim`,
       'scheduler:releaseClaim',
       'instances:recordFault',
     ]);
@@ -217,6 +236,7 @@ describe('CreateInstance compensation', () => {
       [
         ['deallocatePort', 'succeeded'],
         ['destroyDomain(node-1)', 'failed'],
+        ['releaseHostClaim(node-1)', 'succeeded'],
         ['releaseClaim(node-1)', 'succeeded'],
       ],
     );
@@ -237,6 +257,7 @@ describe('CreateInstance compensation', () => {
     await buildFailure(handle, FaultCodes.CleanupIncomplete);
     assert.deepEqual(h.cloud.actions(`${n1}:spawnDomain`), [
       `${n1}:destroyDomain`,
+      `${n1}:releaseHostClaim`,
       'scheduler:releaseClaim',
       'instances:recordFault',
     ]);

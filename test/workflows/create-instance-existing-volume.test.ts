@@ -41,9 +41,11 @@ describe('CreateInstance with an existing volume', () => {
     assert.deepEqual(h.cloud.actions('network:allocatePort'), [
       'network-node:addDhcpReservation',
       `${n1}:plugVif`,
+      'instances:recordPortStatus',
       'storage:reserveVolume',
       'storage-node:exportVolume',
       `${n1}:attachVolume`,
+      'instances:recordVolumeAttached',
       'instances:recordActive',
     ]);
     const taskStates = h.cloud
@@ -71,6 +73,7 @@ describe('CreateInstance with an existing volume', () => {
     await buildFailure(handle, FaultCodes.HostStepFailed);
     assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [
       `${n1}:detachVolume`,
+      'instances:recordVolumeDetached',
       'storage-node:unexportVolume',
       'storage:unreserveVolume',
       ...unwiredOn(n1),

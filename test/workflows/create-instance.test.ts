@@ -22,11 +22,16 @@ const n1 = 'compute.node-1';
 const n2 = 'compute.node-2';
 const n3 = 'compute.node-3';
 
-/** The build's calls on one host until it is ACTIVE: claim, pull, spawn. */
-const placedOn = (q: string) => [`${q}:claimResources`, `${q}:pullImage`, `${q}:spawnDomain`];
+/** The build's calls on one host until it is ACTIVE: claim (granted by the host, then recorded), pull, spawn. */
+const placedOn = (q: string) => [`${q}:claimResources`, 'instances:recordClaim', `${q}:pullImage`, `${q}:spawnDomain`];
 /** Placed, then wired and recorded ACTIVE: the rest of a build without a volume. */
-/** The port, its DHCP reservation on the network node, and the VIF on the host. */
-const wiredOn = (q: string) => ['network:allocatePort', 'network-node:addDhcpReservation', `${q}:plugVif`];
+/** The port, its DHCP reservation on the network node, and the VIF on the host (then the port's status recorded). */
+const wiredOn = (q: string) => [
+  'network:allocatePort',
+  'network-node:addDhcpReservation',
+  `${q}:plugVif`,
+  'instances:recordPortStatus',
+];
 const builtOn = (q: string) => [...placedOn(q), ...wiredOn(q), 'instances:recordActive'];
 
 describe('CreateInstance', () => {
@@ -44,6 +49,7 @@ describe('CreateInstance', () => {
       'storage:createVolume',
       'storage-node:exportVolume',
       `${n1}:attachVolume`,
+      'instances:recordVolumeAttached',
       'instances:recordActive',
     ]);
     assert.deepEqual(h.cloud.recordsOf('recordActive'), [{ instanceId: input.instanceId, host: 'node-1' }]);
@@ -81,6 +87,7 @@ describe('CreateInstance', () => {
         `dhcp reservation ${input.instanceId}`,
         `domain node-1/${input.instanceId}`,
         `export node-1/${volumeId}`,
+        `host ledger claim node-1/${input.instanceId}`,
         `port ${input.instanceId}`,
         `stored ${volumeId}`,
         `vif node-1/${input.instanceId}`,
@@ -98,10 +105,11 @@ describe('CreateInstance', () => {
     assert.equal(queues.length, 10, `one activity per step: ${queues.join(', ')}`);
     assert.ok(!queues.includes(TaskQueues.workflows), `no records on the workflow queue: ${queues.join(', ')}`);
     const local = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
-    // Every record the API reads was written (start and end of the 10 steps, the attempt, ACTIVE),
-    // a step's end with the next step's start: 14 local activities for 22 records.
-    assert.equal(h.cloud.records.length, 22);
-    assert.equal(local.length, 14);
+    // Every record the API reads was written (start and end of the 10 steps, the attempt, what the
+    // host did: claim, port, attachment; ACTIVE), a step's end with the next step's start: 17 local
+    // activities for 25 records.
+    assert.equal(h.cloud.records.length, 25);
+    assert.equal(local.length, 17);
     const rows = h.cloud.recordsOf('recordStep').map((r) => `${r.step} ${r.phase}`);
     assert.deepEqual(rows.slice(0, 4), ['schedule start', 'schedule succeeded', 'claim start', 'claim succeeded']);
     assert.deepEqual(rows.slice(-2), ['attach_volume start', 'attach_volume succeeded']);
@@ -116,6 +124,7 @@ describe('CreateInstance', () => {
     assert.deepEqual(h.cloud.actions(), [
       'scheduler:selectHost',
       `${n1}:claimResources`,
+      `${n1}:releaseHostClaim`,
       'scheduler:releaseClaim',
       'scheduler:selectHost',
       ...builtOn(n2),
@@ -136,6 +145,27 @@ describe('CreateInstance', () => {
     assert.deepEqual(await searchAttributes(handle), { status: 'ACTIVE', host: 'node-2' });
   });
 
+  it("moves on when the control plane refuses to record a host's claim, releasing it on that host", async () => {
+    // The host's ledger granted it, but the recorded usage says the host is full (they disagree).
+    h.cloud.fail({ queue: TaskQueues.workflows, activity: 'recordClaim', mode: 'refuse', times: 1 });
+    const input = createInput();
+    const handle = await startCreate(h, input);
+    assert.deepEqual(await handle.result(), { host: 'node-2' });
+
+    assert.deepEqual(h.cloud.actions(), [
+      'scheduler:selectHost',
+      `${n1}:claimResources`,
+      'instances:recordClaim',
+      `${n1}:releaseHostClaim`,
+      'scheduler:releaseClaim',
+      'scheduler:selectHost',
+      ...builtOn(n2),
+    ]);
+    assert.equal((await queryStatus(handle)).attempts[0].outcome, 'refused');
+    assert.deepEqual([...h.cloud.hostClaims], [`node-2/${input.instanceId}`], 'node-1 keeps no claim in its ledger');
+    assert.deepEqual([...h.cloud.claims], [[input.instanceId, 'node-2']]);
+  });
+
   it('reschedules when spawn fails on a host: that host’s domain is destroyed and its claim released', async () => {
     // The domain is defined, then the boot fails: every retry of the step fails the same way.
     h.cloud.fail({ queue: n1, activity: 'spawnDomain', mode: 'error', when: 'after' });
@@ -149,6 +179,7 @@ describe('CreateInstance', () => {
       `${n1}:spawnDomain`, // retried on the same host under the host-local retry policy
       `${n1}:spawnDomain`,
       `${n1}:destroyDomain`,
+      `${n1}:releaseHostClaim`,
       'scheduler:releaseClaim',
       'scheduler:selectHost',
       ...builtOn(n2),
@@ -164,6 +195,7 @@ describe('CreateInstance', () => {
     assert.match(status.attempts[0].reason ?? '', /spawnDomain on compute\.node-1 failed/);
     assert.deepEqual(status.compensations, [
       { name: 'destroyDomain(node-1)', outcome: 'succeeded', error: null },
+      { name: 'releaseHostClaim(node-1)', outcome: 'succeeded', error: null },
       { name: 'releaseClaim(node-1)', outcome: 'succeeded', error: null },
     ]);
     assert.ok(!h.cloud.domains.has(`node-1/${input.instanceId}`), 'the failed host keeps no domain');
@@ -232,6 +264,14 @@ describe('CreateInstance', () => {
       ],
     );
     assert.match(status.attempts[0].reason ?? '', /SCHEDULE_TO_START/);
+    // The dead host would not answer the release in its ledger either: left to its own sync.
+    assert.deepEqual(
+      status.compensations.map((c) => [c.name, c.outcome]),
+      [
+        [`releaseHostClaim(${DEAD_HOST})`, 'deferred'],
+        [`releaseClaim(${DEAD_HOST})`, 'succeeded'],
+      ],
+    );
     // The claim was never taken on the dead host; its release runs on the scheduler queue anyway.
     assert.deepEqual(h.cloud.actions().slice(0, 3), [
       'scheduler:selectHost',

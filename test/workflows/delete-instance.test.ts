@@ -113,6 +113,7 @@ describe('DeleteInstance', () => {
     assert.deepEqual(h.cloud.leftovers().sort(), [
       `attachment ${DEAD_HOST}/vol-dead`,
       `domain ${DEAD_HOST}/${instanceId}`,
+      `host ledger claim ${DEAD_HOST}/${instanceId}`,
       `vif ${DEAD_HOST}/${instanceId}`,
     ]);
   });

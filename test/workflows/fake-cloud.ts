@@ -45,7 +45,8 @@ export class FakeCloud {
   records: RecordedCall[] = [];
   /** The order in which the scheduler offers hosts (it skips excluded ones). */
   hostOrder: string[] = [...HOSTS];
-  readonly claims = new Map<string, string>(); // instanceId → host
+  readonly claims = new Map<string, string>(); // instanceId → host: the control plane's record
+  readonly hostClaims = new Set<string>(); // `${host}/${instanceId}`: the hosts' own ledgers
   readonly domains = new Set<string>(); // `${host}/${instanceId}`
   readonly vifs = new Set<string>(); // `${host}/${instanceId}`
   readonly ports = new Map<string, PortInfo>(); // instanceId → port
@@ -65,7 +66,7 @@ export class FakeCloud {
     this.hostOrder = [...HOSTS];
     const all = [this.claims, this.domains, this.vifs, this.ports, this.volumes, this.attachments, this.reservations];
     for (const m of all) m.clear();
-    for (const m of [this.stored, this.exports]) m.clear();
+    for (const m of [this.stored, this.exports, this.hostClaims]) m.clear();
     this.faults = new FaultPlan();
     this.waiters = [];
   }
@@ -103,6 +104,7 @@ export class FakeCloud {
   leftovers(): string[] {
     return [
       ...[...this.claims].map(([id, host]) => `claim ${id} on ${host}`),
+      ...[...this.hostClaims].map((k) => `host ledger claim ${k}`),
       ...[...this.domains].map((k) => `domain ${k}`),
       ...[...this.vifs].map((k) => `vif ${k}`),
       ...[...this.ports.keys()].map((id) => `port ${id}`),
@@ -120,6 +122,7 @@ export class FakeCloud {
   /** The state of an ACTIVE instance, as a finished build leaves it (for DeleteInstance). */
   seedActive(instanceId: string, host: string, volume?: { volumeId: string; deleteOnTermination: boolean }): void {
     this.claims.set(instanceId, host);
+    this.hostClaims.add(`${host}/${instanceId}`);
     this.domains.add(`${host}/${instanceId}`);
     this.ports.set(instanceId, this.port(instanceId, 'net-1'));
     this.vifs.add(`${host}/${instanceId}`);
@@ -162,6 +165,13 @@ export class FakeCloud {
       recordFault: rec('recordFault'),
       recordDeleted: rec('recordDeleted'),
       recordPowerState: rec('recordPowerState'),
+      recordClaim: async (input) => {
+        await rec('recordClaim')(input);
+        this.claims.set(input.instanceId, input.host);
+      },
+      recordPortStatus: rec('recordPortStatus'),
+      recordVolumeAttached: rec('recordVolumeAttached'),
+      recordVolumeDetached: rec('recordVolumeDetached'),
     };
   }
 
@@ -182,7 +192,10 @@ export class FakeCloud {
     const q = computeQueue(host);
     const key = (id: string) => `${host}/${id}`;
     return {
-      claimResources: ({ instanceId }) => this.call(q, 'claimResources', () => void this.claims.set(instanceId, host)),
+      claimResources: ({ instanceId }) =>
+        this.call(q, 'claimResources', () => void this.hostClaims.add(key(instanceId))),
+      releaseHostClaim: ({ instanceId }) =>
+        this.call(q, 'releaseHostClaim', () => void this.hostClaims.delete(key(instanceId))),
       pullImage: () => this.call(q, 'pullImage', () => ({ cached: false })),
       spawnDomain: ({ instanceId }) => this.call(q, 'spawnDomain', () => void this.domains.add(key(instanceId))),
       destroyDomain: ({ instanceId }) => this.call(q, 'destroyDomain', () => void this.domains.delete(key(instanceId))),

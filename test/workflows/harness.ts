@@ -50,12 +50,13 @@ export const ATTACH_FAILS_ON_NODE_1: FaultRule = {
   when: 'after',
 };
 
-/** A wired build on compute queue `q` taken apart, newest first: VIF, port, domain, claim. */
+/** A wired build on compute queue `q` taken apart, newest first: VIF, port, domain, claim (host's, then record). */
 export const unwiredOn = (q: string): string[] => [
   `${q}:unplugVif`,
   'network-node:removeDhcpReservation',
   'network:deallocatePort',
   `${q}:destroyDomain`,
+  `${q}:releaseHostClaim`,
   'scheduler:releaseClaim',
 ];
 

@@ -47,14 +47,23 @@ describe('volume attachments on a running instance', () => {
 
   it('attaches: reserve, export to the host, attach; then detaches: host first, then the storage node', async () => {
     assert.deepEqual(await (await start(h, 'AttachVolume', input)).result(), { device: '/dev/vdb' });
-    assert.deepEqual(h.cloud.actions(), ['storage:reserveVolume', 'storage-node:exportVolume', `${n1}:attachVolume`]);
+    assert.deepEqual(h.cloud.actions(), [
+      'storage:reserveVolume',
+      'storage-node:exportVolume',
+      `${n1}:attachVolume`,
+      'instances:recordVolumeAttached',
+    ]);
     assert.ok(h.cloud.exports.has(`node-1/${input.volumeId}`));
     assert.ok(h.cloud.attachments.has(`node-1/${input.volumeId}`));
     const steps = h.cloud.recordsOf('recordStep').map((r) => `${r.step}:${r.phase}`);
     assert.deepEqual(steps, ['attach_volume:start', 'attach_volume:succeeded']);
 
     await (await start(h, 'DetachVolume', input)).result();
-    assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [`${n1}:detachVolume`, 'storage-node:unexportVolume']);
+    assert.deepEqual(h.cloud.actions('instances:recordVolumeAttached'), [
+      `${n1}:detachVolume`,
+      'instances:recordVolumeDetached',
+      'storage-node:unexportVolume',
+    ]);
     assert.ok(!h.cloud.exports.has(`node-1/${input.volumeId}`), 'the host is no longer let in');
     assert.equal(h.cloud.volumes.get(input.volumeId)?.status, 'available');
   });
@@ -64,6 +73,7 @@ describe('volume attachments on a running instance', () => {
     await buildFailure(await start(h, 'AttachVolume', input), FaultCodes.HostStepFailed);
     assert.deepEqual(h.cloud.actions(`${n1}:attachVolume`), [
       `${n1}:detachVolume`,
+      'instances:recordVolumeDetached',
       'storage-node:unexportVolume',
       'storage:unreserveVolume',
     ]);

@@ -7,7 +7,6 @@ import { mapOr, mounts, servicesOf, text } from './compose-doc.js';
 import type { ComposeCheckOptions, ComposeDoc, Service } from './compose-doc.js';
 
 const COMMON_APP_ENV = [
-  'DATABASE_URL',
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
   // The image's fallback is inside the read-only checkout.
@@ -18,7 +17,7 @@ const COMMON_APP_ENV = [
  * The control plane seeds the configured tokens; each one it seeds revokes the one it replaces,
  * so both processes get the same ones (one left to its own would seed tokens nobody knows).
  */
-const CONTROL_ENV = [...COMMON_APP_ENV, 'NIMBUS_ADMIN_TOKEN', 'NIMBUS_AGENT_TOKEN'];
+const CONTROL_ENV = [...COMMON_APP_ENV, 'DATABASE_URL', 'NIMBUS_ADMIN_TOKEN', 'NIMBUS_AGENT_TOKEN'];
 
 /** What each app under apps/ cannot run without in a container. */
 export const APP_REQUIRED_ENV: Readonly<Record<string, readonly string[]>> = {
@@ -28,10 +27,14 @@ export const APP_REQUIRED_ENV: Readonly<Record<string, readonly string[]>> = {
   'network-node': COMMON_APP_ENV,
 };
 
-/** Secrets a host-side app must not hold: a compromised host must not own the cloud. */
+/**
+ * Secrets a host-side app must not hold: a compromised host must not own the cloud. Hosts
+ * reach Temporal and the image service only, never the database (Nova's conductor rule).
+ */
+const HOST_FORBIDDEN_ENV = ['DATABASE_URL', 'NIMBUS_ADMIN_TOKEN', 'NIMBUS_ADMIN_PASSWORD'];
 const APP_FORBIDDEN_ENV: Readonly<Record<string, readonly string[]>> = {
-  'compute-agent': ['NIMBUS_ADMIN_TOKEN', 'NIMBUS_ADMIN_PASSWORD'],
-  'network-node': ['NIMBUS_ADMIN_TOKEN', 'NIMBUS_ADMIN_PASSWORD'],
+  'compute-agent': HOST_FORBIDDEN_ENV,
+  'network-node': HOST_FORBIDDEN_ENV,
 };
 
 /** The Nimbus app a service runs (from `node dist/apps/<app>/main.js`), if any. */

@@ -116,6 +116,16 @@ describe('compose check', () => {
     assertReported(problems, /compute-node-2\.environment: compute-agent needs NIMBUS_AGENT_TOKEN/);
   });
 
+  it('reports a compute agent or network node given the database (hosts never reach it)', () => {
+    const doc = fresh();
+    const url = 'postgres://nimbus:${POSTGRES_PASSWORD:?x}@postgres:5432/nimbus';
+    (services(doc)['compute-node-1'].environment as Record<string, string>).DATABASE_URL = url;
+    (services(doc)['network-node'].environment as Record<string, string>).DATABASE_URL = url;
+    const problems = checkCompose(doc, options);
+    assertReported(problems, /compute-node-1\.environment\.DATABASE_URL: compute-agent must not hold/);
+    assertReported(problems, /network-node\.environment\.DATABASE_URL: network-node must not hold/);
+  });
+
   it('reports two agents claiming one host or one node cache', () => {
     const doc = fresh();
     (services(doc)['compute-node-3'].environment as Record<string, string>).NIMBUS_HOST = 'node-1';

@@ -43,6 +43,13 @@ describe('recorded histories replay against the current workflow code', () => {
       'attach-volume-active',
       'detach-volume-active',
       'reconcile-storage',
+      // Recorded before hosts kept their own claims ledger (patched 'host-ledger').
+      'success-with-volume-before-host-ledger',
+      'success-after-refusal-before-host-ledger',
+      'fail-at-attach-volume-before-host-ledger',
+      'delete-active-before-host-ledger',
+      'attach-volume-active-before-host-ledger',
+      'detach-volume-active-before-host-ledger',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }

@@ -16,13 +16,17 @@ export interface RecordsDeps {
 /** Writes the workflow's progress, and what the hosts did, to Postgres, which the API answers from. */
 export function createRecordsActivities(deps: RecordsDeps): RecordsActivities {
   const { records } = deps;
-  return {
+  const activities: RecordsActivities = {
     async recordStep(input) {
       await records.recordStep(input);
     },
     async recordSteps({ steps }) {
       // In order: each is idempotent, so a retried batch rewrites nothing already written.
       for (const step of steps) await records.recordStep(step);
+    },
+    async recordBatch({ records: batch }) {
+      // In order, as recordSteps: each record is idempotent, so a retried batch is harmless.
+      for (const { name, input } of batch) await (activities[name] as (input: unknown) => Promise<void>)(input);
     },
     async recordTaskState({ instanceId, ...update }) {
       await records.setTaskState(instanceId, update);
@@ -58,4 +62,5 @@ export function createRecordsActivities(deps: RecordsDeps): RecordsActivities {
       await classified(() => deps.volumes.markDetached(volumeId, instanceId));
     },
   };
+  return activities;
 }

@@ -148,6 +148,8 @@ export interface RecordsActivities {
   recordStep(input: StepRecord): Promise<void>;
   /** Several recordStep in order, in one call: a step's end with the next one's start. */
   recordSteps(input: { steps: StepRecord[] }): Promise<void>;
+  /** Several records of any kind below that cannot refuse, in order, in one call. */
+  recordBatch(input: { records: BatchedRecord[] }): Promise<void>;
   recordTaskState(input: {
     instanceId: string;
     status?: InstanceStatus;
@@ -172,6 +174,22 @@ export interface RecordsActivities {
   /** Only this instance's attachment is released, once its host detached it. */
   recordVolumeDetached(input: { volumeId: string; instanceId: string }): Promise<void>;
 }
+
+/** The records a batch may hold: writes that cannot be refused, so none waits for an answer. */
+export type BatchableRecord =
+  | 'recordStep'
+  | 'recordTaskState'
+  | 'recordAttempt'
+  | 'recordActive'
+  | 'recordFault'
+  | 'recordDeleted'
+  | 'recordPowerState'
+  | 'recordPortStatus';
+
+/** One record of a batch: which record, and its input. */
+export type BatchedRecord = {
+  [K in BatchableRecord]: { name: K; input: Parameters<RecordsActivities[K]>[0] };
+}[BatchableRecord];
 
 /** The benchmark floor's activity, registered on every worker (activities/noop.ts). */
 export interface NoopActivities {

@@ -1,7 +1,8 @@
-import { isCancellation, setCurrentDetails } from '@temporalio/workflow';
-import type { RecordsActivities, StepRecord } from '../contracts/activities.js';
+import { isCancellation, patched, setCurrentDetails } from '@temporalio/workflow';
+import type { BatchableRecord, BatchedRecord, RecordsActivities, StepRecord } from '../contracts/activities.js';
 import { TASK_STATE_OF_STEP, type BuildStep, type CreateInstanceInput } from '../contracts/instances.js';
 import { hostTiming, type HostTiming } from './activity-options.js';
+import { HOST_LEDGER_PATCH } from './patches.js';
 import { ProgressTracker } from './build-progress.js';
 import { StepFailure, failureMessage } from './failures.js';
 import { recordsOf, usesLocalRecords } from './proxies.js';
@@ -17,16 +18,22 @@ export class Build {
   readonly saga: Saga;
   /**
    * The records of this execution, chosen once: local activities from LOCAL_RECORDS_PATCH on.
-   * Those write the step ends held back (below) before anything else, so rows keep their order.
+   * Those write the records held back (below) before anything else, so rows keep their order.
    */
   readonly record: RecordsActivities;
   /** Local records only: whether a step's end waits to be written with the next record. */
   private readonly holdEnds: boolean;
-  /** Step ends not written yet: they go with the next record, one local activity for both. */
-  private held: StepRecord[] = [];
+  /**
+   * From HOST_LEDGER_PATCH on: any record that cannot be refused goes in one local activity
+   * with what is held (recordBatch), and a port's status waits for the next record too.
+   */
+  private readonly batches: boolean;
+  /** Records not written yet (step ends; with batches, port statuses): they go with the next record. */
+  private held: BatchedRecord[] = [];
 
   constructor(readonly input: CreateInstanceInput) {
     this.holdEnds = usesLocalRecords();
+    this.batches = this.holdEnds && patched(HOST_LEDGER_PATCH);
     this.record = this.holdEnds ? this.writingHeldFirst(recordsOf()) : recordsOf();
     this.instanceId = input.instanceId;
     this.timing = hostTiming(input);
@@ -54,7 +61,7 @@ export class Build {
       const result = await run();
       progress.stepEnded(name, 'succeeded');
       const end: StepRecord = { instanceId, step: name, host, phase: 'succeeded' };
-      if (this.holdEnds) this.held.push(end);
+      if (this.holdEnds) this.held.push({ name: 'recordStep', input: end });
       else await record.recordStep(end);
       return result;
     } catch (err) {
@@ -66,33 +73,58 @@ export class Build {
     }
   }
 
-  /** The records with the held step ends written first: with a step record, in the same call. */
+  /** The records with the held ones written first: with a record, in the same call. */
   private writingHeldFirst(records: RecordsActivities): RecordsActivities {
-    const writeSteps = async (steps: StepRecord[]): Promise<void> => {
-      const all = [...this.held, ...steps];
+    const steps = (batch: BatchedRecord[]) => batch.map((r) => r.input as StepRecord);
+    /** Writes what is held, then `next`, in as few local activities as this execution may use. */
+    const write = async (next: BatchedRecord[]): Promise<void> => {
+      const all = [...this.held, ...next];
       if (all.length === 0) return;
-      await (all.length === 1 ? records.recordStep(all[0]) : records.recordSteps({ steps: all }));
-      this.held = this.held.slice(all.length - steps.length);
+      if (all.length === 1) {
+        const [{ name, input }] = all;
+        await (records[name] as (input: unknown) => Promise<void>)(input);
+      } else if (this.batches) {
+        await records.recordBatch({ records: all });
+      } else {
+        // Before batches, only step records were held or sent together.
+        await records.recordSteps({ steps: steps(all) });
+      }
+      this.held = this.held.slice(all.length - next.length);
     };
+    /** A record written after what is held: in the same call with batches, after it without. */
     const afterHeld =
-      <I>(write: (input: I) => Promise<void>) =>
+      <K extends BatchableRecord>(name: K) =>
+      async (input: Parameters<RecordsActivities[K]>[0]): Promise<void> => {
+        const record = { name, input } as BatchedRecord;
+        if (this.batches) return write([record]);
+        await write([]);
+        await write([record]);
+      };
+    /** A record that can be refused: its answer matters now, so it goes on its own. */
+    const alone =
+      <I>(send: (input: I) => Promise<void>) =>
       async (input: I): Promise<void> => {
-        await writeSteps([]);
-        await write(input);
+        await write([]);
+        await send(input);
       };
     return {
-      recordStep: (input) => writeSteps([input]),
-      recordSteps: ({ steps }) => writeSteps(steps),
-      recordTaskState: afterHeld((input) => records.recordTaskState(input)),
-      recordAttempt: afterHeld((input) => records.recordAttempt(input)),
-      recordActive: afterHeld((input) => records.recordActive(input)),
-      recordFault: afterHeld((input) => records.recordFault(input)),
-      recordDeleted: afterHeld((input) => records.recordDeleted(input)),
-      recordPowerState: afterHeld((input) => records.recordPowerState(input)),
-      recordClaim: afterHeld((input) => records.recordClaim(input)),
-      recordPortStatus: afterHeld((input) => records.recordPortStatus(input)),
-      recordVolumeAttached: afterHeld((input) => records.recordVolumeAttached(input)),
-      recordVolumeDetached: afterHeld((input) => records.recordVolumeDetached(input)),
+      recordStep: (input) => write([{ name: 'recordStep', input }]),
+      recordSteps: ({ steps: batch }) => write(batch.map((input) => ({ name: 'recordStep', input }))),
+      recordBatch: ({ records: batch }) => write(batch),
+      recordTaskState: afterHeld('recordTaskState'),
+      recordAttempt: afterHeld('recordAttempt'),
+      recordActive: afterHeld('recordActive'),
+      recordFault: afterHeld('recordFault'),
+      recordDeleted: afterHeld('recordDeleted'),
+      recordPowerState: afterHeld('recordPowerState'),
+      // A port's status is read by nobody before the build ends: it waits for the next record.
+      recordPortStatus: async (input) => {
+        if (this.batches) this.held.push({ name: 'recordPortStatus', input });
+        else await afterHeld('recordPortStatus')(input);
+      },
+      recordClaim: alone((input) => records.recordClaim(input)),
+      recordVolumeAttached: alone((input) => records.recordVolumeAttached(input)),
+      recordVolumeDetached: alone((input) => records.recordVolumeDetached(input)),
     };
   }
 }

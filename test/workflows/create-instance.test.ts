@@ -106,10 +106,24 @@ describe('CreateInstance', () => {
     assert.ok(!queues.includes(TaskQueues.workflows), `no records on the workflow queue: ${queues.join(', ')}`);
     const local = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     // Every record the API reads was written (start and end of the 10 steps, the attempt, what the
-    // host did: claim, port, attachment; ACTIVE), a step's end with the next step's start: 17 local
-    // activities for 25 records.
+    // host did: claim, port, attachment; ACTIVE). Whatever cannot be refused goes with the next
+    // record (a step's end with the next start, the port's status, the attempt, ACTIVE): 14 local
+    // activities for 25 records. Only the claim and the attachment, which can be refused, go alone.
     assert.equal(h.cloud.records.length, 25);
-    assert.equal(local.length, 17);
+    assert.equal(local.length, 14);
+    const types = local.map((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      return (JSON.parse(Buffer.from(data ?? []).toString()) as { activity_type: string }).activity_type;
+    });
+    const batch = 'recordBatch';
+    assert.deepEqual(
+      types,
+      [
+        ...['recordStep', batch, 'recordClaim', batch, 'recordStep'],
+        ...[batch, batch, batch, batch, batch, batch, batch, 'recordVolumeAttached', batch],
+      ],
+      'the claim and the attachment alone; the attempt, the port and ACTIVE with the step records',
+    );
     const rows = h.cloud.recordsOf('recordStep').map((r) => `${r.step} ${r.phase}`);
     assert.deepEqual(rows.slice(0, 4), ['schedule start', 'schedule succeeded', 'claim start', 'claim succeeded']);
     assert.deepEqual(rows.slice(-2), ['attach_volume start', 'attach_volume succeeded']);

@@ -159,6 +159,10 @@ export class FakeCloud {
         for (const step of steps) this.records.push({ name: 'recordStep', input: step });
         await this.call(TaskQueues.workflows, 'recordSteps', () => undefined);
       },
+      // Its records one by one, as their own activities would have been (faults included).
+      recordBatch: async ({ records }) => {
+        for (const { name, input } of records) await rec(name)(input);
+      },
       recordTaskState: rec('recordTaskState'),
       recordAttempt: rec('recordAttempt'),
       recordActive: rec('recordActive'),

@@ -4,6 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createHostHeartbeatActivities, createHostSyncActivities } from '../../activities/host-sync.js';
 import { createNetworkActivities } from '../../activities/network.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createRecordsActivities } from '../../activities/records.js';
@@ -21,6 +22,7 @@ import { ClaimService } from '../../core/scheduling/claims.js';
 import { seededRandom } from '../../core/scheduling/seeded-random.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { HostSelector } from '../../core/scheduling/host-selector.js';
+import { HostSyncService } from '../../core/scheduling/host-sync.js';
 import { FakeStorageNode } from '../../core/storage/backends/fake.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
 import { exportLunOf } from '../../core/storage/iscsi-target.js';
@@ -41,6 +43,7 @@ const db = await createDataSource(config.databaseUrl, {
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
 const namespace = config.temporalNamespace;
 const claims = new ClaimService(db);
+const hosts = new HostRegistry(db, config.serviceDownTimeSec);
 // The benchmark's floor (bench/) runs no-op activities on these very queues and workers.
 const noop = createNoopActivities();
 
@@ -52,7 +55,12 @@ const workers = await Promise.all([
     ...shared,
     taskQueue: TaskQueues.workflows,
     ...workflowCode(),
-    activities: { ...noop, ...createRecordsActivities({ records: new InstanceRecords(db) }) },
+    // The records, and the agents' heartbeats (HostHeartbeats): local activities of the workflows.
+    activities: {
+      ...noop,
+      ...createRecordsActivities({ records: new InstanceRecords(db) }),
+      ...createHostHeartbeatActivities({ hosts }),
+    },
   }),
   Worker.create({
     ...shared,
@@ -65,8 +73,10 @@ const workers = await Promise.all([
           random: config.schedulerSeed === undefined ? Math.random : seededRandom(config.schedulerSeed),
         }),
         claims,
-        hosts: new HostRegistry(db, config.serviceDownTimeSec),
+        hosts,
       }),
+      // The compute agents' registration and reconciliation answers (HostSync).
+      ...createHostSyncActivities({ sync: new HostSyncService(db, hosts) }),
     },
   }),
   Worker.create({

@@ -1,15 +1,12 @@
 import type { DataSource } from 'typeorm';
-import type {
-  HostClaim,
-  HostDesiredState,
-  HostInstanceRow,
-  HostReport,
-  HostSyncResult,
-} from '../../contracts/host-sync.js';
+import type { HostClaim, HostDesiredState, HostReport, HostSyncResult } from '../../contracts/host-sync.js';
 import { PowerState } from '../../contracts/power.js';
 import { isUuid } from '../ids.js';
 import { expectedVifDevices } from '../network/live-vif-devices.js';
 import type { HostRegistry } from './host-registry.js';
+
+/** The statuses of an instance that lives on its host (its domain and image stay there). */
+const PLACED = ['ACTIVE', 'SHUTOFF'];
 
 /**
  * The control plane's half of a compute host's reconciliation (Nova's conductor answering a
@@ -23,51 +20,50 @@ export class HostSyncService {
     private readonly registry: Pick<HostRegistry, 'register'>,
   ) {}
 
+  /**
+   * A batch (the simulated fleet registers hundreds of hosts at once) costs a registration per
+   * host and a handful of reads for all of them, not a handful per host.
+   */
   async sync(reports: HostReport[]): Promise<HostSyncResult> {
-    const hosts: HostDesiredState[] = [];
-    for (const report of reports) hosts.push(await this.syncHost(report));
-    const building: Array<{ id: string }> = await this.db.query(`SELECT id FROM instances WHERE status = 'BUILD'`);
-    return { hosts, building: building.map((r) => r.id) };
-  }
-
-  private async syncHost(report: HostReport): Promise<HostDesiredState> {
-    const { host, capacity } = report;
-    if (capacity) {
-      await this.registry.register(
-        { name: host, ...capacity, hypervisorType: report.hypervisorType },
-        new Date(report.sentAt),
-      );
+    const shutoff = new Map<string, string[]>();
+    for (const report of reports) {
+      if (report.capacity) {
+        await this.registry.register(
+          { name: report.host, ...report.capacity, hypervisorType: report.hypervisorType },
+          new Date(report.sentAt),
+        );
+      }
+      const shutOff = report.domains.filter((d) => d.state === 'shutoff').map((d) => d.instanceId);
+      shutoff.set(report.host, await this.syncPowerStates(report.host, shutOff.filter(isUuid)));
     }
+    // After the sync, so the answer shows what it changed.
+    const names = reports.map((r) => r.host);
     // Only uuid-shaped names can be instances; comparing as uuid keeps the primary key usable.
-    const ids = report.domains.map((d) => d.instanceId).filter(isUuid);
-    const shutOff = report.domains.filter((d) => d.state === 'shutoff').map((d) => d.instanceId);
-    const shutoff = await this.syncPowerStates(host, shutOff.filter(isUuid));
-    // After the sync, so the rows show what it changed.
+    const domainIds = reports.flatMap((r) => r.domains.map((d) => d.instanceId)).filter(isUuid);
     const rows: Array<{ id: string; status: string; host: string | null; task_state: string | null }> =
       await this.db.query(
         `SELECT id, status, host, task_state FROM instances
-         WHERE id = ANY($1::uuid[]) OR (host = $2 AND status = 'ACTIVE')`,
-        [ids, host],
+         WHERE id = ANY($1::uuid[]) OR (host = ANY($2) AND status = ANY($3))`,
+        [domainIds, names, PLACED],
       );
-    const instances: HostInstanceRow[] = rows.map((r) => ({
-      id: r.id,
-      status: r.status,
-      host: r.host,
-      taskState: r.task_state,
-    }));
-    const expected = (await expectedVifDevices(this.db, [host])).get(host)!;
-    const placed: Array<{ id: string }> = await this.db.query(
-      `SELECT id FROM instances WHERE host = $1 AND status IN ('ACTIVE', 'SHUTOFF')`,
-      [host],
-    );
-    return {
-      host,
-      instances,
-      shutoff,
-      expectedDevices: { taps: [...expected.taps].sort(), bridges: [...expected.bridges].sort() },
-      placedInstanceIds: placed.map((r) => r.id),
-      claims: await this.claimsOn(host),
-    };
+    const expected = await expectedVifDevices(this.db, names);
+    const claims = await this.claimsOn(names);
+    const building: Array<{ id: string }> = await this.db.query(`SELECT id FROM instances WHERE status = 'BUILD'`);
+    const hosts = reports.map(({ host, domains }): HostDesiredState => {
+      const reported = new Set(domains.map((d) => d.instanceId));
+      const devices = expected.get(host)!;
+      return {
+        host,
+        instances: rows
+          .filter((r) => reported.has(r.id) || (r.host === host && r.status === 'ACTIVE'))
+          .map((r) => ({ id: r.id, status: r.status, host: r.host, taskState: r.task_state })),
+        shutoff: shutoff.get(host)!,
+        expectedDevices: { taps: [...devices.taps].sort(), bridges: [...devices.bridges].sort() },
+        placedInstanceIds: rows.filter((r) => r.host === host && PLACED.includes(r.status)).map((r) => r.id),
+        claims: claims.filter((c) => c.host === host).map(({ host: _, ...claim }) => claim),
+      };
+    });
+    return { hosts, building: building.map((r) => r.id) };
   }
 
   /**
@@ -88,8 +84,9 @@ export class HostSyncService {
     return updated.map((r) => r.id).sort();
   }
 
-  private async claimsOn(host: string): Promise<HostClaim[]> {
+  private async claimsOn(hosts: string[]): Promise<Array<HostClaim & { host: string }>> {
     const rows: Array<{
+      host: string;
       instance_id: string;
       vcpus: number;
       ram_mb: number;
@@ -97,11 +94,12 @@ export class HostSyncService {
       attempt_no: number | null;
       created_at: Date;
     }> = await this.db.query(
-      `SELECT instance_id, vcpus, ram_mb, disk_gb, attempt_no, created_at FROM claims
-       WHERE host = $1 ORDER BY created_at, instance_id`,
-      [host],
+      `SELECT host, instance_id, vcpus, ram_mb, disk_gb, attempt_no, created_at FROM claims
+       WHERE host = ANY($1) ORDER BY created_at, instance_id`,
+      [hosts],
     );
     return rows.map((r) => ({
+      host: r.host,
       instanceId: r.instance_id,
       vcpus: r.vcpus,
       ramMb: r.ram_mb,

@@ -140,12 +140,17 @@ describe('HostSyncService', () => {
     assert.ok(Math.abs(Date.parse(claim.createdAt) - Date.now()) < 60_000, claim.createdAt);
   });
 
-  it('answers a batch of hosts in order (the simulated fleet registers this way)', async () => {
+  it('answers a batch of hosts in order, each with its own (the simulated fleet registers this way)', async () => {
     const names = [freshName(), freshName(), freshName()];
+    const onSecond = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host: names[1] });
     const { hosts } = await sync.sync(names.map((host) => report(host, { capacity, hypervisorType: 'fake' })));
     assert.deepEqual(
-      hosts.map((h) => h.host),
-      names,
+      hosts.map((h) => [h.host, h.instances.map((i) => i.id), h.placedInstanceIds]),
+      [
+        [names[0], [], []],
+        [names[1], [onSecond.id], [onSecond.id]],
+        [names[2], [], []],
+      ],
     );
     for (const name of names) assert.equal((await registry.get(name))?.status, 'up');
   });

@@ -7,3 +7,4 @@ export * from './storage.js';
 export * from './search-attributes.js';
 export * from './failure-injection.js';
 export * from './power.js';
+export * from './host-sync.js';

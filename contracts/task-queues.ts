@@ -56,3 +56,16 @@ export function consoleWorkflowId(instanceId: string, requestId: string): string
 export function dhcpStateWorkflowId(requestId: string): string {
   return `dhcp-state-${requestId}`;
 }
+
+/** A compute agent's report to the control plane (HostSync): one per question, named after its host. */
+export function hostSyncWorkflowId(host: string, requestId: string): string {
+  return `host-sync-${host}-${requestId}`;
+}
+
+/**
+ * The long-running workflow an agent's heartbeats signal (HostHeartbeats): one per agent, so
+ * its history is that agent's alone. The simulated fleet signals one for all its hosts.
+ */
+export function hostHeartbeatsWorkflowId(agent: string): string {
+  return `host-heartbeats-${agent}`;
+}

@@ -145,6 +145,16 @@ export const localRecords = (): LocalActivityOptions => ({
 });
 
 /**
+ * Heartbeats as local activities of HostHeartbeats (the controller writes them, no task-queue
+ * round trip). Retried briefly only: the agent's next heartbeat, seconds later, says more
+ * than an old one retried for long.
+ */
+export const heartbeatRecords = (): LocalActivityOptions => ({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/**
  * A read on one host that a user waits for (the console): one attempt, a short pickup so a
  * dead host answers "unavailable" in seconds, and a start-to-close for a slow disk.
  */

@@ -7,3 +7,5 @@ export { InstanceConsole } from './console-output.js';
 export { DhcpState } from './dhcp-state.js';
 export { AttachVolume, DetachVolume } from './volume-attachment.js';
 export { ReconcileStorage } from './reconcile-storage.js';
+export { HostSync } from './host-sync.js';
+export { HostHeartbeats } from './host-heartbeats.js';

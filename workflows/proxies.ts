@@ -7,8 +7,9 @@ import type {
   StorageActivities,
   StorageNodeActivities,
 } from '../contracts/activities.js';
+import type { HostHeartbeatActivities, HostSyncActivities } from '../contracts/host-sync.js';
 import { TaskQueues } from '../contracts/task-queues.js';
-import { controlPlane, localRecords, records, undo } from './activity-options.js';
+import { controlPlane, heartbeatRecords, localRecords, records, undo } from './activity-options.js';
 import { LOCAL_RECORDS_PATCH } from './patches.js';
 
 /*
@@ -48,3 +49,7 @@ export function usesLocalRecords(): boolean {
 }
 /** The network node's DHCP step, retried like the control plane's (its undo: dhcp-steps.ts). */
 export const networkNode = proxyActivities<DhcpActivities>(controlPlane(TaskQueues.networkNode));
+/** The compute agents' report and its answer (HostSync), next to the scheduler's host registry. */
+export const hostSync = proxyActivities<HostSyncActivities>(controlPlane(TaskQueues.scheduler));
+/** The agents' heartbeats, written by the workflow worker itself (HostHeartbeats). */
+export const hostHeartbeats = proxyLocalActivities<HostHeartbeatActivities>(heartbeatRecords());

@@ -1,15 +1,18 @@
 /**
  * A compute agent: one per hypervisor host. It registers its host, heartbeats, reconciles
- * its domains with the database, and serves the host's own queue `compute.HOST`.
+ * its domains with what the control plane says (all three through Temporal: HostSync and
+ * HostHeartbeats), and serves the host's own queue `compute.HOST`.
  *   npm run compute-agent -- --host node-4 [--vcpus 8 --ram-mb 16384 --disk-gb 160]
  *     [--netns NS --uplink DEV --underlay-ip ADDR --physical-interface DEV]   (qemu: where the host's network is)
  */
 import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../../activities/compute.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
 import { computeQueue } from '../../contracts/task-queues.js';
+import type { HostSyncResult } from '../../contracts/host-sync.js';
 import { initiatorIqnOf } from '../../contracts/storage.js';
 import { ConfigError, hostLedgerFile, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
@@ -22,11 +25,11 @@ import { builtGuestImage } from '../../core/hypervisor/guest-image/build-guest-i
 import { NodeImageCache } from '../../core/images/node-cache.js';
 import { createLogger } from '../../core/logger.js';
 import { createVifDriver } from '../../core/network/vif/vif-driver-factory.js';
-import { HostLedger } from '../../core/scheduling/host-ledger.js';
-import { HostRegistry } from '../../core/scheduling/host-registry.js';
+import { HostLedger, UNRECORDED_CLAIM_GRACE_MS, type RecordedClaim } from '../../core/scheduling/host-ledger.js';
 import { IscsiConnector } from '../../core/storage/connector.js';
 import { activityLogging } from '../common/activity-logging.js';
 import { installTemporalRuntime } from '../common/temporal-runtime.js';
+import { atStart, ControlPlane } from './control-plane.js';
 
 const config = loadConfig();
 const { values: args } = parseArgs({
@@ -104,42 +107,75 @@ const driver = createHypervisorDriver({
 await driver.initHost();
 // The host's capacity is its driver's; the flags override any of it.
 const resources = await driver.getHostResources();
-const registry = new HostRegistry(db, config.serviceDownTimeSec);
 const capacity = {
   vcpus: overrides.vcpus ?? resources.vcpus,
   ramMb: overrides.ramMb ?? resources.ramMb,
   diskGb: overrides.diskGb ?? resources.diskGb,
 };
-await registry.register({ name: host, ...capacity, hypervisorType: resources.hypervisorType });
 // What this host has promised: claims are decided here, from its node directory, not the database.
 const ledger = new HostLedger(hostLedgerFile(config, host), host, capacity);
+// Each answer of the control plane brings the ledger in line with the claims it recorded here.
+const syncLedger = async (claims: RecordedClaim[]) => {
+  const { added, dropped } = await ledger.reconcile(claims, UNRECORDED_CLAIM_GRACE_MS);
+  if (added.length + dropped.length > 0)
+    log.warn({ added, dropped }, 'claims ledger brought in line with the control plane');
+};
+const client = new Client({
+  connection: await Connection.connect({ address: config.temporalAddress }),
+  namespace: config.temporalNamespace,
+});
+const controlPlane = new ControlPlane(client, log);
+// Host-side half of volume attachments: the volumes' iSCSI connections.
+const connector = new IscsiConnector();
+// Registration and the first reconciliation are one question (HostSync), asked before the queue
+// is served. It waits while no controller runs: the agent then waits with it.
+log.info({ ...capacity, hypervisor: resources.hypervisorType }, 'registering through the control plane (HostSync)');
+let registration: HostSyncResult | undefined;
+const report = await atStart(
+  'registration',
+  () =>
+    reconcileHost(
+      host,
+      driver,
+      async (domains) => {
+        registration = await controlPlane.sync([{ host, capacity, hypervisorType: resources.hypervisorType, domains }]);
+        await syncLedger(registration.hosts[0].claims);
+        return registration.hosts[0];
+      },
+      log,
+      { vifs },
+    ),
+  log,
+);
 spawnGate.setLimit(config.maxConcurrentBuilds ?? defaultSpawnLimit(resources.hypervisorType));
 log.info(
   { hypervisor: resources.hypervisorType, ...capacity, maxConcurrentBuilds: spawnGate.limit },
   'registered host',
 );
-const heartbeat = setInterval(() => {
-  registry.heartbeat(host).catch((err) => log.warn({ err }, 'heartbeat failed'));
-}, config.heartbeatIntervalSec * 1000);
-
-// Host-side half of volume attachments: the volumes' iSCSI connections.
-const connector = new IscsiConnector();
-const report = await reconcileHost(db, host, driver, log, { vifs });
-log.info(report, 'reconciled domains with the database');
+const stopHeartbeats = controlPlane.heartbeats(host, () => [host], config.heartbeatIntervalSec * 1000);
+log.info(report, 'reconciled domains with the control plane');
 const images = new NodeImageCache({ nodeDir: dir, baseUrl: config.apiUrl, token: config.agentToken });
 // And again while running: leftovers of undos that could not reach this host (reconciler.ts).
 // An orphan's image is unpinned with it, or the cache could never evict that image.
-const stopReconciling = reconcilePeriodically(db, host, driver, log, config.reconcileIntervalSec * 1000, {
-  onDestroyed: (instanceId) => images.releaseInstance(instanceId),
-  vifs,
-});
+const stopReconciling = reconcilePeriodically(
+  host,
+  driver,
+  async (domains) => {
+    const state = await controlPlane.ask(host)(domains);
+    await syncLedger(state.claims);
+    return state;
+  },
+  log,
+  config.reconcileIntervalSec * 1000,
+  { onDestroyed: (instanceId) => images.releaseInstance(instanceId), vifs },
+);
 // In-use marks of instances that no longer live here (built elsewhere, deleted while we were
 // down) would pin their images forever; a build still in flight anywhere keeps its mark.
-const live: Array<{ id: string }> = await db.query(
-  `SELECT id FROM instances WHERE status = 'BUILD' OR (status IN ('ACTIVE', 'SHUTOFF') AND host = $1)`,
-  [host],
-);
-const released = await images.releaseAllExcept(new Set(live.map((r) => r.id)));
+const {
+  building,
+  hosts: [placed],
+} = registration!;
+const released = await images.releaseAllExcept(new Set([...building, ...placed.placedInstanceIds]));
 if (released.length > 0) log.info({ instances: released }, 'released image marks of instances gone from this host');
 // Images are evicted after each pull; this also trims what deletes have released since.
 const evictImages = () =>
@@ -183,10 +219,11 @@ log.info({ queue: computeQueue(host), nodeDir: dir }, 'compute agent started');
 try {
   await worker.run();
 } finally {
-  clearInterval(heartbeat);
+  stopHeartbeats();
   stopReconciling();
   clearInterval(eviction);
   await connection.close();
+  await client.connection.close();
   await db.destroy();
   log.info('compute agent stopped');
 }

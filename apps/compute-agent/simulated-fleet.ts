@@ -1,16 +1,18 @@
 /**
  * Many simulated compute hosts in one process, for scale runs (bench/scale.ts): each host is
  * what apps/compute-agent/main.ts makes of one — its own queue `compute.HOST`, the fake
- * hypervisor, its own node directory and image cache, a row in `hosts` with its capacity and
- * a heartbeat — but the hosts share what a real fleet would not need N times over: one
- * Temporal connection, one PostgreSQL pool, one heartbeat UPDATE for all of them. Each host's
- * worker keeps few pollers, since every poller is a long poll held open on the Temporal server.
+ * hypervisor, its own node directory and image cache, a host registered with its capacity and
+ * heartbeating through the control plane — but the hosts share what a real fleet would not
+ * need N times over: one Temporal connection, one HostSync per batch of registrations, one
+ * heartbeat signal per interval for all of them. Each host's worker keeps few pollers, since
+ * every poller is a long poll held open on the Temporal server.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { DataSource } from 'typeorm';
 import { createComputeActivities } from '../../activities/compute.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
+import type { HostCapacityReport } from '../../contracts/host-sync.js';
 import { computeQueue } from '../../contracts/task-queues.js';
 import { hostLedgerFile, nodeDir, type NimbusConfig } from '../../core/config.js';
 import { createDataSource } from '../../core/db/data-source.js';
@@ -21,11 +23,11 @@ import { NodeImageCache } from '../../core/images/node-cache.js';
 import type { Logger } from '../../core/logger.js';
 import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
 import { HostLedger } from '../../core/scheduling/host-ledger.js';
-import { HostRegistry, type HostCapacity } from '../../core/scheduling/host-registry.js';
 import { IscsiConnector } from '../../core/storage/connector.js';
 import { activityLogging } from '../common/activity-logging.js';
+import { ControlPlane } from './control-plane.js';
 
-export type SimulatedHost = Omit<HostCapacity, 'hypervisorType'>;
+export type SimulatedHost = { name: string } & HostCapacityReport;
 
 export interface SimulatedFleetOptions {
   hosts: SimulatedHost[];
@@ -37,8 +39,8 @@ export interface SimulatedFleetOptions {
   maxConcurrentActivities?: number;
   /** Workers created at once while starting; default 16. */
   startConcurrency?: number;
-  /** Hosts per heartbeat UPDATE: short statements, so claims on those rows wait little; default 200. */
-  heartbeatBatch?: number;
+  /** Hosts per HostSync at registration (a bounded payload and activity); default 200. */
+  registrationBatch?: number;
 }
 
 export interface SimulatedFleet {
@@ -51,7 +53,8 @@ export interface SimulatedFleet {
 
 /**
  * Creates every host's worker, starts them, and only then registers the hosts: a host the
- * scheduler can see already has a worker polling its queue.
+ * scheduler can see already has a worker polling its queue. Registration waits while no
+ * controller runs, as an agent's does.
  */
 export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<SimulatedFleet> {
   const { config, log, hosts } = opts;
@@ -62,6 +65,11 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
     applicationName: 'nimbus-simulated-hosts',
   }).initialize();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const client = new Client({
+    connection: await Connection.connect({ address: config.temporalAddress }),
+    namespace: config.temporalNamespace,
+  });
+  const controlPlane = new ControlPlane(client, log);
   const shared: Shared = {
     connection,
     vifs: new FakeVifDriver(),
@@ -83,29 +91,42 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
       runs.push(worker.run());
     });
     await waitUntilRunning(workers);
-    const registry = new HostRegistry(db, config.serviceDownTimeSec);
-    await inBatches(hosts, 8, (host) => registry.register({ ...host, hypervisorType: 'fake' }));
+    const batch = opts.registrationBatch ?? 200;
+    const batches = Array.from({ length: Math.ceil(hosts.length / batch) }, (_, i) =>
+      hosts.slice(i * batch, (i + 1) * batch),
+    );
+    await inBatches(batches, 2, (some) =>
+      controlPlane.sync(
+        some.map(({ name, vcpus, ramMb, diskGb }) => ({
+          host: name,
+          capacity: { vcpus, ramMb, diskGb },
+          hypervisorType: 'fake',
+          domains: [],
+        })),
+      ),
+    );
   } catch (err) {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(runs);
     await connection.close();
+    await client.connection.close();
     await db.destroy();
     throw err;
   }
   const names = hosts.map((h) => h.name);
-  const beat = () =>
-    heartbeat(
-      db,
-      names.filter((n) => !down.has(n)),
-      opts.heartbeatBatch ?? 200,
-    ).catch((err) => log.warn({ err }, 'heartbeat failed'));
-  const timer = setInterval(() => void beat(), config.heartbeatIntervalSec * 1000);
+  // The fleet is one agent to the control plane: one HostHeartbeats, named after its first host.
+  const stopHeartbeats = controlPlane.heartbeats(
+    names[0],
+    () => names.filter((n) => !down.has(n)),
+    config.heartbeatIntervalSec * 1000,
+  );
   const startMs = Date.now() - started;
   log.info({ hosts: hosts.length, pollersPerHost: opts.pollers ?? 1, startMs }, 'simulated hosts started');
 
   const all = Promise.allSettled(runs).then(async (outcomes) => {
-    clearInterval(timer);
+    stopHeartbeats();
     await connection.close();
+    await client.connection.close();
     await db.destroy();
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
@@ -195,14 +216,5 @@ async function waitUntilRunning(workers: Worker[]): Promise<void> {
     if (states.every((s) => s === 'RUNNING')) return;
     if (Date.now() > deadline) throw new Error("the simulated hosts' workers did not all start within 60 s");
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** One UPDATE per batch of hosts instead of one per host and interval. */
-async function heartbeat(db: DataSource, names: string[], batch: number): Promise<void> {
-  for (let i = 0; i < names.length; i += batch) {
-    await db.query(`UPDATE hosts SET last_heartbeat_at = now() WHERE name = ANY($1::text[])`, [
-      names.slice(i, i + batch),
-    ]);
   }
 }

@@ -4,6 +4,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { createHostHeartbeatActivities, createHostSyncActivities } from '../../activities/host-sync.js';
 import { createNetworkActivities } from '../../activities/network.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createRecordsActivities } from '../../activities/records.js';
@@ -21,6 +22,7 @@ import { ClaimService } from '../../core/scheduling/claims.js';
 import { seededRandom } from '../../core/scheduling/seeded-random.js';
 import { HostRegistry } from '../../core/scheduling/host-registry.js';
 import { HostSelector } from '../../core/scheduling/host-selector.js';
+import { HostSyncService } from '../../core/scheduling/host-sync.js';
 import { FakeStorageNode } from '../../core/storage/backends/fake.js';
 import { VolumeService } from '../../core/storage/volume-service.js';
 import { exportLunOf } from '../../core/storage/iscsi-target.js';
@@ -43,6 +45,7 @@ const namespace = config.temporalNamespace;
 const claims = new ClaimService(db);
 const ports = new PortAllocator(db);
 const volumes = new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend));
+const hosts = new HostRegistry(db, config.serviceDownTimeSec);
 // The benchmark's floor (bench/) runs no-op activities on these very queues and workers.
 const noop = createNoopActivities();
 
@@ -54,8 +57,13 @@ const workers = await Promise.all([
     ...shared,
     taskQueue: TaskQueues.workflows,
     ...workflowCode(),
-    // The records, and what hosts did (they never write the database themselves): claims, ports, volumes.
-    activities: { ...noop, ...createRecordsActivities({ records: new InstanceRecords(db), claims, ports, volumes }) },
+    // The records, what hosts did (they never write the database themselves: claims, ports,
+    // volumes) and the agents' heartbeats (HostHeartbeats): local activities of the workflows.
+    activities: {
+      ...noop,
+      ...createRecordsActivities({ records: new InstanceRecords(db), claims, ports, volumes }),
+      ...createHostHeartbeatActivities({ hosts }),
+    },
   }),
   Worker.create({
     ...shared,
@@ -68,8 +76,10 @@ const workers = await Promise.all([
           random: config.schedulerSeed === undefined ? Math.random : seededRandom(config.schedulerSeed),
         }),
         claims,
-        hosts: new HostRegistry(db, config.serviceDownTimeSec),
+        hosts,
       }),
+      // The compute agents' registration and reconciliation answers (HostSync).
+      ...createHostSyncActivities({ sync: new HostSyncService(db, hosts) }),
     },
   }),
   Worker.create({

@@ -1,24 +1,29 @@
-import type { DataSource } from 'typeorm';
-import { PowerState } from '../../contracts/power.js';
-import type { Domain, HypervisorDriver } from '../hypervisor/driver.js';
+import type { DomainReport, HostDesiredState } from '../../contracts/host-sync.js';
+import type { HypervisorDriver } from '../hypervisor/driver.js';
 import type { VifDriver } from '../network/vif/vif-driver.js';
 import type { Logger } from '../logger.js';
-import { isUuid } from '../ids.js';
-import { expectedVifDevices, strayDevices } from '../network/live-vif-devices.js';
+import { strayDevices } from '../network/vif/stray-devices.js';
 
 export interface ReconcileReport {
   /** Domains on this host that no live instance of this host owns: destroyed. */
   destroyed: string[];
-  /** Instances the database places on this host as ACTIVE that have no domain here. */
+  /** Instances the control plane places on this host as ACTIVE that have no domain here. */
   missing: string[];
-  /** ACTIVE instances whose domain was found shut off (its QEMU died): now SHUTOFF (power-state sync). */
+  /** ACTIVE instances whose domain was found shut off (its QEMU died): made SHUTOFF by the control plane. */
   shutoff: string[];
   /** Taps and bridges that belonged to no live port here: removed (only with `vifs`). */
   removedDevices?: string[];
 }
 
 /**
- * Compares the domains a host really has with what Postgres says it should have, as
+ * The control plane's answer to "these are my domains": the HostSync workflow, which applies
+ * the power-state sync and answers what this host should have. The agent never reads the
+ * database (core/scheduling/host-sync.ts answers there).
+ */
+export type AskControlPlane = (domains: DomainReport[]) => Promise<HostDesiredState>;
+
+/**
+ * Compares the domains a host really has with what the control plane says it should have, as
  * Nova's `_destroy_evacuated_instances` / `_sync_power_states` do on a compute restart.
  * A domain is kept while its instance is building or active on this host; any other is
  * an orphan (its build was compensated or deleted while the agent was away).
@@ -33,21 +38,17 @@ export interface ReconcileOptions {
 }
 
 export async function reconcileHost(
-  db: DataSource,
   host: string,
   driver: HypervisorDriver,
+  ask: AskControlPlane,
   log: Logger,
   opts: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
   const domains = await driver.listDomains();
-  // Only uuid-shaped names can be instances; comparing as uuid keeps the primary key usable.
-  const ids = domains.map((d) => d.instanceId).filter(isUuid);
-  const rows: Array<{ id: string; status: string; host: string | null; task_state: string | null }> = await db.query(
-    `SELECT id, status, host, task_state FROM instances
-     WHERE id = ANY($1::uuid[]) OR (host = $2 AND status = 'ACTIVE')`,
-    [ids, host],
-  );
-  const byId = new Map(rows.map((r) => [r.id, r]));
+  // Before the question (see removeStrayDevices).
+  const devices = await opts.vifs?.devices();
+  const desired = await ask(domains.map((d) => ({ instanceId: d.instanceId, state: d.state })));
+  const byId = new Map(desired.instances.map((r) => [r.id, r]));
   const destroyed: string[] = [];
   for (const domain of domains) {
     const inst = byId.get(domain.instanceId);
@@ -61,25 +62,43 @@ export async function reconcileHost(
     destroyed.push(domain.instanceId);
   }
   const present = new Set(domains.map((d) => d.instanceId));
-  const missing = rows.filter((r) => r.host === host && r.status === 'ACTIVE' && !present.has(r.id)).map((r) => r.id);
+  const missing = desired.instances
+    .filter((r) => r.host === host && r.status === 'ACTIVE' && !present.has(r.id))
+    .map((r) => r.id);
   if (opts.logMissing !== false) {
     for (const id of missing) log.error({ instanceId: id }, 'instance is ACTIVE on this host but has no domain here');
   }
-  const shutoff = await syncPowerStates(db, host, domains, byId, log);
-  if (!opts.vifs) return { destroyed, missing, shutoff };
-  return { destroyed, missing, shutoff, removedDevices: await removeStrayDevices(db, host, opts.vifs, log) };
+  // Nova's `_sync_power_states`: the control plane made these SHUTOFF from the states reported.
+  for (const id of desired.shutoff) {
+    log.warn({ instanceId: id }, 'instance was ACTIVE but its domain is shut off: now SHUTOFF');
+  }
+  const shutoff = desired.shutoff;
+  if (!opts.vifs || !devices) return { destroyed, missing, shutoff };
+  const removedDevices = await removeStrayDevices(devices, desired, opts.vifs, destroyed.length > 0, log);
+  return { destroyed, missing, shutoff, removedDevices };
 }
 
 /**
  * Neutron's linuxbridge agent's sync, for what an undo could not reach (a crash between the
  * tap and the NIC, an agent away during a delete): taps of no live port here, and bridges of
- * no live port's network, are removed. Devices are listed before the database is asked: a
- * device made meanwhile belongs to a port that already exists, so it is never taken.
+ * no live port's network, are removed. Devices are listed before the control plane is asked:
+ * a device made meanwhile belongs to a port that already exists, so it is never taken. Those
+ * the orphans' unplugs already removed are not removed (nor reported) twice.
  */
-async function removeStrayDevices(db: DataSource, host: string, vifs: VifDriver, log: Logger): Promise<string[]> {
-  const devices = await vifs.devices();
-  const expected = (await expectedVifDevices(db, [host])).get(host)!;
-  const stray = strayDevices(devices, expected);
+async function removeStrayDevices(
+  before: Record<string, string[]>,
+  desired: HostDesiredState,
+  vifs: VifDriver,
+  unplugged: boolean,
+  log: Logger,
+): Promise<string[]> {
+  const expected = { taps: new Set(desired.expectedDevices.taps), bridges: new Set(desired.expectedDevices.bridges) };
+  let stray = strayDevices(before, expected);
+  if (unplugged) {
+    const now = await vifs.devices();
+    const still = new Set([...Object.keys(now), ...Object.values(now).flat()]);
+    stray = stray.filter((d) => still.has(d));
+  }
   for (const device of stray) {
     log.warn({ device }, 'removing a tap or bridge that belongs to no live port on this host');
     await vifs.remove(device);
@@ -88,48 +107,17 @@ async function removeStrayDevices(db: DataSource, host: string, vifs: VifDriver,
 }
 
 /**
- * Nova's `_sync_power_states`, the half that matters here: an ACTIVE instance whose domain
- * is shut off (its QEMU died or was killed) becomes SHUTOFF with power state SHUTDOWN, so
- * the user sees it and can `start` it. An instance with a task in flight is left to its
- * task (a stop in progress shuts its domain off on purpose), as Nova skips those too. The
- * update is conditional, so a power action that moved the instance meanwhile wins.
- */
-async function syncPowerStates(
-  db: DataSource,
-  host: string,
-  domains: Domain[],
-  byId: Map<string, { status: string; host: string | null; task_state: string | null }>,
-  log: Logger,
-): Promise<string[]> {
-  const shutoff: string[] = [];
-  for (const domain of domains) {
-    const inst = byId.get(domain.instanceId);
-    if (domain.state !== 'shutoff' || inst?.host !== host || inst.status !== 'ACTIVE' || inst.task_state) continue;
-    // An UPDATE answers [rows, count] through TypeORM.
-    const [updated]: [unknown[], number] = await db.query(
-      `UPDATE instances SET status = 'SHUTOFF', power_state = $3, updated_at = now()
-       WHERE id = $1 AND host = $2 AND status = 'ACTIVE' AND task_state IS NULL RETURNING id`,
-      [domain.instanceId, host, PowerState.SHUTDOWN],
-    );
-    if (updated.length === 0) continue;
-    log.warn({ instanceId: domain.instanceId }, 'instance was ACTIVE but its domain is shut off: now SHUTOFF');
-    shutoff.push(domain.instanceId);
-  }
-  return shutoff;
-}
-
-/**
  * Reconciles again every `intervalMs` while the agent runs, as Nova's periodic tasks do.
  * The pass at start cannot catch everything: an agent that crashed during an undo comes
  * back while the build is still compensating (the instance still BUILD, its domain kept),
  * and if the retried undo then missed the host's pickup window, the domain of what is now
- * an ERROR instance would stay forever. Passes never overlap; a failed one is logged and
- * the next one tries again. Returns a stop function.
+ * an ERROR instance would stay forever. Passes never overlap; a failed one (the control
+ * plane unreachable) is logged and the next one tries again. Returns a stop function.
  */
 export function reconcilePeriodically(
-  db: DataSource,
   host: string,
   driver: HypervisorDriver,
+  ask: AskControlPlane,
   log: Logger,
   intervalMs: number,
   opts: Pick<ReconcileOptions, 'onDestroyed' | 'vifs'> = {},
@@ -139,7 +127,7 @@ export function reconcilePeriodically(
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    reconcileHost(db, host, driver, log, { ...opts, logMissing: false })
+    reconcileHost(host, driver, ask, log, { ...opts, logMissing: false })
       .then((report) => {
         const missing = report.missing.join(',');
         // The same missing instances would be reported on every pass: only a change is news.

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { ServedNetwork } from '../../contracts/dhcp.js';
-import { expectedVifDevices, strayDevices } from '../network/live-vif-devices.js';
+import { expectedVifDevices } from '../network/live-vif-devices.js';
+import { strayDevices } from '../network/vif/stray-devices.js';
 import { checkDhcp } from './dhcp-invariants.js';
 
 /**

@@ -14,6 +14,13 @@ import {
 /** The fence of a release that names no attempt (a delete): every attempt's claim is refused. */
 const FENCE_ALL = 2_147_483_647;
 
+/**
+ * How long a claim the control plane has not recorded stays in the ledger: the workflow
+ * records a claim right after the host grants it, so only a claim whose build moved on (a
+ * frozen agent's late claim) or whose record waits on a database away this long is older.
+ */
+export const UNRECORDED_CLAIM_GRACE_MS = 2 * 60_000;
+
 /** How long a fence is kept: a late claim arrives within its own timeout, long before this. */
 const FENCE_KEEP_MS = 60 * 60_000;
 

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { Host } from '../db/entities/index.js';
-import { freeRoom } from './capacity.js';
+import { DEFAULT_ALLOCATION_RATIOS, freeRoom } from './capacity.js';
 
 export interface HostCapacity {
   name: string;
@@ -43,6 +43,18 @@ export interface HostView {
   suspectSince: string | null;
 }
 
+/** Hosts per heartbeat UPDATE. */
+const HEARTBEAT_ROWS = 200;
+
+/**
+ * The SET of a heartbeat sent at `sent` (an SQL expression): last_heartbeat_at only moves
+ * forward and never past `sent` or now (GREATEST ignores a NULL), and a suspicion is cleared
+ * only by a heartbeat sent after it was raised.
+ */
+const heartbeatSet = (sent: string) =>
+  `last_heartbeat_at = GREATEST(hosts.last_heartbeat_at, LEAST(now(), ${sent})),
+   suspect_since = CASE WHEN hosts.suspect_since <= ${sent} THEN NULL ELSE hosts.suspect_since END`;
+
 /** Compute hosts: registration by their agents, heartbeats, and the liveness the scheduler trusts. */
 export class HostRegistry {
   constructor(
@@ -50,33 +62,53 @@ export class HostRegistry {
     private readonly serviceDownTimeSec: number,
   ) {}
 
-  /** An agent announces its capacity; usage is left alone (it is the sum of live claims). */
-  async register(cap: HostCapacity): Promise<void> {
+  /**
+   * An agent announces its capacity; usage is left alone (it is the sum of live claims). The
+   * announcement is also a heartbeat, dated as `recordHeartbeats` dates them (`sentAt`, default now).
+   */
+  async register(cap: HostCapacity, sentAt?: Date): Promise<void> {
     await this.db.query(
       `INSERT INTO hosts
          (name, vcpus, ram_mb, disk_gb, cpu_allocation_ratio, ram_allocation_ratio, disk_allocation_ratio,
           hypervisor_type, last_heartbeat_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, LEAST(now(), COALESCE($9::timestamptz, now())))
        ON CONFLICT (name) DO UPDATE SET vcpus = $2, ram_mb = $3, disk_gb = $4,
          cpu_allocation_ratio = $5, ram_allocation_ratio = $6, disk_allocation_ratio = $7,
-         hypervisor_type = COALESCE($8, hosts.hypervisor_type), last_heartbeat_at = now(), suspect_since = NULL,
+         hypervisor_type = COALESCE($8, hosts.hypervisor_type),
+         ${heartbeatSet('COALESCE($9::timestamptz, now())')},
          updated_at = now()`,
       [
         cap.name,
         cap.vcpus,
         cap.ramMb,
         cap.diskGb,
-        cap.cpuAllocationRatio ?? 4.0,
-        cap.ramAllocationRatio ?? 1.0,
-        cap.diskAllocationRatio ?? 1.0,
+        cap.cpuAllocationRatio ?? DEFAULT_ALLOCATION_RATIOS.vcpus,
+        cap.ramAllocationRatio ?? DEFAULT_ALLOCATION_RATIOS.ramMb,
+        cap.diskAllocationRatio ?? DEFAULT_ALLOCATION_RATIOS.diskGb,
         cap.hypervisorType ?? null,
+        sentAt ?? null,
       ],
     );
   }
 
-  /** The agent's periodic "alive": it also clears a suspicion, since the agent plainly answers again. */
-  async heartbeat(name: string): Promise<void> {
-    await this.db.query(`UPDATE hosts SET last_heartbeat_at = now(), suspect_since = NULL WHERE name = $1`, [name]);
+  /**
+   * The agents' periodic "alive", for many hosts at once. Each is dated by when its agent sent
+   * it, never later than now: a heartbeat that waited in Temporal while the controller was
+   * down says when the host was last alive, not when it was read. It also clears a suspicion
+   * raised before it was sent (the agent plainly answered since), and never one raised after.
+   * Statements of a few hundred rows, so claims on those hosts' rows wait little.
+   */
+  async recordHeartbeats(beats: Array<{ host: string; sentAt: number }>): Promise<void> {
+    for (let i = 0; i < beats.length; i += HEARTBEAT_ROWS) {
+      const batch = beats.slice(i, i + HEARTBEAT_ROWS);
+      await this.db.query(
+        `UPDATE hosts SET ${heartbeatSet('b.sent_at')}
+         FROM (SELECT name, to_timestamp(max(sent_ms) / 1000.0) AS sent_at
+               FROM unnest($1::text[], $2::float8[]) AS u(name, sent_ms) GROUP BY name) b
+         WHERE hosts.name = b.name`,
+        [batch.map((b) => b.host), batch.map((b) => b.sentAt)],
+      );
+    }
   }
 
   /**

@@ -104,7 +104,7 @@ describe('suspect hosts', () => {
     assert.equal(await selector.select(FLAVOR), b);
     await assert.rejects(selector.select(FLAVOR, [b]), domainError('NoValidHost', /1 suspect/));
 
-    await hosts.heartbeat(a);
+    await hosts.recordHeartbeats([{ host: a, sentAt: Date.now() }]);
     assert.equal((await hosts.get(a))?.suspectSince, null);
     assert.equal(await selector.select(FLAVOR), a);
   });

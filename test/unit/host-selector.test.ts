@@ -65,7 +65,7 @@ describe('HostRegistry', () => {
     );
     await ageHeartbeat(name, DOWN_AFTER_SEC + 30);
     assert.equal((await registry.get(name))?.status, 'down');
-    await registry.heartbeat(name);
+    await registry.recordHeartbeats([{ host: name, sentAt: Date.now() }]);
     const back = await registry.get(name);
     assert.equal(back?.status, 'up');
     assert.ok(Date.now() - Date.parse(back.lastHeartbeatAt!) < 10_000);
@@ -108,7 +108,7 @@ describe('HostSelector', () => {
     for (let i = 0; i < 3; i++) assert.equal(await selector.select(TINY), b);
     await ageHeartbeat(b, DOWN_AFTER_SEC + 1);
     await assert.rejects(selector.select(TINY), noValidHost(/\((\d+) hosts, 0 disabled, \1 down,/));
-    await registry.heartbeat(a);
+    await registry.recordHeartbeats([{ host: a, sentAt: Date.now() }]);
     assert.equal(await selector.select(TINY), a);
   });
 

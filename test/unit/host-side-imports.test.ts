@@ -48,6 +48,9 @@ describe('data plane boundaries', () => {
       ...tsFiles('core/network/dhcp'),
       ...tsFiles('core/network/linux'),
       'core/storage/connector.ts',
+      // The agent's reconciliation and its way to the control plane: Temporal only (HostSync, HostHeartbeats).
+      'core/compute/reconciler.ts',
+      'apps/compute-agent/control-plane.ts',
       // The storage node's backend (Cinder-volume's driver) shells out to tgtadm, never reaches the database.
       ...tsFiles('core/storage/backends/tgt'),
     ];

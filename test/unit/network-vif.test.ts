@@ -143,7 +143,7 @@ describe('plugVif / unplugVif activities', () => {
 
 describe('stray host devices', () => {
   it('are taps of no live port, and bridges of no live network with no tap that belongs', async () => {
-    const { strayDevices } = await import('../../core/network/live-vif-devices.js');
+    const { strayDevices } = await import('../../core/network/vif/stray-devices.js');
     const expected = { taps: new Set(['tapkept']), bridges: new Set(['brqlive']) };
     const devices = {
       '': ['tapbare'],

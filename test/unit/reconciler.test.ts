@@ -3,20 +3,27 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { reconcileHost } from '../../core/compute/reconciler.js';
+import { after, before, describe, it } from 'node:test';
+import type { DomainReport, HostDesiredState, HostInstanceRow } from '../../contracts/host-sync.js';
+import { reconcileHost, type AskControlPlane } from '../../core/compute/reconciler.js';
 import { FakeDriver } from '../../core/hypervisor/fake-driver.js';
 import { createLogger } from '../../core/logger.js';
 import { bindPort } from '../../core/network/port-binding.js';
 import { FakeVifDriver } from '../../core/network/vif/fake-vif-driver.js';
-import { insertInstance, useTestDatabase } from '../support/database.js';
+
+/**
+ * The agent's reconciliation over the control plane's answer (HostSync): what it destroys,
+ * reports and removes on the host, given the instances the control plane knows. No database:
+ * the answer is written here as the control plane would give it (core/scheduling/host-sync.ts,
+ * tested in host-sync.test.ts).
+ */
 
 const log = createLogger('test', 'silent');
 
 let dir: string;
 let imagePath: string;
 
-const t = useTestDatabase(async () => {
+before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'nimbus-reconcile-'));
   imagePath = path.join(dir, 'cirros.img');
   await writeFile(imagePath, 'not really a disk image');
@@ -47,79 +54,67 @@ async function domainIds(driver: FakeDriver): Promise<string[]> {
   return (await driver.listDomains()).map((d) => d.instanceId).sort();
 }
 
+const row = (status: string, host: string | null, taskState: string | null = null): HostInstanceRow => ({
+  id: randomUUID(),
+  status,
+  host,
+  taskState,
+});
+
+/** A control plane that knows `instances` and answers with them; it keeps what it was told. */
+function controlPlane(
+  host: string,
+  instances: HostInstanceRow[],
+  more: Partial<HostDesiredState> = {},
+): AskControlPlane & { told: DomainReport[][] } {
+  const told: DomainReport[][] = [];
+  const ask = (domains: DomainReport[]) => {
+    told.push(domains);
+    return Promise.resolve({
+      host,
+      instances,
+      shutoff: [],
+      expectedDevices: { taps: [], bridges: [] },
+      placedInstanceIds: [],
+      claims: [],
+      ...more,
+    });
+  };
+  return Object.assign(ask, { told });
+}
+
 describe('reconcileHost', () => {
   it('keeps the domain of an ACTIVE instance of this host', async () => {
     const { host, driver } = freshNode();
-    const active = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
+    const active = row('ACTIVE', host);
     await spawn(driver, active.id);
-    const report = await reconcileHost(t.db, host, driver, log);
+    const report = await reconcileHost(host, driver, controlPlane(host, [active]), log);
     assert.deepEqual(report, { destroyed: [], missing: [], shutoff: [] });
     assert.deepEqual(await domainIds(driver), [active.id]);
     assert.equal((await driver.getDomain(active.id))?.state, 'running');
   });
 
-  it('keeps the domain of an instance still building here', async () => {
+  it('keeps the domains of instances building or stopped here', async () => {
     const { host, driver } = freshNode();
-    const building = await insertInstance(t.db, { status: 'BUILD', taskState: 'networking', host });
-    await spawn(driver, building.id);
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [], shutoff: [] });
-    assert.deepEqual(await domainIds(driver), [building.id]);
+    const building = row('BUILD', host, 'networking');
+    const stopped = row('SHUTOFF', host);
+    for (const i of [building, stopped]) await spawn(driver, i.id);
+    const report = await reconcileHost(host, driver, controlPlane(host, [building, stopped]), log);
+    assert.deepEqual(report, { destroyed: [], missing: [], shutoff: [] });
+    assert.deepEqual(await domainIds(driver), [building.id, stopped.id].sort());
   });
 
-  it('destroys the domain of a DELETED instance', async () => {
+  it('destroys the domain of a DELETED instance, and unpins it', async () => {
     const { host, driver } = freshNode();
-    const deleted = await insertInstance(t.db, { status: 'DELETED', taskState: null, host });
+    const deleted = row('DELETED', host);
     await spawn(driver, deleted.id);
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), {
-      destroyed: [deleted.id],
-      missing: [],
-      shutoff: [],
+    const unpinned: string[] = [];
+    const report = await reconcileHost(host, driver, controlPlane(host, [deleted]), log, {
+      onDestroyed: (id) => Promise.resolve(void unpinned.push(id)),
     });
+    assert.deepEqual(report, { destroyed: [deleted.id], missing: [], shutoff: [] });
     assert.deepEqual(await domainIds(driver), []);
-  });
-
-  it("removes the host devices of an orphan's NICs with its domain", async () => {
-    const { host, driver } = freshNode();
-    const deleted = await insertInstance(t.db, { status: 'DELETED', taskState: null, host });
-    await spawn(driver, deleted.id);
-    const vifs = new FakeVifDriver();
-    const port = { portId: randomUUID(), networkId: randomUUID(), segmentation: { type: 'vlan' as const, id: 100 } };
-    const mac = 'fa:16:3e:00:00:09';
-    const made = await vifs.plug({ instanceId: deleted.id, portId: port.portId, mac, binding: bindPort(port) });
-    await driver.plugVif(deleted.id, { ...port, mac, ip: '10.0.0.9', ...made });
-    await reconcileHost(t.db, host, driver, log, { vifs });
-    assert.deepEqual(await domainIds(driver), []);
-    assert.deepEqual(await vifs.devices(), {});
-  });
-
-  it('removes taps and bridges of no live port on this host, and keeps those of a live port', async () => {
-    const { host, driver } = freshNode();
-    const active = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
-    const [{ id: portId }] = await t.db.query(
-      `INSERT INTO ports (network_id, instance_id, host, mac_address) VALUES ($1, $2, $3, $4) RETURNING id`,
-      [
-        active.networkId,
-        active.id,
-        host,
-        `fa:16:3e:${randomUUID()
-          .slice(0, 8)
-          .replace(/(..)(..)(..).*/, '$1:$2:$3')}`,
-      ],
-    );
-    const vifs = new FakeVifDriver();
-    const segmentation = { type: 'vlan' as const, id: 100 };
-    const plug = (port: string, network: string) =>
-      vifs.plug({
-        instanceId: active.id,
-        portId: port,
-        mac: 'fa:16:3e:00:00:01',
-        binding: bindPort({ portId: port, networkId: network, segmentation }),
-      });
-    const kept = await plug(portId, active.networkId);
-    const stray = await plug(randomUUID(), randomUUID());
-    const report = await reconcileHost(t.db, host, driver, log, { vifs });
-    assert.deepEqual(report.removedDevices, [stray.tapDevice, stray.bridge]);
-    assert.deepEqual(await vifs.devices(), { [kept.bridge!]: [kept.tapDevice] });
+    assert.deepEqual(unpinned, [deleted.id]);
   });
 
   it('destroys a domain no instance knows, whatever its name', async () => {
@@ -127,7 +122,7 @@ describe('reconcileHost', () => {
     const unknown = randomUUID();
     await spawn(driver, unknown);
     await spawn(driver, 'leftover-from-a-test');
-    const report = await reconcileHost(t.db, host, driver, log);
+    const report = await reconcileHost(host, driver, controlPlane(host, []), log);
     assert.deepEqual(report.destroyed.sort(), [unknown, 'leftover-from-a-test'].sort());
     assert.deepEqual(report.missing, []);
     assert.deepEqual(await domainIds(driver), []);
@@ -135,63 +130,128 @@ describe('reconcileHost', () => {
 
   it('destroys domains of instances that failed here or now live on another host', async () => {
     const { host, driver } = freshNode();
-    const failed = await insertInstance(t.db, { status: 'ERROR', taskState: null, host });
-    const moved = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host: 'node-elsewhere' });
-    const rescheduled = await insertInstance(t.db, { status: 'BUILD', taskState: 'spawning', host: 'node-elsewhere' });
+    const failed = row('ERROR', host);
+    const moved = row('ACTIVE', 'node-elsewhere');
+    const rescheduled = row('BUILD', 'node-elsewhere', 'spawning');
     for (const i of [failed, moved, rescheduled]) await spawn(driver, i.id);
-    const report = await reconcileHost(t.db, host, driver, log);
+    const report = await reconcileHost(host, driver, controlPlane(host, [failed, moved, rescheduled]), log);
     assert.deepEqual(report.destroyed.sort(), [failed.id, moved.id, rescheduled.id].sort());
     assert.deepEqual(await domainIds(driver), []);
   });
 
   it('reports an ACTIVE instance of this host that has no domain as missing, and touches nothing', async () => {
     const { host, driver } = freshNode();
-    const lost = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
-    const fine = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
-    await insertInstance(t.db, { status: 'BUILD', taskState: 'scheduling', host }); // not yet spawned: not missing
+    const lost = row('ACTIVE', host);
+    const fine = row('ACTIVE', host);
     await spawn(driver, fine.id);
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [lost.id], shutoff: [] });
-    const [row] = await t.db.query(`SELECT status, host FROM instances WHERE id = $1`, [lost.id]);
-    assert.deepEqual(row, { status: 'ACTIVE', host });
+    const report = await reconcileHost(host, driver, controlPlane(host, [lost, fine]), log);
+    assert.deepEqual(report, { destroyed: [], missing: [lost.id], shutoff: [] });
+    assert.deepEqual(await domainIds(driver), [fine.id]);
   });
 
   it('sorts a mixed host in one pass, and a second pass finds nothing to do', async () => {
     const { host, driver } = freshNode();
-    const keep = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
-    const orphan = await insertInstance(t.db, { status: 'DELETED', taskState: null, host });
-    const lost = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
+    const keep = row('ACTIVE', host);
+    const orphan = row('DELETED', host);
+    const lost = row('ACTIVE', host);
     const stray = randomUUID();
     for (const id of [keep.id, orphan.id, stray]) await spawn(driver, id);
-    const first = await reconcileHost(t.db, host, driver, log);
+    const ask = controlPlane(host, [keep, orphan, lost]);
+    const first = await reconcileHost(host, driver, ask, log);
     assert.deepEqual(first.destroyed.sort(), [orphan.id, stray].sort());
     assert.deepEqual(first.missing, [lost.id]);
     assert.deepEqual(await domainIds(driver), [keep.id]);
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [lost.id], shutoff: [] });
+    assert.deepEqual(await reconcileHost(host, driver, ask, log), { destroyed: [], missing: [lost.id], shutoff: [] });
   });
 
-  it('a host with no domains dir and no instances is clean', async () => {
+  it('a host with no domains asks about none and is clean', async () => {
     const { host, driver } = freshNode();
-    assert.deepEqual(await reconcileHost(t.db, host, driver, log), { destroyed: [], missing: [], shutoff: [] });
+    const ask = controlPlane(host, []);
+    assert.deepEqual(await reconcileHost(host, driver, ask, log), { destroyed: [], missing: [], shutoff: [] });
+    assert.deepEqual(ask.told, [[]]);
   });
 
-  it('power-state sync: an ACTIVE instance whose domain is shut off becomes SHUTOFF, and its domain is kept', async () => {
+  it('power-state sync: reports each domain with its state, keeps shut-off domains, and reports what the control plane made SHUTOFF', async () => {
     const { host, driver } = freshNode();
-    const died = await insertInstance(t.db, { status: 'ACTIVE', taskState: null, host });
-    const stopping = await insertInstance(t.db, { status: 'ACTIVE', taskState: 'powering-off', host });
-    const stopped = await insertInstance(t.db, { status: 'SHUTOFF', taskState: null, host });
-    for (const inst of [died, stopping, stopped]) {
-      await spawn(driver, inst.id);
-      await driver.powerOff(inst.id);
-    }
-    const report = await reconcileHost(t.db, host, driver, log);
+    const died = row('ACTIVE', host);
+    const running = row('ACTIVE', host);
+    for (const inst of [died, running]) await spawn(driver, inst.id);
+    await driver.powerOff(died.id);
+    // The control plane answers with the instance already SHUTOFF (core/scheduling/host-sync.ts).
+    const ask = controlPlane(host, [{ ...died, status: 'SHUTOFF' }, running], { shutoff: [died.id] });
+    const report = await reconcileHost(host, driver, ask, log);
     assert.deepEqual(report, { destroyed: [], missing: [], shutoff: [died.id] });
-    const rows = await t.db.query(`SELECT id, status, power_state FROM instances WHERE id = ANY($1)`, [
-      [died.id, stopping.id],
-    ]);
-    const byId = new Map<string, any>(rows.map((r: any) => [r.id, r]));
-    assert.deepEqual(byId.get(died.id), { id: died.id, status: 'SHUTOFF', power_state: 4 });
-    // A stop in flight is its task's to finish.
-    assert.equal(byId.get(stopping.id).status, 'ACTIVE');
-    assert.deepEqual(await domainIds(driver), [died.id, stopping.id, stopped.id].sort());
+    const told = [...ask.told[0]].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+    const expected = [
+      { instanceId: died.id, state: 'shutoff' },
+      { instanceId: running.id, state: 'running' },
+    ].sort((a, b) => a.instanceId.localeCompare(b.instanceId));
+    assert.deepEqual(told, expected);
+    assert.deepEqual(await domainIds(driver), [died.id, running.id].sort());
+  });
+
+  it('a control plane that does not answer leaves every domain in place', async () => {
+    const { host, driver } = freshNode();
+    const orphan = randomUUID();
+    await spawn(driver, orphan);
+    const unreachable = () => Promise.reject(new Error('HostSync failed'));
+    await assert.rejects(reconcileHost(host, driver, unreachable, log), /HostSync failed/);
+    assert.deepEqual(await domainIds(driver), [orphan]);
+  });
+});
+
+describe('reconcileHost with host devices', () => {
+  const segmentation = { type: 'vlan' as const, id: 100 };
+  const plug = (vifs: FakeVifDriver, instanceId: string, portId = randomUUID(), networkId = randomUUID()) =>
+    vifs.plug({
+      instanceId,
+      portId,
+      mac: 'fa:16:3e:00:00:01',
+      binding: bindPort({ portId, networkId, segmentation }),
+    });
+
+  it("removes the host devices of an orphan's NICs with its domain, and reports none twice", async () => {
+    const { host, driver } = freshNode();
+    const deleted = row('DELETED', host);
+    await spawn(driver, deleted.id);
+    const vifs = new FakeVifDriver();
+    const port = { portId: randomUUID(), networkId: randomUUID(), segmentation };
+    const mac = 'fa:16:3e:00:00:09';
+    const made = await vifs.plug({ instanceId: deleted.id, portId: port.portId, mac, binding: bindPort(port) });
+    await driver.plugVif(deleted.id, { ...port, mac, ip: '10.0.0.9', ...made });
+    const report = await reconcileHost(host, driver, controlPlane(host, [deleted]), log, { vifs });
+    assert.deepEqual(await domainIds(driver), []);
+    assert.deepEqual(await vifs.devices(), {});
+    // The unplug took them: they are not "stray devices removed" as well.
+    assert.deepEqual(report.removedDevices, []);
+  });
+
+  it('removes taps and bridges of no live port on this host, and keeps those of a live port', async () => {
+    const { host, driver } = freshNode();
+    const active = row('ACTIVE', host);
+    await spawn(driver, active.id);
+    const vifs = new FakeVifDriver();
+    const kept = await plug(vifs, active.id);
+    const stray = await plug(vifs, active.id);
+    const expectedDevices = { taps: [kept.tapDevice], bridges: [kept.bridge!] };
+    const report = await reconcileHost(host, driver, controlPlane(host, [active], { expectedDevices }), log, { vifs });
+    assert.deepEqual(report.removedDevices, [stray.tapDevice, stray.bridge]);
+    assert.deepEqual(await vifs.devices(), { [kept.bridge!]: [kept.tapDevice] });
+  });
+
+  it('never takes a device made while the control plane was being asked (its port is newer than the answer)', async () => {
+    const { host, driver } = freshNode();
+    const vifs = new FakeVifDriver();
+    let plugged: Awaited<ReturnType<typeof plug>> | undefined;
+    const building = row('BUILD', host, 'networking');
+    const answer = controlPlane(host, [building]);
+    // A build plugs its port meanwhile: the answer, read before, does not know that port.
+    const ask: AskControlPlane = async (domains) => {
+      plugged = await plug(vifs, building.id);
+      return answer(domains);
+    };
+    const report = await reconcileHost(host, driver, ask, log, { vifs });
+    assert.deepEqual(report.removedDevices, []);
+    assert.deepEqual(await vifs.devices(), { [plugged!.bridge!]: [plugged!.tapDevice] });
   });
 });

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../../activities/compute.js';
+import { createHostFaultActivities } from '../../activities/host-faults.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
 import { computeQueue } from '../../contracts/task-queues.js';
@@ -15,7 +16,7 @@ import { ConfigError, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
 import { createDataSource } from '../../core/db/data-source.js';
 import { prepareDatabase } from '../../core/db/prepare.js';
-import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
+import { HostFaultStore } from '../../core/failure-injection/host-fault-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { defaultSpawnLimit, SpawnGate } from '../../core/hypervisor/spawn-gate.js';
 import { builtGuestImage } from '../../core/hypervisor/guest-image/build-guest-image.js';
@@ -71,8 +72,9 @@ const db = await createDataSource(config.databaseUrl, {
   poolSize: 10,
   applicationName: `nimbus-agent-${host}`,
 }).initialize();
-const faults = new HostInjectionStore(db).injectorFor(host);
 const dir = nodeDir(config, host);
+// Injected faults: the host keeps them in its node directory; the API sets them through Temporal.
+const faults = HostFaultStore.inNodeDir(dir);
 // NIMBUS_MAX_CONCURRENT_BUILDS, else a default by accelerator once the driver has probed it.
 const spawnGate = new SpawnGate();
 // Host-side wiring of ports: linuxbridge for real guests, in the host's namespace (the dev stack's machine).
@@ -168,6 +170,7 @@ const worker = await Worker.create({
     // The benchmark's floor (bench/) runs no-op activities on this queue and worker.
     ...createNoopActivities(),
     ...createPowerActivities({ driver }),
+    ...createHostFaultActivities({ faults }),
     ...createComputeActivities({
       host,
       claims: new ClaimService(db),

@@ -9,12 +9,13 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createComputeActivities } from '../../activities/compute.js';
+import { createHostFaultActivities } from '../../activities/host-faults.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
 import { computeQueue } from '../../contracts/task-queues.js';
 import { nodeDir, type NimbusConfig } from '../../core/config.js';
 import { createDataSource } from '../../core/db/data-source.js';
-import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
+import { HostFaultStore } from '../../core/failure-injection/host-fault-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { defaultSpawnLimit, SpawnGate } from '../../core/hypervisor/spawn-gate.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
@@ -72,7 +73,6 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
     connector: new IscsiConnector(),
     ports: new PortAllocator(db),
     volumes: new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend)),
-    injections: new HostInjectionStore(db),
     noop: createNoopActivities(),
   };
   const down = new Set<string>();
@@ -133,7 +133,6 @@ type Shared = {
   connector: IscsiConnector;
   ports: PortAllocator;
   volumes: VolumeService;
-  injections: HostInjectionStore;
   noop: ReturnType<typeof createNoopActivities>;
 };
 
@@ -146,7 +145,7 @@ async function createHostWorker(
   crash: () => void,
 ): Promise<Worker> {
   const dir = nodeDir(config, host.name);
-  const faults = shared.injections.injectorFor(host.name, crash);
+  const faults = HostFaultStore.inNodeDir(dir, crash);
   const driver = createHypervisorDriver({
     type: 'fake',
     nodeDir: dir,
@@ -171,6 +170,7 @@ async function createHostWorker(
     activities: {
       ...shared.noop,
       ...createPowerActivities({ driver }),
+      ...createHostFaultActivities({ faults }),
       ...createComputeActivities({
         host: host.name,
         claims: shared.claims,

@@ -17,6 +17,11 @@ describe('scheduler and failing compute hosts', () => {
     // Every host is empty, so spread picks the first by name: node-1.
     const armed = await stack.api('PUT', '/v1/admin/hosts/node-1/faults', { step: 'claim', mode: 'error', times: 1 });
     assert.equal(armed.status, 200, JSON.stringify(armed.body));
+    // The host's agent answers with what it now holds.
+    assert.deepEqual(
+      armed.body.map((f: any) => [f.step, f.mode, f.times]),
+      [['claim', 'error', 1]],
+    );
     const r = await settled(await build('refused-once', 'm1.small'));
     assert.equal(r.status, 'ACTIVE', JSON.stringify(r.fault));
     assert.notEqual(r.host, 'node-1');
@@ -27,6 +32,12 @@ describe('scheduler and failing compute hosts', () => {
       reason: 'host node-1 refused the claim (injected fault)',
     });
     assert.deepEqual(r.attempts[1], { host: r.host, outcome: 'claimed', reason: null });
+    const left = await stack.api('GET', '/v1/admin/hosts/node-1/faults');
+    assert.deepEqual(
+      left.body.map((f: any) => [f.step, f.times]),
+      [['claim', 0]],
+      'the fault fired once',
+    );
     const byName = Object.fromEntries((await hosts()).map((h) => [h.name, h]));
     assert.deepEqual(
       [byName['node-1'].ramMbUsed, byName[r.host].ramMbUsed],
@@ -49,7 +60,7 @@ describe('scheduler and failing compute hosts', () => {
   });
 
   // Last: it leaves node-1 stopped.
-  it('a stopped agent: builds that picked its host move on after the pickup timeout, and the host is reported down', async () => {
+  it('a stopped agent: builds that picked its host move on after the pickup timeout, the host is reported down, and its faults answer 503', async () => {
     await assertEmpty();
     await stack.supervisor.stopChild('node-1');
     // Its heartbeats have just stopped: it still looks up, and as the emptiest first host spread picks it.
@@ -100,5 +111,14 @@ describe('scheduler and failing compute hosts', () => {
     assert.equal(next.status, 'ACTIVE', JSON.stringify(next.fault));
     assert.equal(next.attempts.length, 1, JSON.stringify(next.attempts));
     assert.notEqual(next.host, 'node-1');
+
+    // Its faults are held by its agent: the API says the host did not answer, within seconds.
+    const asked = Date.now();
+    const fault = { step: 'spawn', mode: 'error', times: 1 };
+    const unanswered = await stack.api('PUT', '/v1/admin/hosts/node-1/faults', fault);
+    assert.equal(unanswered.status, 503, JSON.stringify(unanswered.body));
+    assert.equal(unanswered.headers.get('content-type')?.split(';')[0], 'application/problem+json');
+    assert.match(unanswered.body.detail, /faults of host node-1 were not changed: .*SCHEDULE_TO_START/);
+    assert.ok(Date.now() - asked < 15_000, `answered in ${Date.now() - asked} ms`);
   });
 });

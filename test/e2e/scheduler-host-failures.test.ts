@@ -66,6 +66,12 @@ describe('scheduler and failing compute hosts', () => {
     // Its heartbeats have just stopped: it still looks up, and as the emptiest first host spread picks it.
     assert.equal((await hosts()).find((h) => h.name === 'node-1')!.status, 'up');
     const started = Date.now();
+    // Its faults are held by its agent: asked now, the API says the host did not answer, in seconds.
+    const fault = { step: 'spawn', mode: 'error', times: 1 };
+    const unanswered = stack.api('PUT', '/v1/admin/hosts/node-1/faults', fault).then((res) => ({
+      res,
+      ms: Date.now() - started,
+    }));
     const results = await Promise.all(
       [build('dead-host-a', 'm1.tiny'), build('dead-host-b', 'm1.tiny')].map(async (id) => settled(await id)),
     );
@@ -79,6 +85,11 @@ describe('scheduler and failing compute hosts', () => {
     }
     const tookMs = Date.now() - started;
     assert.ok(tookMs >= PICKUP_SEC * 1000, `the builds waited out the pickup timeout (${tookMs} ms)`);
+    const { res, ms } = await unanswered;
+    assert.equal(res.status, 503, JSON.stringify(res.body));
+    assert.equal(res.headers.get('content-type')?.split(';')[0], 'application/problem+json');
+    assert.match(res.body.detail, /faults of host node-1 were not changed: .*SCHEDULE_TO_START/);
+    assert.ok(ms < 15_000, `answered in ${ms} ms`);
     // NIMBUS_HOST_PICKUP_TIMEOUT reached the build, not the 10 s default: the claim sent to the
     // dead host's queue carries it, as the Temporal UI shows (wall-clock time is at the mercy of load).
     const temporal = new Client({
@@ -112,13 +123,9 @@ describe('scheduler and failing compute hosts', () => {
     assert.equal(next.attempts.length, 1, JSON.stringify(next.attempts));
     assert.notEqual(next.host, 'node-1');
 
-    // Its faults are held by its agent: the API says the host did not answer, within seconds.
-    const asked = Date.now();
-    const fault = { step: 'spawn', mode: 'error', times: 1 };
-    const unanswered = await stack.api('PUT', '/v1/admin/hosts/node-1/faults', fault);
-    assert.equal(unanswered.status, 503, JSON.stringify(unanswered.body));
-    assert.equal(unanswered.headers.get('content-type')?.split(';')[0], 'application/problem+json');
-    assert.match(unanswered.body.detail, /faults of host node-1 were not changed: .*SCHEDULE_TO_START/);
-    assert.ok(Date.now() - asked < 15_000, `answered in ${Date.now() - asked} ms`);
+    // Now that it is known to be down, its faults answer 503 at once: there is no agent to ask.
+    const down = await stack.api('GET', '/v1/admin/hosts/node-1/faults');
+    assert.equal(down.status, 503, JSON.stringify(down.body));
+    assert.match(down.body.detail, /faults of host node-1 could not be read: the host is down/);
   });
 });

@@ -44,8 +44,12 @@ export class HostFaultsService {
   }
 
   private async ask(host: string, request: HostFaultsRequest, unchanged: string): Promise<ArmedFault[]> {
-    // A host that was never registered has no agent to ask: 404, not a wait for the pickup timeout.
-    await this.hosts.get(host);
+    // A host never registered (404) or known to be down has no agent to ask: no wait for the pickup timeout.
+    if ((await this.hosts.get(host)).status === 'down') {
+      throw Problem.unavailable(
+        `the faults of host ${host} ${unchanged}: the host is down (its agent stopped reporting)`,
+      );
+    }
     const input: HostFaultsInput = {
       ...request,
       host,

@@ -1,5 +1,6 @@
 import type { Attempt, BuildStep, Fault, FlavorSpec, ImageRef, InstanceStatus, TaskState } from './instances.js';
 import type { DhcpActivities, ServedNetwork } from './dhcp.js';
+import type { ArmedFault, FailureInjection } from './failure-injection.js';
 import type { PortInfo } from './network.js';
 import type { IscsiConnection, StoredVolume, VolumeInfo } from './storage.js';
 
@@ -75,6 +76,15 @@ export interface PowerActivities {
   rebootDomain(input: { instanceId: string }): Promise<{ state: DomainPowerState }>;
   /** The last `lines` lines of the guest's console. */
   getConsoleOutput(input: { instanceId: string; lines: number }): Promise<{ output: string }>;
+}
+
+/** The failure injections a compute host holds (queue `compute.HOST`); each answers what the host now holds. */
+export interface HostFaultActivities {
+  /** Arms (or re-arms) the injection of one step. */
+  armHostFault(input: { fault: FailureInjection }): Promise<ArmedFault[]>;
+  listHostFaults(): Promise<ArmedFault[]>;
+  /** Disarms every injection of the host. */
+  clearHostFaults(): Promise<ArmedFault[]>;
 }
 
 export interface NetworkActivities {

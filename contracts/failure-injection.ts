@@ -32,3 +32,17 @@ export interface FailureInjection {
   /** How many more times it fires; each firing decrements it and at 0 it is spent. */
   times: number;
 }
+
+/** An injection as its host holds it: `times` left (0 once spent: it stays listed), and when it was armed. */
+export interface ArmedFault extends FailureInjection {
+  armedAt: string;
+}
+
+/** What the API asks a host's agent about its injections (workflow HostFaults). */
+export type HostFaultsRequest = { action: 'list' } | { action: 'clear' } | { action: 'arm'; fault: FailureInjection };
+
+export type HostFaultsInput = HostFaultsRequest & {
+  host: string;
+  /** How long the host may take to pick the request up: a dead host must answer quickly. */
+  hostPickupTimeoutSec?: number;
+};

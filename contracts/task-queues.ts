@@ -52,6 +52,11 @@ export function consoleWorkflowId(instanceId: string, requestId: string): string
   return `console-${instanceId}-${requestId}`;
 }
 
+/** A host's fault injections are set and read per request: each gets its own id (the request's). */
+export function hostFaultsWorkflowId(host: string, requestId: string): string {
+  return `host-faults-${host}-${requestId}`;
+}
+
 /** The network node's start-up question to the control plane: one at a time per node. */
 export function dhcpStateWorkflowId(requestId: string): string {
   return `dhcp-state-${requestId}`;

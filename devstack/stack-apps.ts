@@ -67,8 +67,15 @@ export function addApps(
   const { env, machineEnv } = apps;
   const appCommandOf = (e: NodeJS.ProcessEnv, app: string, ...args: string[]) =>
     appCommand(apps.appsDir, e, apps.nodeArgs?.[app] ?? [], app, ...args);
-  // Host-side apps get no admin secrets: the agents download images with their image:read credential.
-  const { NIMBUS_ADMIN_TOKEN: _token, NIMBUS_ADMIN_PASSWORD: _password, ...hostEnv } = env;
+  // Host-side apps get no admin secrets (the agents download images with their image:read
+  // credential) and no database: they reach the control plane through Temporal only.
+  const {
+    NIMBUS_ADMIN_TOKEN: _token,
+    NIMBUS_ADMIN_PASSWORD: _password,
+    DATABASE_URL: _database,
+    NIMBUS_PG_PORT: _pgPort,
+    ...hostEnv
+  } = env;
   const on = (machine: string) => ({ ...hostEnv, ...machineEnv[machine] });
   supervisor.add({ name: 'api', ...appCommandOf(env, 'api') });
   supervisor.add({ name: 'controller', ...appCommandOf(env, 'controller') });

@@ -1,7 +1,9 @@
 /**
  * A compute agent: one per hypervisor host. It registers its host, heartbeats, reconciles
  * its domains with what the control plane says (all three through Temporal: HostSync and
- * HostHeartbeats), and serves the host's own queue `compute.HOST`.
+ * HostHeartbeats), and serves the host's own queue `compute.HOST`, deciding claims from its
+ * own ledger. It reaches Temporal and the image service only, never the database (Nova's
+ * rule: compute nodes never touch it; the control plane records what they did).
  *   npm run compute-agent -- --host node-4 [--vcpus 8 --ram-mb 16384 --disk-gb 160]
  *     [--netns NS --uplink DEV --underlay-ip ADDR --physical-interface DEV]   (qemu: where the host's network is)
  */
@@ -9,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../../activities/compute.js';
+import { createHostFaultActivities } from '../../activities/host-faults.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
 import { computeQueue } from '../../contracts/task-queues.js';
@@ -16,9 +19,7 @@ import type { HostSyncResult } from '../../contracts/host-sync.js';
 import { initiatorIqnOf } from '../../contracts/storage.js';
 import { ConfigError, hostLedgerFile, loadConfig, nodeDir } from '../../core/config.js';
 import { reconcileHost, reconcilePeriodically } from '../../core/compute/reconciler.js';
-import { createDataSource } from '../../core/db/data-source.js';
-import { prepareDatabase } from '../../core/db/prepare.js';
-import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
+import { HostFaultStore } from '../../core/failure-injection/host-fault-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { defaultSpawnLimit, SpawnGate } from '../../core/hypervisor/spawn-gate.js';
 import { builtGuestImage } from '../../core/hypervisor/guest-image/build-guest-image.js';
@@ -66,13 +67,9 @@ if (!config.agentToken) throw new ConfigError('NIMBUS_AGENT_TOKEN is needed to d
 const log = createLogger('compute-agent', config.logLevel, { host });
 installTemporalRuntime(log);
 
-await prepareDatabase(config.databaseUrl);
-const db = await createDataSource(config.databaseUrl, {
-  poolSize: 10,
-  applicationName: `nimbus-agent-${host}`,
-}).initialize();
-const faults = new HostInjectionStore(db).injectorFor(host);
 const dir = nodeDir(config, host);
+// Injected faults: the host keeps them in its node directory; the API sets them through Temporal.
+const faults = HostFaultStore.inNodeDir(dir);
 // NIMBUS_MAX_CONCURRENT_BUILDS, else a default by accelerator once the driver has probed it.
 const spawnGate = new SpawnGate();
 // Host-side wiring of ports: linuxbridge for real guests, in the host's namespace (the dev stack's machine).
@@ -203,6 +200,7 @@ const worker = await Worker.create({
     // The benchmark's floor (bench/) runs no-op activities on this queue and worker.
     ...createNoopActivities(),
     ...createPowerActivities({ driver }),
+    ...createHostFaultActivities({ faults }),
     ...createComputeActivities({
       host,
       ledger,
@@ -224,6 +222,5 @@ try {
   clearInterval(eviction);
   await connection.close();
   await client.connection.close();
-  await db.destroy();
   log.info('compute agent stopped');
 }

@@ -10,13 +10,13 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../../activities/compute.js';
+import { createHostFaultActivities } from '../../activities/host-faults.js';
 import { createNoopActivities } from '../../activities/noop.js';
 import { createPowerActivities } from '../../activities/power.js';
 import type { HostCapacityReport } from '../../contracts/host-sync.js';
 import { computeQueue } from '../../contracts/task-queues.js';
 import { hostLedgerFile, nodeDir, type NimbusConfig } from '../../core/config.js';
-import { createDataSource } from '../../core/db/data-source.js';
-import { HostInjectionStore } from '../../core/failure-injection/host-injection-store.js';
+import { HostFaultStore } from '../../core/failure-injection/host-fault-store.js';
 import { createHypervisorDriver } from '../../core/hypervisor/driver-factory.js';
 import { defaultSpawnLimit, SpawnGate } from '../../core/hypervisor/spawn-gate.js';
 import { NodeImageCache } from '../../core/images/node-cache.js';
@@ -60,10 +60,6 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
   const { config, log, hosts } = opts;
   const started = Date.now();
   if (!config.agentToken) throw new Error('NIMBUS_AGENT_TOKEN is needed to download images from the image service');
-  const db = await createDataSource(config.databaseUrl, {
-    poolSize: 10,
-    applicationName: 'nimbus-simulated-hosts',
-  }).initialize();
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const client = new Client({
     connection: await Connection.connect({ address: config.temporalAddress }),
@@ -74,7 +70,6 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
     connection,
     vifs: new FakeVifDriver(),
     connector: new IscsiConnector(),
-    injections: new HostInjectionStore(db),
     noop: createNoopActivities(),
   };
   const down = new Set<string>();
@@ -110,7 +105,6 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
     await Promise.allSettled(runs);
     await connection.close();
     await client.connection.close();
-    await db.destroy();
     throw err;
   }
   const names = hosts.map((h) => h.name);
@@ -127,7 +121,6 @@ export async function startSimulatedFleet(opts: SimulatedFleetOptions): Promise<
     stopHeartbeats();
     await connection.close();
     await client.connection.close();
-    await db.destroy();
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;
     log.info({ hosts: hosts.length }, 'simulated hosts stopped');
@@ -145,7 +138,6 @@ type Shared = {
   connection: NativeConnection;
   vifs: FakeVifDriver;
   connector: IscsiConnector;
-  injections: HostInjectionStore;
   noop: ReturnType<typeof createNoopActivities>;
 };
 
@@ -158,7 +150,7 @@ async function createHostWorker(
   crash: () => void,
 ): Promise<Worker> {
   const dir = nodeDir(config, host.name);
-  const faults = shared.injections.injectorFor(host.name, crash);
+  const faults = HostFaultStore.inNodeDir(dir, crash);
   const driver = createHypervisorDriver({
     type: 'fake',
     nodeDir: dir,
@@ -183,6 +175,7 @@ async function createHostWorker(
     activities: {
       ...shared.noop,
       ...createPowerActivities({ driver }),
+      ...createHostFaultActivities({ faults }),
       ...createComputeActivities({
         host: host.name,
         ledger: new HostLedger(hostLedgerFile(config, host.name), host.name, host),

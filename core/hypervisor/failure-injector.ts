@@ -2,8 +2,8 @@
  * Failure injection for tests and demos (DESIGN: `PUT /v1/admin/hosts/{host}/faults`).
  * The driver wrapper and the compute agent call `before(step)` at the start of each
  * host-side step; an armed injection then fails, hangs or kills the process right there.
- * The interface is one method so a Postgres-backed store (shared by the API and the
- * agents) can implement it by finding and decrementing a row, then calling `applyInjection`.
+ * The interface is one method so the host's own store (core/failure-injection/host-fault-store.ts)
+ * can implement it by taking one firing from its file, then calling `applyInjection`.
  */
 
 import { FaultCodes } from '../../contracts/errors.js';

@@ -71,6 +71,23 @@ export async function waitAgentServing(
   );
 }
 
+/**
+ * A request to a host's faults, which its agent answers (through Temporal). An agent that
+ * crashed on an injected fault is back within seconds (the supervisor restarts it): until
+ * then the API answers 503, so ask again. Arming and clearing are idempotent.
+ */
+async function hostFaults(stack: TestStack, method: string, host: string, body?: unknown, ms = 30_000) {
+  return stack.waitFor(
+    async () => {
+      const res = await stack.api(method, `/v1/admin/hosts/${host}/faults`, body);
+      if (res.status === 503) throw new Error(`${res.status}: ${JSON.stringify(res.body)}`);
+      return res;
+    },
+    ms,
+    `${host}'s agent answering ${method} faults`,
+  );
+}
+
 export async function armFault(
   stack: TestStack,
   host: string,
@@ -78,17 +95,18 @@ export async function armFault(
   mode: InjectionMode,
   times = 1,
 ): Promise<void> {
-  const res = await stack.api('PUT', `/v1/admin/hosts/${host}/faults`, { step, mode, times });
+  const res = await hostFaults(stack, 'PUT', host, { step, mode, times });
   assert.equal(res.status, 200, JSON.stringify(res.body));
 }
 
 export async function clearFaults(stack: TestStack, host: string): Promise<void> {
-  assert.equal((await stack.api('DELETE', `/v1/admin/hosts/${host}/faults`)).status, 204);
+  assert.equal((await hostFaults(stack, 'DELETE', host)).status, 204);
 }
 
 /** How many firings are left of a host's fault on a step (0 once it has fired `times` times). */
 export async function faultTimesLeft(stack: TestStack, host: string, step: string): Promise<number> {
-  const { body } = await stack.api('GET', `/v1/admin/hosts/${host}/faults`);
+  const { status, body } = await hostFaults(stack, 'GET', host);
+  assert.equal(status, 200, JSON.stringify(body));
   return body.find((f: any) => f.step === step)?.times ?? 0;
 }
 

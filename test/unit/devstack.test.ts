@@ -153,10 +153,16 @@ describe('app environment', () => {
     assert.equal(seen.apiPort, 3999);
   });
 
-  it('gives host-side apps the agent credential and no admin secret', () => {
+  it('gives host-side apps the agent credential, no admin secret and no database', () => {
     const added: Array<{ name: string; env: NodeJS.ProcessEnv }> = [];
     const supervisor = { add: (app: { name: string; env: NodeJS.ProcessEnv }) => added.push(app) };
-    const env = { NIMBUS_ADMIN_TOKEN: 'admin', NIMBUS_ADMIN_PASSWORD: 'pw', NIMBUS_AGENT_TOKEN: 'agent' };
+    const env = {
+      NIMBUS_ADMIN_TOKEN: 'admin',
+      NIMBUS_ADMIN_PASSWORD: 'pw',
+      NIMBUS_AGENT_TOKEN: 'agent',
+      DATABASE_URL: 'postgres://u:p@127.0.0.1:1/nimbus',
+      NIMBUS_PG_PORT: '1',
+    };
     addApps(supervisor as unknown as Supervisor, {
       agents: ['node-1'],
       appsDir: '/x',
@@ -170,7 +176,10 @@ describe('app environment', () => {
     for (const host of ['node-1', 'network-node', 'storage-node']) {
       assert.equal(envOf(host).NIMBUS_ADMIN_TOKEN, undefined, `${host} gets no admin token`);
       assert.equal(envOf(host).NIMBUS_ADMIN_PASSWORD, undefined, `${host} gets no admin password`);
+      assert.equal(envOf(host).DATABASE_URL, undefined, `${host} gets no database`);
+      assert.equal(envOf(host).NIMBUS_PG_PORT, undefined, `${host} gets no database port`);
     }
+    assert.equal(envOf('controller').DATABASE_URL, env.DATABASE_URL);
     assert.equal(envOf('node-1').NIMBUS_AGENT_TOKEN, 'agent');
   });
 });

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { DataSource } from 'typeorm';
 import type { NimbusConfig } from '../../../core/config.js';
 import { createDataSource } from '../../../core/db/data-source.js';
-import { HostInjectionStore } from '../../../core/failure-injection/host-injection-store.js';
 import { ImageStore } from '../../../core/images/image-store.js';
 import { InstanceChangeFeed } from '../../../core/instances/instance-changes.js';
 import { InstanceRecords } from '../../../core/instances/instance-records.js';
@@ -40,7 +39,6 @@ export class CoreModule {
       domain(NetworkService, (db) => new NetworkService(db)),
       domain(VolumeService, (db, c) => new VolumeService(db, c.iscsiPortal, undefined, exportLunOf(c.storageBackend))),
       domain(HostRegistry, (db, c) => new HostRegistry(db, c.serviceDownTimeSec)),
-      domain(HostInjectionStore, (db) => new HostInjectionStore(db)),
       domain(ApiTokens, (db, c) => new ApiTokens(db, c.apiTokenTtlSec)),
       { provide: ImageStore, useFactory: () => new ImageStore(path.join(config.dataDir, 'images')) },
       { provide: ClientLimits, useValue: new ClientLimits(config.apiRateLimit) },

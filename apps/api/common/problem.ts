@@ -49,4 +49,9 @@ export class Problem extends Error {
   static conflict(detail: string, type: string = ProblemTypes.conflict): Problem {
     return new Problem(HttpStatus.CONFLICT, type, 'Conflict', detail);
   }
+
+  /** A service Nimbus depends on (Temporal, a host's agent) did not answer; the detail says what changed. */
+  static unavailable(detail: string): Problem {
+    return new Problem(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.unavailable, 'Service unavailable', detail);
+  }
 }

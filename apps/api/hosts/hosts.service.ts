@@ -1,17 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { HostFailureInjection } from '../../../core/db/entities/index.js';
-import { HostInjectionStore } from '../../../core/failure-injection/host-injection-store.js';
 import { HostRegistry, type HostLiveness, type HostView } from '../../../core/scheduling/host-registry.js';
 import { Problem } from '../common/problem.js';
-import type { FaultDto, HostUpdateDto } from './host.dto.js';
+import type { HostUpdateDto } from './host.dto.js';
 
-/** Compute hosts as the admin sees them, and the faults armed on them. */
+/** Compute hosts as the admin sees them. */
 @Injectable()
 export class HostsService {
-  constructor(
-    private readonly registry: HostRegistry,
-    private readonly faults: HostInjectionStore,
-  ) {}
+  constructor(private readonly registry: HostRegistry) {}
 
   async list(status?: HostLiveness): Promise<HostView[]> {
     const all = await this.registry.list();
@@ -29,19 +24,5 @@ export class HostsService {
       throw Problem.notFound('host', name);
     }
     return this.get(name);
-  }
-
-  listFaults(name: string): Promise<HostFailureInjection[]> {
-    return this.faults.list(name);
-  }
-
-  async armFault(name: string, fault: FaultDto): Promise<HostFailureInjection[]> {
-    await this.get(name);
-    await this.faults.arm(name, fault);
-    return this.faults.list(name);
-  }
-
-  async clearFaults(name: string): Promise<void> {
-    await this.faults.clear(name);
   }
 }

@@ -1,5 +1,5 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
+import { Inject, Injectable } from '@nestjs/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DataSource } from 'typeorm';
 import { DriverCodes } from '../../../contracts/errors.js';
 import type { ActionLogEntry } from '../../../contracts/instances.js';
@@ -8,7 +8,8 @@ import { InstanceViews, type InstanceView } from '../../../core/instances/instan
 import type { Logger } from '../../../core/logger.js';
 import type { Principal } from '../common/auth.js';
 import { LOGGER } from '../common/core.module.js';
-import { Problem, ProblemTypes } from '../common/problem.js';
+import { Problem } from '../common/problem.js';
+import { failureText } from '../common/workflow-failure.js';
 import { PowerWorkflows } from './power-workflows.js';
 
 /** Power actions (stop, start, reboot), the action log and the console of a built instance. */
@@ -50,7 +51,7 @@ export class InstanceActionsService {
         throw Problem.conflict(`another power action of instance ${id} is still running`);
       }
       this.log.error({ err, instanceId: id, action }, 'could not start the power action');
-      throw unavailable(`the workflow service did not accept the ${action}; nothing changed`);
+      throw Problem.unavailable(`the workflow service did not accept the ${action}; nothing changed`);
     }
     this.log.info({ instanceId: id, action, host: placed.host }, 'power action started');
     return (await this.views.get(id))!;
@@ -70,7 +71,7 @@ export class InstanceActionsService {
         throw Problem.conflict(`instance ${id} has no domain on ${view.host}: no console`);
       }
       this.log.warn({ err, instanceId: id, host: view.host }, 'console read failed');
-      throw unavailable(`the console of instance ${id} could not be read on ${view.host}: ${message}`);
+      throw Problem.unavailable(`the console of instance ${id} could not be read on ${view.host}: ${message}`);
     }
   }
 
@@ -98,17 +99,4 @@ export class InstanceActionsService {
     if (!view) throw Problem.notFound('instance', id);
     return view;
   }
-}
-
-function unavailable(detail: string): Problem {
-  return new Problem(HttpStatus.SERVICE_UNAVAILABLE, ProblemTypes.unavailable, 'Service unavailable', detail);
-}
-
-/** The innermost message of a failed workflow (activity → application or timeout failure). */
-function failureText(err: unknown): string {
-  let e: unknown = err instanceof WorkflowFailedError ? err.cause : err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  const timeoutType = (e as { timeoutType?: string | null }).timeoutType;
-  if (timeoutType) return `the host did not answer (${timeoutType})`;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -2,7 +2,6 @@
 export { ApiToken } from './api-token.entity.js';
 export { Claim } from './claim.entity.js';
 export { Flavor } from './flavor.entity.js';
-export { HostFailureInjection } from './host-fault.entity.js';
 export { Host } from './host.entity.js';
 export { ImageExtra } from './image-extra.entity.js';
 export { Image } from './image.entity.js';

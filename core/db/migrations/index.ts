@@ -11,6 +11,7 @@ import { ImageMembers1764710000000 } from './1764710000000-image-members.js';
 import { ClaimFencing1764720000000 } from './1764720000000-claim-fencing.js';
 import { TokenScopeImageNames1764730000000 } from './1764730000000-token-scope-image-names.js';
 import { BuildAdmission1764740000000 } from './1764740000000-build-admission.js';
+import { DropHostFaults1764750000000 } from './1764750000000-drop-host-faults.js';
 
 /** In order. A new migration is appended here; an applied one is never edited. */
 export const MIGRATIONS: Array<new () => MigrationInterface> = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: Array<new () => MigrationInterface> = [
   ClaimFencing1764720000000,
   TokenScopeImageNames1764730000000,
   BuildAdmission1764740000000,
+  DropHostFaults1764750000000,
 ];

@@ -174,6 +174,24 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'host-sync',
+    description:
+      "A compute agent's start-up question, through Temporal (it never reads the database): HostSync " +
+      'registers node-1 and answers its desired state (instances, devices, recorded claims).',
+    run: async ({ client }) => [await firstOfType(client, 'HostSync', 'node-1')],
+  },
+  {
+    name: 'host-faults',
+    description:
+      'An admin arms a fault on node-1: HostFaults runs one activity on the host, which keeps its ' +
+      'armed faults on its own disk, and answers what the host now holds.',
+    async run({ stack, client }) {
+      const res = await fault(stack, 'node-1', 'spawn', 'error');
+      if (res.status !== 200) throw new Error(`arming failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return [await firstOfType(client, 'HostFaults', 'node-1')];
+    },
+  },
+  {
     name: 'stop-active',
     description:
       'An ACTIVE instance is stopped: InstancePowerAction powers its domain off on its host and records ' +
@@ -273,4 +291,17 @@ async function deleteWhileSpawning(stack: TestStack, id: string): Promise<void> 
     'spawning',
   );
   await stack.api('DELETE', `/v1/instances/${id}`);
+}
+
+/** The id of a closed workflow of `type` that concerns `host` (started by an agent or the API). */
+async function firstOfType(client: Client, type: string, host: string): Promise<string> {
+  const query = `WorkflowType = '${type}' AND ExecutionStatus != 'Running'`;
+  // Visibility follows the executions a moment later.
+  for (let tries = 0; tries < 40; tries++) {
+    for await (const wf of client.workflow.list({ query })) {
+      if (wf.workflowId.includes(`-${host}-`)) return wf.workflowId;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no closed ${type} workflow of ${host}`);
 }

@@ -43,6 +43,8 @@ describe('recorded histories replay against the current workflow code', () => {
       'attach-volume-active',
       'detach-volume-active',
       'reconcile-storage',
+      'host-sync',
+      'host-faults',
       // Recorded before hosts kept their own claims ledger (patched 'host-ledger').
       'success-with-volume-before-host-ledger',
       'success-after-refusal-before-host-ledger',
@@ -63,6 +65,8 @@ describe('recorded histories replay against the current workflow code', () => {
         'AttachVolume',
         'DetachVolume',
         'ReconcileStorage',
+        'HostSync',
+        'HostFaults',
       ]),
     );
   });

@@ -144,9 +144,12 @@ describe('iSCSI volumes from the storage node on QEMU guests', { skip: qemuSkip 
     guests.push(c);
     await waitGuestUp(stack, c);
     const owned = (await stack.api('GET', `/v1/instances/${c}`)).body.volumes[0].id as string;
-    assert.ok(
-      (await guestDisks(stack, c)).some((d) => d.serial === owned.slice(0, 20)),
-      'attached at build time',
+    // Hot-plugged during the build: QEMU has the disk when the build is ACTIVE, the guest's kernel
+    // sees it a moment later (its PCI hot-plug), as with an attach to a running guest above.
+    await stack.waitFor(
+      async () => (await guestDisks(stack, c)).some((d) => d.serial === owned.slice(0, 20)),
+      30_000,
+      'the volume attached at build time in guest c',
     );
     const ownedFile = await volumeFile(stack, owned);
     assert.ok((await readStorage(stack.config))?.files.includes(owned));

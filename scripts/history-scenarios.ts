@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { RECONCILE_STORAGE_WORKFLOW_ID, TaskQueues, dhcpStateWorkflowId } from '../contracts/task-queues.js';
 import { volumeAttachmentWorkflowId } from '../contracts/volume-attachment.js';
 import type { TestStack } from '../test/support/stack.js';
+import { firstOfType } from './closed-workflows.js';
 
 export interface Scenario {
   name: string;
@@ -291,17 +292,4 @@ async function deleteWhileSpawning(stack: TestStack, id: string): Promise<void> 
     'spawning',
   );
   await stack.api('DELETE', `/v1/instances/${id}`);
-}
-
-/** The id of a closed workflow of `type` that concerns `host` (started by an agent or the API). */
-async function firstOfType(client: Client, type: string, host: string): Promise<string> {
-  const query = `WorkflowType = '${type}' AND ExecutionStatus != 'Running'`;
-  // Visibility follows the executions a moment later.
-  for (let tries = 0; tries < 40; tries++) {
-    for await (const wf of client.workflow.list({ query })) {
-      if (wf.workflowId.includes(`-${host}-`)) return wf.workflowId;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`no closed ${type} workflow of ${host}`);
 }

@@ -151,6 +151,11 @@ export interface StepRecord {
   phase: 'start' | 'succeeded' | 'failed' | 'compensated';
   taskState?: TaskState | null;
   message?: string | null;
+  /**
+   * When the step started or ended, by the workflow's clock (ISO 8601). A record held back
+   * and written with a later one keeps its own time; without it the row takes the database's.
+   */
+  at?: string;
 }
 
 export interface RecordsActivities {
@@ -158,7 +163,10 @@ export interface RecordsActivities {
   recordStep(input: StepRecord): Promise<void>;
   /** Several recordStep in order, in one call: a step's end with the next one's start. */
   recordSteps(input: { steps: StepRecord[] }): Promise<void>;
-  /** Several records of any kind below that cannot refuse, in order, in one call. */
+  /**
+   * Several records of the kinds below, in order, in one call. One that can be refused
+   * (RefusableRecord) comes last: a refusal fails the call after the others are written.
+   */
   recordBatch(input: { records: BatchedRecord[] }): Promise<void>;
   recordTaskState(input: {
     instanceId: string;
@@ -196,10 +204,13 @@ export type BatchableRecord =
   | 'recordPowerState'
   | 'recordPortStatus';
 
+/** Records the control plane may refuse (a host's usage, a volume held by another instance). */
+export type RefusableRecord = 'recordClaim' | 'recordVolumeAttached' | 'recordVolumeDetached';
+
 /** One record of a batch: which record, and its input. */
 export type BatchedRecord = {
-  [K in BatchableRecord]: { name: K; input: Parameters<RecordsActivities[K]>[0] };
-}[BatchableRecord];
+  [K in BatchableRecord | RefusableRecord]: { name: K; input: Parameters<RecordsActivities[K]>[0] };
+}[BatchableRecord | RefusableRecord];
 
 /** The benchmark floor's activity, registered on every worker (activities/noop.ts). */
 export interface NoopActivities {

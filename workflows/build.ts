@@ -1,8 +1,19 @@
 import { isCancellation, patched, setCurrentDetails } from '@temporalio/workflow';
-import type { BatchableRecord, BatchedRecord, RecordsActivities, StepRecord } from '../contracts/activities.js';
-import { TASK_STATE_OF_STEP, type BuildStep, type CreateInstanceInput } from '../contracts/instances.js';
+import type {
+  BatchableRecord,
+  BatchedRecord,
+  RecordsActivities,
+  RefusableRecord,
+  StepRecord,
+} from '../contracts/activities.js';
+import {
+  TASK_STATE_OF_STEP,
+  type BuildStep,
+  type CreateInstanceInput,
+  type TaskState,
+} from '../contracts/instances.js';
 import { hostTiming, type HostTiming } from './activity-options.js';
-import { HOST_LEDGER_PATCH } from './patches.js';
+import { HELD_RECORDS_PATCH, HOST_LEDGER_PATCH } from './patches.js';
 import { ProgressTracker } from './build-progress.js';
 import { StepFailure, failureMessage } from './failures.js';
 import { recordsOf, usesLocalRecords } from './proxies.js';
@@ -28,12 +39,22 @@ export class Build {
    * with what is held (recordBatch), and a port's status waits for the next record too.
    */
   private readonly batches: boolean;
+  /**
+   * From HELD_RECORDS_PATCH on, only a record the user sees at once is written at once: a step
+   * that moves the task state, a record the control plane may refuse (the claim, the
+   * attachment: last in its batch) and the outcome. Everything else (a start that leaves the
+   * task state as it is, the attempt) is held with its time and goes with the next write.
+   */
+  private readonly holdMore: boolean;
+  /** The task state last written ('scheduling': the API admitted the build so). */
+  private writtenTaskState: TaskState | null = 'scheduling';
   /** Records not written yet (step ends; with batches, port statuses): they go with the next record. */
   private held: BatchedRecord[] = [];
 
   constructor(readonly input: CreateInstanceInput) {
     this.holdEnds = usesLocalRecords();
     this.batches = this.holdEnds && patched(HOST_LEDGER_PATCH);
+    this.holdMore = this.batches && patched(HELD_RECORDS_PATCH);
     this.record = this.holdEnds ? this.writingHeldFirst(recordsOf()) : recordsOf();
     this.instanceId = input.instanceId;
     this.timing = hostTiming(input);
@@ -45,7 +66,7 @@ export class Build {
   newSaga(): Saga {
     const { instanceId, progress, record } = this;
     return new Saga(progress, (name) =>
-      record.recordStep({ instanceId, step: name, host: progress.state.host, phase: 'compensated' }),
+      record.recordStep({ instanceId, step: name, host: progress.state.host, phase: 'compensated', ...this.now() }),
     );
   }
 
@@ -56,21 +77,37 @@ export class Build {
     progress.stepStarted(name, host);
     if (taskState) progress.taskState(taskState);
     setCurrentDetails(`${name}${host ? ` on ${host}` : ''}`);
-    await record.recordStep({ instanceId, step: name, host, phase: 'start', taskState });
+    const start: StepRecord = { instanceId, step: name, host, phase: 'start', ...this.now() };
+    if (this.holdMore && (taskState === undefined || taskState === this.writtenTaskState)) {
+      this.held.push({ name: 'recordStep', input: start });
+    } else {
+      await record.recordStep({ ...start, taskState });
+    }
     try {
       const result = await run();
       progress.stepEnded(name, 'succeeded');
-      const end: StepRecord = { instanceId, step: name, host, phase: 'succeeded' };
+      const end: StepRecord = { instanceId, step: name, host, phase: 'succeeded', ...this.now() };
       if (this.holdEnds) this.held.push({ name: 'recordStep', input: end });
       else await record.recordStep(end);
       return result;
     } catch (err) {
       progress.stepEnded(name, 'failed');
       if (!isCancellation(err)) {
-        await record.recordStep({ instanceId, step: name, host, phase: 'failed', message: failureMessage(err) });
+        const message = failureMessage(err);
+        await record.recordStep({ instanceId, step: name, host, phase: 'failed', message, ...this.now() });
       }
       throw new StepFailure(name, host, err);
     }
+  }
+
+  /** From HELD_RECORDS_PATCH on, writes what is held (before a record that does not go through `record`). */
+  async flush(): Promise<void> {
+    if (this.holdMore) await this.record.recordBatch({ records: [] });
+  }
+
+  /** The workflow's time for a record that may be held (HELD_RECORDS_PATCH on); nothing before it. */
+  private now(): { at?: string } {
+    return this.holdMore ? { at: new Date().toISOString() } : {};
   }
 
   /** The records with the held ones written first: with a record, in the same call. */
@@ -78,18 +115,29 @@ export class Build {
     const steps = (batch: BatchedRecord[]) => batch.map((r) => r.input as StepRecord);
     /** Writes what is held, then `next`, in as few local activities as this execution may use. */
     const write = async (next: BatchedRecord[]): Promise<void> => {
-      const all = [...this.held, ...next];
+      const taken = this.held;
+      const all = [...taken, ...next];
       if (all.length === 0) return;
-      if (all.length === 1) {
-        const [{ name, input }] = all;
-        await (records[name] as (input: unknown) => Promise<void>)(input);
-      } else if (this.batches) {
-        await records.recordBatch({ records: all });
-      } else {
-        // Before batches, only step records were held or sent together.
-        await records.recordSteps({ steps: steps(all) });
+      this.held = [];
+      try {
+        if (all.length === 1) {
+          const [{ name, input }] = all;
+          await (records[name] as (input: unknown) => Promise<void>)(input);
+        } else if (this.batches) {
+          await records.recordBatch({ records: all });
+        } else {
+          // Before batches, only step records were held or sent together.
+          await records.recordSteps({ steps: steps(all) });
+        }
+      } catch (err) {
+        // From HELD_RECORDS_PATCH on, a refusal comes from the last record, after the held
+        // ones were written: writing them again would open a second row. Before, kept held.
+        if (!this.holdMore) this.held = [...taken, ...this.held];
+        throw err;
       }
-      this.held = this.held.slice(all.length - next.length);
+      for (const r of all) {
+        if (r.name === 'recordStep' && r.input.taskState !== undefined) this.writtenTaskState = r.input.taskState;
+      }
     };
     /** A record written after what is held: in the same call with batches, after it without. */
     const afterHeld =
@@ -100,31 +148,39 @@ export class Build {
         await write([]);
         await write([record]);
       };
-    /** A record that can be refused: its answer matters now, so it goes on its own. */
-    const alone =
-      <I>(send: (input: I) => Promise<void>) =>
-      async (input: I): Promise<void> => {
+    /**
+     * A record that can be refused: its answer matters now. It goes last in the call that
+     * writes what is held (HELD_RECORDS_PATCH), on its own before.
+     */
+    const refusable =
+      <K extends RefusableRecord>(name: K) =>
+      async (input: Parameters<RecordsActivities[K]>[0]): Promise<void> => {
+        if (this.holdMore) return write([{ name, input } as BatchedRecord]);
         await write([]);
-        await send(input);
+        await (records[name] as (input: unknown) => Promise<void>)(input);
+      };
+    /** A record nobody reads before the next write: held with batches (the attempt only from HELD_RECORDS_PATCH). */
+    const held =
+      <K extends 'recordPortStatus' | 'recordAttempt'>(name: K, holdIt: () => boolean) =>
+      async (input: Parameters<RecordsActivities[K]>[0]): Promise<void> => {
+        if (holdIt()) this.held.push({ name, input } as BatchedRecord);
+        else await afterHeld(name)(input);
       };
     return {
       recordStep: (input) => write([{ name: 'recordStep', input }]),
       recordSteps: ({ steps: batch }) => write(batch.map((input) => ({ name: 'recordStep', input }))),
       recordBatch: ({ records: batch }) => write(batch),
       recordTaskState: afterHeld('recordTaskState'),
-      recordAttempt: afterHeld('recordAttempt'),
+      recordAttempt: held('recordAttempt', () => this.holdMore),
       recordActive: afterHeld('recordActive'),
       recordFault: afterHeld('recordFault'),
       recordDeleted: afterHeld('recordDeleted'),
       recordPowerState: afterHeld('recordPowerState'),
       // A port's status is read by nobody before the build ends: it waits for the next record.
-      recordPortStatus: async (input) => {
-        if (this.batches) this.held.push({ name: 'recordPortStatus', input });
-        else await afterHeld('recordPortStatus')(input);
-      },
-      recordClaim: alone((input) => records.recordClaim(input)),
-      recordVolumeAttached: alone((input) => records.recordVolumeAttached(input)),
-      recordVolumeDetached: alone((input) => records.recordVolumeDetached(input)),
+      recordPortStatus: held('recordPortStatus', () => this.batches),
+      recordClaim: refusable('recordClaim'),
+      recordVolumeAttached: refusable('recordVolumeAttached'),
+      recordVolumeDetached: refusable('recordVolumeDetached'),
     };
   }
 }

@@ -152,7 +152,10 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
     if (leftovers.length > 0 && patched(CLEANUP_INCOMPLETE_PATCH)) {
       const incomplete = cleanupIncompleteFault(leftovers, cancelled ? 'delete' : fault, progress.state.host);
       progress.ended('ERROR', incomplete);
-      throw await CancellationScope.nonCancellable(() => recordCleanupIncomplete(instanceId, incomplete));
+      throw await CancellationScope.nonCancellable(async () => {
+        await build.flush();
+        return recordCleanupIncomplete(instanceId, incomplete);
+      });
     }
     if (cancelled) {
       // DELETE of a building instance: the saga has released everything; the instance is gone.

@@ -28,3 +28,10 @@ export const LOCAL_RECORDS_PATCH = 'local-records';
  * Executions that ran without it replay with the host steps that wrote those rows themselves.
  */
 export const HOST_LEDGER_PATCH = 'host-ledger';
+
+/**
+ * Fewer local activities per build: a record the user does not see at once (a step start that
+ * leaves the task state as it is, the attempt) is held, with its time, and written with the
+ * next record; a record the control plane may refuse goes last in that same call.
+ */
+export const HELD_RECORDS_PATCH = 'held-records';

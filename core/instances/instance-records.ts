@@ -46,6 +46,8 @@ export class InstanceRecords {
     phase: 'start' | 'succeeded' | 'failed' | 'compensated';
     message?: string | null;
     taskState?: TaskState | null;
+    /** The step's own time (a record written after it happened); the database's now() without it. */
+    at?: string;
   }): Promise<void> {
     // A deleted instance stays deleted whatever a late activity says.
     const moveTaskState = `task AS (
@@ -58,30 +60,38 @@ export class InstanceRecords {
       input.message ?? null,
       input.taskState ?? null,
       input.taskState !== undefined,
+      input.at ?? null,
     ];
     if (input.phase === 'start' || input.phase === 'compensated') {
-      // Idempotent: a retried start does not add a second running row.
+      // Idempotent: a retried start adds no second running row, nor (with its time) a second row at all.
       params[1] = input.phase === 'compensated' ? `undo:${input.step}` : input.step;
       params[3] = input.phase === 'start' ? 'running' : 'compensated';
       await this.db.query(
         `WITH ${moveTaskState}
          INSERT INTO instance_actions (instance_id, step, host, outcome, message, started_at, finished_at)
-         SELECT $1, $2, $3, $4, $5, now(), CASE WHEN $4 = 'compensated' THEN now() END
+         SELECT $1, $2, $3, $4, $5, COALESCE($8::timestamptz, now()),
+           CASE WHEN $4 = 'compensated' THEN COALESCE($8::timestamptz, now()) END
          WHERE NOT EXISTS (SELECT 1 FROM instance_actions
-           WHERE instance_id = $1 AND step = $2 AND host IS NOT DISTINCT FROM $3 AND outcome = $4)`,
+           WHERE instance_id = $1 AND step = $2 AND host IS NOT DISTINCT FROM $3
+             AND (outcome = $4 OR started_at = $8::timestamptz))`,
         params,
       );
       return;
     }
-    // Close the latest running row of the step; a finish without a recorded start still leaves a finished row.
+    // Close the latest running row of the step; a finish without a recorded start still leaves a
+    // finished row, unless (with its time) this very finish was written already: a retried batch.
     await this.db.query(
       `WITH ${moveTaskState},
        open AS (SELECT id FROM instance_actions WHERE instance_id = $1 AND step = $2 AND outcome = 'running'
          ORDER BY started_at DESC LIMIT 1),
-       closed AS (UPDATE instance_actions a SET outcome = $4, message = $5, finished_at = now()
+       closed AS (UPDATE instance_actions a
+         SET outcome = $4, message = $5, finished_at = COALESCE($8::timestamptz, now())
          FROM open WHERE a.id = open.id RETURNING a.id)
        INSERT INTO instance_actions (instance_id, step, host, outcome, message, started_at, finished_at)
-       SELECT $1, $2, $3, $4, $5, now(), now() WHERE NOT EXISTS (SELECT 1 FROM closed)`,
+       SELECT $1, $2, $3, $4, $5, COALESCE($8::timestamptz, now()), COALESCE($8::timestamptz, now())
+       WHERE NOT EXISTS (SELECT 1 FROM closed)
+         AND NOT EXISTS (SELECT 1 FROM instance_actions
+           WHERE instance_id = $1 AND step = $2 AND outcome = $4 AND finished_at = $8::timestamptz)`,
       params,
     );
   }

@@ -52,6 +52,12 @@ describe('recorded histories replay against the current workflow code', () => {
       'delete-active-before-host-ledger',
       'attach-volume-active-before-host-ledger',
       'detach-volume-active-before-host-ledger',
+      // Recorded before records were held until one the user sees (patched 'held-records').
+      'success-with-volume-before-held-records',
+      'success-after-refusal-before-held-records',
+      'success-after-reschedule-before-held-records',
+      'fail-at-attach-volume-before-held-records',
+      'cancel-cleanup-incomplete-before-held-records',
     ]) {
       assert.ok(names.includes(required), `test/histories/ lacks ${required}: run npm run record-histories`);
     }

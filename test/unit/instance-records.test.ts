@@ -37,6 +37,16 @@ async function instance(
   return row;
 }
 
+/** Each action row's step, outcome and times, in order. */
+async function timedRows(instanceId: string): Promise<Array<[string, string, string, string | null]>> {
+  const rows: Array<{ step: string; outcome: string; started: Date; finished: Date | null }> = await t.db.query(
+    `SELECT step, outcome, started_at AS started, finished_at AS finished FROM instance_actions
+     WHERE instance_id = $1 ORDER BY started_at, step`,
+    [instanceId],
+  );
+  return rows.map((r) => [r.step, r.outcome, r.started.toISOString(), r.finished?.toISOString() ?? null]);
+}
+
 describe('InstanceRecords', () => {
   it('records a step as running, then closes that row as succeeded', async () => {
     const { id } = await insertInstance(t.db);
@@ -103,6 +113,36 @@ describe('InstanceRecords', () => {
     assert.deepEqual(await actions(id), [
       { step: 'allocate_port', host: null, outcome: 'failed', message: 'exhausted', started: true, finished: true },
     ]);
+  });
+
+  it('a record written after the fact keeps its own time: start, end and undo', async () => {
+    const { id } = await insertInstance(t.db);
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    await records.recordStep({ instanceId: id, step: 'claim', host: 'node-1', phase: 'start', at: at(1) });
+    await records.recordStep({ instanceId: id, step: 'claim', host: 'node-1', phase: 'succeeded', at: at(3) });
+    await records.recordStep({ instanceId: id, step: 'claim', host: 'node-1', phase: 'compensated', at: at(7) });
+    assert.deepEqual(await timedRows(id), [
+      ['claim', 'succeeded', at(1), at(3)],
+      ['undo:claim', 'compensated', at(7), at(7)],
+    ]);
+  });
+
+  it('a batch retried after it was written (a start and its end, with their times) adds no row', async () => {
+    const { id } = await insertInstance(t.db);
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+    const batch = [
+      { instanceId: id, step: 'add_dhcp_reservation', host: null, phase: 'start' as const, at: at(1) },
+      { instanceId: id, step: 'add_dhcp_reservation', host: null, phase: 'succeeded' as const, at: at(2) },
+      { instanceId: id, step: 'plug_vif', host: 'node-1', phase: 'start' as const, at: at(2) },
+    ];
+    for (let i = 0; i < 2; i++) for (const r of batch) await records.recordStep(r);
+    assert.deepEqual(await timedRows(id), [
+      ['add_dhcp_reservation', 'succeeded', at(1), at(2)],
+      ['plug_vif', 'running', at(2), null],
+    ]);
+    // The same step again later (another attempt) is a row of its own.
+    await records.recordStep({ ...batch[0], at: at(5) });
+    assert.equal((await timedRows(id)).length, 3);
   });
 
   it('records scheduling attempts in order; a retried attempt overwrites its own number', async () => {

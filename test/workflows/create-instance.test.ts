@@ -53,12 +53,13 @@ describe('CreateInstance', () => {
       'instances:recordActive',
     ]);
     assert.deepEqual(h.cloud.recordsOf('recordActive'), [{ instanceId: input.instanceId, host: 'node-1' }]);
-    // The task states the API shows, in the order the user sees them.
     const taskStates = h.cloud
       .recordsOf('recordStep')
       .filter((r) => r.phase === 'start' && r.taskState)
       .map((r) => r.taskState);
-    assert.deepEqual(taskStates, ['scheduling', 'pulling_image', 'spawning', 'networking', 'attaching_volume']);
+    // The task states the API shows, in the order the user sees them, after the 'scheduling' the
+    // API admitted the build with (the first schedule's start moves nothing: it waits).
+    assert.deepEqual(taskStates, ['pulling_image', 'spawning', 'networking', 'attaching_volume']);
 
     const status = await queryStatus(handle);
     assert.equal(status.status, 'ACTIVE');
@@ -96,7 +97,7 @@ describe('CreateInstance', () => {
     );
   });
 
-  it("writes its records as local activities, a step's end with the next start: no task-queue round trip per record", async () => {
+  it('writes its records as local activities, held until a record the user sees: no task-queue round trip per record', async () => {
     const input = createInput({ volume: { sizeGb: 1 } });
     const handle = await startCreate(h, input);
     await handle.result();
@@ -106,27 +107,36 @@ describe('CreateInstance', () => {
     assert.ok(!queues.includes(TaskQueues.workflows), `no records on the workflow queue: ${queues.join(', ')}`);
     const local = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     // Every record the API reads was written (start and end of the 10 steps, the attempt, what the
-    // host did: claim, port, attachment; ACTIVE). Whatever cannot be refused goes with the next
-    // record (a step's end with the next start, the port's status, the attempt, ACTIVE): 14 local
-    // activities for 25 records. Only the claim and the attachment, which can be refused, go alone.
+    // host did: claim, port, attachment; ACTIVE): 25 records in 7 local activities. A write goes out
+    // for a step that moves the task state (pulling_image, spawning, networking, attaching_volume),
+    // for what the control plane may refuse (the claim, the attachment: last in the call) and for
+    // ACTIVE; everything else waits for it, with its own time.
     assert.equal(h.cloud.records.length, 25);
-    assert.equal(local.length, 14);
     const types = local.map((e) => {
       const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
       return (JSON.parse(Buffer.from(data ?? []).toString()) as { activity_type: string }).activity_type;
     });
-    const batch = 'recordBatch';
-    assert.deepEqual(
-      types,
-      [
-        ...['recordStep', batch, 'recordClaim', batch, 'recordStep'],
-        ...[batch, batch, batch, batch, batch, batch, batch, 'recordVolumeAttached', batch],
-      ],
-      'the claim and the attachment alone; the attempt, the port and ACTIVE with the step records',
+    assert.deepEqual(types, Array(7).fill('recordBatch'));
+    const rows = h.cloud.records.map((r) =>
+      r.name === 'recordStep' ? `${r.input.step} ${r.input.phase}` : r.name.replace(/^record/, ''),
     );
-    const rows = h.cloud.recordsOf('recordStep').map((r) => `${r.step} ${r.phase}`);
-    assert.deepEqual(rows.slice(0, 4), ['schedule start', 'schedule succeeded', 'claim start', 'claim succeeded']);
-    assert.deepEqual(rows.slice(-2), ['attach_volume start', 'attach_volume succeeded']);
+    assert.deepEqual(rows.slice(0, 7), [
+      'schedule start',
+      'schedule succeeded',
+      'claim start',
+      'Claim',
+      'claim succeeded',
+      'Attempt',
+      'pull_image start',
+    ]);
+    assert.deepEqual(rows.slice(-4), ['attach_volume start', 'VolumeAttached', 'attach_volume succeeded', 'Active']);
+    // A held record keeps the time it happened: starts and ends in order, by the workflow's clock.
+    const times = h.cloud.recordsOf('recordStep').map((r) => r.at ?? '');
+    assert.ok(
+      times.every((t) => t !== ''),
+      'every step record carries its time',
+    );
+    assert.deepEqual([...times].sort(), times);
   });
 
   it('moves to the next host when the first refuses the claim, releasing the first claim', async () => {
@@ -214,6 +224,12 @@ describe('CreateInstance', () => {
     ]);
     assert.ok(!h.cloud.domains.has(`node-1/${input.instanceId}`), 'the failed host keeps no domain');
     assert.deepEqual([...h.cloud.claims], [[input.instanceId, 'node-2']]);
+    // The task state goes back to scheduling for the second host: that start is written at once.
+    const taskStates = h.cloud.recordsOf('recordStep').flatMap((r) => (r.phase === 'start' && r.taskState) || []);
+    assert.deepEqual(taskStates, [
+      ...['pulling_image', 'spawning'],
+      ...['scheduling', 'pulling_image', 'spawning', 'networking'],
+    ]);
   });
 
   it('fails NoValidHost after three failed attempts, naming every host, with nothing left', async () => {

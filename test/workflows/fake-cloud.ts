@@ -152,7 +152,7 @@ export class FakeCloud {
       this.records.push({ name, input });
       await this.call(TaskQueues.workflows, name, () => undefined);
     };
-    return {
+    const activities: RecordsActivities = {
       recordStep: rec('recordStep'),
       // One call; its steps are recorded one by one, as recordStep would have.
       recordSteps: async ({ steps }) => {
@@ -161,7 +161,7 @@ export class FakeCloud {
       },
       // Its records one by one, as their own activities would have been (faults included).
       recordBatch: async ({ records }) => {
-        for (const { name, input } of records) await rec(name)(input);
+        for (const { name, input } of records) await (activities[name] as (input: unknown) => Promise<void>)(input);
       },
       recordTaskState: rec('recordTaskState'),
       recordAttempt: rec('recordAttempt'),
@@ -177,6 +177,7 @@ export class FakeCloud {
       recordVolumeAttached: rec('recordVolumeAttached'),
       recordVolumeDetached: rec('recordVolumeDetached'),
     };
+    return activities;
   }
 
   private scheduler(): SchedulerActivities {

@@ -13,10 +13,10 @@ import {
   type TaskState,
 } from '../contracts/instances.js';
 import { hostTiming, type HostTiming } from './activity-options.js';
-import { HELD_RECORDS_PATCH, HOST_LEDGER_PATCH } from './patches.js';
+import { HELD_RECORDS_PATCH, HOST_LEDGER_PATCH, LOCAL_RECORDS_PATCH } from './patches.js';
 import { ProgressTracker } from './build-progress.js';
 import { StepFailure, failureMessage } from './failures.js';
-import { recordsOf, usesLocalRecords } from './proxies.js';
+import { recordsOf } from './proxies.js';
 import { Saga } from './saga.js';
 
 /** One build as its phases share it: the input, host timeouts, live progress and the saga. */
@@ -32,6 +32,15 @@ export class Build {
    * Those write the records held back (below) before anything else, so rows keep their order.
    */
   readonly record: RecordsActivities;
+  /** The records proxy itself (local or not), for a record written past `record`'s holding. */
+  readonly records: RecordsActivities;
+  /**
+   * Whether this execution started with HELD_RECORDS_PATCH, the newest change, asked before any
+   * other: such an execution has every older change too and asks none of them (`has`). For each
+   * patch a new execution asks, core writes a marker and an upsert of TemporalChangeVersion (a
+   * visibility update on the server): one instead of five per build.
+   */
+  private readonly current: boolean;
   /** Local records only: whether a step's end waits to be written with the next record. */
   private readonly holdEnds: boolean;
   /**
@@ -52,14 +61,24 @@ export class Build {
   private held: BatchedRecord[] = [];
 
   constructor(readonly input: CreateInstanceInput) {
-    this.holdEnds = usesLocalRecords();
-    this.batches = this.holdEnds && patched(HOST_LEDGER_PATCH);
-    this.holdMore = this.batches && patched(HELD_RECORDS_PATCH);
-    this.record = this.holdEnds ? this.writingHeldFirst(recordsOf()) : recordsOf();
+    this.current = patched(HELD_RECORDS_PATCH);
+    this.holdEnds = this.has(LOCAL_RECORDS_PATCH);
+    this.batches = this.holdEnds && this.has(HOST_LEDGER_PATCH);
+    this.holdMore = this.current;
+    this.records = recordsOf(this.holdEnds);
+    this.record = this.holdEnds ? this.writingHeldFirst(this.records) : this.records;
     this.instanceId = input.instanceId;
     this.timing = hostTiming(input);
     this.progress = new ProgressTracker(input.instanceId);
     this.saga = this.newSaga();
+  }
+
+  /**
+   * Whether this execution takes an older change (a patch id of workflows/patches.ts): every
+   * one from HELD_RECORDS_PATCH on; before it, as its history says, asked where it always was.
+   */
+  has(patch: string): boolean {
+    return this.current || patched(patch);
   }
 
   /** A saga whose undos are recorded in the instance's actions as they complete. */

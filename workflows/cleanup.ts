@@ -2,6 +2,7 @@ import { ApplicationFailure, log, setCurrentDetails, upsertSearchAttributes, wor
 import { FaultCodes } from '../contracts/errors.js';
 import type { Fault } from '../contracts/instances.js';
 import { InstanceStatusKey } from '../contracts/search-attributes.js';
+import type { RecordsActivities } from '../contracts/activities.js';
 import { recordsOf } from './proxies.js';
 
 /** An undo (or a delete's step) that failed for good, with its error. */
@@ -31,9 +32,13 @@ export function cleanupIncompleteFault(leftovers: Leftover[], after: Fault | 'de
  * Records the instance ERROR with its CleanupIncomplete fault, keeps the search attribute
  * current, and returns the failure the workflow ends with.
  */
-export async function recordCleanupIncomplete(instanceId: string, fault: Fault): Promise<ApplicationFailure> {
+export async function recordCleanupIncomplete(
+  instanceId: string,
+  fault: Fault,
+  records: RecordsActivities = recordsOf(),
+): Promise<ApplicationFailure> {
   log.error('cleanup incomplete; the cleanup repair will finish it', { instanceId, message: fault.message });
-  await recordsOf().recordFault({ instanceId, fault });
+  await records.recordFault({ instanceId, fault });
   // A delete started without the attribute (older API) has none to keep current.
   if (workflowInfo().typedSearchAttributes.get(InstanceStatusKey) !== undefined) {
     upsertSearchAttributes([{ key: InstanceStatusKey, value: 'ERROR' }]);

@@ -2,7 +2,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   isCancellation,
-  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -56,7 +55,7 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
     // The network node's DHCP reserves the port's address for its MAC before the guest's NIC
     // appears, so the guest's own DHCP client gets the address the API shows.
     // Builds recorded before the network node existed replay without it.
-    if (patched(DHCP_RESERVATION_PATCH)) {
+    if (build.has(DHCP_RESERVATION_PATCH)) {
       saga.add('removeDhcpReservation', () => removeDhcpReservation(instanceId));
       await build.step('add_dhcp_reservation', null, () =>
         networkNode.addDhcpReservation.executeWithOptions(
@@ -66,7 +65,7 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
       );
     }
     // What the host did is recorded by the control plane (the host never writes the database).
-    const ledger = patched(HOST_LEDGER_PATCH);
+    const ledger = build.has(HOST_LEDGER_PATCH);
     // Its undo records nothing: the port's own undo (deallocatePort, next) removes it.
     saga.add(`unplugVif(${host})`, () => computeUndo.unplugVif({ instanceId }));
     await build.step('plug_vif', host, async () => {
@@ -95,7 +94,7 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
      * undo is the ACL entry only for the user's volume, the target and file for the build's own.
      */
     const exportOnNode = async (volume: VolumeInfo, owned: boolean): Promise<void> => {
-      if (!patched(STORAGE_NODE_PATCH)) return;
+      if (!build.has(STORAGE_NODE_PATCH)) return;
       const { volumeId, sizeGb } = volume;
       saga.add(owned ? 'destroyVolume' : 'unexportVolume', () =>
         owned
@@ -149,12 +148,12 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
     // An undo that failed for good (this saga's or a failed host attempt's): never DELETED, nor
     // the step's fault alone, over leftovers. Only such builds mark the patch.
     const leftovers = progress.leftovers();
-    if (leftovers.length > 0 && patched(CLEANUP_INCOMPLETE_PATCH)) {
+    if (leftovers.length > 0 && build.has(CLEANUP_INCOMPLETE_PATCH)) {
       const incomplete = cleanupIncompleteFault(leftovers, cancelled ? 'delete' : fault, progress.state.host);
       progress.ended('ERROR', incomplete);
       throw await CancellationScope.nonCancellable(async () => {
         await build.flush();
-        return recordCleanupIncomplete(instanceId, incomplete);
+        return recordCleanupIncomplete(instanceId, incomplete, build.records);
       });
     }
     if (cancelled) {

@@ -33,5 +33,8 @@ export const HOST_LEDGER_PATCH = 'host-ledger';
  * Fewer local activities per build: a record the user does not see at once (a step start that
  * leaves the task state as it is, the attempt) is held, with its time, and written with the
  * next record; a record the control plane may refuse goes last in that same call.
+ * CreateInstance asks it first (Build.has): a build that has it takes every change above
+ * without asking, so it writes one patch marker, and one TemporalChangeVersion upsert, not five.
+ * The next change to CreateInstance does the same: asked first, it stands for this one too.
  */
 export const HELD_RECORDS_PATCH = 'held-records';

@@ -1,10 +1,4 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  patched,
-  proxyActivities,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ComputeActivities } from '../contracts/activities.js';
 import { FaultCodes } from '../contracts/errors.js';
 import { MAX_SCHEDULING_ATTEMPTS, type Attempt, type BuildStep, type Fault } from '../contracts/instances.js';
@@ -54,7 +48,7 @@ export async function placeAndSpawn(build: Build): Promise<string> {
       hostSaga.add(`releaseClaim(${host})`, () =>
         schedulerUndo.releaseClaim({ instanceId, attemptNo, ...(unresponsive ? { suspectHost: host } : {}) }),
       );
-      const ledger = patched(HOST_LEDGER_PATCH);
+      const ledger = build.has(HOST_LEDGER_PATCH);
       // The host's own ledger, fenced the same way. A host that left the claim unanswered would
       // leave this unanswered too: its ledger drops a claim the control plane never recorded.
       if (ledger) {

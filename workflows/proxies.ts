@@ -39,8 +39,8 @@ const recordLocal = proxyLocalActivities<RecordsActivities>(localRecords());
  * The records proxy of one execution: local activities from LOCAL_RECORDS_PATCH on. Call it
  * once, at the start of the workflow body (patched() belongs there, not in a handler).
  */
-export function recordsOf(): RecordsActivities {
-  return usesLocalRecords() ? recordLocal : recordRemote;
+export function recordsOf(local = usesLocalRecords()): RecordsActivities {
+  return local ? recordLocal : recordRemote;
 }
 
 /** Whether this execution writes its records as local activities (LOCAL_RECORDS_PATCH). */

@@ -1,4 +1,4 @@
-import type { RecordsActivities } from '../contracts/activities.js';
+import type { BatchedRecord, RecordsActivities } from '../contracts/activities.js';
 import type { InstanceRecords } from '../core/instances/instance-records.js';
 import type { PortAllocator } from '../core/network/port-allocator.js';
 import type { ClaimService } from '../core/scheduling/claims.js';
@@ -63,4 +63,13 @@ export function createRecordsActivities(deps: RecordsDeps): RecordsActivities {
     },
   };
   return activities;
+}
+
+/** Writes the records a control-plane step carries (CarriedRecords) before the step's own work. */
+export type CarriedRecordsWriter = (records: BatchedRecord[] | undefined) => Promise<void>;
+
+export function carriedRecordsWriter(records: Pick<RecordsActivities, 'recordBatch'>): CarriedRecordsWriter {
+  return async (batch) => {
+    if (batch && batch.length > 0) await records.recordBatch({ records: batch });
+  };
 }

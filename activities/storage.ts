@@ -1,11 +1,16 @@
 import type { StorageActivities, VolumeInfo } from '../contracts/activities.js';
 import type { VolumeService } from '../core/storage/volume-service.js';
 import { classified } from './failures.js';
+import type { CarriedRecordsWriter } from './records.js';
 
-export function createStorageActivities(deps: { volumes: VolumeService }): StorageActivities {
+export function createStorageActivities(deps: {
+  volumes: VolumeService;
+  writeCarried: CarriedRecordsWriter;
+}): StorageActivities {
   return {
-    async createVolume({ volumeId, instanceId, projectId, sizeGb }): Promise<VolumeInfo> {
+    async createVolume({ volumeId, instanceId, projectId, sizeGb, records }): Promise<VolumeInfo> {
       return classified(async () => {
+        await deps.writeCarried(records);
         // A volume made by a build belongs to its instance: deleted on termination.
         const volume = await deps.volumes.create({
           volumeId,
@@ -25,8 +30,9 @@ export function createStorageActivities(deps: { volumes: VolumeService }): Stora
     async deleteVolume({ volumeId, instanceId }): Promise<void> {
       await classified(() => deps.volumes.delete(volumeId, instanceId));
     },
-    async reserveVolume({ volumeId, instanceId, projectId, host }): Promise<VolumeInfo> {
+    async reserveVolume({ volumeId, instanceId, projectId, host, records }): Promise<VolumeInfo> {
       return classified(async () => {
+        await deps.writeCarried(records);
         // A standalone volume stays the user's: reserved for this build, never deleted by it.
         const volume = await deps.volumes.reserve({ volumeId, instanceId, projectId, host });
         return {

@@ -87,9 +87,18 @@ export interface HostFaultActivities {
   clearHostFaults(): Promise<ArmedFault[]>;
 }
 
+/**
+ * The records a build held before a control-plane step, with that step's own start: the step's
+ * adapter writes them (RecordsActivities.recordBatch) before its work, which saves the build a
+ * local activity. Idempotent, as any record: a retried step writes them again harmlessly.
+ */
+export interface CarriedRecords {
+  records?: BatchedRecord[];
+}
+
 export interface NetworkActivities {
   /** Allocates (or returns the existing) port of the instance on the network: IP, MAC, segmentation. */
-  allocatePort(input: { instanceId: string; networkId: string; host: string }): Promise<PortInfo>;
+  allocatePort(input: { instanceId: string; networkId: string; host: string } & CarriedRecords): Promise<PortInfo>;
   deallocatePort(input: { instanceId: string }): Promise<void>;
   /** Every network with ports, with each port's reservation: what the network node should serve. */
   listDhcpReservations(): Promise<ServedNetwork[]>;
@@ -97,7 +106,9 @@ export interface NetworkActivities {
 
 export interface StorageActivities {
   /** Creates (or returns) the volume with this id and exports it as an iSCSI target. */
-  createVolume(input: { volumeId: string; instanceId: string; projectId: string; sizeGb: number }): Promise<VolumeInfo>;
+  createVolume(
+    input: { volumeId: string; instanceId: string; projectId: string; sizeGb: number } & CarriedRecords,
+  ): Promise<VolumeInfo>;
   /**
    * Volumes the instance owns (delete on termination). A no-op when the volume belongs to, or
    * is attached to, another instance. `instanceId` is absent only in workflows started before
@@ -108,7 +119,9 @@ export interface StorageActivities {
    * Reserves an existing available standalone volume of the project for the instance on its
    * host (status attaching); fails VolumeNotAvailable. Keyed by (volume, instance).
    */
-  reserveVolume(input: { volumeId: string; instanceId: string; projectId: string; host: string }): Promise<VolumeInfo>;
+  reserveVolume(
+    input: { volumeId: string; instanceId: string; projectId: string; host: string } & CarriedRecords,
+  ): Promise<VolumeInfo>;
   /** Undoes this instance's reservation: the volume is available again, never deleted. */
   unreserveVolume(input: { volumeId: string; instanceId: string }): Promise<void>;
   /** Ids of the volumes attached to an instance, with whether the instance owns them. */

@@ -89,21 +89,35 @@ export class Build {
     );
   }
 
-  /** Runs one step with its action row, task state (contracts TASK_STATE_OF_STEP) and live progress. */
-  async step<T>(name: BuildStep, host: string | null, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one step with its action row, task state (contracts TASK_STATE_OF_STEP) and live progress.
+   * A control-plane step that `carries` records (CarriedRecords) gets what is held and its own
+   * start to write itself, from HELD_RECORDS_PATCH on; `run` passes them on as `records`.
+   */
+  async step<T>(
+    name: BuildStep,
+    host: string | null,
+    run: (carried: { records?: BatchedRecord[] }) => Promise<T>,
+    carries = false,
+  ): Promise<T> {
     const { instanceId, progress, record } = this;
     const taskState = TASK_STATE_OF_STEP[name];
     progress.stepStarted(name, host);
     if (taskState) progress.taskState(taskState);
     setCurrentDetails(`${name}${host ? ` on ${host}` : ''}`);
     const start: StepRecord = { instanceId, step: name, host, phase: 'start', ...this.now() };
-    if (this.holdMore && (taskState === undefined || taskState === this.writtenTaskState)) {
+    let carried: { records?: BatchedRecord[] } = {};
+    if (this.holdMore && carries) {
+      carried = { records: [...this.held, { name: 'recordStep', input: { ...start, taskState } }] };
+      this.held = [];
+      if (taskState !== undefined) this.writtenTaskState = taskState;
+    } else if (this.holdMore && (taskState === undefined || taskState === this.writtenTaskState)) {
       this.held.push({ name: 'recordStep', input: start });
     } else {
       await record.recordStep({ ...start, taskState });
     }
     try {
-      const result = await run();
+      const result = await run(carried);
       progress.stepEnded(name, 'succeeded');
       const end: StepRecord = { instanceId, step: name, host, phase: 'succeeded', ...this.now() };
       if (this.holdEnds) this.held.push({ name: 'recordStep', input: end });

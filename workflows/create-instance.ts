@@ -46,11 +46,15 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
     const computeUndo = proxyActivities<ComputeActivities>(undo(computeQueue(host), build.timing));
 
     saga.add('deallocatePort', () => networkUndo.deallocatePort({ instanceId }));
-    const port = await build.step('allocate_port', null, () =>
-      network.allocatePort.executeWithOptions(
-        { ...controlPlane(TaskQueues.network), summary: `allocate a port on network ${input.networkId}` },
-        [{ instanceId, networkId: input.networkId, host }],
-      ),
+    const port = await build.step(
+      'allocate_port',
+      null,
+      (carried) =>
+        network.allocatePort.executeWithOptions(
+          { ...controlPlane(TaskQueues.network), summary: `allocate a port on network ${input.networkId}` },
+          [{ instanceId, networkId: input.networkId, host, ...carried }],
+        ),
+      true,
     );
     // The network node's DHCP reserves the port's address for its MAC before the guest's NIC
     // appears, so the guest's own DHCP client gets the address the API shows.
@@ -114,11 +118,15 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
       // Only inputs that name one take this branch, so builds started before it replay unchanged.
       const { volumeId } = input.volume;
       saga.add('unreserveVolume', () => storageUndo.unreserveVolume({ volumeId, instanceId }));
-      const volume = await build.step('reserve_volume', null, () =>
-        storage.reserveVolume.executeWithOptions(
-          { ...controlPlane(TaskQueues.storage), summary: `reserve volume ${volumeId} for ${input.name}` },
-          [{ volumeId, instanceId, projectId: input.projectId, host }],
-        ),
+      const volume = await build.step(
+        'reserve_volume',
+        null,
+        (carried) =>
+          storage.reserveVolume.executeWithOptions(
+            { ...controlPlane(TaskQueues.storage), summary: `reserve volume ${volumeId} for ${input.name}` },
+            [{ volumeId, instanceId, projectId: input.projectId, host, ...carried }],
+          ),
+        true,
       );
       await exportOnNode(volume, false);
       await attach(volume);
@@ -126,11 +134,15 @@ export async function CreateInstance(input: CreateInstanceInput): Promise<{ host
       const { sizeGb } = input.volume;
       const volumeId = uuid4(); // Deterministic on replay: the id that makes createVolume idempotent.
       saga.add('deleteVolume', () => storageUndo.deleteVolume({ volumeId, instanceId }));
-      const volume = await build.step('create_volume', null, () =>
-        storage.createVolume.executeWithOptions(
-          { ...controlPlane(TaskQueues.storage), summary: `create a ${sizeGb} GB volume` },
-          [{ volumeId, instanceId, projectId: input.projectId, sizeGb }],
-        ),
+      const volume = await build.step(
+        'create_volume',
+        null,
+        (carried) =>
+          storage.createVolume.executeWithOptions(
+            { ...controlPlane(TaskQueues.storage), summary: `create a ${sizeGb} GB volume` },
+            [{ volumeId, instanceId, projectId: input.projectId, sizeGb, ...carried }],
+          ),
+        true,
       );
       await exportOnNode(volume, true);
       await attach(volume);

@@ -32,7 +32,8 @@ export const HOST_LEDGER_PATCH = 'host-ledger';
 /**
  * Fewer local activities per build: a record the user does not see at once (a step start that
  * leaves the task state as it is, the attempt) is held, with its time, and written with the
- * next record; a record the control plane may refuse goes last in that same call.
+ * next record; a record the control plane may refuse goes last in that same call; a control-plane
+ * step that moves the task state carries what is held, and its own start, and writes them itself.
  * CreateInstance asks it first (Build.has): a build that has it takes every change above
  * without asking, so it writes one patch marker, and one TemporalChangeVersion upsert, not five.
  * The next change to CreateInstance does the same: asked first, it stands for this one too.

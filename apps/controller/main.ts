@@ -7,7 +7,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createHostHeartbeatActivities, createHostSyncActivities } from '../../activities/host-sync.js';
 import { createNetworkActivities } from '../../activities/network.js';
 import { createNoopActivities } from '../../activities/noop.js';
-import { createRecordsActivities } from '../../activities/records.js';
+import { carriedRecordsWriter, createRecordsActivities } from '../../activities/records.js';
 import { createSchedulerActivities } from '../../activities/scheduler.js';
 import { createStorageActivities } from '../../activities/storage.js';
 import { createStorageNodeActivities } from '../../activities/storage-node.js';
@@ -46,6 +46,9 @@ const claims = new ClaimService(db);
 const ports = new PortAllocator(db);
 const volumes = new VolumeService(db, config.iscsiPortal, undefined, exportLunOf(config.storageBackend));
 const hosts = new HostRegistry(db, config.serviceDownTimeSec);
+const records = createRecordsActivities({ records: new InstanceRecords(db), claims, ports, volumes });
+// What the workflow held for a control-plane step, written by that step (CarriedRecords).
+const writeCarried = carriedRecordsWriter(records);
 // The benchmark's floor (bench/) runs no-op activities on these very queues and workers.
 const noop = createNoopActivities();
 
@@ -61,7 +64,7 @@ const workers = await Promise.all([
     // volumes) and the agents' heartbeats (HostHeartbeats): local activities of the workflows.
     activities: {
       ...noop,
-      ...createRecordsActivities({ records: new InstanceRecords(db), claims, ports, volumes }),
+      ...records,
       ...createHostHeartbeatActivities({ hosts }),
     },
   }),
@@ -85,14 +88,14 @@ const workers = await Promise.all([
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.network,
-    activities: { ...noop, ...createNetworkActivities({ ports, db }) },
+    activities: { ...noop, ...createNetworkActivities({ ports, db, writeCarried }) },
   }),
   Worker.create({
     ...shared,
     taskQueue: TaskQueues.storage,
     activities: {
       ...noop,
-      ...createStorageActivities({ volumes }),
+      ...createStorageActivities({ volumes, writeCarried }),
     },
   }),
   // With the fake backend there are no targets to make: the controller answers the storage node's queue.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FaultCodes } from '../../contracts/errors.js';
+import type { CarriedRecords } from '../../contracts/activities.js';
 import { TaskQueues } from '../../contracts/task-queues.js';
 import {
   DEAD_HOST,
@@ -97,7 +98,7 @@ describe('CreateInstance', () => {
     );
   });
 
-  it('writes its records as local activities, held until a record the user sees: no task-queue round trip per record', async () => {
+  it('holds its records until one the user sees, in 5 local activities or with a control-plane step', async () => {
     const input = createInput({ volume: { sizeGb: 1 } });
     const handle = await startCreate(h, input);
     await handle.result();
@@ -107,16 +108,28 @@ describe('CreateInstance', () => {
     assert.ok(!queues.includes(TaskQueues.workflows), `no records on the workflow queue: ${queues.join(', ')}`);
     const local = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
     // Every record the API reads was written (start and end of the 10 steps, the attempt, what the
-    // host did: claim, port, attachment; ACTIVE): 25 records in 7 local activities. A write goes out
+    // host did: claim, port, attachment; ACTIVE): 25 records in 5 local activities. A write goes out
     // for a step that moves the task state (pulling_image, spawning, networking, attaching_volume),
     // for what the control plane may refuse (the claim, the attachment: last in the call) and for
-    // ACTIVE; everything else waits for it, with its own time.
+    // ACTIVE; everything else waits for it, with its own time. The control-plane steps that move
+    // the task state (allocatePort, createVolume) write what was held, and their own start, themselves.
     assert.equal(h.cloud.records.length, 25);
     const types = local.map((e) => {
       const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
       return (JSON.parse(Buffer.from(data ?? []).toString()) as { activity_type: string }).activity_type;
     });
-    assert.deepEqual(types, Array(7).fill('recordBatch'));
+    assert.deepEqual(types, Array(5).fill('recordBatch'));
+    const carried = (activity: string) => {
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity);
+      const data = scheduled?.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data;
+      const { records } = JSON.parse(Buffer.from(data ?? []).toString()) as CarriedRecords;
+      return (records ?? []).map((r) => (r.name === 'recordStep' ? `${r.input.step} ${r.input.phase}` : r.name));
+    };
+    assert.deepEqual(carried('allocatePort'), ['spawn succeeded', 'allocate_port start']);
+    assert.deepEqual(carried('createVolume'), [
+      ...['allocate_port succeeded', 'add_dhcp_reservation start', 'add_dhcp_reservation succeeded'],
+      ...['plug_vif start', 'recordPortStatus', 'plug_vif succeeded', 'create_volume start'],
+    ]);
     const rows = h.cloud.records.map((r) =>
       r.name === 'recordStep' ? `${r.input.step} ${r.input.phase}` : r.name.replace(/^record/, ''),
     );

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type {
+  CarriedRecords,
   ComputeActivities,
   DhcpActivities,
   NetworkActivities,
@@ -139,8 +140,8 @@ export class FakeCloud {
   activityQueues(hosts: readonly string[] = HOSTS): Record<string, object> {
     return {
       [TaskQueues.scheduler]: this.scheduler(),
-      [TaskQueues.network]: this.network(),
-      [TaskQueues.storage]: this.storage(),
+      [TaskQueues.network]: this.carrying(this.network(), ['allocatePort']),
+      [TaskQueues.storage]: this.carrying(this.storage(), ['createVolume', 'reserveVolume']),
       [TaskQueues.networkNode]: this.networkNode(),
       [TaskQueues.storageNode]: this.storageNode(),
       ...Object.fromEntries(hosts.map((h) => [computeQueue(h), this.compute(h)])),
@@ -340,6 +341,19 @@ export class FakeCloud {
     const result = effect();
     if (rule?.when === 'after') await applyInjection(rule, queue, activity);
     return result;
+  }
+
+  /** Steps that carry records (CarriedRecords): the records are written first, as their adapters do. */
+  private carrying<A extends object>(activities: A, names: Array<keyof A>): A {
+    const wrapped: Record<string, unknown> = { ...(activities as Record<string, unknown>) };
+    for (const name of names) {
+      const run = activities[name] as (input: CarriedRecords) => Promise<unknown>;
+      wrapped[name as string] = async (input: CarriedRecords) => {
+        if (input.records?.length) await this.recordsActivities().recordBatch({ records: input.records });
+        return run(input);
+      };
+    }
+    return wrapped as A;
   }
 
   private wake(call: string): void {

@@ -83,6 +83,11 @@ describe('the openstack CLI against Nimbus', () => {
     const shown = await openstackJson(env, 'server', 'show', 'web-1');
     assert.equal(shown.id, server.id);
     assert.equal(shown['OS-EXT-STS:vm_state'], 'active');
+    // Nova's os-getConsoleOutput: the guest's console, read on its host (the fake guest's two lines).
+    const consoleLog = await openstackOk(env, 'console', 'log', 'show', 'web-1');
+    assert.match(consoleLog, new RegExp(`NIMBUS-GUEST-READY instance=${server.id}`));
+    const lastLine = await openstackOk(env, 'console', 'log', 'show', '--lines', '1', 'web-1');
+    assert.equal(lastLine.trim(), `NIMBUS-GUEST-READY instance=${server.id}`);
 
     const volume = await openstackJson(env, 'volume', 'create', '--size', '1', 'v1');
     assert.equal(volume.size, 1);

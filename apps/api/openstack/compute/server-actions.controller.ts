@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Res, UseFilters } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import type { PowerAction } from '../../../../contracts/power.js';
@@ -12,8 +13,21 @@ import { NovaServers } from './nova-servers.js';
 
 /** Nova's server actions by their body key; forceDelete is a delete. */
 const POWER: Record<string, PowerAction> = { 'os-stop': 'stop', 'os-start': 'start', reboot: 'reboot' };
+/** The most console lines os-getConsoleOutput returns: a `length` of null, or larger, gets these. */
+const MAX_CONSOLE_LENGTH = 1000;
 
-/** Server actions (power, forceDelete), tags and the instance action log. */
+/** Nova's `os-getConsoleOutput` length: null or absent for all we keep, else a whole number. */
+function consoleLength(args: unknown): number {
+  const length = (args as { length?: unknown } | null)?.length;
+  if (length === undefined || length === null) return MAX_CONSOLE_LENGTH;
+  const n = typeof length === 'string' && /^-?\d+$/.test(length) ? Number(length) : length;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw Problem.validation([{ field: 'length', message: 'must be a whole number of lines, or null' }]);
+  }
+  return Math.min(Math.max(n, 1), MAX_CONSOLE_LENGTH);
+}
+
+/** Server actions (power, forceDelete, console output), tags and the instance action log. */
 @ApiExcludeController()
 @UseFilters(NovaErrors)
 @Controller('compute/v2.1/servers/:id')
@@ -24,15 +38,28 @@ export class ServerActionsController {
     private readonly actions: InstanceActionsService,
   ) {}
 
+  /** Actions answer 202 with no body; os-getConsoleOutput answers 200 with `{output}`, as Nova does. */
   @Post('action')
-  @HttpCode(202)
-  async act(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: Record<string, unknown>) {
+  async act(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Body() body: Record<string, unknown>,
+    @Res() res: Response,
+  ): Promise<void> {
     const [name] = Object.keys(body ?? {});
     await this.servers.get(principal, id);
-    if (name === 'forceDelete') return void (await this.servers.delete(principal, id));
-    const action = POWER[name];
-    if (!action) throw Problem.validation([{ field: 'action', message: `${String(name)} is not supported` }]);
-    await this.actions.act(principal, id, action);
+    if (name === 'os-getConsoleOutput') {
+      res.status(200).json(await this.actions.console(principal, id, consoleLength(body[name])));
+      return;
+    }
+    if (name === 'forceDelete') {
+      await this.servers.delete(principal, id);
+    } else {
+      const action = POWER[name];
+      if (!action) throw Problem.validation([{ field: 'action', message: `${String(name)} is not supported` }]);
+      await this.actions.act(principal, id, action);
+    }
+    res.status(202).send();
   }
 
   @Get('tags')

@@ -125,6 +125,9 @@ export class Build {
       return result;
     } catch (err) {
       progress.stepEnded(name, 'failed');
+      // The step may have failed, or been cancelled, before it wrote what it carried: held again,
+      // they go with the next write (with their times, written twice they make no second row).
+      if (carried.records) this.held = [...carried.records, ...this.held];
       if (!isCancellation(err)) {
         const message = failureMessage(err);
         await record.recordStep({ instanceId, step: name, host, phase: 'failed', message, ...this.now() });

@@ -26,6 +26,23 @@ const n1 = 'compute.node-1';
 describe('CreateInstance compensation', () => {
   const h = useHarness();
 
+  it('a control-plane step that fails before writing the records it carries leaves them to the next write', async () => {
+    // The 8th step record is the first one allocatePort carries (the spawn's end): its write fails.
+    h.cloud.fail({ queue: 'instances', activity: 'recordStep', mode: 'fatal', type: 'DbDown', skip: 7, times: 1 });
+    const handle = await startCreate(h, createInput());
+    await buildFailure(handle, 'DbDown');
+    const rows = h.cloud.recordsOf('recordStep').map((r) => `${r.step} ${r.phase}`);
+    // Tried once with the step, written again with its failure, then the undos.
+    assert.deepEqual(rows.slice(6, 11), [
+      'spawn start',
+      'spawn succeeded',
+      'spawn succeeded',
+      'allocate_port start',
+      'allocate_port failed',
+    ]);
+    assert.deepEqual(h.cloud.leftovers(), []);
+  });
+
   it('aborts on NetworkExhausted without rescheduling and undoes the build in reverse', async () => {
     h.cloud.fail({ queue: 'network', activity: 'allocatePort', mode: 'fatal', type: FaultCodes.NetworkExhausted });
     const input = createInput({ volume: { sizeGb: 1 } });

@@ -103,6 +103,8 @@ describe('CreateInstance with an existing volume', () => {
       { code: FaultCodes.VolumeNotAvailable, step: 'reserve_volume' },
     );
     assert.deepEqual(h.cloud.actions('storage:reserveVolume'), [
+      // What reserveVolume carried is written again with its failure (harmless: each has its time).
+      'instances:recordPortStatus',
       'storage:unreserveVolume', // registered before its step: a no-op for a build that holds nothing
       ...unwiredOn(n1),
       'instances:recordFault',

@@ -3,12 +3,11 @@ import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal } from '../common/auth.js';
 import { uuidParam } from '../common/params.js';
 import { Problem } from '../common/problem.js';
-import { InstanceActionsService } from './instance-actions.service.js';
+import { InstanceActionsService, MAX_CONSOLE_LINES } from './instance-actions.service.js';
 import { PowerActionDto } from './power-action.dto.js';
 import { ApiProblems, ApiUuidParam } from '../common/api-problems.js';
 
 const DEFAULT_CONSOLE_LINES = 50;
-const MAX_CONSOLE_LINES = 1000;
 
 @ApiTags('instances')
 @ApiBearerAuth()

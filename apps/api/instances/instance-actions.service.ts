@@ -12,6 +12,9 @@ import { Problem } from '../common/problem.js';
 import { failureText } from '../common/workflow-failure.js';
 import { PowerWorkflows } from './power-workflows.js';
 
+/** The most console lines one read returns (the API's `lines`, Nova's os-getConsoleOutput `length`). */
+export const MAX_CONSOLE_LINES = 1000;
+
 /** Power actions (stop, start, reboot), the action log and the console of a built instance. */
 @Injectable()
 export class InstanceActionsService {

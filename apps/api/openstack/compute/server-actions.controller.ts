@@ -6,25 +6,23 @@ import type { PowerAction } from '../../../../contracts/power.js';
 import { InstanceAction } from '../../../../core/db/entities/index.js';
 import { CurrentPrincipal, type Principal } from '../../common/auth.js';
 import { Problem } from '../../common/problem.js';
-import { InstanceActionsService } from '../../instances/instance-actions.service.js';
+import { InstanceActionsService, MAX_CONSOLE_LINES } from '../../instances/instance-actions.service.js';
 import { NovaErrors } from '../common/os-errors.js';
 import { novaActions } from './instance-actions-view.js';
 import { NovaServers } from './nova-servers.js';
 
 /** Nova's server actions by their body key; forceDelete is a delete. */
 const POWER: Record<string, PowerAction> = { 'os-stop': 'stop', 'os-start': 'start', reboot: 'reboot' };
-/** The most console lines os-getConsoleOutput returns: a `length` of null, or larger, gets these. */
-const MAX_CONSOLE_LENGTH = 1000;
 
-/** Nova's `os-getConsoleOutput` length: null or absent for all we keep, else a whole number. */
+/** Nova's `os-getConsoleOutput` length: null, absent or larger for the most we read, else a whole number. */
 function consoleLength(args: unknown): number {
   const length = (args as { length?: unknown } | null)?.length;
-  if (length === undefined || length === null) return MAX_CONSOLE_LENGTH;
+  if (length === undefined || length === null) return MAX_CONSOLE_LINES;
   const n = typeof length === 'string' && /^-?\d+$/.test(length) ? Number(length) : length;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     throw Problem.validation([{ field: 'length', message: 'must be a whole number of lines, or null' }]);
   }
-  return Math.min(Math.max(n, 1), MAX_CONSOLE_LENGTH);
+  return Math.min(Math.max(n, 1), MAX_CONSOLE_LINES);
 }
 
 /** Server actions (power, forceDelete, console output), tags and the instance action log. */

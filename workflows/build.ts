@@ -34,13 +34,6 @@ export class Build {
   readonly record: RecordsActivities;
   /** The records proxy itself (local or not), for a record written past `record`'s holding. */
   readonly records: RecordsActivities;
-  /**
-   * Whether this execution started with HELD_RECORDS_PATCH, the newest change, asked before any
-   * other: such an execution has every older change too and asks none of them (`has`). For each
-   * patch a new execution asks, core writes a marker and an upsert of TemporalChangeVersion (a
-   * visibility update on the server): one instead of five per build.
-   */
-  private readonly current: boolean;
   /** Local records only: whether a step's end waits to be written with the next record. */
   private readonly holdEnds: boolean;
   /**
@@ -53,6 +46,9 @@ export class Build {
    * that moves the task state, a record the control plane may refuse (the claim, the
    * attachment: last in its batch) and the outcome. Everything else (a start that leaves the
    * task state as it is, the attempt) is held with its time and goes with the next write.
+   * It is the newest change, asked before any other: such an execution has every older change
+   * too and asks none of them (`has`). For each patch a new execution asks, core writes a marker
+   * and an upsert of TemporalChangeVersion (a visibility update on the server): one, not five.
    */
   private readonly holdMore: boolean;
   /** The task state last written ('scheduling': the API admitted the build so). */
@@ -61,10 +57,9 @@ export class Build {
   private held: BatchedRecord[] = [];
 
   constructor(readonly input: CreateInstanceInput) {
-    this.current = patched(HELD_RECORDS_PATCH);
+    this.holdMore = patched(HELD_RECORDS_PATCH);
     this.holdEnds = this.has(LOCAL_RECORDS_PATCH);
     this.batches = this.holdEnds && this.has(HOST_LEDGER_PATCH);
-    this.holdMore = this.current;
     this.records = recordsOf(this.holdEnds);
     this.record = this.holdEnds ? this.writingHeldFirst(this.records) : this.records;
     this.instanceId = input.instanceId;
@@ -78,7 +73,7 @@ export class Build {
    * one from HELD_RECORDS_PATCH on; before it, as its history says, asked where it always was.
    */
   has(patch: string): boolean {
-    return this.current || patched(patch);
+    return this.holdMore || patched(patch);
   }
 
   /** A saga whose undos are recorded in the instance's actions as they complete. */
@@ -195,11 +190,11 @@ export class Build {
         await write([]);
         await (records[name] as (input: unknown) => Promise<void>)(input);
       };
-    /** A record nobody reads before the next write: held with batches (the attempt only from HELD_RECORDS_PATCH). */
+    /** A record nobody reads before the next write: held when `holdIt`, written after what is held otherwise. */
     const held =
-      <K extends 'recordPortStatus' | 'recordAttempt'>(name: K, holdIt: () => boolean) =>
+      <K extends 'recordPortStatus' | 'recordAttempt'>(name: K, holdIt: boolean) =>
       async (input: Parameters<RecordsActivities[K]>[0]): Promise<void> => {
-        if (holdIt()) this.held.push({ name, input } as BatchedRecord);
+        if (holdIt) this.held.push({ name, input } as BatchedRecord);
         else await afterHeld(name)(input);
       };
     return {
@@ -207,13 +202,14 @@ export class Build {
       recordSteps: ({ steps: batch }) => write(batch.map((input) => ({ name: 'recordStep', input }))),
       recordBatch: ({ records: batch }) => write(batch),
       recordTaskState: afterHeld('recordTaskState'),
-      recordAttempt: held('recordAttempt', () => this.holdMore),
+      // The attempt waits from HELD_RECORDS_PATCH on; a port's status, read by nobody before the
+      // build ends, from HOST_LEDGER_PATCH (batches) on.
+      recordAttempt: held('recordAttempt', this.holdMore),
       recordActive: afterHeld('recordActive'),
       recordFault: afterHeld('recordFault'),
       recordDeleted: afterHeld('recordDeleted'),
       recordPowerState: afterHeld('recordPowerState'),
-      // A port's status is read by nobody before the build ends: it waits for the next record.
-      recordPortStatus: held('recordPortStatus', () => this.batches),
+      recordPortStatus: held('recordPortStatus', this.batches),
       recordClaim: refusable('recordClaim'),
       recordVolumeAttached: refusable('recordVolumeAttached'),
       recordVolumeDetached: refusable('recordVolumeDetached'),

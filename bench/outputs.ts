@@ -39,6 +39,8 @@ const HEADLINES: Array<[label: string, get: Getter, better: 'higher' | 'lower']>
   ['step floor: latency p50 ms', (r) => stepFloor(r)?.latency.p50Ms, 'lower'],
   ['orchestration overhead p50 ms', (r) => r.breakdown?.ours.overhead?.p50Ms, 'lower'],
   ['orchestration overhead p95 ms', (r) => r.breakdown?.ours.overhead?.p95Ms, 'lower'],
+  ['one at a time: POST → ACTIVE p50 ms', (r) => r.alone?.ours.latency.p50Ms, 'lower'],
+  ['one at a time: orchestration overhead p50 ms', (r) => r.alone?.breakdown.ours.overhead?.p50Ms, 'lower'],
   ['time in step activities per build, ms', (r) => r.breakdown?.ours.perRun.stepRun, 'lower'],
   ['workflow tasks per build', (r) => r.breakdown?.ours.perRun.workflowTasks ?? r.plan?.workflowTasksPerBuild, 'lower'],
   ['activities per build (task queue round trips)', (r) => activitiesPerBuild(r), 'lower'],

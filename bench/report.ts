@@ -22,6 +22,8 @@ export interface BenchResults {
     builds: number;
     concurrency: number;
     rounds: number;
+    /** Builds (and floor runs) timed one at a time after the loaded rounds; 0: none. */
+    alone?: number;
     flavor: string;
     network: string;
     volumeGb: number;
@@ -55,6 +57,12 @@ export interface BenchResults {
   };
   cpuMsPerBuild: { ours: Record<string, number>; floor: Record<string, number> };
   breakdown: { ours: Breakdown; floor: Breakdown };
+  /**
+   * Builds and floor runs one at a time (--alone): the orchestration overhead of a build with
+   * nothing else in flight, which is what the goal of p50 < 300 ms is judged by. Under the
+   * loaded rounds' concurrency the overhead is mostly the wait behind the other builds.
+   */
+  alone?: { ours: Phase; floor: Phase; breakdown: { ours: Breakdown; floor: Breakdown } } | null;
   /** --cpu-prof: where the profiles are and each one's top self time. */
   profiles?: { dir: string; apps: AppProfile[] };
   api: ApiRateResult;
@@ -155,9 +163,20 @@ export function report(r: BenchResults): void {
   const f = r.breakdown.floor.overhead;
   out.push(
     `Orchestration overhead per build (POST → ACTIVE minus time inside step activities; records count ` +
-      `as overhead): p50 ${o.p50Ms} ms, p95 ${o.p95Ms} ms (goal p50 < 300 ms); step floor: p50 ${f.p50Ms} ms, ` +
-      `p95 ${f.p95Ms} ms`,
+      `as overhead), ${r.options.concurrency} at a time: p50 ${o.p50Ms} ms, p95 ${o.p95Ms} ms; step floor: ` +
+      `p50 ${f.p50Ms} ms, p95 ${f.p95Ms} ms (at this concurrency most of it is the wait behind the other runs)`,
   );
+  if (r.alone) {
+    const a = r.alone;
+    const ao = a.breakdown.ours.overhead;
+    const af = a.breakdown.floor.overhead;
+    out.push(
+      `One at a time (${a.ours.succeeded} builds, then ${a.floor.succeeded} floor runs): POST → ACTIVE p50 ` +
+        `${a.ours.latency.p50Ms} ms, p95 ${a.ours.latency.p95Ms} ms; step floor p50 ${a.floor.latency.p50Ms} ms. ` +
+        `Orchestration overhead p50 ${ao.p50Ms} ms, p95 ${ao.p95Ms} ms ` +
+        `(goal p50 < 300 ms: ${ao.p50Ms < 300 ? 'met' : 'not met'}); step floor p50 ${af.p50Ms} ms`,
+    );
+  }
   const noop = r.breakdown.floor.activities.noop;
   out.push(
     table(

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how fast Nimbus builds, and how far that is from the step floor.
  *
- *   node dist/bench/run.js [--builds 200] [--concurrency 20] [--rounds 4] [--volume-gb 1]
+ *   node dist/bench/run.js [--builds 200] [--concurrency 20] [--rounds 4] [--alone 20] [--volume-gb 1]
  *     [--api-seconds 5] [--api-concurrency 16] [--placement-hosts 10000] [--cpu-prof]
  *     [--out DIR] [--compare PREVIOUS.json] [--echo]
  *
@@ -10,7 +10,10 @@
  * on the same server and workers, N runs of a bare workflow with one no-op activity per step
  * of a build on the same queues (the step floor: no records), alternating in rounds; it
  * prints throughput, latency percentiles, the orchestration overhead per build, a per-step
- * breakdown from the histories; then the API's read rate and placement among 10,000 hosts.
+ * breakdown from the histories. Then --alone builds and floor runs one at a time: the overhead
+ * of a build with nothing else in flight, which the loaded run cannot show (at concurrency 20
+ * on 2 cores a build mostly waits behind the other 19, the floor's runs as much). Then the API's
+ * read rate and placement among 10,000 hosts.
  * The figures go to results.json and results.md in bench/results/<timestamp>/ (or --out),
  * with the CPU profiles of the controller and the API under --cpu-prof. The last line is
  * `ours/step-floor builds/s: R`. `node dist/bench/run.js qemu` (`npm run bench -- qemu`) is
@@ -46,6 +49,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '20' },
     'volume-gb': { type: 'string', default: '1' },
     rounds: { type: 'string', default: '4' },
+    alone: { type: 'string', default: '20' },
     'api-seconds': { type: 'string', default: '5' },
     'api-concurrency': { type: 'string', default: '16' },
     'placement-hosts': { type: 'string', default: '10000' },
@@ -65,6 +69,7 @@ const builds = int('builds', 1);
 const concurrency = int('concurrency', 1);
 const volumeGb = int('volume-gb', 0);
 const rounds = Math.min(int('rounds', 1), builds);
+const alone = int('alone', 0);
 const apiSeconds = int('api-seconds', 1);
 const apiConcurrency = int('api-concurrency', 1);
 const placementHosts = int('placement-hosts', 1);
@@ -79,8 +84,8 @@ const since = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 const say = (line: string) => console.log(`[bench ${since()}] ${line}`);
 
 // Every build is m1.tiny (1 vCPU, 512 MB, 1 GB); the hosts get room for all of them with margin,
-// so the run measures the build path, not the scheduler saying no.
-const perHost = Math.ceil(((builds + WARMUP_BUILDS + 100 + 60) * 1.5) / HOSTS.length); // + the burst and the load
+// so the run measures the build path, not the scheduler saying no (+ 100 for the burst, 60 for the load).
+const perHost = Math.ceil(((builds + alone + WARMUP_BUILDS + 100 + 60) * 1.5) / HOSTS.length);
 const stackEnv = {
   NIMBUS_HYPERVISOR_DELAY_MS: '0',
   NIMBUS_LOG_LEVEL: 'warn',
@@ -107,7 +112,7 @@ try {
   const request: BuildRequestShape = {
     flavor: 'm1.tiny',
     image: 'cirros',
-    network: await benchNetwork(http, builds + WARMUP_BUILDS),
+    network: await benchNetwork(http, builds + alone + WARMUP_BUILDS),
     ...(volumeGb > 0 ? { volume: { sizeGb: volumeGb } } : {}),
   };
   say(`stack ready; warming up (${WARMUP_BUILDS} builds, one per host, and ${WARMUP_FLOORS} floor runs)`);
@@ -151,6 +156,33 @@ try {
     ours: await historyBreakdown(temporal, ours.runs),
     floor: await historyBreakdown(temporal, floor.runs),
   };
+
+  let aloneResults: BenchResults['alone'] = null;
+  if (alone > 0) {
+    say(`one at a time: ${alone} builds, then ${alone} step-floor runs, nothing else in flight`);
+    const oursAlone = await benchBuilds(http, temporal, {
+      count: alone,
+      concurrency: 1,
+      request,
+      prefix: 'bench-alone',
+    });
+    const floorAlone = await benchFloor(temporal, plan, { count: alone, concurrency: 1, hosts: HOSTS });
+    const aloneCheck = await verifyActive(
+      http,
+      oursAlone.runs.map((r) => r.workflowId.replace(/^instance-/, '')),
+    );
+    if (oursAlone.failed > 0 || floorAlone.failed > 0 || aloneCheck.active !== oursAlone.succeeded) {
+      process.exitCode = 1;
+    }
+    aloneResults = {
+      ours: withoutRuns(oursAlone),
+      floor: withoutRuns(floorAlone),
+      breakdown: {
+        ours: await historyBreakdown(temporal, oursAlone.runs),
+        floor: await historyBreakdown(temporal, floorAlone.runs),
+      },
+    };
+  }
   say(`GET /v1/instances/:id for ${apiSeconds} s, ${apiConcurrency} keep-alive clients`);
   const api = await benchApiRate(http, {
     path: `/v1/instances/${ids[0] ?? warm[0]}`,
@@ -189,6 +221,7 @@ try {
       builds,
       concurrency,
       rounds,
+      alone,
       flavor: request.flavor,
       network: request.network,
       volumeGb,
@@ -217,6 +250,7 @@ try {
     ratio,
     cpuMsPerBuild,
     breakdown,
+    alone: aloneResults,
     api,
     burst,
     quotaLoad,

@@ -35,6 +35,31 @@ export interface TemporalServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Dynamic configuration the server needs for Nimbus's latency; docker/temporal/dynamicconfig.yaml
+ * sets the same values for production (test/unit/compose.test.ts keeps the two equal).
+ *
+ * `history.transferProcessorMaxPollRPS` caps how often a history shard's transfer queue reads
+ * new tasks (default 20 a second). Every hop of a build (a workflow task or an activity handed
+ * to matching) is a transfer task, and one build's hops are all on its workflow's shard, so at
+ * the default each hop waited for the next read: about 40 ms a hop, 21 hops, POST → ACTIVE 1.06 s
+ * for a build alone, nearly all of it waiting. At 1000 a hop waits about 2 ms (0.28 s a build;
+ * 250 gave 0.34 s), and the CPU per build under load went down rather than up (npm run bench;
+ * README "Performance"). A read happens only when new tasks were written, so the cap never makes
+ * more reads than there are tasks.
+ */
+export const TEMPORAL_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+};
+
+/** TEMPORAL_DYNAMIC_CONFIG as `temporal server start-dev` arguments (the tests' servers use them too). */
+export function temporalDynamicConfigArgs(): string[] {
+  return Object.entries(TEMPORAL_DYNAMIC_CONFIG).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${value}`,
+  ]);
+}
+
 export function temporalDbFile(dataDir: string): string {
   return path.join(dataDir, 'temporal.db');
 }
@@ -68,6 +93,7 @@ export function temporalServerArgs(options: TemporalServerOptions): string[] {
     'warn',
     // The network may be closed; the UI must not try to fetch its news feed.
     '--ui-disable-news-fetch',
+    ...temporalDynamicConfigArgs(),
     ...attributes.flatMap(({ name, type }) => ['--search-attribute', `${name}=${type}`]),
   ];
 }

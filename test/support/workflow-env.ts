@@ -10,6 +10,7 @@ import {
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { REPO_ROOT, loadConfig } from '../../core/config.js';
 import { resolveTemporalCli } from '../../devstack/temporal-cli.js';
+import { temporalDynamicConfigArgs } from '../../devstack/temporal-server.js';
 import { InstanceIdKey, InstanceStatusKey, ComputeHostKey, ProjectIdKey } from '../../contracts/search-attributes.js';
 import { TaskQueues } from '../../contracts/task-queues.js';
 import { lateBound } from './late-bound.js';
@@ -46,6 +47,8 @@ export async function startWorkflowEnv(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: cli },
       searchAttributes: [InstanceIdKey, ProjectIdKey, ComputeHostKey, InstanceStatusKey],
       log: { format: 'pretty', level: 'error' },
+      // The stack's server settings, so the workflow tests see the hop latency it has.
+      extraArgs: temporalDynamicConfigArgs(),
     },
   });
 }

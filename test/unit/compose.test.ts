@@ -2,7 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { SEARCH_ATTRIBUTES } from '../../contracts/search-attributes.js';
+import { TEMPORAL_DYNAMIC_CONFIG } from '../../devstack/temporal-server.js';
 import { checkCompose, environment, interpolations, nimbusApp, parseCompose } from '../support/compose-check.js';
 import { COMPOSE_FILE, DOCKER_DIR, fresh, options, services } from '../support/compose-file.js';
 
@@ -84,6 +86,17 @@ describe('docker/compose.yaml', () => {
       registered,
       SEARCH_ATTRIBUTES.map((a) => `${a.name}=${a.type}`),
     );
+  });
+
+  it("gives the Temporal server the dev server's dynamic configuration, for all namespaces", () => {
+    const file = path.join(DOCKER_DIR, 'temporal', 'dynamicconfig.yaml');
+    const config = parseYaml(readFileSync(file, 'utf8')) as Record<
+      string,
+      Array<{ value: unknown; constraints: object }>
+    >;
+    for (const [key, value] of Object.entries(TEMPORAL_DYNAMIC_CONFIG)) {
+      assert.deepEqual(config[key], [{ value, constraints: {} }], key);
+    }
   });
 
   it('takes secrets from the environment, required, never as literals', () => {

@@ -122,6 +122,12 @@ describe('Temporal dev server arguments', () => {
       ['journal_mode=wal', 'synchronous=normal'],
       'a write-ahead log: the rollback journal costs 3x per build',
     );
+    const dynamic = args.filter((_, i) => args[i - 1] === '--dynamic-config-value');
+    assert.deepEqual(
+      dynamic,
+      ['history.transferProcessorMaxPollRPS=1000'],
+      'the transfer queue reads often enough that a hop does not wait ~40 ms for it',
+    );
   });
 });
 

@@ -3,6 +3,11 @@ import http from 'node:http';
 /**
  * A keep-alive JSON client on node:http: cheaper per request than fetch, which matters
  * when the benchmark shares two cores with the stack it measures.
+ *
+ * A kept-alive socket may be closed by the server (its idle timeout) just as a request goes
+ * out on it: the request fails with ECONNRESET ("socket hang up") without having been read.
+ * Such a request is sent once more on a fresh socket when repeating it is safe: a GET, or a
+ * request with an Idempotency-Key (the API answers a repeat with the first one's result).
  */
 export class BenchHttp {
   private readonly agent: http.Agent;
@@ -17,10 +22,33 @@ export class BenchHttp {
     this.agent = new http.Agent({ keepAlive: true, maxSockets });
   }
 
-  request<T = any>(
+  /** How many requests were sent again after their kept-alive socket was reset. */
+  retriedOnReset = 0;
+
+  async request<T = any>(
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
+    const repeatable = method === 'GET' || 'Idempotency-Key' in headers;
+    try {
+      return await this.send<T>(method, path, body, headers);
+    } catch (err) {
+      if (!repeatable || !(err instanceof ResetOnReusedSocket))
+        throw err instanceof ResetOnReusedSocket ? err.reset : err;
+      this.retriedOnReset++;
+      return this.send<T>(method, path, body, headers).catch((again: unknown) => {
+        throw again instanceof ResetOnReusedSocket ? again.reset : again;
+      });
+    }
+  }
+
+  private send<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
   ): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
@@ -32,6 +60,7 @@ export class BenchHttp {
           method,
           path,
           headers: {
+            ...headers,
             authorization: `Bearer ${this.token}`,
             ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
           },
@@ -52,12 +81,21 @@ export class BenchHttp {
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(req.reusedSocket && err.code === 'ECONNRESET' ? new ResetOnReusedSocket(err) : err),
+      );
       req.end(payload);
     });
   }
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/** A request that failed because the server had closed the kept-alive socket it went out on. */
+class ResetOnReusedSocket extends Error {
+  constructor(readonly reset: Error) {
+    super(reset.message, { cause: reset });
   }
 }

@@ -69,6 +69,8 @@ export interface BenchResults {
   burst: BurstResults;
   quotaLoad: QuotaLoadFigures;
   placement: { status: 'ok'; result: PlacementBenchResult } | { status: 'failed'; error: string };
+  /** Requests the bench sent again after the server closed their kept-alive socket (bench/http.ts). */
+  httpRetriedOnReset?: number;
   totalSeconds: number;
 }
 
@@ -258,6 +260,9 @@ export function report(r: BenchResults): void {
       ? formatPlacement(r.placement.result)
       : `placement: failed: ${r.placement.error.split('\n')[0]}`,
   );
+  if (r.httpRetriedOnReset) {
+    out.push(`requests sent again after the API had closed their kept-alive socket: ${r.httpRetriedOnReset}`);
+  }
   const load = r.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' ');
   out.push(
     `Total: ${r.totalSeconds} s on ${r.machine.cpus} cores (${r.machine.cpuModel}); load average at the end ${load}`,

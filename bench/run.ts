@@ -255,6 +255,7 @@ try {
     burst,
     quotaLoad,
     placement,
+    httpRetriedOnReset: http.retriedOnReset,
     totalSeconds: Math.round((performance.now() - started) / 100) / 10,
   };
   if (ours.failed > 0 || floor.failed > 0 || check.active !== ours.succeeded) process.exitCode = 1;

@@ -40,6 +40,15 @@ async function guestDisks(stack: TestStack, id: string): Promise<GuestDisk[]> {
   return info.disks;
 }
 
+/**
+ * The volume's disk as the guest's kernel lists it (by the serial QEMU gives it, the volume id's
+ * first 20 characters): it appears a moment after QEMU has it, through the guest's PCI hot-plug.
+ */
+function waitGuestDisk(stack: TestStack, id: string, volumeId: string, ms: number, what: string): Promise<GuestDisk> {
+  const serial = volumeId.slice(0, 20);
+  return stack.waitFor(async () => (await guestDisks(stack, id)).find((d) => d.serial === serial), ms, what);
+}
+
 async function bootGuest(stack: TestStack, name: string, volume?: object): Promise<string> {
   const body = { name, flavor: 'm1.tiny', image: 'nimbus-guest', network: 'default', ...(volume ? { volume } : {}) };
   const res = await stack.api('POST', '/v1/instances', body);
@@ -85,11 +94,7 @@ describe('iSCSI volumes from the storage node on QEMU guests', { skip: qemuSkip 
     const attachedAt = Date.now();
     const attach = await stack.api('POST', `/v1/instances/${a}/volumes`, { volumeId });
     assert.equal(attach.status, 202, JSON.stringify(attach.body));
-    const seen = await stack.waitFor(
-      async () => (await guestDisks(stack, a)).find((d) => d.serial === serial),
-      60_000,
-      'the volume in guest a',
-    );
+    const seen = await waitGuestDisk(stack, a, volumeId, 60_000, 'the volume in guest a');
     const attachMs = Date.now() - attachedAt;
     assert.equal(seen.size, 2 ** 30, "the guest sees the volume's size");
     await waitVolume(stack, volumeId, 'in-use');
@@ -145,12 +150,8 @@ describe('iSCSI volumes from the storage node on QEMU guests', { skip: qemuSkip 
     await waitGuestUp(stack, c);
     const owned = (await stack.api('GET', `/v1/instances/${c}`)).body.volumes[0].id as string;
     // Hot-plugged during the build: QEMU has the disk when the build is ACTIVE, the guest's kernel
-    // sees it a moment later (its PCI hot-plug), as with an attach to a running guest above.
-    await stack.waitFor(
-      async () => (await guestDisks(stack, c)).some((d) => d.serial === owned.slice(0, 20)),
-      30_000,
-      'the volume attached at build time in guest c',
-    );
+    // sees it a moment later, as with an attach to a running guest above.
+    await waitGuestDisk(stack, c, owned, 30_000, 'the volume attached at build time in guest c');
     const ownedFile = await volumeFile(stack, owned);
     assert.ok((await readStorage(stack.config))?.files.includes(owned));
     await deleteAndWait(stack, c);

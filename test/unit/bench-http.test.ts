@@ -22,7 +22,7 @@ describe('bench HTTP client, a kept-alive socket closed under a request', () => 
         req.socket.destroy(); // unread: as if the server's idle timeout had closed it first
         return;
       }
-      served.push(`${req.method} ${req.headers['idempotency-key'] ?? '-'}`);
+      served.push(`${req.method} ${String(req.headers['idempotency-key'] ?? '-')}`);
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ ok: true }));
     });

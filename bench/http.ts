@@ -25,23 +25,13 @@ export class BenchHttp {
   /** How many requests were sent again after their kept-alive socket was reset. */
   retriedOnReset = 0;
 
-  async request<T = any>(
+  request<T = any>(
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
-    const repeatable = method === 'GET' || 'Idempotency-Key' in headers;
-    try {
-      return await this.send<T>(method, path, body, headers);
-    } catch (err) {
-      if (!repeatable || !(err instanceof ResetOnReusedSocket))
-        throw err instanceof ResetOnReusedSocket ? err.reset : err;
-      this.retriedOnReset++;
-      return this.send<T>(method, path, body, headers).catch((again: unknown) => {
-        throw again instanceof ResetOnReusedSocket ? again.reset : again;
-      });
-    }
+    return this.send<T>(method, path, body, headers, method === 'GET' || 'Idempotency-Key' in headers);
   }
 
   private send<T>(
@@ -49,6 +39,7 @@ export class BenchHttp {
     path: string,
     body: unknown,
     headers: Record<string, string>,
+    repeatable: boolean,
   ): Promise<{ status: number; body: T; headers: http.IncomingHttpHeaders }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
@@ -81,21 +72,16 @@ export class BenchHttp {
           res.on('error', reject);
         },
       );
-      req.on('error', (err: NodeJS.ErrnoException) =>
-        reject(req.reusedSocket && err.code === 'ECONNRESET' ? new ResetOnReusedSocket(err) : err),
-      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (!(repeatable && req.reusedSocket && err.code === 'ECONNRESET')) return reject(err);
+        this.retriedOnReset++;
+        resolve(this.send<T>(method, path, body, headers, false));
+      });
       req.end(payload);
     });
   }
 
   close(): void {
     this.agent.destroy();
-  }
-}
-
-/** A request that failed because the server had closed the kept-alive socket it went out on. */
-class ResetOnReusedSocket extends Error {
-  constructor(readonly reset: Error) {
-    super(reset.message, { cause: reset });
   }
 }

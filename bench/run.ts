@@ -148,7 +148,7 @@ try {
     addCpu(cpu.floor, cpuDelta(cpu1, cpu2));
   }
   const ours = mergePhases(oursRounds);
-  const ids = ours.runs.map((r) => r.workflowId.replace(/^instance-/, ''));
+  const ids = instanceIds(ours);
   const floor = mergePhases(floorRounds);
   const check = await verifyActive(http, ids);
   say(`reading the ${ours.runs.length + floor.runs.length} histories to see where the time goes`);
@@ -167,10 +167,7 @@ try {
       prefix: 'bench-alone',
     });
     const floorAlone = await benchFloor(temporal, plan, { count: alone, concurrency: 1, hosts: HOSTS });
-    const aloneCheck = await verifyActive(
-      http,
-      oursAlone.runs.map((r) => r.workflowId.replace(/^instance-/, '')),
-    );
+    const aloneCheck = await verifyActive(http, instanceIds(oursAlone));
     if (oursAlone.failed > 0 || floorAlone.failed > 0 || aloneCheck.active !== oursAlone.succeeded) {
       process.exitCode = 1;
     }
@@ -277,6 +274,11 @@ if (results) {
   say(`figures written to ${writeOutputs(out, results)} and results.md beside it (and bench/results/latest.json)`);
   if (args.compare) console.log(compareWith(args.compare, results));
   console.log(`ours/step-floor builds/s: ${results.ratio.throughput.toFixed(2)}`);
+}
+
+/** The instances a phase of builds made, from their workflow ids (`instance-<id>`). */
+function instanceIds(p: PhaseResult): string[] {
+  return p.runs.map((r) => r.workflowId.replace(/^instance-/, ''));
 }
 
 /** A phase's figures without its list of runs (the JSON stays small). */

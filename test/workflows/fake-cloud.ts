@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { carriedRecordsWriter } from '../../activities/records.js';
 import type {
   CarriedRecords,
   ComputeActivities,
@@ -346,10 +347,11 @@ export class FakeCloud {
   /** Steps that carry records (CarriedRecords): the records are written first, as their adapters do. */
   private carrying<A extends object>(activities: A, names: Array<keyof A>): A {
     const wrapped: Record<string, unknown> = { ...(activities as Record<string, unknown>) };
+    const writeCarried = carriedRecordsWriter(this.recordsActivities());
     for (const name of names) {
       const run = activities[name] as (input: CarriedRecords) => Promise<unknown>;
       wrapped[name as string] = async (input: CarriedRecords) => {
-        if (input.records?.length) await this.recordsActivities().recordBatch({ records: input.records });
+        await writeCarried(input.records);
         return run(input);
       };
     }
